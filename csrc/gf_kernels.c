@@ -1,0 +1,178 @@
+/*
+ * Kernel dispatch: gf_kernels_impl.h compiled once per SIMD level.
+ *
+ * The build never uses -march=native: the baseline level is plain x86-64
+ * (SSE2) or whatever the target arch guarantees, and the wider levels are
+ * compiled with function-level target pragmas and chosen at run time from
+ * cpuid, so one wheel runs everywhere and is fast where the CPU allows.
+ * ifunc/target_clones are avoided on purpose: musl does not support ifunc.
+ */
+#include <float.h>
+#include <string.h>
+
+#include "gilfree.h"
+
+/* ------------------------------------------------- helpers (all levels) */
+typedef struct { double s, c; } gf_ksum;
+
+/* Neumaier's compensated add. */
+static inline void gf_ksum_add(gf_ksum *k, double v)
+{
+    double t = k->s + v;
+    if ((k->s >= 0 ? k->s : -k->s) >= (v >= 0 ? v : -v))
+        k->c += (k->s - t) + v;
+    else
+        k->c += (v - t) + k->s;
+    k->s = t;
+}
+
+/* s + c, except when s is inf or NaN: then c holds inf - inf = NaN and only
+ * s means anything (a sum that overflowed stays inf, as in NumPy). */
+static inline double gf_ksum_value(const gf_ksum *k)
+{
+    return (k->s - k->s == 0.0) ? k->s + k->c : k->s;
+}
+
+static inline void gf_mul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi)
+{
+#if defined(__SIZEOF_INT128__)
+    unsigned __int128 p = (unsigned __int128)a * b;
+    *lo = (uint64_t)p;
+    *hi = (uint64_t)(p >> 64);
+#else
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    *lo = (p00 & 0xffffffffu) | (mid << 32);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+#endif
+}
+
+static inline void gf_u192_add128(gf_u192 *a, uint64_t lo, uint64_t hi)
+{
+    uint64_t s0 = a->w[0] + lo;
+    uint64_t c0 = s0 < lo;
+    uint64_t s1 = a->w[1] + hi;
+    uint64_t c1 = s1 < hi;
+    uint64_t s1c = s1 + c0;
+    c1 += s1c < c0;
+    a->w[0] = s0;
+    a->w[1] = s1c;
+    a->w[2] += c1;
+}
+
+static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 0); }
+
+/* ------------------------------------------------------- the SIMD levels */
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define GF_X86_DISPATCH 1
+#endif
+
+#define GF_SUFFIX baseline
+#include "gf_kernels_impl.h"
+#undef GF_SUFFIX
+
+#ifdef GF_X86_DISPATCH
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define GF_SUFFIX avx2
+#include "gf_kernels_impl.h"
+#undef GF_SUFFIX
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl")
+#endif
+#define GF_SUFFIX avx512
+#include "gf_kernels_impl.h"
+#undef GF_SUFFIX
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif /* GF_X86_DISPATCH */
+
+static const char *const gf_simd_names[GF_SIMD_NLEVELS] = {"baseline", "avx2", "avx512"};
+
+static const gf_chunk_fn gf_runners[GF_SIMD_NLEVELS] = {
+    gf_run_chunk_baseline,
+#ifdef GF_X86_DISPATCH
+    gf_run_chunk_avx2,
+    gf_run_chunk_avx512,
+#else
+    NULL,
+    NULL,
+#endif
+};
+
+int gf_simd_compiled(int level)
+{
+    return level >= 0 && level < GF_SIMD_NLEVELS && gf_runners[level] != NULL;
+}
+
+int gf_simd_supported(int level)
+{
+    if (!gf_simd_compiled(level)) return 0;
+    if (level == GF_SIMD_BASELINE) return 1;
+#ifdef GF_X86_DISPATCH
+    /* libgcc's cpu model checks both cpuid and that the OS saves the
+     * registers (xgetbv). */
+    __builtin_cpu_init();
+    if (level == GF_SIMD_AVX2) return __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (level == GF_SIMD_AVX512)
+        return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+                   ? 1
+                   : 0;
+#endif
+    return 0;
+}
+
+int gf_simd_best(void)
+{
+    int level;
+    for (level = GF_SIMD_NLEVELS - 1; level > 0; level--)
+        if (gf_simd_supported(level)) return level;
+    return GF_SIMD_BASELINE;
+}
+
+const char *gf_simd_name(int level)
+{
+    return (level >= 0 && level < GF_SIMD_NLEVELS) ? gf_simd_names[level] : "unknown";
+}
+
+gf_chunk_fn gf_chunk_runner(int level)
+{
+    return gf_simd_compiled(level) ? gf_runners[level] : NULL;
+}
+
+/* ------------------------------------------------------------- combining */
+double gf_combine_f64(const double *p, int64_t n)
+{
+    gf_ksum k = {0.0, 0.0};
+    int64_t i;
+    for (i = 0; i < n; i++) gf_ksum_add(&k, p[i]);
+    return gf_ksum_value(&k);
+}
+
+void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total)
+{
+    int64_t i;
+    memset(total, 0, sizeof(*total));
+    for (i = 0; i < n; i++) {
+        gf_u192_add128(total, p[i].w[0], p[i].w[1]);
+        total->w[2] += p[i].w[2];
+    }
+}

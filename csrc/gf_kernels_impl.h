@@ -1,0 +1,448 @@
+/*
+ * The kernels for one SIMD level.  gf_kernels.c includes this file once per
+ * level with GF_SUFFIX set and a target pragma around it, so the same plain C
+ * is compiled for SSE2, AVX2 and AVX-512 and picked at run time.
+ *
+ * The loops are written so that GCC and Clang vectorize them at -O3 without
+ * -ffast-math: reductions keep several independent accumulators (no
+ * reassociation needed), and integer squares are computed in unsigned
+ * arithmetic (signed overflow would be undefined behaviour).
+ */
+#ifndef GF_SUFFIX
+#error "define GF_SUFFIX before including gf_kernels_impl.h"
+#endif
+
+#define GF_CAT2(a, b) a##_##b
+#define GF_CAT(a, b) GF_CAT2(a, b)
+#define GF_FN(name) GF_CAT(name, GF_SUFFIX)
+
+/* Independent float accumulators: enough to hide add latency on wide vectors
+ * (4 cycles x 2 ports x 4 doubles per AVX2 register). */
+#define GF_FACC 32
+/* Elements per block summed into the accumulators before the block total is
+ * added to a compensated running sum: each accumulator sees only
+ * GF_FBLOCK / GF_FACC terms, so rounding error stays tiny. */
+#define GF_FBLOCK 1024
+
+/* ---------------------------------------------------------------- square */
+/* MT is the unsigned type the product is formed in (wraps modulo 2**bits),
+ * LO/HI bound the inputs whose square fits in T. */
+#define GF_DEF_SQUARE_INT(NAME, T, MT, LO, HI)                                 \
+static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
+                                int64_t os, int64_t n, int check)             \
+{                                                                             \
+    int64_t i;                                                                \
+    int bad = 0;                                                              \
+    if (xs == (int64_t)sizeof(T) && os == (int64_t)sizeof(T)) {               \
+        if (xp == op) {                                                       \
+            T *p = (T *)op;                                                   \
+            if (check)                                                        \
+                for (i = 0; i < n; i++) bad |= (p[i] < (T)(LO)) | (p[i] > (T)(HI)); \
+            for (i = 0; i < n; i++) p[i] = (T)((MT)p[i] * (MT)p[i]);          \
+        } else {                                                              \
+            const T *x = (const T *)xp;                                       \
+            T *o = (T *)op;                                                   \
+            if (check)                                                        \
+                for (i = 0; i < n; i++) bad |= (x[i] < (T)(LO)) | (x[i] > (T)(HI)); \
+            for (i = 0; i < n; i++) o[i] = (T)((MT)x[i] * (MT)x[i]);          \
+        }                                                                     \
+    } else {                                                                  \
+        for (i = 0; i < n; i++) {                                             \
+            T v = *(const T *)(xp + i * xs);                                  \
+            if (check) bad |= (v < (T)(LO)) | (v > (T)(HI));                  \
+            *(T *)(op + i * os) = (T)((MT)v * (MT)v);                         \
+        }                                                                     \
+    }                                                                         \
+    return bad;                                                               \
+}
+
+/* Unsigned types: LO is 0 and `v < 0` is always false; written the same way
+ * so one macro serves all. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#endif
+GF_DEF_SQUARE_INT(i8, int8_t, uint32_t, -11, 11)
+GF_DEF_SQUARE_INT(i16, int16_t, uint32_t, -181, 181)
+GF_DEF_SQUARE_INT(i32, int32_t, uint32_t, -46340, 46340)
+GF_DEF_SQUARE_INT(i64, int64_t, uint64_t, -INT64_C(3037000499), INT64_C(3037000499))
+GF_DEF_SQUARE_INT(u8, uint8_t, uint32_t, 0, 15)
+GF_DEF_SQUARE_INT(u16, uint16_t, uint32_t, 0, 255)
+GF_DEF_SQUARE_INT(u32, uint32_t, uint32_t, 0, 65535)
+GF_DEF_SQUARE_INT(u64, uint64_t, uint64_t, 0, UINT64_C(4294967295))
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/* A float square overflows when a finite input gives an infinite result. */
+#define GF_DEF_SQUARE_FLT(NAME, T, TMAX)                                       \
+static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
+                                int64_t os, int64_t n, int check)             \
+{                                                                             \
+    int64_t i;                                                                \
+    int bad = 0;                                                              \
+    if (xs == (int64_t)sizeof(T) && os == (int64_t)sizeof(T)) {               \
+        if (xp == op) {                                                       \
+            T *p = (T *)op;                                                   \
+            for (i = 0; i < n; i++) {                                         \
+                T v = p[i], r = v * v;                                        \
+                if (check) bad |= (r > (TMAX)) & (v <= (TMAX)) & (v >= -(TMAX)); \
+                p[i] = r;                                                     \
+            }                                                                 \
+        } else {                                                              \
+            const T *x = (const T *)xp;                                       \
+            T *o = (T *)op;                                                   \
+            for (i = 0; i < n; i++) {                                         \
+                T v = x[i], r = v * v;                                        \
+                if (check) bad |= (r > (TMAX)) & (v <= (TMAX)) & (v >= -(TMAX)); \
+                o[i] = r;                                                     \
+            }                                                                 \
+        }                                                                     \
+    } else {                                                                  \
+        for (i = 0; i < n; i++) {                                             \
+            T v = *(const T *)(xp + i * xs), r = v * v;                       \
+            if (check) bad |= (r > (TMAX)) & (v <= (TMAX)) & (v >= -(TMAX));  \
+            *(T *)(op + i * os) = r;                                          \
+        }                                                                     \
+    }                                                                         \
+    return bad;                                                               \
+}
+GF_DEF_SQUARE_FLT(f32, float, FLT_MAX)
+GF_DEF_SQUARE_FLT(f64, double, DBL_MAX)
+
+static int GF_FN(square_any)(int dtype, const char *xp, int64_t xs, char *op,
+                             int64_t os, int64_t n, int check)
+{
+    switch (dtype) {
+    case GF_INT8: return GF_FN(square_i8)(xp, xs, op, os, n, check);
+    case GF_INT16: return GF_FN(square_i16)(xp, xs, op, os, n, check);
+    case GF_INT32: return GF_FN(square_i32)(xp, xs, op, os, n, check);
+    case GF_INT64: return GF_FN(square_i64)(xp, xs, op, os, n, check);
+    case GF_UINT8: return GF_FN(square_u8)(xp, xs, op, os, n, check);
+    case GF_UINT16: return GF_FN(square_u16)(xp, xs, op, os, n, check);
+    case GF_UINT32: return GF_FN(square_u32)(xp, xs, op, os, n, check);
+    case GF_UINT64: return GF_FN(square_u64)(xp, xs, op, os, n, check);
+    case GF_FLOAT32: return GF_FN(square_f32)(xp, xs, op, os, n, check);
+    case GF_FLOAT64: return GF_FN(square_f64)(xp, xs, op, os, n, check);
+    default: return 0;
+    }
+}
+
+/* ------------------------------------------------------ float sum of squares */
+/* Sum n squares into the compensated pair *ks.  Blocks of GF_FBLOCK go through
+ * GF_FACC independent accumulators (this is what vectorizes), then a fixed
+ * pairwise fold gives the block total, which is added with Neumaier's
+ * compensation.  Accumulation is in double for float32 too. */
+#define GF_DEF_SUMSQ_FLT(NAME, T)                                              \
+static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
+                                gf_ksum *ks)                                  \
+{                                                                             \
+    double acc[GF_FACC];                                                      \
+    int64_t i = 0, j, b;                                                      \
+    int contig = xs == (int64_t)sizeof(T);                                    \
+    while (i < n) {                                                           \
+        int64_t len = n - i < GF_FBLOCK ? n - i : GF_FBLOCK;                  \
+        int64_t full = len - len % GF_FACC;                                   \
+        for (j = 0; j < GF_FACC; j++) acc[j] = 0.0;                           \
+        if (contig) {                                                         \
+            const T *x = (const T *)xp + i;                                   \
+            for (b = 0; b < full; b += GF_FACC)                               \
+                for (j = 0; j < GF_FACC; j++) {                               \
+                    double v = (double)x[b + j];                              \
+                    acc[j] += v * v;                                          \
+                }                                                             \
+            for (b = full; b < len; b++) {                                    \
+                double v = (double)x[b];                                      \
+                acc[b - full] += v * v;                                       \
+            }                                                                 \
+        } else {                                                              \
+            const char *p = xp + i * xs;                                      \
+            for (b = 0; b < len; b++) {                                       \
+                double v = (double)*(const T *)(p + b * xs);                  \
+                acc[b % GF_FACC] += v * v;                                    \
+            }                                                                 \
+        }                                                                     \
+        for (j = GF_FACC / 2; j > 0; j /= 2) {                                \
+            int64_t k;                                                        \
+            for (k = 0; k < j; k++) acc[k] += acc[k + j];                     \
+        }                                                                     \
+        gf_ksum_add(ks, acc[0]);                                              \
+        i += len;                                                             \
+    }                                                                         \
+}
+GF_DEF_SUMSQ_FLT(f32, float)
+GF_DEF_SUMSQ_FLT(f64, double)
+
+/* -------------------------------------------------------- int sum of squares */
+/* Squares below 2**32 (8- and 16-bit inputs): plain 64-bit lanes cannot
+ * overflow for fewer than 2**32 terms, and a chunk is far shorter. */
+#define GF_DEF_SUMSQ_SMALL(NAME, T)                                            \
+static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
+                                gf_u192 *acc)                                 \
+{                                                                             \
+    uint64_t lane[16] = {0}, s = 0;                                           \
+    int64_t i = 0, j;                                                         \
+    if (xs == (int64_t)sizeof(T)) {                                           \
+        const T *x = (const T *)xp;                                           \
+        for (; i + 16 <= n; i += 16)                                          \
+            for (j = 0; j < 16; j++) {                                        \
+                uint32_t v = (uint32_t)(int32_t)x[i + j];                     \
+                lane[j] += (uint64_t)(uint32_t)(v * v);                       \
+            }                                                                 \
+    }                                                                         \
+    for (; i < n; i++) {                                                      \
+        uint32_t v = (uint32_t)(int32_t)*(const T *)(xp + i * xs);            \
+        s += (uint64_t)(uint32_t)(v * v);                                     \
+    }                                                                         \
+    for (j = 0; j < 16; j++) s += lane[j];                                    \
+    gf_u192_add64(acc, s);                                                    \
+}
+GF_DEF_SUMSQ_SMALL(i8, int8_t)
+GF_DEF_SUMSQ_SMALL(i16, int16_t)
+GF_DEF_SUMSQ_SMALL(u8, uint8_t)
+GF_DEF_SUMSQ_SMALL(u16, uint16_t)
+
+/* Squares below 2**64 (32-bit inputs): each square is split into 32-bit
+ * halves summed in separate 64-bit lanes, so no carry is ever lost and the
+ * loop stays a plain vectorizable add. */
+#define GF_DEF_SUMSQ_MID(NAME, T, MAG)                                         \
+static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
+                                gf_u192 *acc)                                 \
+{                                                                             \
+    uint64_t lo[8] = {0}, hi[8] = {0};                                        \
+    int64_t i = 0, j;                                                         \
+    if (xs == (int64_t)sizeof(T)) {                                           \
+        const T *x = (const T *)xp;                                           \
+        for (; i + 8 <= n; i += 8)                                            \
+            for (j = 0; j < 8; j++) {                                         \
+                uint64_t m = MAG(x[i + j]);                                   \
+                uint64_t sq = m * m;                                          \
+                lo[j] += sq & 0xffffffffu;                                    \
+                hi[j] += sq >> 32;                                            \
+            }                                                                 \
+    }                                                                         \
+    for (; i < n; i++) {                                                      \
+        uint64_t m = MAG(*(const T *)(xp + i * xs));                          \
+        uint64_t sq = m * m;                                                  \
+        lo[0] += sq & 0xffffffffu;                                            \
+        hi[0] += sq >> 32;                                                    \
+    }                                                                         \
+    for (j = 0; j < 8; j++) {                                                 \
+        gf_u192_add64(acc, lo[j]);                                            \
+        gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);                        \
+    }                                                                         \
+}
+#define GF_MAG_I32(v) ((uint64_t)(uint32_t)((v) < 0 ? -(uint32_t)(v) : (uint32_t)(v)))
+#define GF_MAG_U32(v) ((uint64_t)(v))
+GF_DEF_SUMSQ_MID(i32, int32_t, GF_MAG_I32)
+GF_DEF_SUMSQ_MID(u32, uint32_t, GF_MAG_U32)
+
+/* 64-bit inputs: 128-bit squares into a 192-bit sum. */
+#define GF_DEF_SUMSQ_WIDE(NAME, T, MAG)                                        \
+static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
+                                gf_u192 *acc)                                 \
+{                                                                             \
+    int64_t i;                                                                \
+    for (i = 0; i < n; i++) {                                                 \
+        uint64_t m = MAG(*(const T *)(xp + i * xs)), lo, hi;                  \
+        gf_mul64(m, m, &lo, &hi);                                             \
+        gf_u192_add128(acc, lo, hi);                                          \
+    }                                                                         \
+}
+#define GF_MAG_I64(v) ((v) < 0 ? (uint64_t)0 - (uint64_t)(v) : (uint64_t)(v))
+#define GF_MAG_U64(v) ((uint64_t)(v))
+GF_DEF_SUMSQ_WIDE(i64, int64_t, GF_MAG_I64)
+GF_DEF_SUMSQ_WIDE(u64, uint64_t, GF_MAG_U64)
+
+static void GF_FN(sumsq_int)(int dtype, const char *xp, int64_t xs, int64_t n,
+                             gf_u192 *acc)
+{
+    switch (dtype) {
+    case GF_INT8: GF_FN(sumsq_i8)(xp, xs, n, acc); break;
+    case GF_INT16: GF_FN(sumsq_i16)(xp, xs, n, acc); break;
+    case GF_INT32: GF_FN(sumsq_i32)(xp, xs, n, acc); break;
+    case GF_INT64: GF_FN(sumsq_i64)(xp, xs, n, acc); break;
+    case GF_UINT8: GF_FN(sumsq_u8)(xp, xs, n, acc); break;
+    case GF_UINT16: GF_FN(sumsq_u16)(xp, xs, n, acc); break;
+    case GF_UINT32: GF_FN(sumsq_u32)(xp, xs, n, acc); break;
+    case GF_UINT64: GF_FN(sumsq_u64)(xp, xs, n, acc); break;
+    default: break;
+    }
+}
+
+/* ------------------------------------------------------------ range sums */
+/* Sum of m*m for m = m0 + k*d, k in [0, len), every m in [0, 2**32).  The
+ * magnitudes are carried in uint32 lanes (wrapping arithmetic is exact here
+ * because every true value fits), squared with a widening 32x32->64 multiply
+ * and split into 32-bit halves, as in the 32-bit sum above.  This is a real
+ * loop: one multiply per term, no closed form. */
+static void GF_FN(range_small)(uint32_t m0, uint32_t d, int64_t len, gf_u192 *acc)
+{
+    uint64_t lo[16] = {0}, hi[16] = {0};
+    uint32_t base[16];
+    int64_t k = 0, j;
+    for (j = 0; j < 16; j++) base[j] = m0 + (uint32_t)j * d;
+    for (; k + 16 <= len; k += 16) {
+        for (j = 0; j < 16; j++) {
+            uint64_t m = base[j];
+            uint64_t sq = m * m;
+            lo[j] += sq & 0xffffffffu;
+            hi[j] += sq >> 32;
+            base[j] += 16u * d;
+        }
+    }
+    for (; k < len; k++) {
+        uint64_t m = (uint32_t)(m0 + (uint32_t)k * d);
+        uint64_t sq = m * m;
+        lo[0] += sq & 0xffffffffu;
+        hi[0] += sq >> 32;
+    }
+    for (j = 0; j < 16; j++) {
+        gf_u192_add64(acc, lo[j]);
+        gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);
+    }
+}
+
+/* The general case: 128-bit squares, 192-bit sum. */
+static void GF_FN(range_wide)(uint64_t m0, uint64_t d, int64_t len, gf_u192 *acc)
+{
+    int64_t k;
+    uint64_t m = m0;
+    for (k = 0; k < len; k++, m += d) {
+        uint64_t lo, hi;
+        gf_mul64(m, m, &lo, &hi);
+        gf_u192_add128(acc, lo, hi);
+    }
+}
+
+/* Values v_k = v0 + k*step for k in [0, len), all of one sign. */
+static void GF_FN(range_onesign)(int64_t v0, int64_t step, int64_t len, gf_u192 *acc)
+{
+    uint64_t m0, mlast, d;
+    int64_t vlast;
+    if (len <= 0) return;
+    vlast = v0 + (len - 1) * step;
+    if (v0 >= 0) {
+        m0 = (uint64_t)v0;
+        mlast = (uint64_t)vlast;
+        d = (uint64_t)step;
+    } else {
+        m0 = (uint64_t)0 - (uint64_t)v0;
+        mlast = (uint64_t)0 - (uint64_t)vlast;
+        d = (uint64_t)0 - (uint64_t)step;
+    }
+    if (m0 <= UINT32_MAX && mlast <= UINT32_MAX)
+        GF_FN(range_small)((uint32_t)m0, (uint32_t)d, len, acc);
+    else
+        GF_FN(range_wide)(m0, d, len, acc);
+}
+
+/* ------------------------------------------------------------ range fill */
+#define GF_DEF_FILL(NAME, T, MT)                                               \
+static void GF_FN(fill_##NAME)(char *op, int64_t v0, int64_t step, int64_t n) \
+{                                                                             \
+    T *o = (T *)op;                                                           \
+    int64_t k;                                                                \
+    for (k = 0; k < n; k++) {                                                 \
+        T v = (T)(v0 + k * step);                                             \
+        o[k] = (T)((MT)v * (MT)v);                                            \
+    }                                                                         \
+}
+GF_DEF_FILL(i8, int8_t, uint32_t)
+GF_DEF_FILL(i16, int16_t, uint32_t)
+GF_DEF_FILL(i32, int32_t, uint32_t)
+GF_DEF_FILL(i64, int64_t, uint64_t)
+GF_DEF_FILL(u8, uint8_t, uint32_t)
+GF_DEF_FILL(u16, uint16_t, uint32_t)
+GF_DEF_FILL(u32, uint32_t, uint32_t)
+GF_DEF_FILL(u64, uint64_t, uint64_t)
+GF_DEF_FILL(f32, float, float)
+GF_DEF_FILL(f64, double, double)
+
+static void GF_FN(fill_any)(int dtype, char *op, int64_t v0, int64_t step, int64_t n)
+{
+    switch (dtype) {
+    case GF_INT8: GF_FN(fill_i8)(op, v0, step, n); break;
+    case GF_INT16: GF_FN(fill_i16)(op, v0, step, n); break;
+    case GF_INT32: GF_FN(fill_i32)(op, v0, step, n); break;
+    case GF_INT64: GF_FN(fill_i64)(op, v0, step, n); break;
+    case GF_UINT8: GF_FN(fill_u8)(op, v0, step, n); break;
+    case GF_UINT16: GF_FN(fill_u16)(op, v0, step, n); break;
+    case GF_UINT32: GF_FN(fill_u32)(op, v0, step, n); break;
+    case GF_UINT64: GF_FN(fill_u64)(op, v0, step, n); break;
+    case GF_FLOAT32: GF_FN(fill_f32)(op, v0, step, n); break;
+    case GF_FLOAT64: GF_FN(fill_f64)(op, v0, step, n); break;
+    default: break;
+    }
+}
+
+/* ------------------------------------------------------------ chunk runner */
+static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
+{
+    int64_t f0 = c * t->chunk;
+    int64_t f1 = f0 + t->chunk < t->n ? f0 + t->chunk : t->n;
+    int64_t f = f0;
+
+    switch (t->op) {
+    case GF_OP_SQUARE: {
+        int bad = 0;
+        while (f < f1) {
+            int64_t r = f / t->n1, col = f % t->n1;
+            int64_t len = t->n1 - col < f1 - f ? t->n1 - col : f1 - f;
+            bad |= GF_FN(square_any)(t->dtype, t->x + r * t->xs0 + col * t->xs1, t->xs1,
+                                     t->out + r * t->os0 + col * t->os1, t->os1, len,
+                                     t->check_overflow);
+            f += len;
+        }
+        if (bad) t->overflowed = 1;
+        break;
+    }
+    case GF_OP_SUMSQ: {
+        int isfloat = t->dtype == GF_FLOAT32 || t->dtype == GF_FLOAT64;
+        gf_ksum ks = {0.0, 0.0};
+        gf_u192 acc = {{0, 0, 0}};
+        while (f < f1) {
+            int64_t r = f / t->n1, col = f % t->n1;
+            int64_t len = t->n1 - col < f1 - f ? t->n1 - col : f1 - f;
+            const char *xp = t->x + r * t->xs0 + col * t->xs1;
+            if (t->dtype == GF_FLOAT64) GF_FN(sumsq_f64)(xp, t->xs1, len, &ks);
+            else if (t->dtype == GF_FLOAT32) GF_FN(sumsq_f32)(xp, t->xs1, len, &ks);
+            else GF_FN(sumsq_int)(t->dtype, xp, t->xs1, len, &acc);
+            f += len;
+        }
+        if (isfloat) t->fpartials[c] = gf_ksum_value(&ks);
+        else t->ipartials[c] = acc;
+        break;
+    }
+    case GF_OP_RANGE_SUMSQ: {
+        gf_u192 acc = {{0, 0, 0}};
+        int64_t v0 = t->start + f0 * t->step, len = f1 - f0;
+        /* Split where the sequence crosses zero so each part has one sign. */
+        int64_t neg = 0; /* how many leading terms have the sign of v0 */
+        int64_t vlast = v0 + (len - 1) * t->step;
+        if ((v0 < 0) == (vlast < 0)) {
+            neg = len;
+        } else if (v0 < 0) { /* increasing through zero: count v < 0 */
+            uint64_t mag = (uint64_t)0 - (uint64_t)v0, st = (uint64_t)t->step;
+            neg = (int64_t)((mag + st - 1) / st);
+        } else {             /* decreasing through zero: count v >= 0 */
+            uint64_t st = (uint64_t)0 - (uint64_t)t->step;
+            neg = (int64_t)((uint64_t)v0 / st + 1);
+        }
+        GF_FN(range_onesign)(v0, t->step, neg, &acc);
+        if (neg < len) GF_FN(range_onesign)(v0 + neg * t->step, t->step, len - neg, &acc);
+        t->ipartials[c] = acc;
+        break;
+    }
+    case GF_OP_RANGE_FILL:
+        GF_FN(fill_any)(t->dtype, t->out + f0 * t->os1, t->start + f0 * t->step, t->step,
+                        f1 - f0);
+        break;
+    default:
+        break;
+    }
+}
+
+#undef GF_FN
+#undef GF_CAT
+#undef GF_CAT2

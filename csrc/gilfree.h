@@ -1,0 +1,134 @@
+/*
+ * gilfree: plain C kernels and a small thread pool.
+ *
+ * No Python.h, no mutable global state: every function works on what it is
+ * given, so all of it is reentrant and safe to call without the GIL.  The
+ * only statics are const tables (the SIMD dispatch table).
+ */
+#ifndef GILFREE_H
+#define GILFREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ dtypes */
+typedef enum {
+    GF_INT8 = 0, GF_INT16, GF_INT32, GF_INT64,
+    GF_UINT8, GF_UINT16, GF_UINT32, GF_UINT64,
+    GF_FLOAT32, GF_FLOAT64,
+    GF_NDTYPES
+} gf_dtype;
+
+/* ------------------------------------------------------- wide unsigned sum */
+/* Exact sums of squares need up to 190 bits: int64 squares reach 2**126 and a
+ * range may hold 2**64 of them.  Little-endian limbs. */
+typedef struct { uint64_t w[3]; } gf_u192;
+
+/* -------------------------------------------------------------------- tasks */
+typedef enum {
+    GF_OP_SQUARE = 0,     /* out[i] = x[i] * x[i] over a 2-D strided view   */
+    GF_OP_SUMSQ,          /* per-chunk sum of x[i] * x[i]                    */
+    GF_OP_RANGE_SUMSQ,    /* per-chunk sum of i * i, i = start + k * step   */
+    GF_OP_RANGE_FILL      /* out[k] = (T)(start + k * step) squared in T    */
+} gf_op;
+
+/*
+ * One call's work, split into `nchunks` chunks of `chunk` logical elements.
+ * Elements are numbered in C order over a (n0, n1) view: element f lives at
+ * x + (f / n1) * xs0 + (f % n1) * xs1 (byte strides).  A chunk writes only its
+ * own elements and its own slot of `partials`, so chunks run in any order on
+ * any thread, and the partials are combined in chunk order afterwards: the
+ * result does not depend on how many threads ran.
+ */
+typedef struct {
+    int op;                 /* gf_op */
+    int dtype;              /* gf_dtype of x (or of out for RANGE_FILL) */
+    int check_overflow;     /* SQUARE / RANGE_FILL: flag results that don't fit */
+    int _pad;
+    const char *x;
+    char *out;
+    int64_t n0, n1;         /* logical shape; n = n0 * n1 */
+    int64_t xs0, xs1;       /* byte strides of x */
+    int64_t os0, os1;       /* byte strides of out */
+    int64_t n;              /* number of elements */
+    int64_t chunk;          /* elements per chunk (> 0) */
+    int64_t nchunks;
+    int64_t start, step;    /* RANGE_* */
+    double *fpartials;      /* SUMSQ on floats: one per chunk */
+    gf_u192 *ipartials;     /* SUMSQ on ints, RANGE_SUMSQ: one per chunk */
+    volatile int overflowed;/* set (racily, only ever to 1) when a result didn't fit */
+} gf_task;
+
+typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
+
+/* SIMD levels compiled in.  Each level is the same C code compiled for a
+ * different target; gf_simd_best() picks the best the CPU supports. */
+typedef enum { GF_SIMD_BASELINE = 0, GF_SIMD_AVX2 = 1, GF_SIMD_AVX512 = 2, GF_SIMD_NLEVELS } gf_simd;
+
+int gf_simd_compiled(int level);        /* 1 if this build has the level */
+int gf_simd_supported(int level);       /* 1 if built and the CPU runs it */
+int gf_simd_best(void);
+const char *gf_simd_name(int level);
+gf_chunk_fn gf_chunk_runner(int level); /* NULL if not compiled */
+
+/* Combine per-chunk partials in chunk order. */
+double gf_combine_f64(const double *p, int64_t n);
+void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total);
+
+/* ---------------------------------------------------------------- the pool */
+/*
+ * A job is a gf_task plus the bookkeeping to share its chunks between the
+ * calling thread and up to `max_helpers` pool workers.  It lives in the
+ * caller's frame; the pool only links it while it is active.
+ */
+typedef struct gf_job {
+    gf_task *task;
+    gf_chunk_fn run;
+    int64_t nchunks;
+    int64_t next;           /* next chunk to claim (atomic) */
+    int64_t finished;       /* chunks finished or skipped (atomic) */
+    int cancelled;          /* atomic; workers stop claiming when set */
+    int max_helpers;
+    int helpers;            /* workers attached now (pool mutex) */
+    int linked;             /* in the pool's list (pool mutex) */
+    struct gf_job *prev, *nextjob;
+} gf_job;
+
+typedef struct gf_pool gf_pool;
+
+/* spin_ns: how long an idle worker polls for new work before it sleeps on a
+ * condition variable.  Returns NULL on failure. */
+gf_pool *gf_pool_create(int64_t spin_ns);
+/* Stop and join all workers and free the pool.  Only when no job is active. */
+void gf_pool_destroy(gf_pool *pool);
+/* Number of worker threads started so far. */
+int gf_pool_size(gf_pool *pool);
+/* Make sure at least n workers exist; returns how many exist (may be < n if
+ * the OS refuses threads). */
+int gf_pool_reserve(gf_pool *pool, int n);
+
+void gf_job_init(gf_job *job, gf_task *task, gf_chunk_fn run, int max_helpers);
+/* Link the job so idle workers (up to max_helpers) help with it. */
+void gf_pool_submit(gf_pool *pool, gf_job *job);
+/*
+ * Run chunks on the calling thread, then wait for helpers, for at most
+ * budget_ns (<= 0: no limit).  Returns 1 when every chunk is finished and no
+ * helper still touches the job (it is then unlinked: safe to free), 0 when the
+ * budget ran out first (call again, or cancel).  pool may be NULL for a job
+ * that was never submitted.
+ */
+int gf_job_work(gf_pool *pool, gf_job *job, int64_t budget_ns);
+/* Ask everyone to stop claiming chunks of this job (chunks already started
+ * finish).  Follow with gf_job_work until it returns 1. */
+void gf_job_cancel(gf_job *job);
+
+int64_t gf_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GILFREE_H */

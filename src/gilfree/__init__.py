@@ -1,0 +1,82 @@
+"""gilfree: GIL-free square kernels, a low-overhead thread pool, and a bench.
+
+CPU-bound pure-Python code does not get faster with threads, because only the
+thread holding the Global Interpreter Lock runs Python bytecode.  gilfree's
+kernels are plain C that release the GIL, so plain ``threading.Thread``s and
+gilfree's own pool run them on every core at once.
+
+Public API
+----------
+square, sum_of_squares, sum_squares_range, squares_range
+    The kernels (see each docstring).
+get_num_threads, set_num_threads, num_threads, cpu_count, MAX_THREADS
+    Thread-count control.
+show_config
+    Print the SIMD path, chunk sizes and thread default in use.
+"""
+
+from __future__ import annotations
+
+from . import _threads
+from ._core import square, squares_range, sum_of_squares, sum_squares_range
+from ._threads import MAX_THREADS, cpu_count, get_num_threads, num_threads, set_num_threads
+from ._version import __version__
+
+__all__ = [
+    "MAX_THREADS",
+    "__version__",
+    "cpu_count",
+    "get_num_threads",
+    "num_threads",
+    "set_num_threads",
+    "show_config",
+    "square",
+    "squares_range",
+    "sum_of_squares",
+    "sum_squares_range",
+]
+
+
+def show_config() -> None:
+    """Print how this gilfree build runs here: SIMD path, chunks, threads, and why.
+
+    Examples
+    --------
+    >>> import gilfree
+    >>> gilfree.show_config()  # doctest: +ELLIPSIS
+    gilfree ...
+    """
+    import platform
+    import sys
+
+    import numpy as np
+
+    from ._core import config
+
+    c = config()
+    env = _threads._env_default()
+    aff = _threads._affinity_count()
+    cg = _threads._cgroup_cpu_limit()
+    if _threads._override.get():
+        why = "a num_threads() context is active"
+    elif env is not None and _threads._default[0] == env:
+        why = "GILFREE_NUM_THREADS"
+    elif _threads._default[0] == cpu_count():
+        why = f"cpu_count(): affinity allows {aff} CPUs, cgroup quota " + (
+            f"{cg:g} CPUs" if cg is not None else "none"
+        )
+    else:
+        why = "set_num_threads()"
+    levels = ", ".join(f"{k}{'' if ok else ' (CPU lacks it)'}" for k, ok in c["simd_levels"].items())
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    print(f"gilfree {__version__} on Python {platform.python_version()} "
+          f"({'GIL enabled' if gil else 'free-threaded, GIL disabled'}), NumPy {np.__version__}")
+    print(f"  machine      : {platform.machine()}, {platform.processor() or platform.system()}")
+    print(f"  SIMD path    : {c['simd']} ({c['simd_reason']}); compiled: {levels}")
+    print(f"  chunk        : {c['chunk_bytes'] // 1024} KiB of input per chunk for arrays, "
+          f"{c['range_chunk']} iterations for ranges")
+    print(f"  threads      : {get_num_threads()} ({why})")
+    print(f"  pool         : {c['pool_threads']} worker threads started; idle workers spin "
+          f"{c['spin_us']:g} us before sleeping (GILFREE_SPIN_US)")
+    print(f"  GIL released : for calls on >= {c['gil_release_min']} elements; "
+          f"signals checked every {c['signal_check_ms']:g} ms")

@@ -1,0 +1,62 @@
+# The C side of gilfree, declared once.  Everything here is callable without
+# the GIL: the C code never touches Python objects.
+from libc.stdint cimport int64_t, uint64_t
+
+cdef extern from "gilfree.h" nogil:
+    ctypedef enum gf_dtype:
+        GF_INT8, GF_INT16, GF_INT32, GF_INT64
+        GF_UINT8, GF_UINT16, GF_UINT32, GF_UINT64
+        GF_FLOAT32, GF_FLOAT64
+        GF_NDTYPES
+
+    ctypedef struct gf_u192:
+        uint64_t w[3]
+
+    ctypedef enum gf_op:
+        GF_OP_SQUARE, GF_OP_SUMSQ, GF_OP_RANGE_SUMSQ, GF_OP_RANGE_FILL
+
+    ctypedef struct gf_task:
+        int op
+        int dtype
+        int check_overflow
+        const char *x
+        char *out
+        int64_t n0, n1
+        int64_t xs0, xs1
+        int64_t os0, os1
+        int64_t n
+        int64_t chunk
+        int64_t nchunks
+        int64_t start, step
+        double *fpartials
+        gf_u192 *ipartials
+        int overflowed
+
+    ctypedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index) noexcept nogil
+
+    ctypedef enum gf_simd:
+        GF_SIMD_BASELINE, GF_SIMD_AVX2, GF_SIMD_AVX512, GF_SIMD_NLEVELS
+
+    int gf_simd_compiled(int level)
+    int gf_simd_supported(int level)
+    int gf_simd_best()
+    const char *gf_simd_name(int level)
+    gf_chunk_fn gf_chunk_runner(int level)
+
+    double gf_combine_f64(const double *p, int64_t n)
+    void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total)
+
+    ctypedef struct gf_job:
+        pass
+    ctypedef struct gf_pool:
+        pass
+
+    gf_pool *gf_pool_create(int64_t spin_ns)
+    void gf_pool_destroy(gf_pool *pool)
+    int gf_pool_size(gf_pool *pool)
+    int gf_pool_reserve(gf_pool *pool, int n)
+    void gf_job_init(gf_job *job, gf_task *task, gf_chunk_fn run, int max_helpers)
+    void gf_pool_submit(gf_pool *pool, gf_job *job)
+    int gf_job_work(gf_pool *pool, gf_job *job, int64_t budget_ns)
+    void gf_job_cancel(gf_job *job)
+    int64_t gf_now_ns()
