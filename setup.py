@@ -4,11 +4,16 @@ Environment switches:
   GILFREE_DEBUG=1       -O0 -g, no optimisation (for gdb / sanitizers)
   GILFREE_SANITIZE=...  add -fsanitize=... (e.g. address,undefined)
   GILFREE_CFLAGS=...    extra compiler flags
+  GILFREE_OPENMP=0      skip the optional OpenMP extension (gilfree._openmp)
 -march=native is never used: wider SIMD is chosen at run time (csrc/gf_kernels.c).
 """
 
 import os
+import shutil
+import subprocess
 import sys
+import sysconfig
+import tempfile
 
 import numpy as np
 from Cython.Build import cythonize
@@ -30,19 +35,66 @@ else:
         ldflags += [f"-fsanitize={sanitize}"]
 cflags += os.environ.get("GILFREE_CFLAGS", "").split()
 
-ext = Extension(
-    "gilfree._core",
-    sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
+
+
+def openmp_flags():
+    """(compile, link) flags for OpenMP, or None where the compiler lacks it.
+
+    Apple clang has no OpenMP, so the prange extension is optional; gilfree's
+    own pool never needs it.
+    """
+    if os.environ.get("GILFREE_OPENMP", "1") == "0":
+        return None
+    if sys.platform == "win32":
+        return ["/openmp"], []
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    cc = cc.split()
+    if not shutil.which(cc[0]):
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "t.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
+        try:
+            r = subprocess.run(cc + ["-fopenmp", src, "-o", os.path.join(d, "t")],
+                               capture_output=True, timeout=120)
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return (["-fopenmp"], ["-fopenmp"]) if r.returncode == 0 else None
+
+
+common = dict(
     include_dirs=["csrc", np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-    extra_compile_args=cflags,
-    extra_link_args=ldflags,
     depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "src/gilfree/_gilfree.pxd"],
 )
 
+ext = Extension(
+    "gilfree._core",
+    sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
+    extra_compile_args=cflags,
+    extra_link_args=ldflags,
+    **common,
+)
+extensions = [ext]
+
+omp = openmp_flags()
+if omp is not None:
+    extensions.append(
+        Extension(
+            "gilfree._openmp",
+            sources=["src/gilfree/_openmp.pyx", "csrc/gf_kernels.c"],
+            extra_compile_args=cflags + omp[0],
+            extra_link_args=ldflags + omp[1],
+            **common,
+        )
+    )
+else:
+    print("gilfree: no OpenMP in this compiler; building without gilfree._openmp")
+
 setup(
     ext_modules=cythonize(
-        [ext],
+        extensions,
         compiler_directives={"language_level": "3"},
         annotate=False,
     ),

@@ -15,7 +15,6 @@ alone costs more than ``np.square`` does.
 
 cimport cython
 cimport numpy as cnp
-from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
                                PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
@@ -33,6 +32,12 @@ import numpy as np
 from . import _threads
 
 cnp.import_array()
+
+cdef extern from "Python.h":
+    # Declared here without an exception clause (cpython.exc has
+    # `except -1`, which would make Cython return at once and skip the
+    # cancel-and-wait below, leaving pool workers on a dead frame).
+    int _check_signals "PyErr_CheckSignals" ()
 
 cdef extern from "numpy/arrayobject.h":
     cnp.ndarray PyArray_NewLikeArray(cnp.ndarray proto, cnp.NPY_ORDER order,
@@ -72,6 +77,9 @@ cdef enum:
 #: Cap on the number of chunks (their partial sums are allocated per call).
 cdef enum:
     MAX_CHUNKS = 1 << 22
+#: Range chunks per round (2**29 iterations, ~0.15 s on one core).
+cdef enum:
+    RANGE_ROUND_CHUNKS = 1 << 12
 #: NumPy's habit: releasing and re-taking the GIL costs ~0.1 us, and
 #: re-taking it can wait a whole switch interval (5 ms) when another thread is
 #: busy in Python, so tiny calls keep it.
@@ -190,7 +198,7 @@ cdef int _run(gf_task *t, int nthreads, bint release) except -1:
         # chunk at a time, so no other Python thread can run meanwhile.
         for c in range(t.nchunks):
             _runner(t, c)
-            if (c & 63) == 63 and PyErr_CheckSignals() == -1:
+            if (c & 63) == 63 and _check_signals() == -1:
                 return -1
         return 0
     if t.nchunks == 1:
@@ -216,7 +224,7 @@ cdef int _run(gf_task *t, int nthreads, bint release) except -1:
             done = gf_job_work(pool, &job, SIGNAL_CHECK_NS)
         if done:
             return 0
-        if PyErr_CheckSignals() == -1:
+        if _check_signals() == -1:
             # Stop handing out chunks, let started ones finish (each is well
             # under a millisecond), then let the exception propagate.
             gf_job_cancel(&job)
@@ -678,22 +686,36 @@ cdef int64_t _range_plan(object start, object stop, object step, gf_task *t) exc
 cdef object _sum_squares_range(object start, object stop, object step, object threads,
                                bint release):
     cdef gf_task t
-    cdef gf_u192 total
+    cdef gf_u192 part
     cdef int nthreads = _resolve_threads(threads)
+    cdef int64_t n, done = 0, per_round = <int64_t>RANGE_CHUNK * RANGE_ROUND_CHUNKS
     _range_plan(start, stop, step, &t)
     t.op = GF_OP_RANGE_SUMSQ
-    if t.n == 0:
+    n = t.n
+    if n == 0:
         return 0
-    _plan_chunks(&t, RANGE_CHUNK)
-    t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+    # Huge ranges run in rounds of fixed-size chunks, so chunks stay short
+    # (Ctrl-C is seen between them) and the partials stay small.  Integer sums
+    # are exact, so how the range is cut does not change the result.
+    t.ipartials = <gf_u192 *>PyMem_Malloc(
+        min((n + RANGE_CHUNK - 1) // RANGE_CHUNK, <int64_t>RANGE_ROUND_CHUNKS) * sizeof(gf_u192))
     if t.ipartials == NULL:
         raise MemoryError()
+    total = 0
+    first = t.start
     try:
-        _run(&t, nthreads, release)
-        gf_combine_u192(t.ipartials, t.nchunks, &total)
+        while done < n:
+            t.start = first + done * t.step
+            t.n = t.n1 = min(per_round, n - done)
+            t.chunk = RANGE_CHUNK
+            t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
+            _run(&t, nthreads, release)
+            gf_combine_u192(t.ipartials, t.nchunks, &part)
+            total += _u192_to_int(&part)
+            done += t.n
     finally:
         PyMem_Free(t.ipartials)
-    return _u192_to_int(&total)
+    return total
 
 
 def sum_squares_range(start, stop=None, step=1, *, threads=None):
