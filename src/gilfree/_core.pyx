@@ -98,6 +98,34 @@ CHUNK = CHUNK_BYTES // 8
 #: calling thread with no pool round-trip at all.
 PARALLEL_MIN = CHUNK + 1
 
+cdef int64_t _chunk_bytes = CHUNK_BYTES
+cdef int64_t _range_chunk = RANGE_CHUNK
+
+
+cdef inline int64_t _elems_per_chunk(int64_t itemsize) noexcept:
+    return _chunk_bytes // itemsize if _chunk_bytes >= itemsize else 1
+
+
+def _set_chunking(chunk_bytes=None, range_chunk=None):
+    """Test and bench hook: change the chunk sizes, return the previous ones.
+
+    Smaller chunks let tests reach chunk edges and the pool with small inputs,
+    and let the bench time pure dispatch overhead.  Process-wide and not
+    synchronized with calls in flight: not for use in applications.
+    """
+    global _chunk_bytes, _range_chunk
+    old = (_chunk_bytes, _range_chunk)
+    if chunk_bytes is not None:
+        if not (1 <= chunk_bytes <= (1 << 40)):
+            raise ValueError(f"`chunk_bytes` must be in [1, 2**40], got {chunk_bytes}")
+        _chunk_bytes = chunk_bytes
+    if range_chunk is not None:
+        if not (1 <= range_chunk <= (1 << 30)):
+            raise ValueError(f"`range_chunk` must be in [1, 2**30], got {range_chunk}")
+        _range_chunk = range_chunk
+    return old
+
+
 cdef int _simd_level = GF_SIMD_BASELINE
 cdef gf_chunk_fn _runner = NULL
 cdef void *_pool = NULL
@@ -446,7 +474,7 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         t.xs1 = t.os1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
     t.out = <char *>cnp.PyArray_DATA(res)
-    _plan_chunks(&t, CHUNK_BYTES // cnp.PyArray_ITEMSIZE(a))
+    _plan_chunks(&t, _elems_per_chunk(cnp.PyArray_ITEMSIZE(a)))
     _run(&t, nthreads, release)
     if t.overflowed:
         _raise_overflow(a)
@@ -572,7 +600,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         t.n1 = t.n
         t.xs1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
-    _plan_chunks(&t, CHUNK_BYTES // cnp.PyArray_ITEMSIZE(a))
+    _plan_chunks(&t, _elems_per_chunk(cnp.PyArray_ITEMSIZE(a)))
     if isfloat:
         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
         if t.fpartials == NULL:
@@ -688,7 +716,8 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
     cdef gf_task t
     cdef gf_u192 part
     cdef int nthreads = _resolve_threads(threads)
-    cdef int64_t n, done = 0, per_round = <int64_t>RANGE_CHUNK * RANGE_ROUND_CHUNKS
+    cdef int64_t rchunk = _range_chunk
+    cdef int64_t n, done = 0, per_round = rchunk * RANGE_ROUND_CHUNKS
     _range_plan(start, stop, step, &t)
     t.op = GF_OP_RANGE_SUMSQ
     n = t.n
@@ -698,7 +727,7 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
     # (Ctrl-C is seen between them) and the partials stay small.  Integer sums
     # are exact, so how the range is cut does not change the result.
     t.ipartials = <gf_u192 *>PyMem_Malloc(
-        min((n + RANGE_CHUNK - 1) // RANGE_CHUNK, <int64_t>RANGE_ROUND_CHUNKS) * sizeof(gf_u192))
+        min((n + rchunk - 1) // rchunk, <int64_t>RANGE_ROUND_CHUNKS) * sizeof(gf_u192))
     if t.ipartials == NULL:
         raise MemoryError()
     total = 0
@@ -707,8 +736,8 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
         while done < n:
             t.start = first + done * t.step
             t.n = t.n1 = min(per_round, n - done)
-            t.chunk = RANGE_CHUNK
-            t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
+            t.chunk = rchunk
+            t.nchunks = (t.n + rchunk - 1) // rchunk
             _run(&t, nthreads, release)
             gf_combine_u192(t.ipartials, t.nchunks, &part)
             total += _u192_to_int(&part)
@@ -821,7 +850,7 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     t.dtype = code
     t.out = <char *>cnp.PyArray_DATA(res)
     t.os1 = cnp.PyArray_ITEMSIZE(res)
-    _plan_chunks(&t, CHUNK_BYTES // t.os1)
+    _plan_chunks(&t, _elems_per_chunk(t.os1))
     _run(&t, nthreads, True)
     return res if native == dt else res.astype(dt)
 
@@ -835,8 +864,8 @@ def config():
         "simd": gf_simd_name(_simd_level).decode(),
         "simd_reason": _simd_reason,
         "simd_levels": levels,
-        "chunk_bytes": CHUNK_BYTES,
-        "range_chunk": RANGE_CHUNK,
+        "chunk_bytes": _chunk_bytes,
+        "range_chunk": _range_chunk,
         "gil_release_min": GIL_RELEASE_MIN,
         "signal_check_ms": SIGNAL_CHECK_NS / 1e6,
         "spin_us": _spin_ns / 1000,
