@@ -45,6 +45,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "slow: takes more than a second or two; deselect with -m 'not slow'"
     )
+    # filterwarnings=error also applies while Hypothesis' pytest plugin
+    # reports a failure, and that path may import mypy_extensions, which
+    # warns about itself: an INTERNALERROR would hide the real failure.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import math
 import re
+import warnings
 import zlib
 
 import numpy as np
@@ -42,6 +43,15 @@ def forced(threads: int):
     return contextlib.nullcontext()
 
 
+@contextlib.contextmanager
+def quiet_numpy_warnings():
+    """Odd dtypes go through np.square, which may warn on overflow/invalid;
+    the value tests ignore that (test_odd_dtypes_warnings looks at it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 def chunk_elems(dt: np.dtype) -> int:
     """Elements per chunk if chunks are sized in bytes (CHUNK is for 8 bytes)."""
     return max(1, CHUNK * 8 // dt.itemsize)
@@ -70,10 +80,12 @@ def pool(dtype_str: str, n: int) -> np.ndarray:
         a = rng.integers(0, 2, size=n).astype(bool)
     elif dt.kind in "fc":
         real = dt if dt.kind == "f" else np.dtype(f"f{dt.itemsize // 2}")
-        a = _float_values(rng, real, n)
         if dt.kind == "c":
-            a = a + 1j * _float_values(rng, real, n)
-        a = a.astype(dt)
+            a = np.empty(n, dtype=dt)
+            a.real = _float_values(rng, real, n)
+            a.imag = _float_values(rng, real, n)
+        else:
+            a = _float_values(rng, real, n)
     else:  # pragma: no cover
         raise AssertionError(dt)
     a.flags.writeable = False
@@ -125,7 +137,7 @@ def shape3(n: int) -> tuple[int, int, int]:
     return (a, b, c)
 
 
-LAYOUTS = ("C", "F2d", "step3", "reversed", "sliced2d", "transposed3d", "negative2d")
+LAYOUTS = ("C", "F2d", "step3", "reversed", "sliced2d", "transposed3d", "swapped3d", "negative2d")
 
 
 def make_input(dt: np.dtype, n: int, layout: str) -> np.ndarray:
@@ -135,7 +147,7 @@ def make_input(dt: np.dtype, n: int, layout: str) -> np.ndarray:
     if layout == "C":
         return p[:n].copy()
     if layout == "F2d":
-        return np.asfortranarray(p[:n].reshape(shape2(n)))
+        return np.array(p[:n].reshape(shape2(n)), order="F", copy=True)
     if layout == "step3":
         return p[: 3 * n].copy()[::3]
     if layout == "reversed":
@@ -145,8 +157,10 @@ def make_input(dt: np.dtype, n: int, layout: str) -> np.ndarray:
         return p[: 2 * n].copy().reshape(r, 2 * c)[:, ::2]
     if layout == "negative2d":
         return p[: 2 * n].copy().reshape(r, 2 * c)[::-1, ::-2]
-    if layout == "transposed3d":
+    if layout == "transposed3d":  # axes rotated: still one 2-D strided walk
         return p[:n].copy().reshape(shape3(n)).transpose(2, 0, 1)
+    if layout == "swapped3d":  # last two axes swapped: no 2-D walk describes it
+        return p[:n].copy().reshape(shape3(n)).transpose(0, 2, 1)
     raise AssertionError(layout)
 
 
@@ -170,12 +184,26 @@ def assert_same(got, exp) -> None:
 
 # ---------------------------------------------------------------- the grid
 
-GRID = [(dt, n) for dt in NATIVE for n in grid_sizes(dt)]
+def _grid():
+    """dtype x size x threads.  An input of at most one chunk runs on the
+    calling thread whatever `threads` says (unless the core offers
+    _force_parallel), so for those sizes threads=3 and 8 would only repeat
+    threads=2."""
+    force = hasattr(_core, "_force_parallel")
+    return [
+        (dt, n, t)
+        for dt in NATIVE
+        for n in grid_sizes(dt)
+        for t in THREADS
+        if force or t <= 2 or n > chunk_elems(dt)
+    ]
 
 
-@pytest.mark.parametrize("threads", THREADS)
+GRID = _grid()
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize(("dtype", "n"), GRID, ids=[f"{d.name}-{n}" for d, n in GRID])
+@pytest.mark.parametrize(("dtype", "n", "threads"), GRID, ids=[f"{d.name}-{n}-t{t}" for d, n, t in GRID])
 def test_square_grid(dtype, n, layout, threads):
     x = make_input(dtype, n, layout)
     before = x.copy()
@@ -215,6 +243,29 @@ def test_many_dimensions(ndim, threads):
     with forced(threads):
         got = gilfree.square(x, threads=threads)
     assert_same(got, expected_square(x))
+
+
+@pytest.mark.parametrize("threads", (1, 2, 8))
+@pytest.mark.parametrize("dtype", [np.dtype("int64"), np.dtype("float32"), np.dtype("uint8")], ids=str)
+@pytest.mark.parametrize("side", (5, 70))
+def test_non_collapsible_3d_views(side, dtype, threads):
+    """Views that no 2-D strided walk describes (a sub-block of a 3-D array,
+    transposed), with and without `out`."""
+    base = make_input(dtype, 3 * side * (side + 1), "C").reshape(3, side, side + 1)
+    views = [
+        base[:, 1:-1, 1:-1].transpose(2, 0, 1),
+        base[:, ::2, ::-2].transpose(1, 0, 2),
+        base[..., ::-2].transpose(2, 1, 0),
+    ]
+    for x in views:
+        with forced(threads):
+            got = gilfree.square(x, threads=threads)
+        assert_same(got, expected_square(x))
+        for out_layout in ("C", "F", "reversed"):
+            out = make_out(x.shape, dtype, out_layout)
+            with forced(threads):
+                assert gilfree.square(x, out=out, threads=threads) is out
+            np.testing.assert_array_equal(out, expected_square(x), strict=True)
 
 
 @pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 4), (2, 0, 5), (1, 1, 1), (1,), (5, 1), (1, 5)])
@@ -257,6 +308,75 @@ def test_unaligned_input_and_out(dtype, threads):
         r = gilfree.square(x, out=out, threads=threads)
     assert r is out
     np.testing.assert_array_equal(out, exp)
+
+
+# ------------------------------------------------- tiny chunks (test hook)
+
+SMALL_CHUNK_BYTES = 56  # 7 float64, 14 float32, 56 int8 elements per chunk
+SMALL_SIZES = (0, 1, 6, 7, 8, 13, 14, 15, 29, 55, 56, 57, 200)
+
+
+@pytest.fixture
+def small_chunks():
+    """Tiny chunks, so that small inputs are split into many chunks shared
+    by the pool: every chunk edge and layout is reached cheaply."""
+    hook = getattr(_core, "_set_chunking", None)
+    if hook is None:
+        pytest.skip("gilfree._core has no _set_chunking hook")
+    old = hook(chunk_bytes=SMALL_CHUNK_BYTES, range_chunk=5)
+    try:
+        yield SMALL_CHUNK_BYTES
+    finally:
+        hook(*old)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", NATIVE, ids=str)
+def test_square_small_chunks(dtype, layout, threads, small_chunks):
+    for n in SMALL_SIZES:
+        x = make_input(dtype, n, layout)
+        before = x.copy()
+        got = gilfree.square(x, threads=threads)
+        assert_same(got, expected_square(x))
+        np.testing.assert_array_equal(x, before, strict=True)
+        exp = expected_square(x.copy())
+        assert gilfree.square(x, out=x, threads=threads) is x
+        np.testing.assert_array_equal(x, exp, strict=True)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("dtype", [np.dtype("int8"), np.dtype("int32"), np.dtype("uint64"), np.dtype("float64")],
+                         ids=str)
+def test_overflow_first_index_small_chunks(dtype, threads, small_chunks):
+    """Many chunks, several with offenders, all racing: the first offender
+    in C order is the one reported."""
+    bad = _limit(dtype) + 1 if dtype.kind in "iu" else 1e200
+    x = np.ones(500, dtype=dtype)
+    for p in (450, 301, 170, 99, 58):
+        x[p] = bad
+    for _ in range(5):
+        with pytest.raises(OverflowError, match=r"\bindex\s*58\b"):
+            gilfree.square(x, overflow="raise", threads=threads)
+    m = np.ones((25, 20), dtype=dtype)
+    m[20, 3] = bad
+    m[7, 19] = bad
+    with pytest.raises(OverflowError, match=r"\bindex\s*\(7, 19\)"):
+        gilfree.square(m, overflow="raise", threads=threads)
+    # in m.T the offenders sit at (3, 20) and (19, 7): (3, 20) comes first
+    with pytest.raises(OverflowError, match=r"\bindex\s*\(3, 20\)"):
+        gilfree.square(m.T, overflow="raise", threads=threads)
+
+
+@pytest.mark.parametrize("threads", (2, 8))
+def test_overlap_small_chunks(threads, small_chunks):
+    for n in (20, 57, 300):
+        for k in (1, 5, 7, 8):
+            base = make_input(np.dtype("float64"), n + k, "C")
+            for x, out in ((base[:n], base[k:]), (base[k:], base[:n]), (base[:n], base[:n][::-1])):
+                exp = expected_square(x.copy())
+                assert gilfree.square(x, out=out, threads=threads) is out
+                np.testing.assert_array_equal(out, exp, strict=True)
 
 
 # ------------------------------------------------------------------ out=
@@ -345,6 +465,19 @@ def test_overlap(dtype, how, n, threads):
         r = gilfree.square(x, out=out, threads=threads)
     assert r is out
     np.testing.assert_array_equal(out, exp, strict=True)
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("layout", ("C", "reversed", "F2d", "swapped3d"))
+def test_in_place_through_another_view_object(layout, threads):
+    """`out` is not `x` but views exactly the same memory the same way."""
+    x = make_input(np.dtype("int32"), 3 * CHUNK + 5, layout)
+    exp = expected_square(x.copy())
+    out = x.view()
+    assert out is not x
+    with forced(threads):
+        assert gilfree.square(x, out=out, threads=threads) is out
+    np.testing.assert_array_equal(x, exp, strict=True)
 
 
 def test_out_positional_and_keyword_agree():
@@ -467,7 +600,8 @@ def test_byteswapped_overflow_raise():
 def test_odd_dtypes_through_numpy(dtype, n, layout, threads):
     x = make_input(dtype, n, layout)
     before = x.copy()
-    got = gilfree.square(x, threads=threads)
+    with quiet_numpy_warnings():
+        got = gilfree.square(x, threads=threads)
     exp = expected_square(x)
     assert_same(got, exp)
     np.testing.assert_array_equal(x, before, strict=True)
@@ -478,10 +612,25 @@ def test_odd_dtypes_out_and_in_place(dtype):
     x = make_input(dtype, 101, "C")
     exp = expected_square(x.copy())
     out = np.empty_like(exp)
+    with quiet_numpy_warnings():
+        assert gilfree.square(x, out=out) is out
+    np.testing.assert_array_equal(out, exp, strict=True)
+    if exp.dtype == x.dtype:
+        with quiet_numpy_warnings():
+            assert gilfree.square(x, out=x) is x
+        np.testing.assert_array_equal(x, exp, strict=True)
+    else:  # np.square(bool) is int8 (NumPy 2): out=x has the wrong dtype
+        with pytest.raises(TypeError, match="`out`"):
+            gilfree.square(x, out=x)
+
+
+def test_bool_result_dtype_is_numpys():
+    x = np.array([True, False, True])
+    exp = np.square(x)  # int8 in NumPy 2
+    assert_same(gilfree.square(x), exp)
+    out = np.empty(3, dtype=exp.dtype)
     assert gilfree.square(x, out=out) is out
     np.testing.assert_array_equal(out, exp, strict=True)
-    assert gilfree.square(x, out=x) is x
-    np.testing.assert_array_equal(x, exp, strict=True)
 
 
 @pytest.mark.parametrize(
@@ -490,7 +639,24 @@ def test_odd_dtypes_out_and_in_place(dtype):
 def test_more_odd_dtypes(dtype):
     x = make_input(np.dtype("float16") if dtype.kind == "f" else np.dtype("complex64"), 50, "C")
     x = x.astype(dtype)
-    assert_same(gilfree.square(x), expected_square(x))
+    with quiet_numpy_warnings():
+        got = gilfree.square(x)
+    assert_same(got, expected_square(x))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "complex64", "complex128", "longdouble"])
+def test_odd_dtypes_warnings(dtype):
+    """Overflow in the NumPy fallback is as silent as in the native float
+    path (where float32/float64 overflow to inf without a RuntimeWarning)."""
+    big = {"float16": 1e4, "complex64": 1e30, "complex128": 1e300, "longdouble": np.finfo(np.longdouble).max}[dtype]
+    x = np.array([big, 1.0, np.inf], dtype=dtype)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * np.array([big, 0, 0], dtype=dtype).real.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gilfree.square(np.array([1e300, np.inf]))  # native path: silent
+        got = gilfree.square(x)
+    assert_same(got, expected_square(x))
 
 
 # ------------------------------------------------------- overflow="raise"
@@ -685,6 +851,19 @@ def test_overflow_raise_float16_through_numpy():
     with pytest.raises(OverflowError, match=r"\bindex\s*2\b"):
         gilfree.square(x, overflow="raise")
     assert_same(gilfree.square(x[:2], overflow="raise"), expected_square(x[:2]))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_overflow_raise_complex_through_numpy(dtype):
+    """Complex goes through NumPy too: a finite value whose square is not
+    finite raises OverflowError (not some other exception)."""
+    big = 1e30 if dtype == "complex64" else 1e200
+    x = np.array([1 + 1j, 2 - 1j, big + 0j, 1j], dtype=dtype)
+    with quiet_numpy_warnings(), pytest.raises(OverflowError, match=r"\bindex\s*2\b"):
+        gilfree.square(x, overflow="raise")
+    with quiet_numpy_warnings():
+        got = gilfree.square(x[:2], overflow="raise")
+    assert_same(got, expected_square(x[:2]))
 
 
 def test_overflow_raise_bool_never_raises():

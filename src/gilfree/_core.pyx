@@ -369,9 +369,9 @@ del _dt, _info, _math
 
 def _raise_overflow(a):
     """Raise OverflowError naming the first element (C order) whose square overflows."""
-    if a.dtype.kind == "f":
-        with np.errstate(over="ignore"):
-            bad = np.isfinite(a) & np.isinf(np.square(a))
+    if a.dtype.kind in "fc":
+        with np.errstate(all="ignore"):
+            bad = np.isfinite(a) & ~np.isfinite(np.square(a))
     else:
         lim = _INT_LIMITS[a.dtype]
         bad = a > lim
@@ -384,7 +384,7 @@ def _raise_overflow(a):
         idx = tuple(int(i) for i in np.unravel_index(flat, a.shape))
     v = a[idx] if a.ndim else a[()]
     v = v.item()
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fc":
         detail = f"{v!r}**2 is not finite in {a.dtype}"
     else:
         detail = f"{v}**2 = {v * v} does not fit in {a.dtype}"
@@ -421,19 +421,24 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         if (<object>o).shape != (<object>a).shape:
             raise ValueError(f"`out` must have the shape of `x`, {(<object>a).shape}, "
                              f"got {(<object>o).shape}")
-        if o.dtype != a.dtype:
-            raise TypeError(f"`out` must have dtype {a.dtype} (the dtype of `x`), got {o.dtype}")
+        rdt = (<object>a).dtype if code >= 0 else np.square.resolve_dtypes(((<object>a).dtype, None))[1]
+        if o.dtype != rdt:
+            raise TypeError(f"`out` must have dtype {rdt} (np.square's result for `x` of dtype "
+                            f"{a.dtype}), got {o.dtype}")
         if not cnp.PyArray_ISWRITEABLE(o):
             raise ValueError("`out` is read-only: pass a writeable array")
     if code < 0:
         # bool, float16, longdouble, complex: NumPy's own loop and results.
+        # Like the native kernels, no floating-point warnings: overflow is
+        # reported by overflow='raise' or not at all.
         if check:
-            with np.errstate(over="raise", invalid="ignore"):
+            with np.errstate(all="ignore", over="raise"):
                 try:
                     return np.square(a, out=out)
                 except FloatingPointError:
                     _raise_overflow(a)
-        return np.square(a, out=out)
+        with np.errstate(all="ignore"):
+            return np.square(a, out=out)
     if given_out:
         if o is not a and np.may_share_memory(a, o):
             # Exact in-place (same memory, same steps) is safe element by
@@ -468,7 +473,7 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         a = np.ascontiguousarray(a)
         if not cnp.PyArray_IS_C_CONTIGUOUS(res):
             res = np.empty((<object>a).shape, a.dtype)
-            via_tmp = True
+            via_tmp = given_out
         t.n0 = 1
         t.n1 = t.n
         t.xs1 = t.os1 = cnp.PyArray_ITEMSIZE(a)
@@ -732,9 +737,10 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
         raise MemoryError()
     total = 0
     first = t.start
+    step_ = t.step
     try:
         while done < n:
-            t.start = first + done * t.step
+            t.start = first + <object>done * step_  # Python ints: no int64 overflow
             t.n = t.n1 = min(per_round, n - done)
             t.chunk = rchunk
             t.nchunks = (t.n + rchunk - 1) // rchunk
@@ -836,6 +842,8 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     cdef int code
     cdef int nthreads = _resolve_threads(threads)
     try:
+        if dtype is None:
+            raise TypeError
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"`dtype` must be a NumPy dtype, got {dtype!r}") from None

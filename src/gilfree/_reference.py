@@ -217,11 +217,16 @@ def _raise_on_overflow(arr: np.ndarray, result) -> None:
     if offenders.size == 0:
         return
     flat = int(offenders[0])
-    value = arr.reshape(-1)[flat] if arr.ndim else arr[()]
-    index = _format_index(flat, arr.shape)
+    value = _format_value(arr.reshape(-1)[flat] if arr.ndim else arr[()])
+    # Same wording as gilfree._core, so the twin can stand in for it.
+    where = f" at index {_format_index(flat, arr.shape)!r}" if arr.ndim else ""
+    if arr.dtype.kind in "iu":
+        detail = f"{value}**2 = {value * value} does not fit in {arr.dtype.name}"
+    else:
+        detail = f"{value!r}**2 is not finite in {arr.dtype.name}"
     raise OverflowError(
-        f"square of {_format_value(value)!r} at index {index!r} overflows "
-        f"{arr.dtype.name}"
+        f"square overflows{where}: {detail} (overflow='raise'; "
+        "use overflow='wrap' for NumPy's wrapping)"
     )
 
 
@@ -280,7 +285,7 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
     >>> _reference.square(np.array([0, 16], dtype=np.int8), overflow="raise")
     Traceback (most recent call last):
         ...
-    OverflowError: square of 16 at index 1 overflows int8
+    OverflowError: square overflows at index 1: 16**2 = 256 does not fit in int8 (overflow='raise'; use overflow='wrap' for NumPy's wrapping)
     """
     _check_overflow_mode(overflow)
     arr = _as_input(x, _SQUARE_KINDS)

@@ -42,19 +42,20 @@ _override: contextvars.ContextVar[int] = contextvars.ContextVar("gilfree_num_thr
 _lock = threading.Lock()
 
 
-def validate_threads(threads: object, name: str = "threads") -> int:
+def validate_threads(threads: object, name: str = "threads", allow_none: bool = True) -> int:
     """Return ``threads`` as an int in [1, MAX_THREADS], or raise.
 
     Accepts Python and NumPy integers; rejects bool (``True`` is not a
-    thread count) and floats, naming the argument in the message.
+    thread count) and floats, naming the argument in the message.  (None is
+    resolved by the callers that allow it; `allow_none` only shapes the
+    message.)
     """
+    expected = "a positive int or None" if allow_none else "a positive int"
     if isinstance(threads, bool) or not hasattr(type(threads), "__index__"):
-        raise TypeError(
-            f"`{name}` must be a positive int or None, got {type(threads).__name__} {threads!r}"
-        )
+        raise TypeError(f"`{name}` must be {expected}, got {type(threads).__name__} {threads!r}")
     n = operator.index(threads)  # type: ignore[arg-type]
     if n < 1:
-        raise ValueError(f"`{name}` must be a positive int or None, got {n}")
+        raise ValueError(f"`{name}` must be {expected}, got {n}")
     if n > MAX_THREADS:
         raise ValueError(f"`{name}` must be at most {MAX_THREADS}, got {n}")
     return n
@@ -189,7 +190,7 @@ def _env_default() -> int | None:
     if raw is None or raw.strip() == "":
         return None
     try:
-        return validate_threads(int(raw.strip()), "GILFREE_NUM_THREADS")
+        return validate_threads(int(raw.strip()), "GILFREE_NUM_THREADS", False)
     except (TypeError, ValueError) as exc:
         # A bad environment variable must not make the package unimportable.
         warnings.warn(f"ignoring GILFREE_NUM_THREADS={raw!r}: {exc}", RuntimeWarning, stacklevel=2)
@@ -248,7 +249,7 @@ def set_num_threads(n: int) -> int:
     2
     >>> _ = gilfree.set_num_threads(old)
     """
-    n = validate_threads(n, "n")
+    n = validate_threads(n, "n", allow_none=False)
     with _lock:
         old = _default[0]
         _default[0] = n
@@ -285,7 +286,7 @@ def num_threads(n: int) -> Iterator[int]:
     ...     gilfree.sum_squares_range(10)
     285
     """
-    n = validate_threads(n, "n")
+    n = validate_threads(n, "n", allow_none=False)
     token = _override.set(n)
     try:
         yield n

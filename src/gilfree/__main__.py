@@ -1,0 +1,251 @@
+"""Command line: ``gilfree bench`` and ``gilfree info``.
+
+``gilfree`` (the console script) and ``python -m gilfree`` both land in
+:func:`main`.  Bad arguments print a message naming the argument to stderr
+and exit with status 2, as argparse does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+__all__ = ["main"]
+
+
+def _ints(text: str, what: str, minimum: int = 1) -> list:
+    """``"1,2,4"`` -> ``[1, 2, 4]``; also ``1e6``, ``10**6``, ``10^6``, ``1_000``."""
+    out = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            if "**" in part or "^" in part:
+                base, _, exp = part.replace("^", "**").partition("**")
+                value = int(base) ** int(exp)
+            elif "e" in part.lower():
+                f = float(part)
+                if f != int(f):
+                    raise ValueError
+                value = int(f)
+            else:
+                value = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be whole numbers like 1000, 1e6 or 10**6, got {part!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be >= {minimum}, got {value}")
+        if value > 2**62:
+            raise argparse.ArgumentTypeError(f"{what} must be <= 2**62, got {part}")
+        out.append(value)
+    if not out:
+        raise argparse.ArgumentTypeError(f"{what}: no value given")
+    return out
+
+
+def _names(choices, what: str):
+    def parse(text: str) -> list:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        bad = [n for n in names if n not in choices]
+        if bad or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(map(repr, bad)) or '(none given)'}; "
+                f"choose from: {', '.join(choices)}")
+        return names
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return v
+
+
+def _python_path(text: str) -> str:
+    path = shutil.which(text) or text
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise argparse.ArgumentTypeError(f"no executable Python at {text!r}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gilfree`` argument parser (``bench`` and ``info`` subcommands)."""
+    from gilfree import __version__
+    from gilfree.bench import STRATEGIES
+    from gilfree.bench._cases import WORKLOADS
+
+    parser = argparse.ArgumentParser(
+        prog="gilfree",
+        description="gilfree: GIL-free square kernels, and a bench that shows what "
+                    "releasing the GIL buys on this machine.")
+    parser.add_argument("--version", action="version", version=f"gilfree {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{bench,info}")
+    sub.add_parser("info", help="print how this gilfree build runs here (show_config)")
+
+    b = sub.add_parser(
+        "bench", help="compare every way to run CPU-bound work in parallel",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Time the same work (range, map, reduce) done by pure Python, threads,\n"
+                    "processes, NumPy, gilfree with and without the GIL, and the machine's\n"
+                    "ceiling; every result is checked before it is timed.",
+        epilog="examples:\n"
+               "  gilfree bench                               # quick, under 90 s\n"
+               "  gilfree bench --full --json out.json --plot plots/\n"
+               "  gilfree bench --strategies python-threads,gilfree,ceiling --workloads range\n"
+               "  gilfree bench --python /usr/bin/python3.13t  # add free-threaded rows")
+    mode = b.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="small sizes, 5 repeats: under 90 s on 2 cores (default)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="all sizes 10^3..10^9, more repeats (about 10-20 minutes)")
+    # command_parser: so errors found after parsing print bench's usage line
+    b.set_defaults(mode="quick", command_parser=b)
+    b.add_argument("--strategies", type=_names(STRATEGIES, "strategy"), metavar="S,...",
+                   help=f"strategies to run (default all): {', '.join(STRATEGIES)}")
+    b.add_argument("--workloads", type=_names(tuple(WORKLOADS), "workload"), metavar="W,...",
+                   help="workloads to run: range, map, reduce (default all)")
+    b.add_argument("--sizes", type=lambda t: _ints(t, "--sizes"), metavar="N,...",
+                   help="sizes for every selected workload, e.g. 1e4,1e6")
+    b.add_argument("--dtypes", type=_names(("float64", "int64"), "dtype"), metavar="D,...",
+                   help="dtypes of the map and reduce arrays: float64, int64")
+    b.add_argument("--workers", type=lambda t: _ints(t, "--workers"), metavar="N,...",
+                   help="worker counts, e.g. 1,2,4 (1 is always added: speedups are "
+                        "relative to it)")
+    b.add_argument("--repeats", type=lambda t: _ints(t, "--repeats")[0], metavar="R",
+                   help="timed values per point (median and quartiles over them)")
+    b.add_argument("--min-time", type=_positive_float, metavar="SECONDS",
+                   help="calibration target for one timed value")
+    b.add_argument("--max-call", type=_positive_float, metavar="SECONDS",
+                   help="skip points whose single call would take longer")
+    b.add_argument("--heartbeat", type=float, metavar="SECONDS",
+                   help="duration of the GIL-starvation probe per strategy (0: off)")
+    b.add_argument("--python", action="append", type=_python_path, default=[],
+                   metavar="PATH", help="also run the pure-Python rows under this "
+                                        "interpreter (repeatable)")
+    b.add_argument("--json", metavar="PATH", help="write every figure and the header as JSON")
+    b.add_argument("--plot", metavar="DIR", help="write speedup, throughput and heartbeat "
+                                                 "PNGs (needs matplotlib)")
+    b.add_argument("--plain", action="store_true", help="plain-text table even if rich is "
+                                                        "installed")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    b.add_argument("--list", action="store_true",
+                   help="list the strategies and whether they can run here, then exit")
+    return parser
+
+
+def _settings(args):
+    from dataclasses import replace
+
+    from gilfree.bench import Settings
+
+    s = Settings.preset(args.mode)
+    changes = {}
+    if args.strategies:
+        changes["strategies"] = tuple(args.strategies)
+    if args.workloads:
+        changes["workloads"] = tuple(args.workloads)
+    if args.sizes:
+        changes["sizes"] = {w: tuple(args.sizes) for w in ("range", "map", "reduce")}
+    if args.dtypes:
+        changes["dtypes"] = {w: tuple(args.dtypes) for w in ("map", "reduce")}
+    if args.workers:
+        changes["workers"] = tuple(args.workers)
+    if args.repeats:
+        changes["repeats"] = args.repeats
+    if args.min_time:
+        changes["min_time"] = args.min_time
+    if args.max_call:
+        changes["max_call"] = args.max_call
+    if args.heartbeat is not None:
+        changes["heartbeat_time"] = max(0.0, args.heartbeat)
+    if args.python:
+        changes["pythons"] = tuple(args.python)
+    return replace(s, **changes)
+
+
+def _list_strategies(out) -> None:
+    from gilfree.bench._registry import make_strategies
+
+    for s in make_strategies():
+        why = s.skip_reason()
+        out.write(f"{s.name:17s} {'ok  ' if why is None else 'skip'}  {s.summary}\n")
+        if why:
+            out.write(f"{'':23s}({why})\n")
+
+
+def _bench(parser, args) -> int:
+    from gilfree import bench
+    from gilfree.bench import _report
+
+    bench_parser = args.command_parser
+    if args.list:
+        _list_strategies(sys.stdout)
+        return 0
+    if args.plot and not _report.have_matplotlib():
+        bench_parser.error(f"--plot: {_report.PLOT_HINT}")
+    for path in args.python:
+        try:
+            from gilfree.bench._interpreters import ForeignError, probe_python
+
+            probe_python(path)
+        except ForeignError as exc:
+            bench_parser.error(f"--python: {exc}")
+    settings = _settings(args)
+    progress = bench.make_progress(enabled=not args.no_progress)
+    try:
+        result = bench.run(settings, progress)
+    except KeyboardInterrupt:
+        print("\ngilfree bench: interrupted (pools stopped, shared memory released)",
+              file=sys.stderr)
+        return 130
+    bench.render(result, use_rich=False if args.plain else None)
+    if args.json:
+        bench.write_json(result, args.json)
+        print(f"wrote {args.json}")
+    if args.plot:
+        for path in bench.write_plots(result, args.plot):
+            print(f"wrote {path}")
+    failed = [p for p in result["points"] if p["status"] == "failed"]
+    if failed:
+        print(f"gilfree bench: {len(failed)} point(s) gave a wrong result (see FAILED above)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the ``gilfree`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 if a strategy gave a wrong result, 2 for bad
+        arguments (argparse exits with 2 itself), 130 when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        import gilfree
+
+        gilfree.show_config()
+        return 0
+    if args.command == "bench":
+        return _bench(parser, args)
+    parser.print_usage(sys.stderr)
+    print("gilfree: error: choose a command: bench or info", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

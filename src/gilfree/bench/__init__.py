@@ -1,0 +1,49 @@
+"""``gilfree bench``: what releasing the GIL buys, next to every other way.
+
+Run it from the command line (``gilfree bench --help``) or from Python:
+
+>>> from gilfree import bench
+>>> settings = bench.Settings.preset("tiny")          # doctest: +SKIP
+>>> result = bench.run(settings)                      # doctest: +SKIP
+>>> bench.render(result)                              # doctest: +SKIP
+
+Modules
+-------
+_portable
+    Stdlib-only core shared by every interpreter: work splitting, the
+    pure-Python kernels, calibrated interleaved timing, the heartbeat probe,
+    and the ``--python`` worker script.
+_cases
+    Workloads, their data (in shared memory when processes need it) and the
+    check of every result against the exact value.
+_strategy
+    The strategy interface and its three common shapes.
+_python, _numpy, _gilfree, _processes, _interpreters, _peers
+    One module per family of strategies.
+_engine
+    Settings, machine header, bandwidth probe, the measurement loop,
+    derived figures and verdicts.
+_report
+    Table (rich or plain), JSON, PNG plots, progress bar.
+"""
+
+from __future__ import annotations
+
+from ._engine import SCHEMA, Progress, Settings, bandwidth_probe, machine_header, run
+from ._registry import NAMES as STRATEGIES
+from ._report import PlotUnavailable, make_progress, render, write_json, write_plots
+
+__all__ = [
+    "SCHEMA",
+    "STRATEGIES",
+    "PlotUnavailable",
+    "Progress",
+    "Settings",
+    "bandwidth_probe",
+    "machine_header",
+    "make_progress",
+    "render",
+    "run",
+    "write_json",
+    "write_plots",
+]

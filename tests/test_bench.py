@@ -1,0 +1,548 @@
+"""Tests of the bench's mechanics (``gilfree bench``), on tiny sizes.
+
+Nothing here checks performance: the figures of a tiny run mean nothing.  The
+tests check that every strategy runs and that its result is verified, that a
+wrong result is caught, that skip reasons are given, that the JSON, table and
+plots are written, that shared memory is released even on Ctrl-C, and that
+bad command lines exit with status 2 and a clear message.
+"""
+
+from __future__ import annotations
+
+import ast
+import glob
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import types
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import gilfree
+from gilfree import __main__ as cli
+from gilfree import _core, bench
+from gilfree.bench import _cases, _numpy, _portable, _report
+from gilfree.bench._cases import Case, CaseData
+from gilfree.bench._engine import Settings, default_workers
+
+
+def _tiny(**changes) -> Settings:
+    return replace(Settings.preset("tiny"), **changes)
+
+
+def _shm_leftovers() -> list:
+    return glob.glob(f"/dev/shm/{_cases.SHM_PREFIX}-{os.getpid()}-*")
+
+
+@pytest.fixture(scope="module")
+def result():
+    """One tiny run of every strategy, shared by the tests that only read it."""
+    return bench.run(_tiny())
+
+
+# ---------------------------------------------------------------------------
+# the portable core
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, parts", [(0, 1), (0, 3), (1, 2), (10, 3), (7, 7), (1000, 4)])
+def test_shares_cover_the_range_evenly(n, parts):
+    bounds = _portable.shares(n, parts)
+    assert len(bounds) == parts
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(b0[1] == b1[0] for b0, b1 in zip(bounds, bounds[1:]))
+    sizes = [b - a for a, b in bounds]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_shares_rejects_zero_parts():
+    with pytest.raises(ValueError, match="parts"):
+        _portable.shares(10, 0)
+
+
+def test_run_in_threads_reraises_and_joins():
+    def boom(data, a, b):
+        if a:
+            raise ZeroDivisionError("share failed")
+        return a
+
+    before = threading.active_count()
+    with pytest.raises(ZeroDivisionError, match="share failed"):
+        _portable.run_in_threads(boom, None, _portable.shares(4, 2))
+    assert threading.active_count() == before
+
+
+def test_values_match_between_numpy_and_stdlib():
+    for dtype in ("float64", "int64"):
+        arr = _portable.make_values(50, dtype)
+        np.testing.assert_array_equal(np.frombuffer(arr, dtype=dtype),
+                                      _cases.values_block(0, 50, dtype))
+
+
+def test_calibrate_grows_loops_for_short_calls():
+    assert _portable.calibrate(lambda loops: 1.0, min_time=0.01) == 1
+    loops = _portable.calibrate(lambda k: _portable.time_calls(lambda: None, k), 1e-3)
+    assert loops > 1
+
+
+def test_measure_interleaved_rotates_the_order():
+    calls = []
+
+    def timer(name):
+        def t(loops):
+            calls.append(name)
+            return 1.0  # always "long enough": one loop
+        return t
+
+    loops, values = _portable.measure_interleaved(
+        [timer("a"), timer("b"), timer("c")], repeats=3, warmup=0, min_time=0.1)
+    assert loops == [1, 1, 1]
+    assert [len(v) for v in values] == [3, 3, 3]
+    rounds = calls[3:]  # after one calibration call each
+    assert rounds == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
+def test_summarize():
+    s = _portable.summarize([3.0, 1.0, 2.0, 4.0, 5.0])
+    assert s["median"] == 3.0 and s["min"] == 1.0 and s["max"] == 5.0 and s["count"] == 5
+    assert s["q1"] <= s["median"] <= s["q3"]
+    one = _portable.summarize([2.0])
+    assert one["q1"] == one["q3"] == 2.0
+
+
+def test_budget_extrapolates_only_from_meaningful_times():
+    b = _portable.Budget(max_call=1.0)
+    key = ("python", 1, "range", None)
+    assert b.skip_reason(key, 10**9) is None  # nothing known: run it
+    b.record(key, 10**3, 0.001)  # short: mostly fixed cost, no prediction
+    assert b.estimate(key, 10**9) is None
+    b.record(key, 10**6, 0.2)  # two sizes: along their line
+    assert b.estimate(key, 10**7) == pytest.approx(2.0, rel=0.01)
+    assert "budget" in b.skip_reason(key, 10**7)
+    assert b.skip_reason(key, 2 * 10**6) is None
+
+
+def test_is_last_size():
+    b = _portable.Budget(max_call=1.0)
+    key = ("python", 1, "range", None)
+    b.record(key, 10**6, 0.5)
+    assert _portable.is_last_size(b, key, 10**6, [10**6, 10**8])
+    assert not _portable.is_last_size(b, key, 10**6, [10**6, 1_500_000])
+    assert _portable.is_last_size(b, key, 10**8, [10**6, 10**8])
+
+
+def test_heartbeat_sees_a_held_gil():
+    n = 10**7
+    while True:  # a GIL-holding call of at least ~30 ms, whatever the machine
+        t0 = time.perf_counter()
+        _core._sum_squares_range_holding_gil(0, n)
+        call_ms = (time.perf_counter() - t0) * 1e3
+        if call_ms > 30 or n > 10**10:
+            break
+        n *= 4
+    held = _portable.heartbeat(lambda: _core._sum_squares_range_holding_gil(0, n), 0.2)
+    free = _portable.heartbeat(lambda: gilfree.sum_squares_range(0, n, threads=1), 0.2)
+    assert held["samples"] >= 1 and free["samples"] >= 1
+    assert held["p50_ms"] <= held["p99_ms"] <= held["max_ms"]
+    # while the GIL is held the sleeper cannot wake: it waits out a whole call
+    assert held["max_ms"] >= 0.5 * call_ms
+    assert held["samples"] < free["samples"]
+
+
+def test_portable_imports_only_the_standard_library():
+    with open(_portable.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports: it runs as a script"
+            names.add(node.module.split(".")[0])
+    if hasattr(sys, "stdlib_module_names"):
+        assert names <= set(sys.stdlib_module_names) | {"__future__"}, names
+    assert not names & {"gilfree", "numpy"}
+
+
+def test_portable_runs_as_an_isolated_script(tmp_path):
+    script = tmp_path / "worker.py"
+    shutil.copy(_portable.__file__, script)  # away from the package
+    req = {"cases": [{"workload": "range", "n": 5000, "dtype": None},
+                     {"workload": "map", "n": 500, "dtype": "int64"},
+                     {"workload": "reduce", "n": 500, "dtype": "float64"}],
+           "workers": [1, 2], "repeats": 2, "warmup": 0, "min_time": 1e-4, "max_call": 5.0,
+           "heartbeat": 0.0, "heartbeat_workers": 2, "heartbeat_series": []}
+    r = subprocess.run([sys.executable, "-I", str(script)], input=json.dumps(req),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert lines[-1]["event"] == "result"
+    rows = lines[-1]["rows"]
+    for row in rows:
+        case = Case(row["workload"], row["n"], row["dtype"])
+        assert row["result"] == _cases.expected_fingerprint(case), row
+        assert len(row["values"]) == 2
+
+
+# ---------------------------------------------------------------------------
+# cases and data
+# ---------------------------------------------------------------------------
+
+
+def test_case_data_checks_results():
+    with CaseData.create(Case("reduce", 1000, "float64")) as d:
+        want = d.expected()
+        assert d.verify(float(want)) is None
+        assert "expected" in d.verify(float(want) + 1)
+        assert "number" in d.verify("nope")
+    with CaseData.create(Case("map", 1000, "int64")) as d:
+        d.reset_output()
+        assert "out[0]" in d.verify(None)
+        np.square(d.x, out=d.out)
+        assert d.verify(None) is None
+    with CaseData.create(Case("range", 10**7)) as d:
+        wrapped = d.expected() % 2**64
+        assert d.verify(wrapped) is not None
+        assert d.verify(wrapped, modulus=2**64) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
+def test_shared_case_data_is_unlinked():
+    with CaseData.create(Case("map", 1000, "float64"), shared=True) as d:
+        assert d.shm_error is None
+        assert len(_shm_leftovers()) == 2
+        view = d.x[:10]  # a live view must not prevent the unlink
+    assert _shm_leftovers() == []
+    assert view.shape == (10,)
+
+
+def test_numpy_range_limit_is_exact():
+    n = _numpy.RANGE_EXACT_MAX_N
+    assert _cases.exact_range_sum(n) <= 2**63 - 1 < _cases.exact_range_sum(n + 1)
+
+
+# ---------------------------------------------------------------------------
+# a whole (tiny) run
+# ---------------------------------------------------------------------------
+
+
+def test_every_available_strategy_runs_and_is_verified(result):
+    available = [s["name"] for s in result["strategies"] if s["skip_reason"] is None]
+    assert {"python", "python-threads", "python-processes", "numpy", "numpy-threads",
+            "gilfree-gil", "gilfree-threads", "gilfree", "ceiling"} <= set(available)
+    for name in available:
+        pts = [p for p in result["points"] if p["strategy"] == name]
+        ok = [p for p in pts if p["status"] == "ok"]
+        assert ok, f"{name} measured nothing"
+        assert all(p["verified"] and p["median"] > 0 for p in ok)
+        assert not [p for p in pts if p["status"] == "failed"], name
+        # every skipped point says why
+        assert all(p["reason"] for p in pts if p["status"] == "skipped")
+    workers = {p["workers"] for p in result["points"] if p["strategy"] == "gilfree"}
+    assert workers == {1, 2}
+    assert {p["workers"] for p in result["points"] if p["strategy"] == "python"} == {1}
+
+
+def test_skip_reasons_are_given(result):
+    reasons = {s["name"]: s["skip_reason"] for s in result["strategies"]}
+    if sys.version_info < (3, 14):
+        assert "3.14" in reasons["subinterpreters"]
+    if getattr(sys, "_is_gil_enabled", lambda: True)():
+        assert "--python" in reasons["free-threaded"]
+    for peer in ("numexpr", "numba"):
+        try:
+            __import__(peer)
+        except ImportError:
+            assert "not installed" in reasons[peer]
+    sub = [p for p in result["points"] if p["strategy"] == "subinterpreters"]
+    assert all(p["status"] == "skipped" for p in sub)
+
+
+def test_derived_figures(result):
+    for p in result["points"]:
+        if p["status"] != "ok":
+            continue
+        if p["workers"] == 1:
+            assert p["speedup_self"] == pytest.approx(1.0)
+        assert p["speedup_python"] is not None
+        assert p["elements_per_s"] > 0
+        assert (p["GBps"] is None) == (p["workload"] == "range")
+        if p["strategy"] == "ceiling":
+            assert p["fraction_of_ceiling"] == pytest.approx(1.0)
+    assert set(result["verdicts"]) == {"range", "map", "reduce"}
+    assert "releasing the GIL" in result["verdicts"]["range"]
+    assert "pure-Python threads" in result["verdicts"]["range"]
+    assert {(u["strategy"], u["workers"]) for u in result["startup"]} >= {
+        ("python-processes", 2), ("ceiling", 2)}
+
+
+def test_heartbeat_recorded_per_workload(result):
+    probed = {(p["workload"], p["strategy"]) for p in result["points"] if p.get("heartbeat")}
+    for workload in ("range", "map", "reduce"):
+        assert (workload, "gilfree") in probed
+        assert (workload, "python") in probed
+    assert result["heartbeat_idle"]["samples"] > 0
+
+
+def test_no_shared_memory_left(result):
+    assert _shm_leftovers() == []
+
+
+def test_json_schema(result, tmp_path):
+    path = bench.write_json(result, str(tmp_path / "sub" / "r.json"))
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    assert data["schema"] == bench.SCHEMA
+    assert set(data) >= {"header", "settings", "bandwidth", "heartbeat_idle", "strategies",
+                         "startup", "interpreters", "points", "verdicts", "errors", "elapsed_s"}
+    h = data["header"]
+    for key in ("cpu_model", "logical_cpus", "affinity_cpus", "cgroup_cpu_limit", "usable_cpus",
+                "python", "numpy", "cython", "compiler", "cflags", "openmp", "simd"):
+        assert key in h
+    assert set(h["python"]) >= {"version", "gil_enabled", "free_threaded_build"}
+    assert data["bandwidth"]["GBps"] > 0
+    required = {"strategy", "label", "interpreter", "workload", "dtype", "n", "workers",
+                "status", "reason", "verified", "note"}
+    measured = required | {"values", "loops", "median", "q1", "q3", "min", "max",
+                           "speedup_self", "speedup_python", "efficiency", "ceiling_speedup",
+                           "fraction_of_ceiling", "elements_per_s", "GBps",
+                           "fraction_of_bandwidth"}
+    for p in data["points"]:
+        assert set(p) >= (measured if p["status"] == "ok" else required), p
+        assert p["status"] in ("ok", "skipped", "failed")
+        if p["status"] == "ok":
+            assert len(p["values"]) == data["settings"]["repeats"]
+
+
+def test_render_plain(result):
+    buf = io.StringIO()
+    bench.render(result, file=buf, use_rich=False)
+    text = buf.getvalue()
+    for word in ("== range", "== map", "== reduce", "verdict:", "gilfree-threads", "ceiling",
+                 "not run here", "memory bandwidth", "pool start-up"):
+        assert word in text, word
+
+
+def test_render_rich(result):
+    pytest.importorskip("rich")
+    buf = io.StringIO()
+    bench.render(result, file=buf, use_rich=True)
+    assert "verdict:" in buf.getvalue() and "gilfree-gil" in buf.getvalue()
+
+
+def test_plots_written(result, tmp_path):
+    pytest.importorskip("matplotlib")
+    paths = bench.write_plots(result, str(tmp_path))
+    assert sorted(os.path.basename(p) for p in paths) == [
+        "heartbeat.png", "speedup.png", "throughput.png"]
+    for p in paths:
+        with open(p, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_without_matplotlib_say_what_to_install(result, tmp_path, monkeypatch):
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: False)
+    with pytest.raises(bench.PlotUnavailable, match=r"pip install gilfree\[plot\]"):
+        bench.write_plots(result, str(tmp_path))
+
+
+# ---------------------------------------------------------------------------
+# failures are reported, never timed
+# ---------------------------------------------------------------------------
+
+
+def test_wrong_result_is_reported_and_not_timed(monkeypatch):
+    monkeypatch.setitem(_numpy.KERNELS, "reduce", lambda data, a, b: 42)
+    r = bench.run(_tiny(strategies=("numpy", "numpy-threads"), workloads=("reduce",),
+                        heartbeat_time=0, bandwidth_bytes=0))
+    pts = [p for p in r["points"] if p["workload"] == "reduce"]
+    assert pts and all(p["status"] == "failed" for p in pts)
+    assert all("expected" in p["reason"] and "median" not in p for p in pts)
+
+
+def test_raising_strategy_is_reported(monkeypatch):
+    def boom(data, a, b):
+        raise RuntimeError("kernel exploded")
+
+    monkeypatch.setitem(_numpy.KERNELS, "map", boom)
+    r = bench.run(_tiny(strategies=("numpy",), workloads=("map",), heartbeat_time=0,
+                        bandwidth_bytes=0))
+    assert all(p["status"] == "failed" and "kernel exploded" in p["reason"]
+               for p in r["points"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
+def test_ctrl_c_releases_shared_memory_and_pools(monkeypatch):
+    real = CaseData.verify
+    calls = []
+
+    def interrupt_late(self, result, modulus=None):
+        calls.append(1)
+        if len(calls) == 3:  # after python-processes has started its pool
+            raise KeyboardInterrupt
+        return real(self, result, modulus)
+
+    monkeypatch.setattr(CaseData, "verify", interrupt_late)
+    children_before = set(p.pid for p in __import__("multiprocessing").active_children())
+    with pytest.raises(KeyboardInterrupt):
+        bench.run(_tiny(strategies=("python", "python-processes"), workloads=("map",),
+                        heartbeat_time=0, bandwidth_bytes=0))
+    assert _shm_leftovers() == []
+    import multiprocessing
+
+    assert set(p.pid for p in multiprocessing.active_children()) <= children_before
+
+
+def test_no_shared_memory_skips_process_strategies(monkeypatch):
+    monkeypatch.setattr(_cases, "_shm_room_error", lambda nbytes: "/dev/shm is full")
+    r = bench.run(_tiny(strategies=("python-processes", "numpy"), workloads=("map",),
+                        dtypes={"map": ("float64",)}, heartbeat_time=0, bandwidth_bytes=0))
+    procs = [p for p in r["points"] if p["strategy"] == "python-processes"]
+    assert procs and all(p["status"] == "skipped" and "/dev/shm is full" in p["reason"]
+                         for p in procs)
+    assert all(p["status"] == "ok" for p in r["points"] if p["strategy"] == "numpy")
+
+
+# ---------------------------------------------------------------------------
+# optional parts: OpenMP, other interpreters
+# ---------------------------------------------------------------------------
+
+
+def _fake_openmp(available=True):
+    mod = types.ModuleType("gilfree._openmp")
+    mod.available = available
+    mod.square = lambda x, out, n: np.square(x, out=out)
+    mod.sum_of_squares = lambda x, n: int(np.dot(x.astype(np.int64), x.astype(np.int64)))
+    mod.sum_squares_range = lambda a, b, s, n: _cases.exact_range_sum(b)
+    return mod
+
+
+@pytest.mark.parametrize("available", [True, False])
+def test_openmp_strategy_uses_the_extension_interface(monkeypatch, available):
+    fake = _fake_openmp(available)
+    monkeypatch.setitem(sys.modules, "gilfree._openmp", fake)
+    monkeypatch.setattr(gilfree, "_openmp", fake, raising=False)
+    r = bench.run(_tiny(strategies=("gilfree-openmp",), heartbeat_time=0, bandwidth_bytes=0))
+    reason = r["strategies"][0]["skip_reason"]
+    if available:
+        assert reason is None
+        assert r["points"] and all(p["status"] == "ok" and p["verified"] for p in r["points"])
+        assert r["header"]["openmp"]["available"]
+    else:
+        assert "no OpenMP" in reason and not r["points"]
+
+
+def test_openmp_absent_gives_the_reason(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gilfree._openmp", None)  # import fails
+    monkeypatch.delattr(gilfree, "_openmp", raising=False)
+    from gilfree.bench._gilfree import openmp_module
+
+    assert openmp_module() == (None, "this build has no OpenMP (gilfree._openmp was not "
+                                     "compiled)")
+
+
+def test_other_interpreter_rows_are_merged_and_verified():
+    r = bench.run(_tiny(strategies=("python",), workloads=("range", "reduce"),
+                        dtypes={"reduce": ("int64",)}, pythons=(sys.executable,),
+                        heartbeat_time=0.01, bandwidth_bytes=0))
+    assert r["errors"] == []
+    info = r["interpreters"][0]
+    assert info["version"] == __import__("platform").python_version()
+    foreign = [p for p in r["points"] if p.get("python") == sys.executable]
+    assert {p["strategy"] for p in foreign} >= {"python", "python-threads"}
+    assert all(p["label"].endswith(f"[{info['label']}]") for p in foreign)
+    assert all(p["verified"] for p in foreign if p["status"] == "ok")
+    assert any(p["status"] == "ok" and p["speedup_python"] for p in foreign)
+
+
+def test_broken_other_interpreter_is_an_error_not_a_crash(tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho broken >&2\nexit 3\n")
+    fake.chmod(0o755)
+    r = bench.run(_tiny(strategies=("python",), workloads=("range",), pythons=(str(fake),),
+                        heartbeat_time=0, bandwidth_bytes=0))
+    assert len(r["errors"]) == 1 and "exited with 3" in r["errors"][0]
+
+
+# ---------------------------------------------------------------------------
+# settings and the command line
+# ---------------------------------------------------------------------------
+
+
+def test_presets():
+    q = Settings.preset("quick", ncpu=2)
+    assert q.worker_counts() == (1, 2) and q.headline_workers() in (1, 2)
+    f = Settings.preset("full", ncpu=8)
+    assert f.worker_counts() == (1, 2, 4, 8, 16)
+    assert default_workers(1, full=False) == (1, 2)
+    cases = q.cases()
+    assert cases[0] == Case("range", 10**6) and all(c.n > 0 for c in cases)
+    with pytest.raises(ValueError, match="preset"):
+        Settings.preset("slow")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench", "--workers", "0"], "--workers must be >= 1"),
+    (["bench", "--workers", "two"], "whole numbers"),
+    (["bench", "--strategies", "nope"], "unknown strategy 'nope'"),
+    (["bench", "--workloads", "sort"], "unknown workload 'sort'"),
+    (["bench", "--sizes", "1.5"], "whole numbers"),
+    (["bench", "--repeats", "0"], "--repeats must be >= 1"),
+    (["bench", "--min-time", "-1"], "positive number of seconds"),
+    (["bench", "--quick", "--full"], "not allowed with"),
+    (["bench", "--frobnicate"], "unrecognized arguments"),
+    (["bench", "--python", "/no/such/python"], "no executable Python"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_command_exits_2(capsys):
+    assert cli.main([]) == 2
+    assert "choose a command" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_fails_early(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: False)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["bench", "--plot", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "pip install gilfree[plot]" in capsys.readouterr().err
+
+
+def test_cli_bench_end_to_end(tmp_path, capsys):
+    path = tmp_path / "out.json"
+    rc = cli.main(["bench", "--strategies", "python,gilfree-gil,gilfree", "--workloads", "range",
+                   "--sizes", "2e3", "--workers", "2", "--repeats", "2", "--min-time", "1e-4",
+                   "--heartbeat", "0", "--json", str(path), "--no-progress", "--plain"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "verdict:" in out and f"wrote {path}" in out
+    data = json.loads(path.read_text())
+    assert {p["workers"] for p in data["points"] if p["strategy"] == "gilfree"} == {1, 2}
+    assert data["settings"]["sizes"]["range"] == [2000]
+
+
+def test_cli_list(capsys):
+    assert cli.main(["bench", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "gilfree-openmp" in out and "ceiling" in out
+
+
+@pytest.mark.parametrize("argv", [["info"], ["bench", "--help"], ["--version"]])
+def test_python_dash_m(argv):
+    r = subprocess.run([sys.executable, "-m", "gilfree", *argv], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "gilfree" in r.stdout
