@@ -63,9 +63,24 @@ def openmp_flags():
     return (["-fopenmp"], ["-fopenmp"]) if r.returncode == 0 else None
 
 
+def c_string(text):
+    """A C string literal for a -D macro."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+import Cython  # noqa: E402
+
+# Recorded in the module so `gilfree info` and the bench header can say how
+# this build was made.
+build_info = [
+    ("GF_BUILD_CFLAGS", c_string(" ".join(cflags))),
+    ("GF_BUILD_CYTHON", c_string(Cython.__version__)),
+    ("GF_BUILD_NUMPY", c_string(np.__version__)),
+]
+
 common = dict(
     include_dirs=["csrc", np.get_include()],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")] + build_info,
     depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "src/gilfree/_gilfree.pxd"],
 )
 

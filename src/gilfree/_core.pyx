@@ -55,7 +55,27 @@ cdef extern from *:
     static void *gf_ptr_load(void **p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
     static void gf_ptr_store(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
     #endif
+    #ifndef GF_BUILD_CFLAGS
+    #define GF_BUILD_CFLAGS "unknown"
+    #define GF_BUILD_CYTHON "unknown"
+    #define GF_BUILD_NUMPY "unknown"
+    #endif
+    #if defined(__clang__)
+    #define GF_COMPILER "clang " __clang_version__
+    #elif defined(__GNUC__)
+    #define GF_COMPILER "gcc " __VERSION__
+    #elif defined(_MSC_VER)
+    #define GF_STR2(x) #x
+    #define GF_STR(x) GF_STR2(x)
+    #define GF_COMPILER "MSVC " GF_STR(_MSC_FULL_VER)
+    #else
+    #define GF_COMPILER "unknown"
+    #endif
     """
+    const char *GF_BUILD_CFLAGS
+    const char *GF_BUILD_CYTHON
+    const char *GF_BUILD_NUMPY
+    const char *GF_COMPILER
     void *gf_ptr_load(void **p) nogil
     void gf_ptr_store(void **p, void *v) nogil
 
@@ -878,4 +898,8 @@ def config():
         "signal_check_ms": SIGNAL_CHECK_NS / 1e6,
         "spin_us": _spin_ns / 1000,
         "pool_threads": pool_threads(),
+        "compiler": GF_COMPILER.decode(),
+        "cflags": GF_BUILD_CFLAGS.decode(),
+        "cython": GF_BUILD_CYTHON.decode(),
+        "numpy_build": GF_BUILD_NUMPY.decode(),
     }
