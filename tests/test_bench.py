@@ -25,6 +25,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+# pytest-run-parallel (free-threaded CI): the bench starts, counts and times its own
+# threads and processes; four copies at once would only measure each other.
+pytestmark = pytest.mark.thread_unsafe(reason="the bench counts and times its own threads")
+
 import gilfree
 from gilfree import __main__ as cli
 from gilfree import _core, bench

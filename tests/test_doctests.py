@@ -16,6 +16,9 @@ import pytest
 import gilfree
 from gilfree import _reference
 
+# pytest-run-parallel (free-threaded CI): doctests change the process-wide thread default
+pytestmark = pytest.mark.thread_unsafe(reason="doctests change the process-wide thread default")
+
 PUBLIC = [name for name in gilfree.__all__ if callable(getattr(gilfree, name)) and not name.startswith("__")]
 REFERENCE = ["square", "sum_of_squares", "sum_squares_range", "squares_range"]
 KERNELS = ["square", "sum_of_squares", "sum_squares_range", "squares_range"]

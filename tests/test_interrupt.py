@@ -15,7 +15,14 @@ import textwrap
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGINT delivery tested on Linux")
+# pytest-run-parallel (free-threaded CI): each test times SIGINT latency in a subprocess; 4 at once only measure CPU contention
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGINT delivery tested on Linux"),
+    pytest.mark.thread_unsafe(
+        reason="each test times SIGINT latency in a subprocess; 4 at once only measure CPU contention"
+    ),
+]
 
 LATENCY_LIMIT_S = 0.5
 GOAL_S = 0.2

@@ -14,6 +14,7 @@ DTYPES = [np.dtype(t) for t in ("int8", "uint16", "int32", "uint64", "float32", 
                                 "complex64", "longdouble", ">i4", ">f8")]
 
 
+@pytest.mark.thread_unsafe(reason="inspects and edits sys.modules")
 def test_reference_does_not_import_core():
     import ast
     import inspect

@@ -44,6 +44,7 @@ def test_get_num_threads_is_positive_int():
     assert type(n) is int and 1 <= n <= gilfree.MAX_THREADS
 
 
+@pytest.mark.thread_unsafe(reason="changes the process-wide thread default")
 def test_set_num_threads_returns_previous(restore_num_threads):
     old = restore_num_threads
     assert gilfree.set_num_threads(3) == old
