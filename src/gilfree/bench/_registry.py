@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from . import _gilfree, _interpreters, _numpy, _peers, _processes, _python
+from . import _dask, _gilfree, _interpreters, _numpy, _peers, _processes, _python
 
 __all__ = ["NAMES", "make_strategies"]
 
 #: Report order: the baseline first, then the classic answers to the GIL,
-#: NumPy, gilfree, peers, and the machine's limit last.
+#: NumPy, gilfree, peers, Dask, and the machine's limit last.
 NAMES = (
     "python", "python-threads", "python-processes", "subinterpreters", "free-threaded",
     "numpy", "numpy-threads",
     "gilfree-gil", "gilfree-threads", "gilfree", "gilfree-openmp",
     "numexpr", "numba",
+    "dask-python", "dask-gilfree",
     "ceiling",
 )
 
-_FAMILIES = (_python, _processes, _interpreters, _numpy, _gilfree, _peers)
+_FAMILIES = (_python, _processes, _interpreters, _numpy, _gilfree, _peers, _dask)
 
 
 def make_strategies(names=None) -> list:
