@@ -13,6 +13,12 @@
 #include "gilfree.h"
 
 /* ------------------------------------------------- helpers (all levels) */
+/* One X(code, suffix) per dtype: the per-dtype switches expand from these. */
+#define GF_INT_DTYPES(X)                                                       \
+    X(GF_INT8, i8) X(GF_INT16, i16) X(GF_INT32, i32) X(GF_INT64, i64)          \
+    X(GF_UINT8, u8) X(GF_UINT16, u16) X(GF_UINT32, u32) X(GF_UINT64, u64)
+#define GF_ALL_DTYPES(X) GF_INT_DTYPES(X) X(GF_FLOAT32, f32) X(GF_FLOAT64, f64)
+
 typedef struct { double s, c; } gf_ksum;
 
 /* Neumaier's compensated add. */

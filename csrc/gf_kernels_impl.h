@@ -115,19 +115,12 @@ GF_DEF_SQUARE_FLT(f64, double, DBL_MAX)
 static int GF_FN(square_any)(int dtype, const char *xp, int64_t xs, char *op,
                              int64_t os, int64_t n, int check)
 {
+#define GF_CASE(code, sfx) case code: return GF_FN(square_##sfx)(xp, xs, op, os, n, check);
     switch (dtype) {
-    case GF_INT8: return GF_FN(square_i8)(xp, xs, op, os, n, check);
-    case GF_INT16: return GF_FN(square_i16)(xp, xs, op, os, n, check);
-    case GF_INT32: return GF_FN(square_i32)(xp, xs, op, os, n, check);
-    case GF_INT64: return GF_FN(square_i64)(xp, xs, op, os, n, check);
-    case GF_UINT8: return GF_FN(square_u8)(xp, xs, op, os, n, check);
-    case GF_UINT16: return GF_FN(square_u16)(xp, xs, op, os, n, check);
-    case GF_UINT32: return GF_FN(square_u32)(xp, xs, op, os, n, check);
-    case GF_UINT64: return GF_FN(square_u64)(xp, xs, op, os, n, check);
-    case GF_FLOAT32: return GF_FN(square_f32)(xp, xs, op, os, n, check);
-    case GF_FLOAT64: return GF_FN(square_f64)(xp, xs, op, os, n, check);
+    GF_ALL_DTYPES(GF_CASE)
     default: return 0;
     }
+#undef GF_CASE
 }
 
 /* ------------------------------------------------------ float sum of squares */
@@ -259,17 +252,12 @@ GF_DEF_SUMSQ_WIDE(u64, uint64_t, GF_MAG_U64)
 static void GF_FN(sumsq_int)(int dtype, const char *xp, int64_t xs, int64_t n,
                              gf_u192 *acc)
 {
+#define GF_CASE(code, sfx) case code: GF_FN(sumsq_##sfx)(xp, xs, n, acc); break;
     switch (dtype) {
-    case GF_INT8: GF_FN(sumsq_i8)(xp, xs, n, acc); break;
-    case GF_INT16: GF_FN(sumsq_i16)(xp, xs, n, acc); break;
-    case GF_INT32: GF_FN(sumsq_i32)(xp, xs, n, acc); break;
-    case GF_INT64: GF_FN(sumsq_i64)(xp, xs, n, acc); break;
-    case GF_UINT8: GF_FN(sumsq_u8)(xp, xs, n, acc); break;
-    case GF_UINT16: GF_FN(sumsq_u16)(xp, xs, n, acc); break;
-    case GF_UINT32: GF_FN(sumsq_u32)(xp, xs, n, acc); break;
-    case GF_UINT64: GF_FN(sumsq_u64)(xp, xs, n, acc); break;
+    GF_INT_DTYPES(GF_CASE)
     default: break;
     }
+#undef GF_CASE
 }
 
 /* ------------------------------------------------------------ range sums */
@@ -363,19 +351,12 @@ GF_DEF_FILL(f64, double, double)
 
 static void GF_FN(fill_any)(int dtype, char *op, int64_t v0, int64_t step, int64_t n)
 {
+#define GF_CASE(code, sfx) case code: GF_FN(fill_##sfx)(op, v0, step, n); break;
     switch (dtype) {
-    case GF_INT8: GF_FN(fill_i8)(op, v0, step, n); break;
-    case GF_INT16: GF_FN(fill_i16)(op, v0, step, n); break;
-    case GF_INT32: GF_FN(fill_i32)(op, v0, step, n); break;
-    case GF_INT64: GF_FN(fill_i64)(op, v0, step, n); break;
-    case GF_UINT8: GF_FN(fill_u8)(op, v0, step, n); break;
-    case GF_UINT16: GF_FN(fill_u16)(op, v0, step, n); break;
-    case GF_UINT32: GF_FN(fill_u32)(op, v0, step, n); break;
-    case GF_UINT64: GF_FN(fill_u64)(op, v0, step, n); break;
-    case GF_FLOAT32: GF_FN(fill_f32)(op, v0, step, n); break;
-    case GF_FLOAT64: GF_FN(fill_f64)(op, v0, step, n); break;
+    GF_ALL_DTYPES(GF_CASE)
     default: break;
     }
+#undef GF_CASE
 }
 
 /* ------------------------------------------------------------ chunk runner */
