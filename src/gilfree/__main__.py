@@ -69,6 +69,8 @@ def _positive_float(text: str) -> float:
 
 def _python_path(text: str) -> str:
     path = shutil.which(text) or text
+    if not os.path.dirname(text) and path == text and not os.path.exists(text):
+        return text  # a bare name not on PATH: a missing interpreter, skipped by the bench
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise argparse.ArgumentTypeError(f"no executable Python at {text!r}")
     return path
@@ -127,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="duration of the GIL-starvation probe per strategy (0: off)")
     b.add_argument("--python", action="append", type=_python_path, default=[],
                    metavar="PATH", help="also run the pure-Python rows under this "
-                                        "interpreter (repeatable)")
+                                        "interpreter (repeatable; e.g. jython, pypy3; "
+                                        "a name not on PATH is skipped with a line)")
     b.add_argument("--json", metavar="PATH", help="write every figure and the header as JSON")
     b.add_argument("--plot", metavar="DIR", help="write speedup, throughput and heartbeat "
                                                  "PNGs (needs matplotlib)")
@@ -191,8 +194,10 @@ def _bench(parser, args) -> int:
         bench_parser.error(f"--plot: {_report.PLOT_HINT}")
     for path in args.python:
         try:
-            from gilfree.bench._interpreters import ForeignError, probe_python
+            from gilfree.bench._interpreters import ForeignError, missing_reason, probe_python
 
+            if missing_reason(path):
+                continue  # not installed: the bench prints a skip line for it
             probe_python(path)
         except ForeignError as exc:
             bench_parser.error(f"--python: {exc}")

@@ -547,6 +547,13 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
             with CaseData.create(case, shared=shared) as data:
                 r.run_case(data, active)
         for python in settings.pythons:
+            missing = _interpreters.missing_reason(python)
+            if missing:
+                table.append({"name": f"--python {python}", "family": "interpreters",
+                              "summary": "pure-Python rows under another interpreter",
+                              "skip_reason": missing})
+                progress.log(f"--python {python}: skipped, {missing}")
+                continue
             try:
                 interpreters.append(r.run_foreign(python))
             except _interpreters.ForeignError as exc:

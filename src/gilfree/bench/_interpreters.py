@@ -11,20 +11,34 @@ example a free-threaded 3.13t build.  That Python only needs the standard
 library: it runs ``_portable.py`` as a script, which prints JSON; this module
 checks every returned result against the exact value and turns the rows
 into report points labelled with that interpreter's version and GIL state.
+
+``_portable.py`` needs CPython 3.8+.  Other interpreters (Jython 2.7, PyPy,
+IronPython, CPython older than 3.8) run ``_worker27.py`` instead: one file
+that runs unchanged on Python 2.7 and 3, measures the range workload as
+``python``, ``python-threads``, ``python-processes`` (and, on Jython only, a
+separately labelled Java ``long`` loop), and warms each row up until its
+timings are stable (JIT compilers).  Every interpreter is first probed with
+``_worker27.py --info``, which works on all of them.
+
+A ``--python`` value that is a bare command name not found on PATH (``ipy``,
+``jython`` where it is not installed) is a *missing* interpreter: the bench
+skips it with a line saying so (:func:`missing_reason`).  A path that does
+not exist, or a program that is not a Python, is an argument error.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
-from . import _portable
+from . import _portable, _worker27
 from ._cases import Case, expected_fingerprint
 from ._strategy import Bound, Strategy
 
-__all__ = ["ForeignError", "make_strategies", "probe_python", "run_foreign"]
+__all__ = ["ForeignError", "make_strategies", "missing_reason", "probe_python", "run_foreign"]
 
 
 class _Subinterpreters(Strategy):
@@ -75,21 +89,56 @@ def portable_path() -> str:
     return os.path.abspath(_portable.__file__)
 
 
-def probe_python(python: str) -> dict:
-    """Check that `python` runs and describe it (raises :class:`ForeignError`)."""
-    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import _portable; "
-            "print(json.dumps(_portable.interpreter_info()))")
+def worker27_path() -> str:
+    """Path of the Python 2.7/3 worker script (Jython, PyPy, old CPython)."""
+    return os.path.abspath(_worker27.__file__)
+
+
+def missing_reason(python: str) -> str | None:
+    """Why `python` is a missing interpreter (a bare name not on PATH), or None.
+
+    Explicit paths (with a directory part) are never "missing": a wrong path
+    is a usage error, reported by the command line with exit status 2.
+    """
+    if os.path.dirname(python) or os.path.exists(python) or shutil.which(python):
+        return None
+    hint = ""
+    if python.lower().startswith("ipy"):
+        hint = ("; IronPython 2.7/3.4 runs on .NET/Mono and is not packaged for "
+                "Debian 12: install it from ironpython.net, then pass --python ipy (or ipy64)")
+    return f"not installed here (no {python!r} on PATH){hint}"
+
+
+def uses_portable(info: dict) -> bool:
+    """True if `info` describes a CPython 3.8+ that runs ``_portable.py``."""
     try:
-        r = subprocess.run([python, "-c", code, os.path.dirname(portable_path())],
-                           capture_output=True, text=True, timeout=60)
+        major, minor = (int(p) for p in info["version"].split(".")[:2])
+    except (KeyError, ValueError):
+        return False
+    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
+
+
+def probe_python(python: str) -> dict:
+    """Check that `python` runs and describe it (raises :class:`ForeignError`).
+
+    Runs ``_worker27.py --info``, which works on Python 2.7 and 3 alike; the
+    JVM start of Jython takes a few seconds.
+    """
+    try:
+        r = subprocess.run([python, worker27_path(), "--info"],
+                           capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:
         raise ForeignError(f"cannot run {python!r}: {exc}") from None
     if r.returncode != 0:
-        raise ForeignError(f"{python!r} failed: {r.stderr.strip().splitlines()[-1:]}")
+        raise ForeignError(f"{python!r} exited with {r.returncode} when probed (is it a "
+                           f"Python?): {r.stderr.strip().splitlines()[-1:]}")
     try:
-        return json.loads(r.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise ForeignError(f"{python!r} printed no interpreter description") from None
+        info = json.loads(r.stdout.strip().splitlines()[-1])
+        info["version"]  # noqa: B018 - a KeyError means it is not our JSON
+        return info
+    except (ValueError, IndexError, KeyError, TypeError):
+        raise ForeignError(f"{python!r} printed no interpreter description: "
+                           f"is it a Python?") from None
 
 
 def run_foreign(python: str, cases, request: dict, progress=None) -> tuple:
@@ -121,12 +170,13 @@ def run_foreign(python: str, cases, request: dict, progress=None) -> tuple:
         If the interpreter cannot run the worker or its output is not JSON.
     """
     req = dict(request, cases=[c.to_dict() for c in cases])
+    script = portable_path() if uses_portable(probe_python(python)) else worker27_path()
     result = None
     # stderr goes to a file: a pipe left unread could fill up and block the
     # worker while this process waits on its stdout
     with tempfile.TemporaryFile("w+") as err:
         try:
-            proc = subprocess.Popen([python, portable_path()], stdin=subprocess.PIPE,
+            proc = subprocess.Popen([python, script], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=err, text=True)
         except OSError as exc:
             raise ForeignError(f"cannot run {python!r}: {exc}") from None
