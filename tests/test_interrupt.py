@@ -29,6 +29,9 @@ GOAL_S = 0.2
 
 SCRIPT = """
 import os, signal, sys, threading, time
+# A shell that starts pytest in the background (`cmd &`) makes its children
+# ignore SIGINT; this test needs Python's own handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 import gilfree
 from gilfree._core import CHUNK

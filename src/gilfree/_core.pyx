@@ -316,8 +316,13 @@ cdef int _gf_dtype(cnp.ndarray a):
 _NUMPY_KINDS = frozenset("bfc")  # bool, float16/longdouble, complex
 
 
-cdef cnp.ndarray _as_input(object x, str name):
-    """`x` as an ndarray with a native byte order, or a TypeError naming it."""
+cdef cnp.ndarray _as_input(object x, str name,
+                           str expected="a bool, integer, float or complex dtype"):
+    """`x` as a numeric ndarray with a native byte order, or a TypeError naming it.
+
+    `expected` words the error for the caller (sum_of_squares rejects complex
+    later, with its own reason).
+    """
     cdef cnp.ndarray a
     if type(x) is np.ndarray:
         a = <cnp.ndarray>x
@@ -327,8 +332,11 @@ cdef cnp.ndarray _as_input(object x, str name):
         except (TypeError, ValueError) as exc:
             raise TypeError(f"`{name}` must be array-like of numbers: {exc}") from None
     if a.dtype.kind not in "biufc":
-        raise TypeError(f"`{name}` has unsupported dtype {a.dtype}: expected an integer, "
-                        "float or complex dtype")
+        hint = ""
+        if a.dtype.kind == "O":
+            hint = (" (NumPy made an object array: Python ints beyond 64 bits, or mixed "
+                    "or non-numeric values)")
+        raise TypeError(f"`{name}` has unsupported dtype {a.dtype}{hint}: expected {expected}")
     if not cnp.PyArray_ISNOTSWAPPED(a):
         a = a.astype(a.dtype.newbyteorder("="))
     if not cnp.PyArray_ISALIGNED(a):
@@ -593,7 +601,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
     cdef bint isfloat
     cdef double ftotal
     nthreads = _resolve_threads(threads)
-    a = _as_input(x, "x")
+    a = _as_input(x, "x", "a bool, integer or float dtype")
     code = _gf_dtype(a)
     if code < 0:
         kind = a.dtype.kind

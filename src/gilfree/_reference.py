@@ -453,6 +453,10 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     dt = _native_dtype(dtype)
     start, stop, step = _range_args(start, stop, step)
     n = _range_len(start, stop, step)
+    if n > 2**63 - 1:  # as gilfree: no array could hold it anyway
+        raise ValueError(
+            f"range({start}, {stop}, {step}) has {n} elements; at most 2**63 - 1 are supported"
+        )
     # start + k*step computed modulo 2**64: intermediate products may leave
     # the int64 range, but every element of the range is inside it, so the
     # wrapped result is exact.  (np.arange itself computes the length in
