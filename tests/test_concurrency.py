@@ -202,6 +202,10 @@ def _calibrate_sum_of_squares_call(target_s: float) -> np.ndarray:
         n *= 4
 
 
+@pytest.mark.thread_unsafe(
+    reason="times how often the main thread runs while its worker computes; 4 copies "
+    "oversubscribe a 2-core machine and starve the main loop regardless of the GIL"
+)
 @pytest.mark.parametrize("call", ["sum_of_squares", "sum_squares_range"])
 def test_gil_is_released_during_long_calls(call):
     """While a long call runs in one thread, another Python thread keeps

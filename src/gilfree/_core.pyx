@@ -613,8 +613,9 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         if a.dtype.itemsize < 8:  # float16: exact in float64
             a = a.astype(np.float64)
             code = GF_FLOAT64
-        else:  # longdouble: keep NumPy's precision
-            return float(np.sum(np.square(a)))
+        else:  # longdouble: keep NumPy's precision (and, like the kernels, no warnings)
+            with np.errstate(all="ignore"):
+                return float(np.sum(np.square(a)))
     memset(&t, 0, sizeof(t))
     t.op = GF_OP_SUMSQ
     t.dtype = code

@@ -669,6 +669,7 @@ def verdicts(result: dict) -> dict:
                 f"{p['label']} {_speedup_text(p, ref_n, True)}" for p in main)
                 + f" on {w} workers (n={format_n(ref_n)}{ctext})")
         for label, words in (("python-threads", "pure-Python threads"),
+                             ("free-threaded", "pure-Python threads without the GIL"),
                              ("gilfree-gil", "same C with the GIL held"),
                              ("python-processes", "processes")):
             p = pick(result, label, workload, w, dtype)

@@ -478,15 +478,31 @@ _LOADER = (
 )
 
 
-def subinterpreters_skip_reason():
-    """None where ``InterpreterPoolExecutor`` exists, else why not."""
-    if sys.version_info < (3, 14):
-        return (f"needs Python 3.14+ (concurrent.futures.InterpreterPoolExecutor); "
-                f"this is {platform.python_version()}")
+def _interpreter_pool_executor():
+    """``InterpreterPoolExecutor``: 3.14's own, or the PyPI backport on 3.13.
+
+    The backport (``interpreters-pep-734``) builds on 3.13's own
+    ``_interpreters`` module; ``tools/get-pythons.sh`` installs it.
+    """
     try:
-        from concurrent.futures import InterpreterPoolExecutor  # noqa: F401
-    except ImportError as exc:  # a build without _interpreters
-        return f"InterpreterPoolExecutor unavailable: {exc}"
+        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
+    except ImportError:
+        from interpreters_backport.concurrent.futures import (  # type: ignore[import-not-found]
+            InterpreterPoolExecutor,
+        )
+    return InterpreterPoolExecutor
+
+
+def subinterpreters_skip_reason():
+    """None where an ``InterpreterPoolExecutor`` exists, else why not."""
+    if sys.version_info < (3, 13):
+        return (f"needs Python 3.14+ (concurrent.futures.InterpreterPoolExecutor), or 3.13 "
+                f"with the interpreters-pep-734 backport; this is {platform.python_version()}")
+    try:
+        _interpreter_pool_executor()
+    except ImportError as exc:
+        return (f"InterpreterPoolExecutor unavailable (needs Python 3.14+, or 3.13 with "
+                f"`pip install interpreters-pep-734`): {exc}")
     return None
 
 
@@ -499,7 +515,7 @@ class InterpreterTeam:
     """
 
     def __init__(self, workers: int):
-        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
+        InterpreterPoolExecutor = _interpreter_pool_executor()
 
         t0 = perf_counter()
         self.workers = workers

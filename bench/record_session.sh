@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Re-record every figure the README quotes, on a quiet machine (nothing else
+# busy: the figures are only as good as the machine's idleness).  Writes into
+# bench/results/.  About 15-20 minutes on 2 cores.
+#
+#   bash bench/record_session.sh [FREE_THREADED_PYTHON]
+#
+# FREE_THREADED_PYTHON defaults to the 3.13t that tools/get-pythons.sh builds;
+# rows for it, Jython and PyPy are added when they are installed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=bench/results
+mkdir -p "$OUT"
+FT=${1:-${GILFREE_PYTHONS:-/root/.cache/gilfree-pythons}/venv-3.13t/bin/python}
+step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
+ok=0
+
+step "1. the bench, quick preset (with Dask rows when Dask is installed) + ceiling.py"
+python3 bench/run_recorded.py --mode quick || ok=1
+
+step "2. issue 4's performance goals"
+python3 bench/perf_goals.py --json "$OUT/perf_goals.json" | tee "$OUT/perf_goals.txt" || true
+
+step "3. the seed's escape routes: other interpreters on the range loop"
+pythons=()
+[[ -x "$FT" ]] && pythons+=(--python "$FT")
+for p in jython pypy3 ipy; do pythons+=(--python "$p"); done
+OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench \
+    --strategies python,python-threads,python-processes,gilfree,ceiling \
+    --workloads range --sizes 1e7 --workers 2 --repeats 3 --max-call 10 --heartbeat 0 \
+    "${pythons[@]}" --json "$OUT/interpreters.json" --plain --no-progress \
+    | tee "$OUT/interpreters.txt" || ok=1
+
+step "4. gilfree inside the free-threaded build (kernels scale the same?)"
+if [[ -x "$FT" ]]; then
+    "$FT" -m pip install -q --no-build-isolation --no-deps . || ok=1  # this tree's gilfree
+    (cd /tmp && "$FT" -X gil=0 -c "import sys, gilfree; print('GIL enabled after import gilfree:', sys._is_gil_enabled())")
+    "$FT" -X gil=0 -m gilfree bench --strategies python,python-threads,gilfree-threads,gilfree,ceiling \
+        --workloads range --sizes 1e6,1e8 --workers 2 --json "$OUT/freethreaded.json" \
+        --plain --no-progress | tee "$OUT/freethreaded.txt" || ok=1
+else
+    echo "no free-threaded Python at $FT: skipped"
+fi
+
+step "5. Dask on arrays at 10^8 (memory-bound)"
+OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench --strategies numpy,gilfree,dask-gilfree,ceiling \
+    --workloads map,reduce --sizes 1e8 --dtypes float64 --workers 2 --heartbeat 0 \
+    --json "$OUT/dask_arrays.json" --plain --no-progress | tee "$OUT/dask_arrays.txt" || ok=1
+
+step "6. Ctrl-C latency"
+python3 tools/interrupt_latency.py --markdown | tee "$OUT/interrupt.md" || ok=1
+
+step "done"
+exit $ok
