@@ -35,7 +35,7 @@ step "4. gilfree inside the free-threaded build (kernels scale the same?)"
 if [[ -x "$FT" ]]; then
     "$FT" -m pip install -q --no-build-isolation --no-deps . || ok=1  # this tree's gilfree
     (cd /tmp && "$FT" -X gil=0 -c "import sys, gilfree; print('GIL enabled after import gilfree:', sys._is_gil_enabled())")
-    "$FT" -X gil=0 -m gilfree bench --strategies python,python-threads,gilfree-threads,gilfree,ceiling \
+    "$FT" -X gil=0 -m gilfree bench --strategies python,free-threaded,subinterpreters,gilfree-threads,gilfree,ceiling \
         --workloads range --sizes 1e6,1e8 --workers 2 --json "$OUT/freethreaded.json" \
         --plain --no-progress | tee "$OUT/freethreaded.txt" || ok=1
 else
