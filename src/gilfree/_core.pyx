@@ -112,6 +112,9 @@ cdef enum:
     SIGNAL_CHECK_NS = 20000000
 
 MAX_THREADS = _threads.MAX_THREADS
+# Bound once: module attribute lookups would cost more than a small kernel.
+_override = _threads._override
+_default = _threads._default
 #: Elements per chunk for 8-byte dtypes (chunk edges are test cases).
 CHUNK = CHUNK_BYTES // 8
 #: Inputs smaller than this (8-byte elements) fit in one chunk and run on the
@@ -285,8 +288,8 @@ cdef int _run(gf_task *t, int nthreads, bint release) except -1:
 cdef int _resolve_threads(object threads) except -1:
     cdef long long n
     if threads is None:
-        n = _threads._override.get()
-        return <int>n if n else <int>_threads._default[0]
+        n = _override.get()
+        return <int>n if n else <int>_default[0]
     if type(threads) is int:
         n = threads if -(1 << 40) < threads < (1 << 40) else 0
         if 1 <= n <= MAX_THREADS:
@@ -331,6 +334,8 @@ cdef cnp.ndarray _as_input(object x, str name,
             a = np.asarray(x)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"`{name}` must be array-like of numbers: {exc}") from None
+    if (_gf_dtype(a) >= 0 and cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_ISALIGNED(a)):
+        return a  # the common case, decided without touching Python attributes
     if a.dtype.kind not in "biufc":
         hint = ""
         if a.dtype.kind == "O":
@@ -422,6 +427,47 @@ def _raise_overflow(a):
 
 
 # ------------------------------------------------------------------- square
+cdef bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int i, nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    for i in range(nd):
+        if cnp.PyArray_DIMS(a)[i] != cnp.PyArray_DIMS(b)[i]:
+            return False
+    return True
+
+
+cdef void _extent(cnp.ndarray a, char **lo, char **hi) noexcept:
+    """First and one-past-last byte `a` can touch (NumPy's bounds check)."""
+    cdef char *p = <char *>cnp.PyArray_DATA(a)
+    cdef char *q = p
+    cdef int i
+    cdef cnp.npy_intp d, st
+    for i in range(cnp.PyArray_NDIM(a)):
+        d = cnp.PyArray_DIMS(a)[i]
+        st = cnp.PyArray_STRIDES(a)[i]
+        if d == 0:
+            lo[0] = hi[0] = p
+            return
+        if st < 0:
+            p += (d - 1) * st
+        else:
+            q += (d - 1) * st
+    lo[0] = p
+    hi[0] = q + cnp.PyArray_ITEMSIZE(a)
+
+
+cdef bint _may_overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """np.may_share_memory(a, b) (bounds only), without a Python call."""
+    cdef char *alo
+    cdef char *ahi
+    cdef char *blo
+    cdef char *bhi
+    _extent(a, &alo, &ahi)
+    _extent(b, &blo, &bhi)
+    return alo < bhi and blo < ahi and alo < ahi and blo < bhi
+
+
 cdef inline object _unwrap0d(cnp.ndarray r):
     # np.square gives a NumPy scalar for 0-d input.  (PyArray_Return would do
     # this too, but it steals a reference.)
@@ -446,11 +492,15 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         if type(out) is not np.ndarray and not isinstance(out, np.ndarray):
             raise TypeError(f"`out` must be a numpy.ndarray or None, got {type(out).__name__}")
         o = <cnp.ndarray>out
-        if (<object>o).shape != (<object>a).shape:
+        if not _same_shape(a, o):
             raise ValueError(f"`out` must have the shape of `x`, {(<object>a).shape}, "
                              f"got {(<object>o).shape}")
-        rdt = (<object>a).dtype if code >= 0 else np.square.resolve_dtypes(((<object>a).dtype, None))[1]
-        if o.dtype != rdt:
+        if code >= 0 and cnp.PyArray_EquivTypes(o.descr, a.descr):
+            rdt = None  # the usual case, checked in C
+        else:
+            rdt = ((<object>a).dtype if code >= 0
+                   else np.square.resolve_dtypes(((<object>a).dtype, None))[1])
+        if rdt is not None and o.dtype != rdt:
             raise TypeError(f"`out` must have dtype {rdt} (np.square's result for `x` of dtype "
                             f"{a.dtype}), got {o.dtype}")
         if not cnp.PyArray_ISWRITEABLE(o):
@@ -468,12 +518,12 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         with np.errstate(all="ignore"):
             return np.square(a, out=out)
     if given_out:
-        if o is not a and np.may_share_memory(a, o):
+        if o is not a and _may_overlap(a, o):
             # Exact in-place (same memory, same steps) is safe element by
             # element; any other overlap would read squares as inputs.
             if not (cnp.PyArray_DATA(a) == cnp.PyArray_DATA(o) and (<object>a).strides == (<object>o).strides):
                 a = a.copy()
-        if check and np.may_share_memory(a, o):
+        if check and _may_overlap(a, o):
             a = a.copy()  # keep the input to name the offending element
         res = o
         if not cnp.PyArray_ISALIGNED(o) or not cnp.PyArray_ISNOTSWAPPED(o):
