@@ -28,6 +28,8 @@ import numpy as np
 
 import gilfree
 from gilfree import _core
+from gilfree.bench._engine import bandwidth_probe
+from gilfree.bench._portable import settle
 
 RESULTS: list[dict] = []
 
@@ -47,11 +49,16 @@ def clock(fn, min_time=0.02):
 
 
 def interleaved(fns, rounds=9, min_time=0.02):
-    """Median seconds per call of each function, timed round-robin."""
+    """Median seconds per call of each function, timed round-robin.
+
+    Before each value the machine settles (the bench's rule): BLAS threads
+    spin ~100 ms after ``np.dot`` and would otherwise share the cores with
+    whatever is timed next."""
     times = [[] for _ in fns]
     for r in range(rounds):
         order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
         for i in order:
+            settle()
             times[i].append(clock(fns[i], min_time))
     return [statistics.median(t) for t in times]
 
@@ -65,11 +72,10 @@ def record(goal, what, value, target, ok, unit="x", note=""):
           flush=True)
 
 
-def copy_bandwidth(n=10**8 // 4):
-    src = np.ones(n)
-    dst = np.empty_like(src)
-    t = min(clock(lambda: np.copyto(dst, src), 0.2) for _ in range(5))
-    return 2 * src.nbytes / t / 1e9
+def copy_bandwidth(nbytes=8 * 10**8 // 4):
+    """The bench's probe: best of a 1-thread and an N-thread np.copyto, GB/s
+    read + write."""
+    return bandwidth_probe(nbytes, gilfree.cpu_count())["GBps"]
 
 
 def goal1(dtypes, sizes):

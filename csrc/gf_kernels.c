@@ -39,6 +39,24 @@ static inline double gf_ksum_value(const gf_ksum *k)
     return (k->s - k->s == 0.0) ? k->s + k->c : k->s;
 }
 
+/* Fold per-lane TwoSum pairs into *ks: the lane sums in order, then their
+ * summed errors.  An infinite or NaN lane makes the errors NaN: then only the
+ * sums count (an overflowed sum stays inf, as in NumPy). */
+static inline void gf_flanes_finish(const double *S, const double *C, int lanes, gf_ksum *ks)
+{
+    double c = 0.0;
+    int k;
+    for (k = 0; k < lanes; k++) gf_ksum_add(ks, S[k]);
+    for (k = 0; k < lanes; k++) c += C[k];
+    if (c - c == 0.0) gf_ksum_add(ks, c);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+/* 4 doubles; lowered to SSE2 pairs at the baseline level, one ymm on AVX. */
+typedef double gf_v4d __attribute__((vector_size(32)));
+#define GF_HAVE_VEC 1
+#endif
+
 static inline void gf_mul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi)
 {
 #if defined(__SIZEOF_INT128__)

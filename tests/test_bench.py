@@ -113,6 +113,29 @@ def test_measure_interleaved_rotates_the_order():
     assert rounds == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
 
 
+@pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
+@pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
+def test_settle_waits_for_a_spinning_thread_then_returns():
+    stop = threading.Event()
+
+    def spin():
+        end = time.perf_counter() + 0.15
+        while time.perf_counter() < end and not stop.is_set():
+            pass
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        time.sleep(0.01)  # let it start running
+        waited = _portable.settle(timeout=5.0)
+    finally:
+        stop.set()
+        t.join()
+    # It waited for the spinner (up to its 0.15 s), not the whole timeout.
+    assert 0.03 < waited < 4.0
+    assert _portable.settle(timeout=0.0) < 0.5
+
+
 def test_summarize():
     s = _portable.summarize([3.0, 1.0, 2.0, 4.0, 5.0])
     assert s["median"] == 3.0 and s["min"] == 1.0 and s["max"] == 5.0 and s["count"] == 5

@@ -365,3 +365,58 @@ def test_small_chunks_exact_and_thread_invariant(dtype, small_chunks):
             else:
                 assert len(set(results)) == 1, (n, results)
                 assert results[0] == exact_int_sum(v)
+
+
+# ------------------------------------------------- same bits everywhere
+
+_SIMD_PROBE = r"""
+import sys, numpy as np, gilfree
+rng = np.random.default_rng(5)
+out = []
+for n in (0, 1, 255, 256, 257, 1000, 3 * 16384 + 17, 200003):
+    x = rng.standard_normal(n) * np.exp(rng.uniform(-20, 20, n))
+    out.append([gilfree.sum_of_squares(x, threads=t) for t in (1, 3)]
+               + [gilfree.sum_of_squares(x[::3]), gilfree.sum_of_squares(x.astype(np.float32)),
+                  gilfree.square(x[::-1]).tobytes().hex()[:64],
+                  gilfree.sum_of_squares(rng.integers(-2**63, 2**63 - 1, n))])
+print(repr((gilfree._core.config()["simd"], out)))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.thread_unsafe(reason="starts subprocesses with GILFREE_SIMD set")
+def test_every_simd_level_gives_the_same_bits():
+    """Each compiled SIMD level (forced with GILFREE_SIMD) gives bit-identical
+    results: the float sums fix their order of additions and the build
+    forbids FMA contraction (-ffp-contract=off)."""
+    import os
+    import subprocess
+    import sys
+
+    levels = [lv for lv, ok in _core.config()["simd_levels"].items() if ok]
+    results = {}
+    for lv in levels:
+        env = dict(os.environ, GILFREE_SIMD=lv)
+        r = subprocess.run([sys.executable, "-c", _SIMD_PROBE], env=env, capture_output=True,
+                           text=True, timeout=120, check=True)
+        got_level, values = eval(r.stdout)  # repr of floats, ints and str: round-trips
+        assert got_level == lv
+        results[lv] = values
+    base = results[levels[0]]
+    for lv in levels[1:]:
+        assert results[lv] == base, f"{lv} differs from {levels[0]}"
+
+
+def test_float_layouts_give_the_same_bits():
+    """Contiguous, strided and float32-as-float64 inputs holding the same
+    values sum to the same bits."""
+    rng = rng_for("layout-bits")
+    for n in (1, 255, 256, 257, 5000, 3 * CHUNK + 11):
+        x = rng.standard_normal(n) * np.exp(rng.uniform(-15, 15, n))
+        strided = np.empty(3 * n)[::3]
+        strided[...] = x
+        want = gilfree.sum_of_squares(x)
+        assert gilfree.sum_of_squares(strided) == want
+        if n <= CHUNK:  # chunks hold bytes, so float32 ones hold twice the elements
+            f = x.astype(np.float32)
+            assert gilfree.sum_of_squares(f) == gilfree.sum_of_squares(f.astype(np.float64))

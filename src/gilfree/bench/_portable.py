@@ -240,6 +240,47 @@ PY_KERNELS = {"range": range_sum, "map": map_squares, "reduce": reduce_squares}
 # ---------------------------------------------------------------------------
 
 
+#: Longest wait for the machine to go quiet before a timed value, seconds.
+SETTLE_TIMEOUT = 0.5
+
+
+def _procs_running():
+    """Runnable tasks on the whole machine, this thread included (Linux), or None."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"procs_running "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def settle(timeout: float = SETTLE_TIMEOUT) -> float:
+    """Wait until nothing but this thread is runnable, at most `timeout` s.
+
+    Some strategies leave threads spinning after they return: OpenBLAS's
+    workers busy-wait about 100 ms after each ``np.dot`` (its
+    ``THREAD_TIMEOUT``), OpenMP runtimes and Numba's pool spin too, and
+    a process pool's children may still be exiting.  A value timed while
+    they spin shares the cores with them and makes the *next* strategy look
+    slow (the bench saw ``gilfree`` on 2 threads at 1-thread speed for about
+    100 ms after a BLAS row).  So each value waits here first.  Where
+    ``/proc/stat`` is missing (not Linux) it returns at once.
+
+    Returns
+    -------
+    float
+        Seconds waited.
+    """
+    t0 = perf_counter()
+    n = _procs_running()
+    while n is not None and n > 1 and perf_counter() - t0 < timeout:
+        time.sleep(0.0005)
+        n = _procs_running()
+    return perf_counter() - t0
+
+
 def time_calls(call, loops: int) -> float:
     """Wall-clock seconds for `loops` consecutive calls of ``call()``."""
     t0 = perf_counter()
@@ -287,7 +328,9 @@ def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, t
     Each timer is calibrated, warmed up `warmup` times, then timed `repeats`
     times; round ``r`` starts with timer ``r % len(timers)``, so no strategy
     always runs right after the same neighbour (caches, turbo, other
-    tenants of the machine).
+    tenants of the machine).  Before each value the machine is let
+    :func:`settle`, so threads a previous strategy left spinning do not
+    steal the next one's cores.
 
     Parameters
     ----------
@@ -320,6 +363,7 @@ def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, t
     for r in range(repeats):
         for j in range(k):
             i = (r + j) % k
+            settle()
             values[i].append(timers[i](loops[i]) / loops[i])
         tick(f"round {r + 1}/{repeats}")
     return loops, values
