@@ -51,6 +51,38 @@ static inline void gf_flanes_finish(const double *S, const double *C, int lanes,
     if (c - c == 0.0) gf_ksum_add(ks, c);
 }
 
+static inline int64_t gf_itemsize(int dtype)
+{
+    switch (dtype) {
+    case GF_INT8: case GF_UINT8: return 1;
+    case GF_INT16: case GF_UINT16: return 2;
+    case GF_INT32: case GF_UINT32: case GF_FLOAT32: return 4;
+    default: return 8;
+    }
+}
+
+/* Non-temporal stores (x86-64 always has SSE2's): a square whose output is
+ * far larger than the cache writes each line once instead of first reading
+ * it for ownership and later writing it back, so it moves 2 bytes of memory
+ * per output byte instead of 3.  Measured on the 2-core EPYC VM, 10^8
+ * float64: 75 -> 54 ms on 2 threads. */
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define GF_HAVE_STREAM 1
+/* Bytes squared into an L1 buffer and then streamed out: 8 cache lines (a
+ * few write-combining buffers; 64 B-2 KiB measured, small was best). */
+#define GF_NT_BYTES 512
+/* n bytes (a multiple of 16) to a 16-byte aligned dst. */
+static inline void gf_stream_copy(char *dst, const char *src, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i += 16)
+        _mm_stream_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
+}
+/* Streaming stores are weakly ordered: fence before the chunk counts as done. */
+static inline void gf_stream_fence(void) { _mm_sfence(); }
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 /* 4 doubles; lowered to SSE2 pairs at the baseline level, one ymm on AVX. */
 typedef double gf_v4d __attribute__((vector_size(32)));
@@ -127,6 +159,15 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #pragma GCC pop_options
 #endif
 #endif /* GF_X86_DISPATCH */
+
+int gf_stream_compiled(void)
+{
+#if defined(GF_HAVE_STREAM)
+    return 1;
+#else
+    return 0;
+#endif
+}
 
 static const char *const gf_simd_names[GF_SIMD_NLEVELS] = {"baseline", "avx2", "avx512"};
 

@@ -128,6 +128,27 @@ static int GF_FN(square_any)(int dtype, const char *xp, int64_t xs, char *op,
 #undef GF_CASE
 }
 
+#if defined(GF_HAVE_STREAM)
+/* square_any into contiguous out through non-temporal stores: the first
+ * elements up to a cache-line boundary and the tail are stored normally. */
+static int GF_FN(square_stream)(int dtype, const char *xp, int64_t xs, char *op,
+                                int64_t n, int check)
+{
+    int64_t isz = gf_itemsize(dtype), per = GF_NT_BYTES / isz, i;
+    int64_t head = (int64_t)((64 - ((uintptr_t)op & 63)) & 63) / isz;
+    double buf[GF_NT_BYTES / sizeof(double)];
+    int bad;
+    if (head > n) head = n;
+    bad = GF_FN(square_any)(dtype, xp, xs, op, isz, head, check);
+    for (i = head; i + per <= n; i += per) {
+        bad |= GF_FN(square_any)(dtype, xp + i * xs, xs, (char *)buf, isz, per, check);
+        gf_stream_copy(op + i * isz, (const char *)buf, GF_NT_BYTES);
+    }
+    bad |= GF_FN(square_any)(dtype, xp + i * xs, xs, op + i * isz, isz, n - i, check);
+    return bad;
+}
+#endif
+
 /* ------------------------------------------------------ float sum of squares */
 /* One block of len <= GF_FBLOCK doubles into the lanes S, C: the reference
  * semantics, used for the last partial block of a run and, without vector
@@ -426,6 +447,19 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
     switch (t->op) {
     case GF_OP_SQUARE: {
         int bad = 0;
+#if defined(GF_HAVE_STREAM)
+        if (t->stream && t->os1 == gf_itemsize(t->dtype) && t->out != t->x) {
+            while (f < f1) {
+                int64_t r = f / t->n1, col = f % t->n1;
+                int64_t len = t->n1 - col < f1 - f ? t->n1 - col : f1 - f;
+                bad |= GF_FN(square_stream)(t->dtype, t->x + r * t->xs0 + col * t->xs1,
+                                            t->xs1, t->out + r * t->os0 + col * t->os1,
+                                            len, t->check_overflow);
+                f += len;
+            }
+            gf_stream_fence();
+        }
+#endif
         while (f < f1) {
             int64_t r = f / t->n1, col = f % t->n1;
             int64_t len = t->n1 - col < f1 - f ? t->n1 - col : f1 - f;

@@ -48,7 +48,7 @@ typedef struct {
     int op;                 /* gf_op */
     int dtype;              /* gf_dtype of x (or of out for RANGE_FILL) */
     int check_overflow;     /* SQUARE / RANGE_FILL: flag results that don't fit */
-    int _pad;
+    int stream;             /* SQUARE: write contiguous out with non-temporal stores */
     const char *x;
     char *out;
     int64_t n0, n1;         /* logical shape; n = n0 * n1 */
@@ -74,6 +74,7 @@ int gf_simd_supported(int level);       /* 1 if built and the CPU runs it */
 int gf_simd_best(void);
 const char *gf_simd_name(int level);
 gf_chunk_fn gf_chunk_runner(int level); /* NULL if not compiled */
+int gf_stream_compiled(void);           /* 1 if task.stream can take effect */
 
 /* Combine per-chunk partials in chunk order. */
 double gf_combine_f64(const double *p, int64_t n);

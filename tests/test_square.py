@@ -368,6 +368,70 @@ def test_overflow_first_index_small_chunks(dtype, threads, small_chunks):
         gilfree.square(m.T, overflow="raise", threads=threads)
 
 
+# --------------------------------------- non-temporal stores (test hook)
+
+STREAM_SIZES = (0, 1, 7, 63, 64, 65, 127, 513, 1000)
+
+
+@pytest.fixture
+def streaming():
+    """Every square() call streams its output (threshold 0 bytes), and the
+    chunks are small, so heads, tails and chunk edges all meet the
+    cache-line alignment of out."""
+    old_stream = _core._set_stream_min(0)
+    old_chunks = _core._set_chunking(chunk_bytes=8 * 97 + 8, range_chunk=None)
+    try:
+        yield
+    finally:
+        _core._set_stream_min(old_stream)
+        _core._set_chunking(*old_chunks)
+
+
+@pytest.mark.thread_unsafe(reason="changes the process-wide stream threshold and chunking")
+@pytest.mark.parametrize("threads", (1, 2, 3))
+@pytest.mark.parametrize("layout", ("C", "F2d", "step3", "reversed", "sliced2d"))
+@pytest.mark.parametrize("dtype", NATIVE, ids=str)
+def test_square_streaming_stores(dtype, layout, threads, streaming):
+    """With non-temporal stores forced on, results equal np.square for every
+    start offset of out within a cache line, and nothing outside out is
+    written (guard elements on both sides)."""
+    assert _core.config()["stream_min_bytes"] == 0
+    for n in STREAM_SIZES:
+        x = make_input(dtype, n, layout)
+        exp = expected_square(x)
+        got = gilfree.square(x, threads=threads)
+        assert_same(got, exp)
+        if layout != "C":
+            continue
+        per_line = 64 // dtype.itemsize
+        for off in range(0, per_line, max(1, per_line // 8)):
+            guard = np.full(n + per_line + 2, 7, dtype=dtype)
+            out = guard[1 + off:1 + off + n]
+            assert gilfree.square(x, out=out, threads=threads) is out
+            np.testing.assert_array_equal(out, exp, strict=True)
+            assert (guard[:1 + off] == 7).all() and (guard[1 + off + n:] == 7).all()
+
+
+@pytest.mark.thread_unsafe(reason="changes the process-wide stream threshold and chunking")
+@pytest.mark.parametrize("threads", (1, 3))
+@pytest.mark.parametrize("dtype", [np.dtype("int8"), np.dtype("int64"), np.dtype("float32")], ids=str)
+def test_overflow_first_index_streaming(dtype, threads, streaming):
+    bad = _limit(dtype) + 1 if dtype.kind in "iu" else 1e30
+    x = np.ones(5000, dtype=dtype)
+    for p in (4500, 3001, 1700, 999):
+        x[p] = bad
+    with pytest.raises(OverflowError, match=r"\bindex\s*999\b"):
+        gilfree.square(x, overflow="raise", threads=threads)
+
+
+def test_stream_threshold_is_reported_and_sane():
+    c = _core.config()
+    assert isinstance(c["stream"], bool)
+    assert c["stream_min_bytes"] >= 4 << 20 and c["stream_reason"]
+    with pytest.raises(ValueError, match="nbytes"):
+        _core._set_stream_min(-1)
+
+
 @pytest.mark.parametrize("threads", (2, 8))
 def test_overlap_small_chunks(threads, small_chunks):
     for n in (20, 57, 300):

@@ -75,6 +75,11 @@ def show_config() -> None:
     print(f"  SIMD path    : {c['simd']} ({c['simd_reason']}); compiled: {levels}")
     print(f"  chunk        : {c['chunk_bytes'] // 1024} KiB of input per chunk for arrays, "
           f"{c['range_chunk']} iterations for ranges")
+    if c["stream"]:
+        print(f"  square out   : non-temporal stores when input + output >= "
+              f"{c['stream_min_bytes'] / 2**20:g} MiB ({c['stream_reason']})")
+    else:
+        print("  square out   : normal stores (no non-temporal stores on this architecture)")
     print(f"  threads      : {get_num_threads()} ({why})")
     print(f"  pool         : {c['pool_threads']} worker threads started; idle workers spin "
           f"{c['spin_us']:g} us before sleeping (GILFREE_SPIN_US)")

@@ -19,6 +19,7 @@ cdef extern from "gilfree.h" nogil:
         int op
         int dtype
         int check_overflow
+        int stream
         const char *x
         char *out
         int64_t n0, n1
@@ -38,6 +39,7 @@ cdef extern from "gilfree.h" nogil:
         GF_SIMD_BASELINE, GF_SIMD_AVX2, GF_SIMD_AVX512, GF_SIMD_NLEVELS
 
     int gf_simd_compiled(int level)
+    int gf_stream_compiled()
     int gf_simd_supported(int level)
     int gf_simd_best()
     const char *gf_simd_name(int level)
