@@ -115,24 +115,19 @@ def test_measure_interleaved_rotates_the_order():
 
 @pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
 @pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
-def test_settle_waits_for_a_spinning_thread_then_returns():
-    stop = threading.Event()
-
-    def spin():
-        end = time.perf_counter() + 0.15
-        while time.perf_counter() < end and not stop.is_set():
-            pass
-
-    t = threading.Thread(target=spin)
-    t.start()
+def test_settle_waits_for_a_spinning_process_then_returns():
+    # A process, not a Python thread: a thread waiting for the GIL sleeps,
+    # so it would not count as runnable; BLAS threads spin without it.
+    spin = "import time\nend = time.perf_counter() + 0.5\nwhile time.perf_counter() < end: pass"
+    p = subprocess.Popen([sys.executable, "-c", spin])
     try:
-        time.sleep(0.01)  # let it start running
+        time.sleep(0.15)  # started and spinning, with ~0.35 s to go
         waited = _portable.settle(timeout=5.0)
     finally:
-        stop.set()
-        t.join()
-    # It waited for the spinner (up to its 0.15 s), not the whole timeout.
-    assert 0.03 < waited < 4.0
+        p.kill()
+        p.wait()
+    # It waited for the spinner (up to its 0.5 s), not the whole timeout.
+    assert 0.05 < waited < 4.0
     assert _portable.settle(timeout=0.0) < 0.5
 
 

@@ -162,3 +162,30 @@ def test_bad_python_value_exits_2(value, message, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--python" in err and message in err
+
+
+# ---------------------------------------------------------------------------
+# the stdlib worker as a script (what --python runs under CPython builds)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.thread_unsafe(reason="starts a process pool in a subprocess")
+def test_portable_script_runs_threads_processes_and_verifies():
+    """``_portable.py`` as a script: rows for the loop, threads and (spawned)
+    processes, each with the exact result of the range loop."""
+    from gilfree.bench import _portable
+
+    n = 20000
+    req = dict(REQ, cases=[{"workload": "range", "n": n, "dtype": None}])
+    r = subprocess.run([sys.executable, _portable.__file__], input=json.dumps(req),
+                       capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["event"] == "result"
+    rows = {(row["strategy"], row["workers"]): row for row in result["rows"]}
+    exact = sum(i * i for i in range(n))
+    for key in (("python", 1), ("python-threads", 1), ("python-threads", 2),
+                ("python-processes", 1), ("python-processes", 2)):
+        row = rows[key]
+        assert not row.get("error") and not row.get("skipped"), row
+        assert row["result"] == exact and len(row["values"]) == REQ["repeats"], key

@@ -643,6 +643,21 @@ def _speedup_text(p: dict, ref_n, ceiling: bool = False) -> str:
     return text
 
 
+def _vs_own_processes(result: dict, p: dict) -> str:
+    """For another interpreter's threads row: how it compares with that
+    interpreter's own processes on the same loop (its process ceiling), as a
+    ratio of speedups and as a ratio of times at the same worker count."""
+    if p["strategy"] not in ("python-threads", "free-threaded"):
+        return ""
+    for q in result["points"]:
+        if (q["status"] == "ok" and q["strategy"] == "python-processes"
+                and q["interpreter"] == p["interpreter"] and q["workload"] == p["workload"]
+                and q["n"] == p["n"] and q["workers"] == p["workers"] and q["speedup_self"]):
+            return (f" ({p['speedup_self'] / q['speedup_self']:.0%} of its processes' "
+                    f"{q['speedup_self']:.2f}x; speed {q['median'] / p['median']:.0%} of theirs)")
+    return ""
+
+
 def verdicts(result: dict) -> dict:
     """One line per workload: what releasing the GIL buys, next to the rest.
 
@@ -685,7 +700,8 @@ def verdicts(result: dict) -> dict:
             if (p["status"] == "ok" and p["interpreter"] != host and p["workload"] == workload
                     and p["workers"] == w and p["strategy"] != "python" and p["speedup_self"]
                     and p is pick(result, p["label"], workload, w, dtype)):
-                parts.append(f"{p['label']}: {_speedup_text(p, ref_n)}")
+                parts.append(f"{p['label']}: {_speedup_text(p, ref_n)}"
+                             + _vs_own_processes(result, p))
         if parts:
             out[workload] = "; ".join(parts)
     return out

@@ -550,32 +550,31 @@ def subinterpreters_skip_reason():
     return None
 
 
-class InterpreterTeam:
-    """A pool of `workers` subinterpreters running the pure-Python range loop.
+class _Team:
+    """A pool of `workers` executors that each load this file, then run the
+    pure-Python range loop on their share.
 
-    Only builtins cross the interpreter boundary (``exec`` and ``eval`` with
-    a source string and an empty globals dict), so nothing depends on how
-    functions are pickled between interpreters.
+    Only builtins cross the boundary (``exec`` and ``eval`` with a source
+    string and an empty globals dict), so nothing depends on how functions
+    are pickled between interpreters or processes.
     """
 
     def __init__(self, workers: int):
-        InterpreterPoolExecutor = _interpreter_pool_executor()
-
         t0 = perf_counter()
         self.workers = workers
-        self.pool = InterpreterPoolExecutor(
-            max_workers=workers, initializer=exec,
-            initargs=(_LOADER.format(path=os.path.abspath(__file__)), {}),
-        )
-        # Interpreters start lazily; tasks that overlap force all of them up.
+        self.pool = self._make_pool(workers, (_LOADER.format(path=os.path.abspath(__file__)), {}))
+        # Workers start lazily; tasks that overlap force all of them up.
         futures = [self.pool.submit(eval, "__import__('time').sleep(0.05)", {})
                    for _ in range(workers)]
         for f in futures:
             f.result()
         self.startup_s = perf_counter() - t0
 
+    def _make_pool(self, workers: int, initargs):
+        raise NotImplementedError
+
     def range_sum(self, n: int) -> int:
-        """``sum(i*i for i in range(n))`` split over the subinterpreters."""
+        """``sum(i*i for i in range(n))`` split over the workers."""
         futures = [
             self.pool.submit(eval, f"__import__('_gilfree_portable').range_sum(None, {a}, {b})", {})
             for a, b in shares(n, self.workers)
@@ -584,6 +583,28 @@ class InterpreterTeam:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+class InterpreterTeam(_Team):
+    """Subinterpreters, one GIL each (``InterpreterPoolExecutor``)."""
+
+    def _make_pool(self, workers: int, initargs):
+        return _interpreter_pool_executor()(max_workers=workers, initializer=exec,
+                                            initargs=initargs)
+
+
+class ProcessTeam(_Team):
+    """Worker processes of this interpreter, started with ``spawn`` (this
+    file runs as a script, possibly with threads alive: no fork).  It gives
+    another interpreter's pure-Python rows their own process ceiling: the
+    same loop, N processes, no shared GIL."""
+
+    def _make_pool(self, workers: int, initargs):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=workers, initializer=exec, initargs=initargs,
+                                   mp_context=multiprocessing.get_context("spawn"))
 
 
 # ---------------------------------------------------------------------------
@@ -654,8 +675,10 @@ def run_request(req: dict, emit=_emit) -> dict:
                   "what": f"{c['workload']} {c['dtype'] or ''} n={c['n']}"})
             data = ArrayData(c["workload"], c["n"], c["dtype"])
             plan = [("python", 1)] + [(threads_name, w) for w in req["workers"]]
-            if c["workload"] == "range" and sub_reason is None:
-                plan += [("subinterpreters", w) for w in req["workers"]]
+            if c["workload"] == "range":
+                plan += [("python-processes", w) for w in req["workers"]]
+                if sub_reason is None:
+                    plan += [("subinterpreters", w) for w in req["workers"]]
             items = []
             for name, w in plan:
                 row = {"strategy": name, "workload": c["workload"], "n": c["n"],
@@ -722,10 +745,11 @@ def _foreign_call(name: str, workers: int, data, teams):
     fn = PY_KERNELS[data.workload]
     if name == "python":
         return lambda: combine(data.workload, [fn(data, 0, data.n)])
-    if name == "subinterpreters":
-        if workers not in teams:
-            teams[workers] = InterpreterTeam(workers)
-        team = teams[workers]
+    if name in ("subinterpreters", "python-processes"):
+        key = (name, workers)
+        if key not in teams:
+            teams[key] = (InterpreterTeam if name == "subinterpreters" else ProcessTeam)(workers)
+        team = teams[key]
         return lambda: team.range_sum(data.n)
     bounds = shares(data.n, workers)
     return lambda: combine(data.workload, run_in_threads(fn, data, bounds))
