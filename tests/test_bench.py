@@ -115,20 +115,34 @@ def test_measure_interleaved_rotates_the_order():
 
 @pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
 @pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
-def test_settle_waits_for_a_spinning_process_then_returns():
+def test_settle_waits_until_only_this_thread_runs(monkeypatch):
+    counts = iter([3, 3, 2, 2, 1, 5])
+    monkeypatch.setattr(_portable, "_procs_running", lambda: next(counts))
+    waited = _portable.settle(timeout=5.0)
+    assert waited < 1.0 and next(counts) == 5  # stopped at the first 1
+
+
+def test_settle_gives_up_after_its_timeout(monkeypatch):
+    monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
+    assert 0.05 <= _portable.settle(timeout=0.05) < 1.0
+    monkeypatch.setattr(_portable, "_procs_running", lambda: None)  # not Linux
+    assert _portable.settle(timeout=5.0) < 0.5
+
+
+@pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
+@pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
+def test_a_spinning_process_counts_as_runnable():
     # A process, not a Python thread: a thread waiting for the GIL sleeps,
     # so it would not count as runnable; BLAS threads spin without it.
-    spin = "import time\nend = time.perf_counter() + 0.5\nwhile time.perf_counter() < end: pass"
+    spin = "import time\nend = time.perf_counter() + 2\nwhile time.perf_counter() < end: pass"
     p = subprocess.Popen([sys.executable, "-c", spin])
     try:
-        time.sleep(0.15)  # started and spinning, with ~0.35 s to go
-        waited = _portable.settle(timeout=5.0)
+        time.sleep(0.2)
+        # this thread and the spinner, whatever else the machine runs
+        assert max(_portable._procs_running() for _ in range(20)) >= 2
     finally:
         p.kill()
         p.wait()
-    # It waited for the spinner (up to its 0.5 s), not the whole timeout.
-    assert 0.05 < waited < 4.0
-    assert _portable.settle(timeout=0.0) < 0.5
 
 
 def test_summarize():
@@ -295,7 +309,10 @@ def test_skip_reasons_are_given(result):
         except ImportError:
             assert "not installed" in reasons[peer]
     sub = [p for p in result["points"] if p["strategy"] == "subinterpreters"]
-    assert all(p["status"] == "skipped" for p in sub)
+    if _portable.subinterpreters_skip_reason() is not None:
+        assert all(p["status"] == "skipped" and p["reason"] for p in sub)
+    else:  # 3.14+, or 3.13 with the backport (tools/get-pythons.sh installs it)
+        assert all(p["status"] in ("ok", "skipped") for p in sub)
 
 
 def test_derived_figures(result):

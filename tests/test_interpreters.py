@@ -184,7 +184,8 @@ def test_portable_script_runs_threads_processes_and_verifies():
     assert result["event"] == "result"
     rows = {(row["strategy"], row["workers"]): row for row in result["rows"]}
     exact = sum(i * i for i in range(n))
-    for key in (("python", 1), ("python-threads", 1), ("python-threads", 2),
+    threads = "python-threads" if getattr(sys, "_is_gil_enabled", lambda: True)() else "free-threaded"
+    for key in (("python", 1), (threads, 1), (threads, 2),
                 ("python-processes", 1), ("python-processes", 2)):
         row = rows[key]
         assert not row.get("error") and not row.get("skipped"), row
