@@ -27,7 +27,7 @@ pythons=()
 for p in jython pypy3 ipy; do pythons+=(--python "$p"); done
 OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench \
     --strategies python,python-threads,python-processes,gilfree,ceiling \
-    --workloads range --sizes 1e7 --workers 2 --repeats 3 --max-call 10 --heartbeat 0 \
+    --workloads range --sizes 1e7 --workers 2 --repeats 7 --max-call 10 --heartbeat 0 \
     "${pythons[@]}" --json "$OUT/interpreters.json" --plain --no-progress \
     | tee "$OUT/interpreters.txt" || ok=1
 
@@ -35,8 +35,9 @@ step "4. gilfree inside the free-threaded build (kernels scale the same?)"
 if [[ -x "$FT" ]]; then
     "$FT" -m pip install -q --no-build-isolation --no-deps . || ok=1  # this tree's gilfree
     (cd /tmp && "$FT" -X gil=0 -c "import sys, gilfree; print('GIL enabled after import gilfree:', sys._is_gil_enabled())")
-    "$FT" -X gil=0 -m gilfree bench --strategies python,free-threaded,subinterpreters,gilfree-threads,gilfree,ceiling \
-        --workloads range --sizes 1e6,1e8 --workers 2 --json "$OUT/freethreaded.json" \
+    "$FT" -X gil=0 -m gilfree bench \
+        --strategies python,free-threaded,python-processes,subinterpreters,gilfree-threads,gilfree,ceiling \
+        --workloads range --sizes 1e7,1e8 --workers 2 --repeats 7 --max-call 3 --json "$OUT/freethreaded.json" \
         --plain --no-progress | tee "$OUT/freethreaded.txt" || ok=1
 else
     echo "no free-threaded Python at $FT: skipped"
