@@ -352,3 +352,52 @@ def test_bench_killed_with_sigkill_leaves_no_shared_memory(tmp_path):
     while _bench_leftovers(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _bench_leftovers(pid) == []
+
+
+def _children(pid: int) -> list:
+    """PIDs whose parent is `pid` (Linux /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+@pytest.mark.slow
+@pytest.mark.thread_unsafe(reason="signals a subprocess and counts processes")
+def test_bench_sigterm_stops_like_ctrl_c_and_leaves_no_workers():
+    """``kill`` (SIGTERM) of a running bench: exit status 130, its process
+    pool's workers gone, no shared memory left."""
+    import time
+
+    cmd = [sys.executable, "-m", "gilfree", "bench", "--strategies", "python-processes",
+           "--workloads", "range", "--sizes", "1e8", "--workers", "2", "--max-call", "60",
+           "--no-progress", "--plain"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        try:
+            deadline = time.monotonic() + 60
+            while len(_children(p.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)  # wait until the pool's workers are up
+            kids = _children(p.pid)
+            assert len(kids) >= 2, "the bench never started its process pool"
+            time.sleep(0.3)
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert p.returncode == 130, err
+    assert "interrupted" in err
+    deadline = time.monotonic() + 20
+    while any(os.path.exists(f"/proc/{k}") for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [k for k in kids if os.path.exists(f"/proc/{k}")]
+    assert alive == [], f"workers left running: {alive}"
+    assert _bench_leftovers(p.pid) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 
 __all__ = ["main"]
@@ -203,12 +204,16 @@ def _bench(parser, args) -> int:
             bench_parser.error(f"--python: {exc}")
     settings = _settings(args)
     progress = bench.make_progress(enabled=not args.no_progress)
+    old_term = _term_as_interrupt()
     try:
         result = bench.run(settings, progress)
     except KeyboardInterrupt:
         print("\ngilfree bench: interrupted (pools stopped, shared memory released)",
               file=sys.stderr)
         return 130
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     bench.render(result, use_rich=False if args.plain else None)
     if args.json:
         bench.write_json(result, args.json)
@@ -222,6 +227,21 @@ def _bench(parser, args) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _term_as_interrupt():
+    """Make SIGTERM (``kill``, a job timeout) stop the bench like Ctrl-C, so its
+    process pools and shared memory are released: a killed parent would leave
+    pool workers waiting forever on a queue they hold both ends of.  Returns
+    the previous handler, or None where it cannot be set (not the main
+    thread)."""
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, on_term)
+    except ValueError:
+        return None
 
 
 def main(argv=None) -> int:

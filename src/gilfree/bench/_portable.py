@@ -542,6 +542,11 @@ def subinterpreters_skip_reason():
     if sys.version_info < (3, 13):
         return (f"needs Python 3.14+ (concurrent.futures.InterpreterPoolExecutor), or 3.13 "
                 f"with the interpreters-pep-734 backport; this is {platform.python_version()}")
+    if sysconfig.get_config_var("Py_GIL_DISABLED") and sys.version_info < (3, 14):
+        return ("not run on a 3.13 free-threaded build: there a subinterpreter importing a "
+                "module was seen spinning for minutes in the type cache's lock "
+                "(_PySeqLock_BeginRead); measure it on a GIL build of 3.13 with the "
+                "interpreters-pep-734 backport, or on 3.14")
     try:
         _interpreter_pool_executor()
     except ImportError as exc:
