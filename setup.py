@@ -81,7 +81,8 @@ build_info = [
 common = dict(
     include_dirs=["csrc", np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")] + build_info,
-    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "src/gilfree/_gilfree.pxd"],
+    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "src/gilfree/_gilfree.pxd",
+             "src/gilfree/_shared.pxd"],
 )
 
 ext = Extension(
@@ -92,6 +93,20 @@ ext = Extension(
     **common,
 )
 extensions = [ext]
+
+# NumPy-free kernels on buffers, loadable in subinterpreters with their own
+# GIL: Cython keeps its module state per interpreter only with this macro.
+extensions.append(
+    Extension(
+        "gilfree._buffer",
+        sources=["src/gilfree/_buffer.pyx", "csrc/gf_kernels.c"],
+        extra_compile_args=cflags,
+        extra_link_args=ldflags,
+        include_dirs=["csrc"],
+        define_macros=[("CYTHON_USE_MODULE_STATE", "1")],
+        depends=common["depends"] + ["src/gilfree/_shared.pxd"],
+    )
+)
 
 omp = openmp_flags()
 if omp is not None:

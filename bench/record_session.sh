@@ -22,8 +22,10 @@ step "2. issue 4's performance goals"
 python3 bench/perf_goals.py --json "$OUT/perf_goals.json" | tee "$OUT/perf_goals.txt" || true
 
 step "3. the seed's escape routes: other interpreters on the range loop"
+PY313=${GILFREE_PYTHONS:-/root/.cache/gilfree-pythons}/venv-3.13/bin/python  # tools/subinterp-check.sh
 pythons=()
 [[ -x "$FT" ]] && pythons+=(--python "$FT")
+[[ -x "$PY313" ]] && pythons+=(--python "$PY313")  # subinterpreters with their own GIL
 for p in jython pypy3 ipy; do pythons+=(--python "$p"); done
 OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench \
     --strategies python,python-threads,python-processes,gilfree,ceiling \
@@ -36,7 +38,7 @@ if [[ -x "$FT" ]]; then
     "$FT" -m pip install -q --no-build-isolation --no-deps . || ok=1  # this tree's gilfree
     (cd /tmp && "$FT" -X gil=0 -c "import sys, gilfree; print('GIL enabled after import gilfree:', sys._is_gil_enabled())")
     "$FT" -X gil=0 -m gilfree bench \
-        --strategies python,free-threaded,python-processes,subinterpreters,gilfree-threads,gilfree,ceiling \
+        --strategies python,free-threaded,python-processes,gilfree-threads,gilfree,ceiling \
         --workloads range --sizes 1e7,1e8 --workers 2 --repeats 7 --max-call 3 --json "$OUT/freethreaded.json" \
         --plain --no-progress | tee "$OUT/freethreaded.txt" || ok=1
 else

@@ -160,6 +160,22 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #endif
 #endif /* GF_X86_DISPATCH */
 
+void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
+{
+    int64_t per = chunk_bytes >= itemsize ? chunk_bytes / itemsize : 1, floor;
+    t->chunk = per;
+    if (t->n > per * (int64_t)GF_MAX_CHUNKS) {
+        t->chunk = (t->n + GF_MAX_CHUNKS - 1) / GF_MAX_CHUNKS;
+    } else if (spread > 1 && t->n > per && t->n < per * spread) {
+        floor = GF_SPREAD_MIN_BYTES / itemsize;
+        if (floor < per) {
+            t->chunk = (t->n + spread - 1) / spread;
+            if (t->chunk < floor) t->chunk = floor;
+        }
+    }
+    t->nchunks = t->n > 0 ? (t->n + t->chunk - 1) / t->chunk : 0;
+}
+
 int gf_stream_compiled(void)
 {
 #if defined(GF_HAVE_STREAM)

@@ -17,10 +17,37 @@ show_config
 
 from __future__ import annotations
 
-from . import _threads
-from ._core import square, squares_range, sum_of_squares, sum_squares_range
-from ._threads import MAX_THREADS, cpu_count, get_num_threads, num_threads, set_num_threads
 from ._version import __version__
+
+
+def _in_subinterpreter() -> bool:
+    """True when imported in a subinterpreter (PEP 684/734), where NumPy
+    cannot be imported."""
+    try:
+        import _interpreters as interp  # 3.13+
+    except ImportError:
+        try:
+            import _xxsubinterpreters as interp  # type: ignore[no-redef]  # 3.12
+        except ImportError:
+            return False
+    ids = [i[0] if isinstance(i, tuple) else i for i in (interp.get_current(), interp.get_main())]
+    return int(ids[0]) != int(ids[1])
+
+
+_SUBINTERPRETER = _in_subinterpreter()
+if not _SUBINTERPRETER:
+    from . import _threads
+    from ._core import square, squares_range, sum_of_squares, sum_squares_range
+    from ._threads import MAX_THREADS, cpu_count, get_num_threads, num_threads, set_num_threads
+else:
+    # NumPy does not load in subinterpreters: `import gilfree` there gives the
+    # NumPy-free kernels on buffers (gilfree.buffer), which declare
+    # per-interpreter GIL support; nothing else of the API.
+    from ._buffer import (  # type: ignore[assignment,no-redef]
+        square,
+        sum_of_squares,
+        sum_squares_range,
+    )
 
 __all__ = [
     "MAX_THREADS",
@@ -85,3 +112,8 @@ def show_config() -> None:
           f"{c['spin_us']:g} us before sleeping (GILFREE_SPIN_US)")
     print(f"  GIL released : for calls on >= {c['gil_release_min']} elements; "
           f"signals checked every {c['signal_check_ms']:g} ms")
+
+
+if _SUBINTERPRETER:
+    del show_config
+    __all__ = ["__version__", "square", "sum_of_squares", "sum_squares_range"]

@@ -22,6 +22,7 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memset
 
 from ._gilfree cimport *
+from ._shared cimport int64_arg, range_plan, u192_to_int
 
 import operator
 import os
@@ -83,30 +84,11 @@ cdef extern from *:
 # Every figure below was measured on the 2-core AMD EPYC (Zen 3) dev VM; see
 # README "Performance" and bench/ for the runs.
 
-#: Bytes of input per chunk for array work.  A chunk is the unit of work
-#: claimed by one thread.  128 KiB (16,384 float64) keeps the per-chunk cost
-#: (an atomic increment, ~50 ns) under 2% of the chunk's own time even in
-#: cache, fits a Zen 3 L2 (512 KiB) with its output, and gives 6 chunks to
-#: share at 10^5 float64.  Chunks are fixed-size, never derived from the thread
-#: count, so float reductions give bit-identical results for any `threads`.
-cdef enum:
-    CHUNK_BYTES = 131072
-#: Mid-size inputs (a few chunks) are cut into at least this many chunks per
-#: thread, so the threads finish together: 10^5 float64 makes 7 chunks, and
-#: on 2 threads one of them would run 4 (at most 1.75x); 8 chunks allow 2x.
-#: Reductions use SPREAD_REDUCE whatever `threads` is, so their chunks, and so
-#: their float results, still never depend on the thread count.  Chunks never
-#: shrink below SPREAD_MIN_BYTES (the per-chunk cost stays under ~1%).
-cdef enum:
-    SPREAD_PER_THREAD = 4
-    SPREAD_REDUCE = 8
-    SPREAD_MIN_BYTES = 16384
+# Chunk sizes and the mid-size spread: GF_CHUNK_BYTES, GF_SPREAD_* in
+# csrc/gilfree.h (with the measurements behind them); planned by gf_plan_chunks.
 #: Range iterations per chunk: ~30-60 us of work at 2-4 G iterations/s.
 cdef enum:
     RANGE_CHUNK = 131072
-#: Cap on the number of chunks (their partial sums are allocated per call).
-cdef enum:
-    MAX_CHUNKS = 1 << 22
 #: Range chunks per round (2**29 iterations, ~0.15 s on one core).
 cdef enum:
     RANGE_ROUND_CHUNKS = 1 << 12
@@ -126,12 +108,12 @@ MAX_THREADS = _threads.MAX_THREADS
 _override = _threads._override
 _default = _threads._default
 #: Elements per chunk for 8-byte dtypes (chunk edges are test cases).
-CHUNK = CHUNK_BYTES // 8
+CHUNK = GF_CHUNK_BYTES // 8
 #: Inputs smaller than this (8-byte elements) fit in one chunk and run on the
 #: calling thread with no pool round-trip at all.
 PARALLEL_MIN = CHUNK + 1
 
-cdef int64_t _chunk_bytes = CHUNK_BYTES
+cdef int64_t _chunk_bytes = GF_CHUNK_BYTES
 cdef int64_t _range_chunk = RANGE_CHUNK
 
 
@@ -153,7 +135,7 @@ def _last_level_cache():
         try:
             with open(f"{base}/{d}/size") as f:
                 txt = f.read().strip().upper()
-            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(txt[-1:], 1)
+            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(txt[len(txt) - 1:], 1)
             best = max(best, int(txt.rstrip("KMG")) * mult)
         except (OSError, ValueError):
             continue
@@ -187,10 +169,6 @@ def _set_stream_min(nbytes=None):
             raise ValueError(f"`nbytes` must be in [0, 2**62], got {nbytes}")
         _stream_min = nbytes
     return old
-
-
-cdef inline int64_t _elems_per_chunk(int64_t itemsize) noexcept:
-    return _chunk_bytes // itemsize if _chunk_bytes >= itemsize else 1
 
 
 def _set_chunking(chunk_bytes=None, range_chunk=None):
@@ -448,21 +426,6 @@ cdef bint _collapse_2d(int ndim, cnp.npy_intp *shape, cnp.npy_intp *xs,
     return True
 
 
-cdef inline void _plan_chunks(gf_task *t, int64_t itemsize, int64_t spread) noexcept:
-    """Chunk length and count for `t.n` elements of `itemsize` bytes, cut into
-    at least `spread` chunks when the input is only a few chunks long (inputs
-    of one chunk stay whole: they run on the calling thread)."""
-    cdef int64_t per_chunk = _elems_per_chunk(itemsize), floor
-    t.chunk = per_chunk
-    if t.n > per_chunk * MAX_CHUNKS:
-        t.chunk = (t.n + MAX_CHUNKS - 1) // MAX_CHUNKS
-    elif spread > 1 and per_chunk < t.n < per_chunk * spread:
-        floor = SPREAD_MIN_BYTES // itemsize
-        if floor < per_chunk:
-            t.chunk = max((t.n + spread - 1) // spread, floor)
-    t.nchunks = (t.n + t.chunk - 1) // t.chunk if t.n > 0 else 0
-
-
 # ----------------------------------------------------------- overflow errors
 _INT_LIMITS = {}
 for _dt in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64):
@@ -630,7 +593,8 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
     t.x = <const char *>cnp.PyArray_DATA(a)
     t.out = <char *>cnp.PyArray_DATA(res)
     t.stream = 2 * t.n * cnp.PyArray_ITEMSIZE(a) >= _stream_min
-    _plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
+    gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), _chunk_bytes,
+                   GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
     _run(&t, nthreads, release)
     if t.overflowed:
         _raise_overflow(a)
@@ -710,12 +674,6 @@ def _square_holding_gil(x, out=None):
 
 
 # ----------------------------------------------------------- sum of squares
-cdef object _u192_to_int(gf_u192 *v):
-    if v.w[1] == 0 and v.w[2] == 0:
-        return v.w[0]
-    return (<object>v.w[2] << 128) | (<object>v.w[1] << 64) | <object>v.w[0]
-
-
 cdef object _sum_of_squares(object x, object threads, bint release):
     cdef cnp.ndarray a
     cdef gf_task t
@@ -757,7 +715,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         t.n1 = t.n
         t.xs1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
-    _plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), SPREAD_REDUCE)
+    gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), _chunk_bytes, GF_SPREAD_REDUCE)
     if isfloat:
         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
         if t.fpartials == NULL:
@@ -776,7 +734,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         gf_combine_u192(t.ipartials, t.nchunks, &total)
     finally:
         PyMem_Free(t.ipartials)
-    return _u192_to_int(&total)
+    return u192_to_int(&total)
 
 
 def sum_of_squares(x, /, *, threads=None):
@@ -830,44 +788,6 @@ def _sum_of_squares_holding_gil(x):
 
 
 # -------------------------------------------------------------------- ranges
-cdef int64_t _int64_arg(object v, str name) except? -1:
-    if isinstance(v, bool) or not hasattr(type(v), "__index__"):
-        raise TypeError(f"`{name}` must be an int, got {type(v).__name__} {v!r}")
-    v = operator.index(v)
-    if not (-(1 << 63) <= v < (1 << 63)):
-        raise ValueError(f"`{name}` must fit in int64 ([-2**63, 2**63 - 1]), got {v}")
-    return v
-
-
-cdef int64_t _range_plan(object start, object stop, object step, gf_task *t) except -1:
-    """Fill t.start/t.step/t.n for range(start, stop, step); return n."""
-    cdef int64_t a, b, s
-    if stop is None:
-        a = 0
-        b = _int64_arg(start, "start")
-    else:
-        a = _int64_arg(start, "start")
-        b = _int64_arg(stop, "stop")
-    s = _int64_arg(step, "step")
-    if s == 0:
-        raise ValueError("`step` must not be zero")
-    # The length with Python ints: b - a can overflow int64.
-    d = <object>b - <object>a
-    if s > 0:
-        n = (d + s - 1) // s if d > 0 else 0
-    else:
-        n = (d + s + 1) // s if d < 0 else 0
-    if n > (1 << 63) - 1:
-        raise ValueError(f"range({a}, {b}, {s}) has {n} elements; at most 2**63 - 1 are supported")
-    memset(t, 0, sizeof(t[0]))
-    t.start = a
-    t.step = s
-    t.n = n
-    t.n0 = 1
-    t.n1 = n
-    return n
-
-
 cdef object _sum_squares_range(object start, object stop, object step, object threads,
                                bint release):
     cdef gf_task t
@@ -875,7 +795,7 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
     cdef int nthreads = _resolve_threads(threads)
     cdef int64_t rchunk = _range_chunk
     cdef int64_t n, done = 0, per_round = rchunk * RANGE_ROUND_CHUNKS
-    _range_plan(start, stop, step, &t)
+    range_plan(start, stop, step, &t)
     t.op = GF_OP_RANGE_SUMSQ
     n = t.n
     if n == 0:
@@ -898,7 +818,7 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
             t.nchunks = (t.n + rchunk - 1) // rchunk
             _run(&t, nthreads, release)
             gf_combine_u192(t.ipartials, t.nchunks, &part)
-            total += _u192_to_int(&part)
+            total += u192_to_int(&part)
             done += t.n
     finally:
         PyMem_Free(t.ipartials)
@@ -1000,7 +920,7 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     except TypeError:
         raise TypeError(f"`dtype` must be a NumPy dtype, got {dtype!r}") from None
     native = dt.newbyteorder("=")
-    _range_plan(start, stop, step, &t)
+    range_plan(start, stop, step, &t)
     res = np.empty(t.n, native)
     code = _gf_dtype(res)
     if code < 0:
@@ -1010,7 +930,7 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     t.dtype = code
     t.out = <char *>cnp.PyArray_DATA(res)
     t.os1 = cnp.PyArray_ITEMSIZE(res)
-    _plan_chunks(&t, t.os1, SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
+    gf_plan_chunks(&t, t.os1, _chunk_bytes, GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
     _run(&t, nthreads, True)
     return res if native == dt else res.astype(dt)
 

@@ -35,6 +35,14 @@ cdef extern from "gilfree.h" nogil:
 
     ctypedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index) noexcept nogil
 
+    enum:
+        GF_CHUNK_BYTES
+        GF_MAX_CHUNKS
+        GF_SPREAD_PER_THREAD
+        GF_SPREAD_REDUCE
+        GF_SPREAD_MIN_BYTES
+    void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
+
     ctypedef enum gf_simd:
         GF_SIMD_BASELINE, GF_SIMD_AVX2, GF_SIMD_AVX512, GF_SIMD_NLEVELS
 

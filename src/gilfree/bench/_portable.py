@@ -608,8 +608,13 @@ class ProcessTeam(_Team):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(max_workers=workers, initializer=exec, initargs=initargs,
+        return ProcessPoolExecutor(max_workers=workers, initializer=_exec, initargs=initargs,
                                    mp_context=multiprocessing.get_context("spawn"))
+
+
+def _exec(source: str, namespace: dict) -> None:
+    """``exec`` as a plain function (a pool initializer pickles it by name)."""
+    exec(source, namespace)
 
 
 # ---------------------------------------------------------------------------
