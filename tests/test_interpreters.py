@@ -17,7 +17,7 @@ import pytest
 
 from gilfree import __main__ as cli
 from gilfree import bench
-from gilfree.bench import _cases, _interpreters, _worker27
+from gilfree.bench import _cases, _foreign, _worker27
 from gilfree.bench._cases import Case
 from gilfree.bench._engine import Settings
 
@@ -108,10 +108,10 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
     path = shutil.which(exe)
     if path is None:
         pytest.skip(f"{exe} is not installed (apt-get install -y jython pypy3)")
-    info = _interpreters.probe_python(path)
+    info = _foreign.probe_python(path)
     assert info["implementation"] == impl and info["gil_enabled"] is gil
-    assert not _interpreters.uses_portable(info)
-    got, rows = _interpreters.run_foreign(path, [Case("range", 2000, None)], REQ)
+    assert not _foreign.uses_portable(info)
+    got, rows = _foreign.run_foreign(path, [Case("range", 2000, None)], REQ)
     assert got["label"] == info["label"] and ("no GIL" in got["label"]) is not gil
     assert all(r.get("verified") for r in rows if "result" in r), rows
     _check_rows(rows, java=impl == "Jython")
@@ -123,8 +123,8 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
 
 
 def test_host_cpython_still_uses_the_portable_worker():
-    info = _interpreters.probe_python(sys.executable)
-    assert _interpreters.uses_portable(info)
+    info = _foreign.probe_python(sys.executable)
+    assert _foreign.uses_portable(info)
 
 
 # ---------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def _bench(parser, args) -> int:
         bench_parser.error(f"--plot: {_report.PLOT_HINT}")
     for path in args.python:
         try:
-            from gilfree.bench._interpreters import ForeignError, missing_reason, probe_python
+            from gilfree.bench._foreign import ForeignError, missing_reason, probe_python
 
             if missing_reason(path):
                 continue  # not installed: the bench prints a skip line for it

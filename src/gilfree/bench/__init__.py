@@ -18,7 +18,7 @@ _cases
     check of every result against the exact value.
 _strategy
     The strategy interface and its three common shapes.
-_python, _numpy, _gilfree, _processes, _interpreters, _peers
+_python, _numpy, _gilfree, _processes, _foreign, _peers
     One module per family of strategies.
 _engine
     Settings, machine header, bandwidth probe, the measurement loop,

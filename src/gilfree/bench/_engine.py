@@ -36,7 +36,7 @@ import numpy as np
 import gilfree
 from gilfree import _core, _threads
 
-from . import _interpreters, _portable
+from . import _foreign, _portable
 from ._cases import WORKLOADS, Case, CaseData, format_n
 from ._registry import NAMES, make_strategies
 from ._strategy import Strategy
@@ -479,7 +479,7 @@ class _Run:
         def step(what):
             self.progress.update(f"{python}: {what}", advance=1)
 
-        info, rows = _interpreters.run_foreign(python, self.cases, req, progress=step)
+        info, rows = _foreign.run_foreign(python, self.cases, req, progress=step)
         for row in rows:
             case = Case(row["workload"], row["n"], row["dtype"])
             label = f"{row['strategy']} [{info['label']}]"
@@ -547,7 +547,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
             with CaseData.create(case, shared=shared) as data:
                 r.run_case(data, active)
         for python in settings.pythons:
-            missing = _interpreters.missing_reason(python)
+            missing = _foreign.missing_reason(python)
             if missing:
                 table.append({"name": f"--python {python}", "family": "interpreters",
                               "summary": "pure-Python rows under another interpreter",
@@ -556,7 +556,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
                 continue
             try:
                 interpreters.append(r.run_foreign(python))
-            except _interpreters.ForeignError as exc:
+            except _foreign.ForeignError as exc:
                 errors.append(str(exc))
                 progress.log(f"--python {python}: {exc}")
     finally:
@@ -644,10 +644,10 @@ def _speedup_text(p: dict, ref_n, ceiling: bool = False) -> str:
 
 
 def _vs_own_processes(result: dict, p: dict) -> str:
-    """For another interpreter's threads row: how it compares with that
+    """For another interpreter's threads or subinterpreters row: how it compares with that
     interpreter's own processes on the same loop (its process ceiling), as a
     ratio of speedups and as a ratio of times at the same worker count."""
-    if p["strategy"] not in ("python-threads", "free-threaded"):
+    if p["strategy"] not in ("python-threads", "free-threaded", "subinterpreters"):
         return ""
     for q in result["points"]:
         if (q["status"] == "ok" and q["strategy"] == "python-processes"

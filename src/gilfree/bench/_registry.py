@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _dask, _gilfree, _interpreters, _numpy, _peers, _processes, _python
+from . import _dask, _foreign, _gilfree, _numpy, _peers, _processes, _python
 
 __all__ = ["NAMES", "make_strategies"]
 
@@ -17,7 +17,7 @@ NAMES = (
     "ceiling",
 )
 
-_FAMILIES = (_python, _processes, _interpreters, _numpy, _gilfree, _peers, _dask)
+_FAMILIES = (_python, _processes, _foreign, _numpy, _gilfree, _peers, _dask)
 
 
 def make_strategies(names=None) -> list:

@@ -8,7 +8,7 @@ gilfree or NumPy, no f-strings, no annotations, no keyword-only arguments.
 Protocol (the same as ``_portable.main``): a JSON request on stdin, JSON lines
 on stdout -- ``{"event": "progress", ...}`` while it runs, then one
 ``{"event": "result", "interpreter": {...}, "rows": [...]}``.  The host
-(``gilfree.bench._interpreters``) checks every row's ``result`` against the
+(``gilfree.bench._foreign``) checks every row's ``result`` against the
 exact value before it reports a time.  ``python _worker27.py --info`` prints
 the interpreter description only (used to probe an interpreter).
 

@@ -1,5 +1,9 @@
 """Other interpreters: subinterpreters (3.14+) and ``--python PATH`` runs.
 
+(Not named ``_interpreters``: ``_portable.py`` runs as a script from this
+folder, and a module of that name here would shadow CPython's own
+``_interpreters``, which the subinterpreter backport imports.)
+
 ``subinterpreters`` runs the pure-Python range loop on a
 ``concurrent.futures.InterpreterPoolExecutor``: one interpreter, with its own
 GIL, per worker thread.  NumPy cannot be imported in a subinterpreter, so it
