@@ -185,6 +185,10 @@ def test_portable_script_runs_threads_processes_and_verifies():
     rows = {(row["strategy"], row["workers"]): row for row in result["rows"]}
     exact = sum(i * i for i in range(n))
     threads = "python-threads" if getattr(sys, "_is_gil_enabled", lambda: True)() else "free-threaded"
+    if _portable.subinterpreters_skip_reason() is None:  # 3.13+ GIL builds
+        for w in (1, 2):
+            row = rows[("subinterpreters", w)]
+            assert not row.get("error") and row["result"] == sum(i * i for i in range(n)), row
     for key in (("python", 1), (threads, 1), (threads, 2),
                 ("python-processes", 1), ("python-processes", 2)):
         row = rows[key]

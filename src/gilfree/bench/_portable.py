@@ -522,36 +522,26 @@ _LOADER = (
 )
 
 
-def _interpreter_pool_executor():
-    """``InterpreterPoolExecutor``: 3.14's own, or the PyPI backport on 3.13.
+def _interpreters_module():
+    """CPython's ``_interpreters`` (3.13+), the layer under PEP 734's
+    ``concurrent.interpreters`` and ``InterpreterPoolExecutor``."""
+    import _interpreters  # type: ignore[import-not-found]
 
-    The backport (``interpreters-pep-734``) builds on 3.13's own
-    ``_interpreters`` module; ``tools/get-pythons.sh`` installs it.
-    """
-    try:
-        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
-    except ImportError:
-        from interpreters_backport.concurrent.futures import (  # type: ignore[import-not-found]
-            InterpreterPoolExecutor,
-        )
-    return InterpreterPoolExecutor
+    return _interpreters
 
 
 def subinterpreters_skip_reason():
-    """None where an ``InterpreterPoolExecutor`` exists, else why not."""
+    """None where subinterpreters with their own GIL can run, else why not."""
     if sys.version_info < (3, 13):
-        return (f"needs Python 3.14+ (concurrent.futures.InterpreterPoolExecutor), or 3.13 "
-                f"with the interpreters-pep-734 backport; this is {platform.python_version()}")
+        return f"needs Python 3.13+ (subinterpreters with their own GIL); this is {platform.python_version()}"
     if sysconfig.get_config_var("Py_GIL_DISABLED") and sys.version_info < (3, 14):
         return ("not run on a 3.13 free-threaded build: there a subinterpreter importing a "
                 "module was seen spinning for minutes in the type cache's lock "
-                "(_PySeqLock_BeginRead); measure it on a GIL build of 3.13 with the "
-                "interpreters-pep-734 backport, or on 3.14")
+                "(_PySeqLock_BeginRead); measure it on a GIL build of 3.13, or on 3.14")
     try:
-        _interpreter_pool_executor()
+        _interpreters_module()
     except ImportError as exc:
-        return (f"InterpreterPoolExecutor unavailable (needs Python 3.14+, or 3.13 with "
-                f"`pip install interpreters-pep-734`): {exc}")
+        return f"CPython's _interpreters module is unavailable: {exc}"
     return None
 
 
@@ -561,7 +551,7 @@ class _Team:
 
     Only builtins cross the boundary (``exec`` and ``eval`` with a source
     string and an empty globals dict), so nothing depends on how functions
-    are pickled between interpreters or processes.
+    are pickled between processes.
     """
 
     def __init__(self, workers: int):
@@ -590,12 +580,79 @@ class _Team:
         self.pool.shutdown(wait=True)
 
 
-class InterpreterTeam(_Team):
-    """Subinterpreters, one GIL each (``InterpreterPoolExecutor``)."""
+class InterpreterTeam:
+    """`workers` subinterpreters, each with its own GIL (the ``isolated``
+    config), that have loaded this file; a call runs one share in each, from
+    one thread per interpreter, and each share's result comes back through a
+    pipe.
 
-    def _make_pool(self, workers: int, initargs):
-        return _interpreter_pool_executor()(max_workers=workers, initializer=exec,
-                                            initargs=initargs)
+    This drives CPython's ``_interpreters`` module directly, the layer under
+    ``InterpreterPoolExecutor``.  The PyPI backport of that executor for 3.13
+    (interpreters-pep-734 0.5.0) was dropped: its worker busy-polls a queue
+    for each result, and one was seen spinning there for 10 minutes.
+    """
+
+    def __init__(self, workers: int):
+        t0 = perf_counter()
+        self._mod = _interpreters_module()
+        self.workers = workers
+        self.ids: list = []
+        try:
+            for _ in range(workers):
+                self.ids.append(self._mod.create())
+                self._exec(self.ids[-1], _LOADER.format(path=os.path.abspath(__file__)))
+        except BaseException:
+            self.close()
+            raise
+        self.startup_s = perf_counter() - t0
+
+    def _exec(self, iid, code: str) -> None:
+        err = self._mod.exec(iid, code)
+        if err is not None:
+            raise RuntimeError(f"in a subinterpreter: {getattr(err, 'formatted', err)}")
+
+    def range_sum(self, n: int) -> int:
+        """``sum(i*i for i in range(n))`` split over the subinterpreters."""
+        results: list = [None] * self.workers
+        errors: list = []
+
+        def run(j, iid, a, b):
+            r, w = os.pipe()
+            try:
+                try:
+                    self._exec(iid, f"import os\nos.write({w}, str(__import__("
+                                    f"'_gilfree_portable').range_sum(None, {a}, {b})).encode())")
+                finally:
+                    os.close(w)
+                chunks = []
+                while True:
+                    b_ = os.read(r, 65536)
+                    if not b_:
+                        break
+                    chunks.append(b_)
+                results[j] = int(b"".join(chunks))
+            except BaseException as exc:  # re-raised in the caller
+                errors.append(exc)
+            finally:
+                os.close(r)
+
+        threads = [threading.Thread(target=run, args=(j, iid, a, b))
+                   for j, (iid, (a, b)) in enumerate(zip(self.ids, shares(n, self.workers)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return combine("range", results)
+
+    def close(self) -> None:
+        ids, self.ids = self.ids, []
+        for iid in ids:
+            try:
+                self._mod.destroy(iid)
+            except Exception:  # already gone
+                pass
 
 
 class ProcessTeam(_Team):
