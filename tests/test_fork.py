@@ -41,6 +41,20 @@ def use_pool_in_parent():
     check(2)
     check(3)
     assert pool_threads() >= 1, pool_threads()
+
+
+def fork_running(fn):
+    # Fork; the child runs fn() and exits with its int result (0 for None),
+    # or 1 if it raised.  Returns the child's pid.
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = fn() or 0
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    return pid
 """
 
 
@@ -96,24 +110,9 @@ def test_os_fork_twice_nested(tmp_path):
         use_pool_in_parent()
         def child_then_grandchild():
             check(2)
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    check(2)
-                    code = 0
-                finally:
-                    os._exit(code)
-            _, status = os.waitpid(pid, 0)
+            _, status = os.waitpid(fork_running(lambda: check(2) and 0), 0)
             return os.waitstatus_to_exitcode(status)
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = child_then_grandchild()
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(fork_running(child_then_grandchild), 0)
         assert os.waitstatus_to_exitcode(status) == 0
         print("ok")
         """,
@@ -139,14 +138,7 @@ def test_fork_while_other_thread_uses_pool(tmp_path):
         time.sleep(0.2)
         codes = []
         for _ in range(5):
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    check(2)
-                    code = 0
-                finally:
-                    os._exit(code)
+            pid = fork_running(lambda: check(2) and 0)
             deadline = time.monotonic() + 20
             while True:
                 done, status = os.waitpid(pid, os.WNOHANG)

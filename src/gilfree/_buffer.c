@@ -1700,7 +1700,16 @@ static const char* const __pyx_f[] = {
 
 /*--- Type declarations ---*/
 
-/* "gilfree/_buffer.pyx":35
+/* "_shared.pxd":64
+ * 
+ * #: How a module runs every chunk of a task (its pool, or the calling thread).
+ * ctypedef int (*run_fn)(gf_task *t, void *ctx) except -1             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+typedef int (*__pyx_t_7gilfree_7_shared_run_fn)(gf_task *, void *);
+
+/* "gilfree/_buffer.pyx":34
  * import array
  * 
  * cdef enum:             # <<<<<<<<<<<<<<
@@ -1709,7 +1718,7 @@ static const char* const __pyx_f[] = {
 */
 enum  {
 
-  /* "gilfree/_buffer.pyx":38
+  /* "gilfree/_buffer.pyx":37
  *     GIL_RELEASE_MIN = 512          # as in gilfree._core
  *     RANGE_CHUNK = 131072
  *     RANGE_ROUND_CHUNKS = 1 << 12   # signals are checked between rounds             # <<<<<<<<<<<<<<
@@ -2062,6 +2071,81 @@ static CYTHON_INLINE PyObject* __Pyx____Pyx_PyUnicode_From_int64_t(int64_t value
 static CYTHON_INLINE PyObject* __Pyx__PyNumber_Or_object_object(PyObject *op1, PyObject *op2, int inplace);
 #endif
 
+/* GetException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_GetException(type, value, tb)  __Pyx__GetException(__pyx_tstate, type, value, tb)
+static int __Pyx__GetException(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#else
+static int __Pyx_GetException(PyObject **type, PyObject **value, PyObject **tb);
+#endif
+
+/* SwapException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_ExceptionSwap(type, value, tb)  __Pyx__ExceptionSwap(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionSwap(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#else
+static CYTHON_INLINE void __Pyx_ExceptionSwap(PyObject **type, PyObject **value, PyObject **tb);
+#endif
+
+/* GetTopmostException.proto (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
+#endif
+
+/* SaveResetException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
+#else
+#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
+#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
+#endif
+
+/* DivInt[int64_t].proto */
+static CYTHON_INLINE int64_t __Pyx_div_int64_t(int64_t, int64_t, int b_is_constant);
+
+/* UnaryNegOverflows.proto */
+#define __Pyx_UNARY_NEG_WOULD_OVERFLOW(x)\
+        (((x) < 0) & ((unsigned long)(x) == 0-(unsigned long)(x)))
+
+/* pybuiltin_invalid.export */
+static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname);
+
+/* pyint_simplify.proto */
+static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none);
+
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Multiply_object_int(op1, op2)  PyNumber_Multiply(op1, op2)
+#define __Pyx_PyNumber_InPlaceMultiply_object_int(op1, op2)  PyNumber_InPlaceMultiply(op1, op2)
+#else
+#define __Pyx_PyNumber_Multiply_object_int(op1, op2)  __Pyx__PyNumber_Multiply_object_int(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceMultiply_object_int(op1, op2)  __Pyx__PyNumber_Multiply_object_int(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_int(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Add_int_object(op1, op2)  PyNumber_Add(op1, op2)
+#define __Pyx_PyNumber_InPlaceAdd_int_object(op1, op2)  PyNumber_InPlaceAdd(op1, op2)
+#else
+#define __Pyx_PyNumber_Add_int_object(op1, op2)  __Pyx__PyNumber_Add_int_object(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceAdd_int_object(op1, op2)  __Pyx__PyNumber_Add_int_object(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_int_object(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Add_object_object(op1, op2)  PyNumber_Add(op1, op2)
+#define __Pyx_PyNumber_InPlaceAdd_object_object(op1, op2)  PyNumber_InPlaceAdd(op1, op2)
+#else
+#define __Pyx_PyNumber_Add_object_object(op1, op2)  __Pyx__PyNumber_Add_object_object(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceAdd_object_object(op1, op2)  __Pyx__PyNumber_Add_object_object(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_object_object(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
 /* decode_c_string_utf16.proto (used by decode_c_bytes) */
 static CYTHON_INLINE PyObject *__Pyx_PyUnicode_DecodeUTF16(const char *s, Py_ssize_t size, const char *errors) {
     int byteorder = 0;
@@ -2187,38 +2271,6 @@ static CYTHON_INLINE PyObject* __Pyx____Pyx_PyUnicode_From_Py_ssize_t(Py_ssize_t
 
 /* PyBufferError_Check.proto */
 #define __Pyx_PyExc_BufferError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_BufferError)
-
-/* GetTopmostException.proto (used by SaveResetException) */
-#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
-static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
-#endif
-
-/* SaveResetException.proto */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
-#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
-#else
-#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
-#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
-#endif
-
-/* GetException.proto */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_GetException(type, value, tb)  __Pyx__GetException(__pyx_tstate, type, value, tb)
-static int __Pyx__GetException(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
-#else
-static int __Pyx_GetException(PyObject **type, PyObject **value, PyObject **tb);
-#endif
-
-/* SwapException.proto */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_ExceptionSwap(type, value, tb)  __Pyx__ExceptionSwap(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionSwap(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
-#else
-static CYTHON_INLINE void __Pyx_ExceptionSwap(PyObject **type, PyObject **value, PyObject **tb);
-#endif
 
 /* CIntToPyUnicode.proto */
 #define __Pyx_PyUnicode_From_int(value, width, padding_char, format_char) (\
@@ -2582,42 +2634,6 @@ static void __Pyx_RaiseArgtupleInvalid(const char* func_name, int exact,
 
 /* PyObjectCompare.proto */
 static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_str(PyObject *op1, PyObject *op2, int pyop);
-
-/* pybuiltin_invalid.export */
-static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname);
-
-/* pyint_simplify.proto */
-static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none);
-
-/* PyNumberBinop.proto */
-#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
-#define __Pyx_PyNumber_Multiply_object_int(op1, op2)  PyNumber_Multiply(op1, op2)
-#define __Pyx_PyNumber_InPlaceMultiply_object_int(op1, op2)  PyNumber_InPlaceMultiply(op1, op2)
-#else
-#define __Pyx_PyNumber_Multiply_object_int(op1, op2)  __Pyx__PyNumber_Multiply_object_int(op1, op2, 0)
-#define __Pyx_PyNumber_InPlaceMultiply_object_int(op1, op2)  __Pyx__PyNumber_Multiply_object_int(op1, op2, 1)
-static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_int(PyObject *op1, PyObject *op2, int inplace);
-#endif
-
-/* PyNumberBinop.proto */
-#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
-#define __Pyx_PyNumber_Add_int_object(op1, op2)  PyNumber_Add(op1, op2)
-#define __Pyx_PyNumber_InPlaceAdd_int_object(op1, op2)  PyNumber_InPlaceAdd(op1, op2)
-#else
-#define __Pyx_PyNumber_Add_int_object(op1, op2)  __Pyx__PyNumber_Add_int_object(op1, op2, 0)
-#define __Pyx_PyNumber_InPlaceAdd_int_object(op1, op2)  __Pyx__PyNumber_Add_int_object(op1, op2, 1)
-static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_int_object(PyObject *op1, PyObject *op2, int inplace);
-#endif
-
-/* PyNumberBinop.proto */
-#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
-#define __Pyx_PyNumber_Add_object_object(op1, op2)  PyNumber_Add(op1, op2)
-#define __Pyx_PyNumber_InPlaceAdd_object_object(op1, op2)  PyNumber_InPlaceAdd(op1, op2)
-#else
-#define __Pyx_PyNumber_Add_object_object(op1, op2)  __Pyx__PyNumber_Add_object_object(op1, op2, 0)
-#define __Pyx_PyNumber_InPlaceAdd_object_object(op1, op2)  __Pyx__PyNumber_Add_object_object(op1, op2, 1)
-static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_object_object(PyObject *op1, PyObject *op2, int inplace);
-#endif
 
 /* TypeImport.proto */
 #ifndef __PYX_HAVE_RT_ImportType_proto_3_3_1
@@ -2991,18 +3007,20 @@ static int __Pyx_State_RemoveModule(void*);
 
 /* Module declarations from "cpython.exc" */
 
-/* Module declarations from "cpython.mem" */
-
 /* Module declarations from "libc.stdint" */
 
 /* Module declarations from "gilfree._gilfree" */
 
 /* Module declarations from "cpython.number" */
 
+/* Module declarations from "cpython.mem" */
+
 /* Module declarations from "gilfree._shared" */
 static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_shared_int64_arg(PyObject *, PyObject *); /*proto*/
 static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_shared_range_plan(PyObject *, PyObject *, PyObject *, gf_task *); /*proto*/
 static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_u192_to_int(gf_u192 *); /*proto*/
+static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_reduce_chunks(gf_task *, int, __pyx_t_7gilfree_7_shared_run_fn, void *); /*proto*/
+static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_range_rounds(gf_task *, int64_t, int64_t, __pyx_t_7gilfree_7_shared_run_fn, void *); /*proto*/
 
 /* Module declarations from "gilfree._buffer" */
 static int __pyx_f_7gilfree_7_buffer__little_endian(void); /*proto*/
@@ -3014,6 +3032,8 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *, int64_t, int); /*p
 static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *, int); /*proto*/
 static void __pyx_f_7gilfree_7_buffer__run_serial(gf_task *); /*proto*/
 static int __pyx_f_7gilfree_7_buffer__run(gf_task *); /*proto*/
+static int __pyx_f_7gilfree_7_buffer__run_cb(gf_task *, void *); /*proto*/
+static int __pyx_f_7gilfree_7_buffer__run_rounds_cb(gf_task *, void *); /*proto*/
 /* #### Code section: typeinfo ### */
 /* #### Code section: before_global_var ### */
 #define __Pyx_MODULE_NAME "gilfree._buffer"
@@ -3058,7 +3078,7 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
     PyObject *__pyx_tuple[5];
     PyObject *__pyx_codeobj_tab[3];
-    PyObject *__pyx_string_tab[119];
+    PyObject *__pyx_string_tab[112];
     PyObject *__pyx_number_tab[14];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3147,11 +3167,11 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_kp_u_overflow_must_be_wrap_or_raise __pyx_string_tab[36]
 #define __pyx_kp_u_step_must_not_be_zero __pyx_string_tab[37]
 #define __pyx_kp_u_range __pyx_string_tab[38]
-#define __pyx_kp_u_square_line_161 __pyx_string_tab[39]
+#define __pyx_kp_u_square_line_171 __pyx_string_tab[39]
 #define __pyx_kp_u_square_overflows_at_index __pyx_string_tab[40]
 #define __pyx_kp_u_src_gilfree__buffer_pyx __pyx_string_tab[41]
-#define __pyx_kp_u_sum_of_squares_line_261 __pyx_string_tab[42]
-#define __pyx_kp_u_sum_squares_range_line_330 __pyx_string_tab[43]
+#define __pyx_kp_u_sum_of_squares_line_271 __pyx_string_tab[42]
+#define __pyx_kp_u_sum_squares_range_line_320 __pyx_string_tab[43]
 #define __pyx_kp_u_the_kernel_flagged_an_overflow_t __pyx_string_tab[44]
 #define __pyx_n_u_B __pyx_string_tab[45]
 #define __pyx_n_u_BHILQ __pyx_string_tab[46]
@@ -3174,59 +3194,52 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_check __pyx_string_tab[63]
 #define __pyx_n_u_cline_in_traceback __pyx_string_tab[64]
 #define __pyx_n_u_code __pyx_string_tab[65]
-#define __pyx_n_u_done __pyx_string_tab[66]
-#define __pyx_n_u_enumerate __pyx_string_tab[67]
-#define __pyx_n_u_fd __pyx_string_tab[68]
-#define __pyx_n_u_first __pyx_string_tab[69]
-#define __pyx_n_u_float32 __pyx_string_tab[70]
-#define __pyx_n_u_float64 __pyx_string_tab[71]
-#define __pyx_n_u_ftotal __pyx_string_tab[72]
-#define __pyx_n_u_gilfree__buffer __pyx_string_tab[73]
-#define __pyx_n_u_have_out __pyx_string_tab[74]
-#define __pyx_n_u_int16 __pyx_string_tab[75]
-#define __pyx_n_u_int32 __pyx_string_tab[76]
-#define __pyx_n_u_int64 __pyx_string_tab[77]
-#define __pyx_n_u_int8 __pyx_string_tab[78]
-#define __pyx_n_u_isfinite __pyx_string_tab[79]
-#define __pyx_n_u_isfloat __pyx_string_tab[80]
-#define __pyx_n_u_items __pyx_string_tab[81]
-#define __pyx_n_u_math __pyx_string_tab[82]
-#define __pyx_n_u_n __pyx_string_tab[83]
-#define __pyx_n_u_ohi __pyx_string_tab[84]
-#define __pyx_n_u_olo __pyx_string_tab[85]
-#define __pyx_n_u_out __pyx_string_tab[86]
-#define __pyx_n_u_ov __pyx_string_tab[87]
-#define __pyx_n_u_overflow __pyx_string_tab[88]
-#define __pyx_n_u_part __pyx_string_tab[89]
-#define __pyx_n_u_per_round __pyx_string_tab[90]
-#define __pyx_n_u_pop __pyx_string_tab[91]
-#define __pyx_n_u_raise __pyx_string_tab[92]
-#define __pyx_n_u_result __pyx_string_tab[93]
-#define __pyx_n_u_setdefault __pyx_string_tab[94]
-#define __pyx_n_u_so __pyx_string_tab[95]
-#define __pyx_n_u_square __pyx_string_tab[96]
-#define __pyx_n_u_start __pyx_string_tab[97]
-#define __pyx_n_u_step __pyx_string_tab[98]
-#define __pyx_n_u_step_2 __pyx_string_tab[99]
-#define __pyx_n_u_stop __pyx_string_tab[100]
-#define __pyx_n_u_sum_of_squares __pyx_string_tab[101]
-#define __pyx_n_u_sum_squares_range __pyx_string_tab[102]
-#define __pyx_n_u_sx __pyx_string_tab[103]
-#define __pyx_n_u_t __pyx_string_tab[104]
-#define __pyx_n_u_total __pyx_string_tab[105]
-#define __pyx_n_u_uint16 __pyx_string_tab[106]
-#define __pyx_n_u_uint32 __pyx_string_tab[107]
-#define __pyx_n_u_uint64 __pyx_string_tab[108]
-#define __pyx_n_u_uint8 __pyx_string_tab[109]
-#define __pyx_n_u_values __pyx_string_tab[110]
-#define __pyx_n_u_wrap __pyx_string_tab[111]
-#define __pyx_n_u_x __pyx_string_tab[112]
-#define __pyx_n_u_xhi __pyx_string_tab[113]
-#define __pyx_n_u_xlo __pyx_string_tab[114]
-#define __pyx_n_u_xv __pyx_string_tab[115]
-#define __pyx_kp_b_iso88591_AT_r_q_y_a_s_aq_3gQ_q_avT_1_q_1 __pyx_string_tab[116]
-#define __pyx_kp_b_iso88591_m1T_y_1_Q_j_EQa_AT_r_q_y_a_D_4s __pyx_string_tab[117]
-#define __pyx_kp_b_iso88591_4_r_awfF_1_V1_r_A_q_Rq_q_3a_A_A __pyx_string_tab[118]
+#define __pyx_n_u_enumerate __pyx_string_tab[66]
+#define __pyx_n_u_fd __pyx_string_tab[67]
+#define __pyx_n_u_float32 __pyx_string_tab[68]
+#define __pyx_n_u_float64 __pyx_string_tab[69]
+#define __pyx_n_u_gilfree__buffer __pyx_string_tab[70]
+#define __pyx_n_u_have_out __pyx_string_tab[71]
+#define __pyx_n_u_int16 __pyx_string_tab[72]
+#define __pyx_n_u_int32 __pyx_string_tab[73]
+#define __pyx_n_u_int64 __pyx_string_tab[74]
+#define __pyx_n_u_int8 __pyx_string_tab[75]
+#define __pyx_n_u_isfinite __pyx_string_tab[76]
+#define __pyx_n_u_isfloat __pyx_string_tab[77]
+#define __pyx_n_u_items __pyx_string_tab[78]
+#define __pyx_n_u_math __pyx_string_tab[79]
+#define __pyx_n_u_n __pyx_string_tab[80]
+#define __pyx_n_u_ohi __pyx_string_tab[81]
+#define __pyx_n_u_olo __pyx_string_tab[82]
+#define __pyx_n_u_out __pyx_string_tab[83]
+#define __pyx_n_u_ov __pyx_string_tab[84]
+#define __pyx_n_u_overflow __pyx_string_tab[85]
+#define __pyx_n_u_pop __pyx_string_tab[86]
+#define __pyx_n_u_raise __pyx_string_tab[87]
+#define __pyx_n_u_result __pyx_string_tab[88]
+#define __pyx_n_u_setdefault __pyx_string_tab[89]
+#define __pyx_n_u_so __pyx_string_tab[90]
+#define __pyx_n_u_square __pyx_string_tab[91]
+#define __pyx_n_u_start __pyx_string_tab[92]
+#define __pyx_n_u_step __pyx_string_tab[93]
+#define __pyx_n_u_stop __pyx_string_tab[94]
+#define __pyx_n_u_sum_of_squares __pyx_string_tab[95]
+#define __pyx_n_u_sum_squares_range __pyx_string_tab[96]
+#define __pyx_n_u_sx __pyx_string_tab[97]
+#define __pyx_n_u_t __pyx_string_tab[98]
+#define __pyx_n_u_uint16 __pyx_string_tab[99]
+#define __pyx_n_u_uint32 __pyx_string_tab[100]
+#define __pyx_n_u_uint64 __pyx_string_tab[101]
+#define __pyx_n_u_uint8 __pyx_string_tab[102]
+#define __pyx_n_u_values __pyx_string_tab[103]
+#define __pyx_n_u_wrap __pyx_string_tab[104]
+#define __pyx_n_u_x __pyx_string_tab[105]
+#define __pyx_n_u_xhi __pyx_string_tab[106]
+#define __pyx_n_u_xlo __pyx_string_tab[107]
+#define __pyx_n_u_xv __pyx_string_tab[108]
+#define __pyx_kp_b_iso88591_AT_r_q_y_a_s_aq_3gQ_q_avT_1_q_1 __pyx_string_tab[109]
+#define __pyx_kp_b_iso88591_m1T_y_1_Q_j_EQa_AT_r_q_y_a_D_4s __pyx_string_tab[110]
+#define __pyx_kp_b_iso88591_2_awfF_1_V1_q_M_MQ __pyx_string_tab[111]
 #define __pyx_float_0_0 __pyx_number_tab[0]
 #define __pyx_int_0 __pyx_number_tab[1]
 #define __pyx_int_neg_1 __pyx_number_tab[2]
@@ -3261,7 +3274,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<119; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<112; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<14; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3291,7 +3304,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<119; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<112; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<14; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -4026,6 +4039,7 @@ static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_u192_to_int(gf_u192 *__
  *     if v.w[1] == 0 and v.w[2] == 0:
  *         return v.w[0]             # <<<<<<<<<<<<<<
  *     return (<object>v.w[2] << 128) | (<object>v.w[1] << 64) | <object>v.w[0]
+ * 
 */
     __pyx_t_3 = __Pyx_PyLong_From_uint64_t((__pyx_v_v->w[0])); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
@@ -4053,6 +4067,8 @@ static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_u192_to_int(gf_u192 *__
  *     if v.w[1] == 0 and v.w[2] == 0:
  *         return v.w[0]
  *     return (<object>v.w[2] << 128) | (<object>v.w[1] << 64) | <object>v.w[0]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   __pyx_t_3 = __Pyx_PyLong_From_uint64_t((__pyx_v_v->w[2])); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 55, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
@@ -4106,7 +4122,847 @@ static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_u192_to_int(gf_u192 *__
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":46
+/* "_shared.pxd":67
+ * 
+ * 
+ * cdef inline object reduce_chunks(gf_task *t, bint isfloat, run_fn run, void *ctx):             # <<<<<<<<<<<<<<
+ *     """Run a planned SUMSQ task and combine its per-chunk partials in chunk
+ *     order: a float, or the exact sum as a Python int."""
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_reduce_chunks(gf_task *__pyx_v_t, int __pyx_v_isfloat, __pyx_t_7gilfree_7_shared_run_fn __pyx_v_run, void *__pyx_v_ctx) {
+  gf_u192 __pyx_v_total;
+  double __pyx_v_ftotal;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  char const *__pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  PyObject *__pyx_t_9 = NULL;
+  PyObject *__pyx_t_10 = NULL;
+  PyObject *__pyx_t_11 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("reduce_chunks", 0);
+
+  /* "_shared.pxd":72
+ *     cdef gf_u192 total
+ *     cdef double ftotal
+ *     if isfloat:             # <<<<<<<<<<<<<<
+ *         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+ *         if t.fpartials == NULL:
+*/
+  if (__pyx_v_isfloat) {
+
+    /* "_shared.pxd":73
+ *     cdef double ftotal
+ *     if isfloat:
+ *         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))             # <<<<<<<<<<<<<<
+ *         if t.fpartials == NULL:
+ *             raise MemoryError()
+*/
+    __pyx_v_t->fpartials = ((double *)PyMem_Malloc((__pyx_v_t->nchunks * (sizeof(double)))));
+
+    /* "_shared.pxd":74
+ *     if isfloat:
+ *         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+ *         if t.fpartials == NULL:             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         try:
+*/
+    __pyx_t_1 = (__pyx_v_t->fpartials == NULL);
+
+    if (unlikely(__pyx_t_1)) {
+
+
+      /* "_shared.pxd":75
+ *         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+ *         if t.fpartials == NULL:
+ *             raise MemoryError()             # <<<<<<<<<<<<<<
+ *         try:
+ *             run(t, ctx)
+*/
+      PyErr_NoMemory(); __PYX_ERR(1, 75, __pyx_L1_error)
+
+      /* "_shared.pxd":74
+ *     if isfloat:
+ *         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+ *         if t.fpartials == NULL:             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         try:
+*/
+    }
+
+    /* "_shared.pxd":76
+ *         if t.fpartials == NULL:
+ *             raise MemoryError()
+ *         try:             # <<<<<<<<<<<<<<
+ *             run(t, ctx)
+ *             ftotal = gf_combine_f64(t.fpartials, t.nchunks)
+*/
+    /*try:*/ {
+
+      /* "_shared.pxd":77
+ *             raise MemoryError()
+ *         try:
+ *             run(t, ctx)             # <<<<<<<<<<<<<<
+ *             ftotal = gf_combine_f64(t.fpartials, t.nchunks)
+ *         finally:
+*/
+      __pyx_t_2 = __pyx_v_run(__pyx_v_t, __pyx_v_ctx); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(1, 77, __pyx_L6_error)
+
+
+      /* "_shared.pxd":78
+ *         try:
+ *             run(t, ctx)
+ *             ftotal = gf_combine_f64(t.fpartials, t.nchunks)             # <<<<<<<<<<<<<<
+ *         finally:
+ *             PyMem_Free(t.fpartials)
+*/
+      __pyx_v_ftotal = gf_combine_f64(__pyx_v_t->fpartials, __pyx_v_t->nchunks);
+    }
+
+    /* "_shared.pxd":80
+ *             ftotal = gf_combine_f64(t.fpartials, t.nchunks)
+ *         finally:
+ *             PyMem_Free(t.fpartials)             # <<<<<<<<<<<<<<
+ *             t.fpartials = NULL
+ *         return ftotal
+*/
+    /*finally:*/ {
+      /*normal exit:*/{
+        PyMem_Free(__pyx_v_t->fpartials);
+
+        /* "_shared.pxd":81
+ *         finally:
+ *             PyMem_Free(t.fpartials)
+ *             t.fpartials = NULL             # <<<<<<<<<<<<<<
+ *         return ftotal
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+*/
+        __pyx_v_t->fpartials = NULL;
+        goto __pyx_L7;
+      }
+      __pyx_L6_error:;
+      /*exception exit:*/{
+        __Pyx_PyThreadState_declare
+        __Pyx_PyThreadState_assign
+        __pyx_t_5 = 0; __pyx_t_6 = 0; __pyx_t_7 = 0; __pyx_t_8 = 0; __pyx_t_9 = 0; __pyx_t_10 = 0;
+         __Pyx_ExceptionSwap(&__pyx_t_8, &__pyx_t_9, &__pyx_t_10);
+        if ( unlikely(__Pyx_GetException(&__pyx_t_5, &__pyx_t_6, &__pyx_t_7) < 0)) __Pyx_ErrFetch(&__pyx_t_5, &__pyx_t_6, &__pyx_t_7);
+        __Pyx_XGOTREF(__pyx_t_5);
+        __Pyx_XGOTREF(__pyx_t_6);
+        __Pyx_XGOTREF(__pyx_t_7);
+        __Pyx_XGOTREF(__pyx_t_8);
+        __Pyx_XGOTREF(__pyx_t_9);
+        __Pyx_XGOTREF(__pyx_t_10);
+        __pyx_t_2 = __pyx_lineno; __pyx_t_3 = __pyx_clineno; __pyx_t_4 = __pyx_filename;
+        {
+
+          /* "_shared.pxd":80
+ *             ftotal = gf_combine_f64(t.fpartials, t.nchunks)
+ *         finally:
+ *             PyMem_Free(t.fpartials)             # <<<<<<<<<<<<<<
+ *             t.fpartials = NULL
+ *         return ftotal
+*/
+          PyMem_Free(__pyx_v_t->fpartials);
+
+          /* "_shared.pxd":81
+ *         finally:
+ *             PyMem_Free(t.fpartials)
+ *             t.fpartials = NULL             # <<<<<<<<<<<<<<
+ *         return ftotal
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+*/
+          __pyx_v_t->fpartials = NULL;
+        }
+        __Pyx_XGIVEREF(__pyx_t_8);
+        __Pyx_XGIVEREF(__pyx_t_9);
+        __Pyx_XGIVEREF(__pyx_t_10);
+        __Pyx_ExceptionReset(__pyx_t_8, __pyx_t_9, __pyx_t_10);
+        __Pyx_XGIVEREF(__pyx_t_5);
+        __Pyx_XGIVEREF(__pyx_t_6);
+        __Pyx_XGIVEREF(__pyx_t_7);
+        __Pyx_ErrRestore(__pyx_t_5, __pyx_t_6, __pyx_t_7);
+        __pyx_t_5 = 0; __pyx_t_6 = 0; __pyx_t_7 = 0; __pyx_t_8 = 0; __pyx_t_9 = 0; __pyx_t_10 = 0;
+        __pyx_lineno = __pyx_t_2; __pyx_clineno = __pyx_t_3; __pyx_filename = __pyx_t_4;
+        goto __pyx_L1_error;
+      }
+      __pyx_L7:;
+    }
+
+    /* "_shared.pxd":82
+ *             PyMem_Free(t.fpartials)
+ *             t.fpartials = NULL
+ *         return ftotal             # <<<<<<<<<<<<<<
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+ *     if t.ipartials == NULL:
+*/
+    __pyx_t_11 = PyFloat_FromDouble(__pyx_v_ftotal); if (unlikely(!__pyx_t_11)) __PYX_ERR(1, 82, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = __pyx_t_11;
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_11 = 0;
+    goto __pyx_L0;
+
+    /* "_shared.pxd":72
+ *     cdef gf_u192 total
+ *     cdef double ftotal
+ *     if isfloat:             # <<<<<<<<<<<<<<
+ *         t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+ *         if t.fpartials == NULL:
+*/
+  }
+
+  /* "_shared.pxd":83
+ *             t.fpartials = NULL
+ *         return ftotal
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))             # <<<<<<<<<<<<<<
+ *     if t.ipartials == NULL:
+ *         raise MemoryError()
+*/
+  __pyx_v_t->ipartials = ((gf_u192 *)PyMem_Malloc((__pyx_v_t->nchunks * (sizeof(gf_u192)))));
+
+  /* "_shared.pxd":84
+ *         return ftotal
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+ *     if t.ipartials == NULL:             # <<<<<<<<<<<<<<
+ *         raise MemoryError()
+ *     try:
+*/
+  __pyx_t_1 = (__pyx_v_t->ipartials == NULL);
+
+  if (unlikely(__pyx_t_1)) {
+
+
+    /* "_shared.pxd":85
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+ *     if t.ipartials == NULL:
+ *         raise MemoryError()             # <<<<<<<<<<<<<<
+ *     try:
+ *         run(t, ctx)
+*/
+    PyErr_NoMemory(); __PYX_ERR(1, 85, __pyx_L1_error)
+
+    /* "_shared.pxd":84
+ *         return ftotal
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+ *     if t.ipartials == NULL:             # <<<<<<<<<<<<<<
+ *         raise MemoryError()
+ *     try:
+*/
+  }
+
+  /* "_shared.pxd":86
+ *     if t.ipartials == NULL:
+ *         raise MemoryError()
+ *     try:             # <<<<<<<<<<<<<<
+ *         run(t, ctx)
+ *         gf_combine_u192(t.ipartials, t.nchunks, &total)
+*/
+  /*try:*/ {
+
+    /* "_shared.pxd":87
+ *         raise MemoryError()
+ *     try:
+ *         run(t, ctx)             # <<<<<<<<<<<<<<
+ *         gf_combine_u192(t.ipartials, t.nchunks, &total)
+ *     finally:
+*/
+    __pyx_t_3 = __pyx_v_run(__pyx_v_t, __pyx_v_ctx); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(1, 87, __pyx_L12_error)
+
+
+    /* "_shared.pxd":88
+ *     try:
+ *         run(t, ctx)
+ *         gf_combine_u192(t.ipartials, t.nchunks, &total)             # <<<<<<<<<<<<<<
+ *     finally:
+ *         PyMem_Free(t.ipartials)
+*/
+    gf_combine_u192(__pyx_v_t->ipartials, __pyx_v_t->nchunks, (&__pyx_v_total));
+  }
+
+  /* "_shared.pxd":90
+ *         gf_combine_u192(t.ipartials, t.nchunks, &total)
+ *     finally:
+ *         PyMem_Free(t.ipartials)             # <<<<<<<<<<<<<<
+ *         t.ipartials = NULL
+ *     return u192_to_int(&total)
+*/
+  /*finally:*/ {
+    /*normal exit:*/{
+      PyMem_Free(__pyx_v_t->ipartials);
+
+      /* "_shared.pxd":91
+ *     finally:
+ *         PyMem_Free(t.ipartials)
+ *         t.ipartials = NULL             # <<<<<<<<<<<<<<
+ *     return u192_to_int(&total)
+ * 
+*/
+      __pyx_v_t->ipartials = NULL;
+      goto __pyx_L13;
+    }
+    __pyx_L12_error:;
+    /*exception exit:*/{
+      __Pyx_PyThreadState_declare
+      __Pyx_PyThreadState_assign
+      __pyx_t_10 = 0; __pyx_t_9 = 0; __pyx_t_8 = 0; __pyx_t_7 = 0; __pyx_t_6 = 0; __pyx_t_5 = 0;
+      __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+       __Pyx_ExceptionSwap(&__pyx_t_7, &__pyx_t_6, &__pyx_t_5);
+      if ( unlikely(__Pyx_GetException(&__pyx_t_10, &__pyx_t_9, &__pyx_t_8) < 0)) __Pyx_ErrFetch(&__pyx_t_10, &__pyx_t_9, &__pyx_t_8);
+      __Pyx_XGOTREF(__pyx_t_10);
+      __Pyx_XGOTREF(__pyx_t_9);
+      __Pyx_XGOTREF(__pyx_t_8);
+      __Pyx_XGOTREF(__pyx_t_7);
+      __Pyx_XGOTREF(__pyx_t_6);
+      __Pyx_XGOTREF(__pyx_t_5);
+      __pyx_t_3 = __pyx_lineno; __pyx_t_2 = __pyx_clineno; __pyx_t_4 = __pyx_filename;
+      {
+
+        /* "_shared.pxd":90
+ *         gf_combine_u192(t.ipartials, t.nchunks, &total)
+ *     finally:
+ *         PyMem_Free(t.ipartials)             # <<<<<<<<<<<<<<
+ *         t.ipartials = NULL
+ *     return u192_to_int(&total)
+*/
+        PyMem_Free(__pyx_v_t->ipartials);
+
+        /* "_shared.pxd":91
+ *     finally:
+ *         PyMem_Free(t.ipartials)
+ *         t.ipartials = NULL             # <<<<<<<<<<<<<<
+ *     return u192_to_int(&total)
+ * 
+*/
+        __pyx_v_t->ipartials = NULL;
+      }
+      __Pyx_XGIVEREF(__pyx_t_7);
+      __Pyx_XGIVEREF(__pyx_t_6);
+      __Pyx_XGIVEREF(__pyx_t_5);
+      __Pyx_ExceptionReset(__pyx_t_7, __pyx_t_6, __pyx_t_5);
+      __Pyx_XGIVEREF(__pyx_t_10);
+      __Pyx_XGIVEREF(__pyx_t_9);
+      __Pyx_XGIVEREF(__pyx_t_8);
+      __Pyx_ErrRestore(__pyx_t_10, __pyx_t_9, __pyx_t_8);
+      __pyx_t_10 = 0; __pyx_t_9 = 0; __pyx_t_8 = 0; __pyx_t_7 = 0; __pyx_t_6 = 0; __pyx_t_5 = 0;
+      __pyx_lineno = __pyx_t_3; __pyx_clineno = __pyx_t_2; __pyx_filename = __pyx_t_4;
+      goto __pyx_L1_error;
+    }
+    __pyx_L13:;
+  }
+
+  /* "_shared.pxd":92
+ *         PyMem_Free(t.ipartials)
+ *         t.ipartials = NULL
+ *     return u192_to_int(&total)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_11 = __pyx_f_7gilfree_7_shared_u192_to_int((&__pyx_v_total)); if (unlikely(!__pyx_t_11)) __PYX_ERR(1, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_11;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_11 = 0;
+  goto __pyx_L0;
+
+  /* "_shared.pxd":67
+ * 
+ * 
+ * cdef inline object reduce_chunks(gf_task *t, bint isfloat, run_fn run, void *ctx):             # <<<<<<<<<<<<<<
+ *     """Run a planned SUMSQ task and combine its per-chunk partials in chunk
+ *     order: a float, or the exact sum as a Python int."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_AddTraceback("gilfree._shared.reduce_chunks", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "_shared.pxd":95
+ * 
+ * 
+ * cdef inline object range_rounds(gf_task *t, int64_t rchunk, int64_t round_chunks,             # <<<<<<<<<<<<<<
+ *                                 run_fn run, void *ctx):
+ *     """Run a RANGE_SUMSQ task planned by range_plan in rounds of
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_7gilfree_7_shared_range_rounds(gf_task *__pyx_v_t, int64_t __pyx_v_rchunk, int64_t __pyx_v_round_chunks, __pyx_t_7gilfree_7_shared_run_fn __pyx_v_run, void *__pyx_v_ctx) {
+  gf_u192 __pyx_v_part;
+  int64_t __pyx_v_n;
+  int64_t __pyx_v_done;
+  int64_t __pyx_v_per_round;
+  PyObject *__pyx_v_total = NULL;
+  PyObject *__pyx_v_first = NULL;
+  PyObject *__pyx_v_step = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int64_t __pyx_t_1;
+  int __pyx_t_2;
+  int64_t __pyx_t_3;
+  int64_t __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  int __pyx_t_7;
+  int __pyx_t_8;
+  char const *__pyx_t_9;
+  PyObject *__pyx_t_10 = NULL;
+  PyObject *__pyx_t_11 = NULL;
+  PyObject *__pyx_t_12 = NULL;
+  PyObject *__pyx_t_13 = NULL;
+  PyObject *__pyx_t_14 = NULL;
+  PyObject *__pyx_t_15 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("range_rounds", 0);
+
+  /* "_shared.pxd":102
+ *     so how the range is cut does not change the result."""
+ *     cdef gf_u192 part
+ *     cdef int64_t n = t.n, done = 0, per_round = rchunk * round_chunks             # <<<<<<<<<<<<<<
+ *     if n == 0:
+ *         return 0
+*/
+  __pyx_t_1 = __pyx_v_t->n;
+
+  __pyx_v_n = __pyx_t_1;
+  __pyx_v_done = 0;
+  __pyx_v_per_round = (__pyx_v_rchunk * __pyx_v_round_chunks);
+
+  /* "_shared.pxd":103
+ *     cdef gf_u192 part
+ *     cdef int64_t n = t.n, done = 0, per_round = rchunk * round_chunks
+ *     if n == 0:             # <<<<<<<<<<<<<<
+ *         return 0
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(
+*/
+  __pyx_t_2 = (__pyx_v_n == 0);
+
+  if (__pyx_t_2) {
+
+
+    /* "_shared.pxd":104
+ *     cdef int64_t n = t.n, done = 0, per_round = rchunk * round_chunks
+ *     if n == 0:
+ *         return 0             # <<<<<<<<<<<<<<
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(
+ *         min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
+*/
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __Pyx_INCREF(__pyx_mstate_global->__pyx_int_0);
+        __pyx_r = __pyx_mstate_global->__pyx_int_0;
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    goto __pyx_L0;
+
+    /* "_shared.pxd":103
+ *     cdef gf_u192 part
+ *     cdef int64_t n = t.n, done = 0, per_round = rchunk * round_chunks
+ *     if n == 0:             # <<<<<<<<<<<<<<
+ *         return 0
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(
+*/
+  }
+
+  /* "_shared.pxd":106
+ *         return 0
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(
+ *         min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))             # <<<<<<<<<<<<<<
+ *     if t.ipartials == NULL:
+ *         raise MemoryError()
+*/
+
+  __pyx_t_1 = __pyx_v_round_chunks;
+  __pyx_t_3 = ((__pyx_v_n + __pyx_v_rchunk) - 1);
+
+  if (unlikely(__pyx_v_rchunk == 0)) {
+    PyErr_SetString(PyExc_ZeroDivisionError, "integer division or modulo by zero");
+    __PYX_ERR(1, 106, __pyx_L1_error)
+  }
+  else if (sizeof(int64_t) == sizeof(long) && (!(((int64_t)-1) > 0)) && unlikely(__pyx_v_rchunk == (int64_t)-1)  && unlikely(__Pyx_UNARY_NEG_WOULD_OVERFLOW(__pyx_t_3))) {
+    PyErr_SetString(PyExc_OverflowError, "value too large to perform division");
+    __PYX_ERR(1, 106, __pyx_L1_error)
+  }
+
+  __pyx_t_4 = __Pyx_div_int64_t(__pyx_t_3, __pyx_v_rchunk, 0);
+
+  __pyx_t_2 = (__pyx_t_1 < __pyx_t_4);
+
+  if (__pyx_t_2) {
+
+    __pyx_t_3 = __pyx_t_1;
+  } else {
+
+    __pyx_t_3 = __pyx_t_4;
+  }
+
+
+  /* "_shared.pxd":105
+ *     if n == 0:
+ *         return 0
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(             # <<<<<<<<<<<<<<
+ *         min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
+ *     if t.ipartials == NULL:
+*/
+  __pyx_v_t->ipartials = ((gf_u192 *)PyMem_Malloc((__pyx_t_3 * (sizeof(gf_u192)))));
+
+
+  /* "_shared.pxd":107
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(
+ *         min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
+ *     if t.ipartials == NULL:             # <<<<<<<<<<<<<<
+ *         raise MemoryError()
+ *     total = 0
+*/
+  __pyx_t_2 = (__pyx_v_t->ipartials == NULL);
+
+  if (unlikely(__pyx_t_2)) {
+
+
+    /* "_shared.pxd":108
+ *         min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
+ *     if t.ipartials == NULL:
+ *         raise MemoryError()             # <<<<<<<<<<<<<<
+ *     total = 0
+ *     first = t.start
+*/
+    PyErr_NoMemory(); __PYX_ERR(1, 108, __pyx_L1_error)
+
+    /* "_shared.pxd":107
+ *     t.ipartials = <gf_u192 *>PyMem_Malloc(
+ *         min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
+ *     if t.ipartials == NULL:             # <<<<<<<<<<<<<<
+ *         raise MemoryError()
+ *     total = 0
+*/
+  }
+
+  /* "_shared.pxd":109
+ *     if t.ipartials == NULL:
+ *         raise MemoryError()
+ *     total = 0             # <<<<<<<<<<<<<<
+ *     first = t.start
+ *     step = t.step
+*/
+  __Pyx_INCREF(__pyx_mstate_global->__pyx_int_0);
+  __pyx_v_total = __pyx_mstate_global->__pyx_int_0;
+
+  /* "_shared.pxd":110
+ *         raise MemoryError()
+ *     total = 0
+ *     first = t.start             # <<<<<<<<<<<<<<
+ *     step = t.step
+ *     try:
+*/
+  __pyx_t_5 = __Pyx_PyLong_From_int64_t(__pyx_v_t->start); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 110, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_5, NULL, 0) < (0)) __PYX_ERR(1, 110, __pyx_L1_error)
+  __pyx_v_first = ((PyObject*)__pyx_t_5);
+  __pyx_t_5 = 0;
+
+  /* "_shared.pxd":111
+ *     total = 0
+ *     first = t.start
+ *     step = t.step             # <<<<<<<<<<<<<<
+ *     try:
+ *         while done < n:
+*/
+  __pyx_t_5 = __Pyx_PyLong_From_int64_t(__pyx_v_t->step); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 111, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  if (__Pyx_PyInt_FromNumber(&__pyx_t_5, NULL, 0) < (0)) __PYX_ERR(1, 111, __pyx_L1_error)
+  __pyx_v_step = ((PyObject*)__pyx_t_5);
+  __pyx_t_5 = 0;
+
+  /* "_shared.pxd":112
+ *     first = t.start
+ *     step = t.step
+ *     try:             # <<<<<<<<<<<<<<
+ *         while done < n:
+ *             t.start = first + <object>done * step  # Python ints: no int64 overflow
+*/
+  /*try:*/ {
+
+    /* "_shared.pxd":113
+ *     step = t.step
+ *     try:
+ *         while done < n:             # <<<<<<<<<<<<<<
+ *             t.start = first + <object>done * step  # Python ints: no int64 overflow
+ *             t.n = t.n1 = min(per_round, n - done)
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_done < __pyx_v_n);
+
+
+      if (!__pyx_t_2) break;
+
+      /* "_shared.pxd":114
+ *     try:
+ *         while done < n:
+ *             t.start = first + <object>done * step  # Python ints: no int64 overflow             # <<<<<<<<<<<<<<
+ *             t.n = t.n1 = min(per_round, n - done)
+ *             t.chunk = rchunk
+*/
+      __pyx_t_5 = __Pyx_PyLong_From_int64_t(__pyx_v_done); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 114, __pyx_L6_error)
+      __Pyx_GOTREF(__pyx_t_5);
+      __pyx_t_6 = __Pyx_PyNumber_Multiply_object_int(__pyx_t_5, __pyx_v_step); if (unlikely(!__pyx_t_6)) __PYX_ERR(1, 114, __pyx_L6_error)
+      __Pyx_GOTREF(__pyx_t_6);
+      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __pyx_t_5 = __Pyx_PyNumber_Add_int_object(__pyx_v_first, __pyx_t_6); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 114, __pyx_L6_error)
+      __Pyx_GOTREF(__pyx_t_5);
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __pyx_t_3 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_3 == ((int64_t)-1)) && PyErr_Occurred())) __PYX_ERR(1, 114, __pyx_L6_error)
+      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __pyx_v_t->start = __pyx_t_3;
+
+      /* "_shared.pxd":115
+ *         while done < n:
+ *             t.start = first + <object>done * step  # Python ints: no int64 overflow
+ *             t.n = t.n1 = min(per_round, n - done)             # <<<<<<<<<<<<<<
+ *             t.chunk = rchunk
+ *             t.nchunks = (t.n + rchunk - 1) // rchunk
+*/
+
+      __pyx_t_3 = (__pyx_v_n - __pyx_v_done);
+
+      __pyx_t_1 = __pyx_v_per_round;
+      __pyx_t_2 = (__pyx_t_3 < __pyx_t_1);
+
+      if (__pyx_t_2) {
+
+        __pyx_t_4 = __pyx_t_3;
+      } else {
+
+        __pyx_t_4 = __pyx_t_1;
+      }
+
+      __pyx_t_3 = __pyx_t_4;
+
+
+      __pyx_v_t->n = __pyx_t_3;
+      __pyx_v_t->n1 = __pyx_t_3;
+
+
+      /* "_shared.pxd":116
+ *             t.start = first + <object>done * step  # Python ints: no int64 overflow
+ *             t.n = t.n1 = min(per_round, n - done)
+ *             t.chunk = rchunk             # <<<<<<<<<<<<<<
+ *             t.nchunks = (t.n + rchunk - 1) // rchunk
+ *             run(t, ctx)
+*/
+      __pyx_v_t->chunk = __pyx_v_rchunk;
+
+      /* "_shared.pxd":117
+ *             t.n = t.n1 = min(per_round, n - done)
+ *             t.chunk = rchunk
+ *             t.nchunks = (t.n + rchunk - 1) // rchunk             # <<<<<<<<<<<<<<
+ *             run(t, ctx)
+ *             gf_combine_u192(t.ipartials, t.nchunks, &part)
+*/
+      __pyx_t_3 = ((__pyx_v_t->n + __pyx_v_rchunk) - 1);
+
+      if (unlikely(__pyx_v_rchunk == 0)) {
+        PyErr_SetString(PyExc_ZeroDivisionError, "integer division or modulo by zero");
+        __PYX_ERR(1, 117, __pyx_L6_error)
+      }
+      else if (sizeof(int64_t) == sizeof(long) && (!(((int64_t)-1) > 0)) && unlikely(__pyx_v_rchunk == (int64_t)-1)  && unlikely(__Pyx_UNARY_NEG_WOULD_OVERFLOW(__pyx_t_3))) {
+        PyErr_SetString(PyExc_OverflowError, "value too large to perform division");
+        __PYX_ERR(1, 117, __pyx_L6_error)
+      }
+      __pyx_v_t->nchunks = __Pyx_div_int64_t(__pyx_t_3, __pyx_v_rchunk, 0);
+
+
+      /* "_shared.pxd":118
+ *             t.chunk = rchunk
+ *             t.nchunks = (t.n + rchunk - 1) // rchunk
+ *             run(t, ctx)             # <<<<<<<<<<<<<<
+ *             gf_combine_u192(t.ipartials, t.nchunks, &part)
+ *             total += u192_to_int(&part)
+*/
+      __pyx_t_7 = __pyx_v_run(__pyx_v_t, __pyx_v_ctx); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(1, 118, __pyx_L6_error)
+
+
+      /* "_shared.pxd":119
+ *             t.nchunks = (t.n + rchunk - 1) // rchunk
+ *             run(t, ctx)
+ *             gf_combine_u192(t.ipartials, t.nchunks, &part)             # <<<<<<<<<<<<<<
+ *             total += u192_to_int(&part)
+ *             done += t.n
+*/
+      gf_combine_u192(__pyx_v_t->ipartials, __pyx_v_t->nchunks, (&__pyx_v_part));
+
+      /* "_shared.pxd":120
+ *             run(t, ctx)
+ *             gf_combine_u192(t.ipartials, t.nchunks, &part)
+ *             total += u192_to_int(&part)             # <<<<<<<<<<<<<<
+ *             done += t.n
+ *     finally:
+*/
+      __pyx_t_5 = __pyx_f_7gilfree_7_shared_u192_to_int((&__pyx_v_part)); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 120, __pyx_L6_error)
+      __Pyx_GOTREF(__pyx_t_5);
+      __pyx_t_6 = __Pyx_PyNumber_InPlaceAdd_object_object(__pyx_v_total, __pyx_t_5); if (unlikely(!__pyx_t_6)) __PYX_ERR(1, 120, __pyx_L6_error)
+      __Pyx_GOTREF(__pyx_t_6);
+      __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __Pyx_DECREF_SET(__pyx_v_total, __pyx_t_6);
+      __pyx_t_6 = 0;
+
+      /* "_shared.pxd":121
+ *             gf_combine_u192(t.ipartials, t.nchunks, &part)
+ *             total += u192_to_int(&part)
+ *             done += t.n             # <<<<<<<<<<<<<<
+ *     finally:
+ *         PyMem_Free(t.ipartials)
+*/
+      __pyx_v_done = (__pyx_v_done + __pyx_v_t->n);
+    }
+  }
+
+  /* "_shared.pxd":123
+ *             done += t.n
+ *     finally:
+ *         PyMem_Free(t.ipartials)             # <<<<<<<<<<<<<<
+ *         t.ipartials = NULL
+ *     return total
+*/
+  /*finally:*/ {
+    /*normal exit:*/{
+      PyMem_Free(__pyx_v_t->ipartials);
+
+      /* "_shared.pxd":124
+ *     finally:
+ *         PyMem_Free(t.ipartials)
+ *         t.ipartials = NULL             # <<<<<<<<<<<<<<
+ *     return total
+*/
+      __pyx_v_t->ipartials = NULL;
+      goto __pyx_L7;
+    }
+    __pyx_L6_error:;
+    /*exception exit:*/{
+      __Pyx_PyThreadState_declare
+      __Pyx_PyThreadState_assign
+      __pyx_t_10 = 0; __pyx_t_11 = 0; __pyx_t_12 = 0; __pyx_t_13 = 0; __pyx_t_14 = 0; __pyx_t_15 = 0;
+      __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+      __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+       __Pyx_ExceptionSwap(&__pyx_t_13, &__pyx_t_14, &__pyx_t_15);
+      if ( unlikely(__Pyx_GetException(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12) < 0)) __Pyx_ErrFetch(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12);
+      __Pyx_XGOTREF(__pyx_t_10);
+      __Pyx_XGOTREF(__pyx_t_11);
+      __Pyx_XGOTREF(__pyx_t_12);
+      __Pyx_XGOTREF(__pyx_t_13);
+      __Pyx_XGOTREF(__pyx_t_14);
+      __Pyx_XGOTREF(__pyx_t_15);
+      __pyx_t_7 = __pyx_lineno; __pyx_t_8 = __pyx_clineno; __pyx_t_9 = __pyx_filename;
+      {
+
+        /* "_shared.pxd":123
+ *             done += t.n
+ *     finally:
+ *         PyMem_Free(t.ipartials)             # <<<<<<<<<<<<<<
+ *         t.ipartials = NULL
+ *     return total
+*/
+        PyMem_Free(__pyx_v_t->ipartials);
+
+        /* "_shared.pxd":124
+ *     finally:
+ *         PyMem_Free(t.ipartials)
+ *         t.ipartials = NULL             # <<<<<<<<<<<<<<
+ *     return total
+*/
+        __pyx_v_t->ipartials = NULL;
+      }
+      __Pyx_XGIVEREF(__pyx_t_13);
+      __Pyx_XGIVEREF(__pyx_t_14);
+      __Pyx_XGIVEREF(__pyx_t_15);
+      __Pyx_ExceptionReset(__pyx_t_13, __pyx_t_14, __pyx_t_15);
+      __Pyx_XGIVEREF(__pyx_t_10);
+      __Pyx_XGIVEREF(__pyx_t_11);
+      __Pyx_XGIVEREF(__pyx_t_12);
+      __Pyx_ErrRestore(__pyx_t_10, __pyx_t_11, __pyx_t_12);
+      __pyx_t_10 = 0; __pyx_t_11 = 0; __pyx_t_12 = 0; __pyx_t_13 = 0; __pyx_t_14 = 0; __pyx_t_15 = 0;
+      __pyx_lineno = __pyx_t_7; __pyx_clineno = __pyx_t_8; __pyx_filename = __pyx_t_9;
+      goto __pyx_L1_error;
+    }
+    __pyx_L7:;
+  }
+
+  /* "_shared.pxd":125
+ *         PyMem_Free(t.ipartials)
+ *         t.ipartials = NULL
+ *     return total             # <<<<<<<<<<<<<<
+*/
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __Pyx_INCREF(__pyx_v_total);
+      __pyx_r = __pyx_v_total;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  goto __pyx_L0;
+
+  /* "_shared.pxd":95
+ * 
+ * 
+ * cdef inline object range_rounds(gf_task *t, int64_t rchunk, int64_t round_chunks,             # <<<<<<<<<<<<<<
+ *                                 run_fn run, void *ctx):
+ *     """Run a RANGE_SUMSQ task planned by range_plan in rounds of
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_AddTraceback("gilfree._shared.range_rounds", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+
+
+
+
+  __Pyx_XDECREF(__pyx_v_total);
+  __Pyx_XDECREF(__pyx_v_first);
+  __Pyx_XDECREF(__pyx_v_step);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gilfree/_buffer.pyx":45
  * 
  * 
  * cdef bint _little_endian() noexcept:             # <<<<<<<<<<<<<<
@@ -4118,7 +4974,7 @@ static int __pyx_f_7gilfree_7_buffer__little_endian(void) {
   int __pyx_v_one;
   int __pyx_r;
 
-  /* "gilfree/_buffer.pyx":47
+  /* "gilfree/_buffer.pyx":46
  * 
  * cdef bint _little_endian() noexcept:
  *     cdef int one = 1             # <<<<<<<<<<<<<<
@@ -4127,7 +4983,7 @@ static int __pyx_f_7gilfree_7_buffer__little_endian(void) {
 */
   __pyx_v_one = 1;
 
-  /* "gilfree/_buffer.pyx":48
+  /* "gilfree/_buffer.pyx":47
  * cdef bint _little_endian() noexcept:
  *     cdef int one = 1
  *     return (<char *>&one)[0] == 1             # <<<<<<<<<<<<<<
@@ -4140,7 +4996,7 @@ static int __pyx_f_7gilfree_7_buffer__little_endian(void) {
   }
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":46
+  /* "gilfree/_buffer.pyx":45
  * 
  * 
  * cdef bint _little_endian() noexcept:             # <<<<<<<<<<<<<<
@@ -4155,7 +5011,7 @@ static int __pyx_f_7gilfree_7_buffer__little_endian(void) {
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":51
+/* "gilfree/_buffer.pyx":50
  * 
  * 
  * cdef int _dtype_of(Py_buffer *v, str name) except -1:             # <<<<<<<<<<<<<<
@@ -4191,7 +5047,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_dtype_of", 0);
 
-  /* "gilfree/_buffer.pyx":53
+  /* "gilfree/_buffer.pyx":52
  * cdef int _dtype_of(Py_buffer *v, str name) except -1:
  *     """The gf_dtype of a buffer's items, or TypeError naming `name`."""
  *     fmt = (<bytes>v.format).decode("ascii") if v.format != NULL else "B"             # <<<<<<<<<<<<<<
@@ -4201,13 +5057,13 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   __pyx_t_2 = (__pyx_v_v->format != NULL);
 
   if (__pyx_t_2) {
-    __pyx_t_3 = __Pyx_PyBytes_FromString(__pyx_v_v->format); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 53, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PyBytes_FromString(__pyx_v_v->format); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     if (unlikely(__pyx_t_3 == Py_None)) {
       PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "decode");
-      __PYX_ERR(0, 53, __pyx_L1_error)
+      __PYX_ERR(0, 52, __pyx_L1_error)
     }
-    __pyx_t_4 = __Pyx_decode_bytes(((PyObject*)__pyx_t_3), 0, PY_SSIZE_T_MAX, NULL, NULL, PyUnicode_DecodeASCII); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 53, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_decode_bytes(((PyObject*)__pyx_t_3), 0, PY_SSIZE_T_MAX, NULL, NULL, PyUnicode_DecodeASCII); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 52, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_t_1 = __pyx_t_4;
@@ -4220,7 +5076,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   __pyx_v_fmt = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "gilfree/_buffer.pyx":54
+  /* "gilfree/_buffer.pyx":53
  *     """The gf_dtype of a buffer's items, or TypeError naming `name`."""
  *     fmt = (<bytes>v.format).decode("ascii") if v.format != NULL else "B"
  *     code = fmt             # <<<<<<<<<<<<<<
@@ -4230,7 +5086,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   __Pyx_INCREF(__pyx_v_fmt);
   __pyx_v_code = __pyx_v_fmt;
 
-  /* "gilfree/_buffer.pyx":55
+  /* "gilfree/_buffer.pyx":54
  *     fmt = (<bytes>v.format).decode("ascii") if v.format != NULL else "B"
  *     code = fmt
  *     if code[:1] in ("@", "="):             # <<<<<<<<<<<<<<
@@ -4239,11 +5095,11 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
   if (unlikely(__pyx_v_code == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-    __PYX_ERR(0, 55, __pyx_L1_error)
+    __PYX_ERR(0, 54, __pyx_L1_error)
   }
-  __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 0, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 55, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 0, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 54, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = (__Pyx_PyObject_Equals_str_ch64(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__5, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 55, __pyx_L1_error)
+  __pyx_t_5 = (__Pyx_PyObject_Equals_str_ch64(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__5, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 54, __pyx_L1_error)
   if (!__pyx_t_5) {
 
   } else {
@@ -4252,7 +5108,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 
     goto __pyx_L4_bool_binop_done;
   }
-  __pyx_t_5 = (__Pyx_PyObject_Equals_str_ch61(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__6, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 55, __pyx_L1_error)
+  __pyx_t_5 = (__Pyx_PyObject_Equals_str_ch61(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__6, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 54, __pyx_L1_error)
 
   __pyx_t_2 = __pyx_t_5;
 
@@ -4264,7 +5120,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   if (__pyx_t_5) {
 
 
-    /* "gilfree/_buffer.pyx":56
+    /* "gilfree/_buffer.pyx":55
  *     code = fmt
  *     if code[:1] in ("@", "="):
  *         code = code[1:]             # <<<<<<<<<<<<<<
@@ -4273,14 +5129,14 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
     if (unlikely(__pyx_v_code == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 56, __pyx_L1_error)
+      __PYX_ERR(0, 55, __pyx_L1_error)
     }
-    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 1, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 56, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 1, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 55, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF_SET(__pyx_v_code, ((PyObject*)__pyx_t_1));
     __pyx_t_1 = 0;
 
-    /* "gilfree/_buffer.pyx":55
+    /* "gilfree/_buffer.pyx":54
  *     fmt = (<bytes>v.format).decode("ascii") if v.format != NULL else "B"
  *     code = fmt
  *     if code[:1] in ("@", "="):             # <<<<<<<<<<<<<<
@@ -4290,7 +5146,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
     goto __pyx_L3;
   }
 
-  /* "gilfree/_buffer.pyx":57
+  /* "gilfree/_buffer.pyx":56
  *     if code[:1] in ("@", "="):
  *         code = code[1:]
  *     elif code[:1] in ("<", ">", "!"):             # <<<<<<<<<<<<<<
@@ -4299,11 +5155,11 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
   if (unlikely(__pyx_v_code == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-    __PYX_ERR(0, 57, __pyx_L1_error)
+    __PYX_ERR(0, 56, __pyx_L1_error)
   }
-  __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 0, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 0, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = (__Pyx_PyObject_Equals_str_ch60(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__7, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_2 = (__Pyx_PyObject_Equals_str_ch60(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__7, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 56, __pyx_L1_error)
   if (!__pyx_t_2) {
 
   } else {
@@ -4312,7 +5168,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 
     goto __pyx_L6_bool_binop_done;
   }
-  __pyx_t_2 = (__Pyx_PyObject_Equals_str_ch62(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__8, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_2 = (__Pyx_PyObject_Equals_str_ch62(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__8, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 56, __pyx_L1_error)
   if (!__pyx_t_2) {
 
   } else {
@@ -4321,7 +5177,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 
     goto __pyx_L6_bool_binop_done;
   }
-  __pyx_t_2 = (__Pyx_PyObject_Equals_str_ch33(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__9, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_2 = (__Pyx_PyObject_Equals_str_ch33(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__9, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 56, __pyx_L1_error)
 
   __pyx_t_5 = __pyx_t_2;
 
@@ -4333,7 +5189,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   if (__pyx_t_2) {
 
 
-    /* "gilfree/_buffer.pyx":58
+    /* "gilfree/_buffer.pyx":57
  *         code = code[1:]
  *     elif code[:1] in ("<", ">", "!"):
  *         if (code[:1] == "<") != _little_endian() and v.itemsize > 1:             # <<<<<<<<<<<<<<
@@ -4342,11 +5198,11 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
     if (unlikely(__pyx_v_code == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 58, __pyx_L1_error)
+      __PYX_ERR(0, 57, __pyx_L1_error)
     }
-    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 0, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 58, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 0, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 57, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_5 = (__Pyx_PyObject_Equals_str_ch60(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__7, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 58, __pyx_L1_error)
+    __pyx_t_5 = (__Pyx_PyObject_Equals_str_ch60(__pyx_t_1, __pyx_mstate_global->__pyx_kp_u__7, Py_EQ)); if (unlikely((__pyx_t_5 < 0))) __PYX_ERR(0, 57, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (__pyx_t_5 != __pyx_f_7gilfree_7_buffer__little_endian());
 
@@ -4368,7 +5224,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
     if (unlikely(__pyx_t_2)) {
 
 
-      /* "gilfree/_buffer.pyx":59
+      /* "gilfree/_buffer.pyx":58
  *     elif code[:1] in ("<", ">", "!"):
  *         if (code[:1] == "<") != _little_endian() and v.itemsize > 1:
  *             raise TypeError(f"`{name}` must hold native-endian numbers, got format {fmt!r}")             # <<<<<<<<<<<<<<
@@ -4376,9 +5232,9 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
  *     if len(code) == 1:
 */
       __pyx_t_4 = NULL;
-      __pyx_t_3 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 58, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_7 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_fmt), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 59, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_fmt), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 58, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u_;
       __pyx_t_8[1] = __pyx_t_3;
@@ -4393,7 +5249,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       __pyx_t_10 |= __Pyx_PyUnicode_KIND_04(__pyx_t_8[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_8[3]);
       #endif
       __pyx_t_11 = __Pyx_PyUnicode_Join(__pyx_t_8, 4, __pyx_t_9, __pyx_t_10);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 59, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 58, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_11);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
@@ -4403,14 +5259,14 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
         __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_12, (2-__pyx_t_12) | (__pyx_t_12*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
         __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 59, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 58, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_1);
       }
       __Pyx_Raise(__pyx_t_1, 0, 0, 0);
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __PYX_ERR(0, 59, __pyx_L1_error)
+      __PYX_ERR(0, 58, __pyx_L1_error)
 
-      /* "gilfree/_buffer.pyx":58
+      /* "gilfree/_buffer.pyx":57
  *         code = code[1:]
  *     elif code[:1] in ("<", ">", "!"):
  *         if (code[:1] == "<") != _little_endian() and v.itemsize > 1:             # <<<<<<<<<<<<<<
@@ -4419,7 +5275,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
     }
 
-    /* "gilfree/_buffer.pyx":60
+    /* "gilfree/_buffer.pyx":59
  *         if (code[:1] == "<") != _little_endian() and v.itemsize > 1:
  *             raise TypeError(f"`{name}` must hold native-endian numbers, got format {fmt!r}")
  *         code = code[1:]             # <<<<<<<<<<<<<<
@@ -4428,14 +5284,14 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
     if (unlikely(__pyx_v_code == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 60, __pyx_L1_error)
+      __PYX_ERR(0, 59, __pyx_L1_error)
     }
-    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 1, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 60, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyUnicode_Substring(__pyx_v_code, 1, PY_SSIZE_T_MAX); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 59, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF_SET(__pyx_v_code, ((PyObject*)__pyx_t_1));
     __pyx_t_1 = 0;
 
-    /* "gilfree/_buffer.pyx":57
+    /* "gilfree/_buffer.pyx":56
  *     if code[:1] in ("@", "="):
  *         code = code[1:]
  *     elif code[:1] in ("<", ">", "!"):             # <<<<<<<<<<<<<<
@@ -4445,7 +5301,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   }
   __pyx_L3:;
 
-  /* "gilfree/_buffer.pyx":61
+  /* "gilfree/_buffer.pyx":60
  *             raise TypeError(f"`{name}` must hold native-endian numbers, got format {fmt!r}")
  *         code = code[1:]
  *     if len(code) == 1:             # <<<<<<<<<<<<<<
@@ -4454,27 +5310,27 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
   if (unlikely(__pyx_v_code == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 61, __pyx_L1_error)
+    __PYX_ERR(0, 60, __pyx_L1_error)
   }
-  __pyx_t_9 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_code); if (unlikely(__pyx_t_9 == ((Py_ssize_t)-1))) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyUnicode_GET_LENGTH(__pyx_v_code); if (unlikely(__pyx_t_9 == ((Py_ssize_t)-1))) __PYX_ERR(0, 60, __pyx_L1_error)
   __pyx_t_2 = (__pyx_t_9 == 1);
 
 
   if (__pyx_t_2) {
 
 
-    /* "gilfree/_buffer.pyx":62
+    /* "gilfree/_buffer.pyx":61
  *         code = code[1:]
  *     if len(code) == 1:
  *         if code in "bhilq":             # <<<<<<<<<<<<<<
  *             kind = 0
  *         elif code in "BHILQ":
 */
-    __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_v_code, __pyx_mstate_global->__pyx_n_u_bhilq, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_v_code, __pyx_mstate_global->__pyx_n_u_bhilq, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 61, __pyx_L1_error)
     if (__pyx_t_2) {
 
 
-      /* "gilfree/_buffer.pyx":63
+      /* "gilfree/_buffer.pyx":62
  *     if len(code) == 1:
  *         if code in "bhilq":
  *             kind = 0             # <<<<<<<<<<<<<<
@@ -4484,7 +5340,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       __Pyx_INCREF(__pyx_mstate_global->__pyx_int_0);
       __pyx_v_kind = __pyx_mstate_global->__pyx_int_0;
 
-      /* "gilfree/_buffer.pyx":62
+      /* "gilfree/_buffer.pyx":61
  *         code = code[1:]
  *     if len(code) == 1:
  *         if code in "bhilq":             # <<<<<<<<<<<<<<
@@ -4494,18 +5350,18 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       goto __pyx_L13;
     }
 
-    /* "gilfree/_buffer.pyx":64
+    /* "gilfree/_buffer.pyx":63
  *         if code in "bhilq":
  *             kind = 0
  *         elif code in "BHILQ":             # <<<<<<<<<<<<<<
  *             kind = 1
  *         elif code in "fd":
 */
-    __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_v_code, __pyx_mstate_global->__pyx_n_u_BHILQ, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 64, __pyx_L1_error)
+    __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_v_code, __pyx_mstate_global->__pyx_n_u_BHILQ, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 63, __pyx_L1_error)
     if (__pyx_t_2) {
 
 
-      /* "gilfree/_buffer.pyx":65
+      /* "gilfree/_buffer.pyx":64
  *             kind = 0
  *         elif code in "BHILQ":
  *             kind = 1             # <<<<<<<<<<<<<<
@@ -4515,7 +5371,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       __Pyx_INCREF(__pyx_mstate_global->__pyx_int_1);
       __pyx_v_kind = __pyx_mstate_global->__pyx_int_1;
 
-      /* "gilfree/_buffer.pyx":64
+      /* "gilfree/_buffer.pyx":63
  *         if code in "bhilq":
  *             kind = 0
  *         elif code in "BHILQ":             # <<<<<<<<<<<<<<
@@ -4525,18 +5381,18 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       goto __pyx_L13;
     }
 
-    /* "gilfree/_buffer.pyx":66
+    /* "gilfree/_buffer.pyx":65
  *         elif code in "BHILQ":
  *             kind = 1
  *         elif code in "fd":             # <<<<<<<<<<<<<<
  *             kind = 2
  *         else:
 */
-    __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_v_code, __pyx_mstate_global->__pyx_n_u_fd, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 66, __pyx_L1_error)
+    __pyx_t_2 = (__Pyx_PyUnicode_ContainsTF(__pyx_v_code, __pyx_mstate_global->__pyx_n_u_fd, Py_EQ)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 65, __pyx_L1_error)
     if (__pyx_t_2) {
 
 
-      /* "gilfree/_buffer.pyx":67
+      /* "gilfree/_buffer.pyx":66
  *             kind = 1
  *         elif code in "fd":
  *             kind = 2             # <<<<<<<<<<<<<<
@@ -4546,7 +5402,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       __Pyx_INCREF(__pyx_mstate_global->__pyx_int_2);
       __pyx_v_kind = __pyx_mstate_global->__pyx_int_2;
 
-      /* "gilfree/_buffer.pyx":66
+      /* "gilfree/_buffer.pyx":65
  *         elif code in "BHILQ":
  *             kind = 1
  *         elif code in "fd":             # <<<<<<<<<<<<<<
@@ -4556,7 +5412,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       goto __pyx_L13;
     }
 
-    /* "gilfree/_buffer.pyx":69
+    /* "gilfree/_buffer.pyx":68
  *             kind = 2
  *         else:
  *             kind = -1             # <<<<<<<<<<<<<<
@@ -4569,14 +5425,14 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
     }
     __pyx_L13:;
 
-    /* "gilfree/_buffer.pyx":70
+    /* "gilfree/_buffer.pyx":69
  *         else:
  *             kind = -1
  *         if kind == 0 or kind == 1:             # <<<<<<<<<<<<<<
  *             for i, size in enumerate((1, 2, 4, 8)):
  *                 if v.itemsize == size:
 */
-    __pyx_t_6 = (__Pyx_PyLong_BoolEqObjC(__pyx_v_kind, __pyx_mstate_global->__pyx_int_0, 0, 0)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 70, __pyx_L1_error)
+    __pyx_t_6 = (__Pyx_PyLong_BoolEqObjC(__pyx_v_kind, __pyx_mstate_global->__pyx_int_0, 0, 0)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 69, __pyx_L1_error)
     if (!__pyx_t_6) {
 
     } else {
@@ -4585,7 +5441,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 
       goto __pyx_L15_bool_binop_done;
     }
-    __pyx_t_6 = (__Pyx_PyLong_BoolEqObjC(__pyx_v_kind, __pyx_mstate_global->__pyx_int_1, 1, 0)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 70, __pyx_L1_error)
+    __pyx_t_6 = (__Pyx_PyLong_BoolEqObjC(__pyx_v_kind, __pyx_mstate_global->__pyx_int_1, 1, 0)); if (unlikely((__pyx_t_6 < 0))) __PYX_ERR(0, 69, __pyx_L1_error)
 
     __pyx_t_2 = __pyx_t_6;
 
@@ -4593,7 +5449,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
     if (__pyx_t_2) {
 
 
-      /* "gilfree/_buffer.pyx":71
+      /* "gilfree/_buffer.pyx":70
  *             kind = -1
  *         if kind == 0 or kind == 1:
  *             for i, size in enumerate((1, 2, 4, 8)):             # <<<<<<<<<<<<<<
@@ -4612,45 +5468,45 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
         __pyx_t_4 = __Pyx_PySequence_ITEM(__pyx_t_11, __pyx_t_9);
         #endif
         ++__pyx_t_9;
-        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+        if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_4);
         __Pyx_XDECREF_SET(__pyx_v_size, __pyx_t_4);
         __pyx_t_4 = 0;
         __Pyx_INCREF(__pyx_t_1);
         __Pyx_XDECREF_SET(__pyx_v_i, __pyx_t_1);
-        __pyx_t_4 = __Pyx_PyLong_AddObjC(__pyx_t_1, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+        __pyx_t_4 = __Pyx_PyLong_AddObjC(__pyx_t_1, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_4);
         __Pyx_DECREF(__pyx_t_1);
         __pyx_t_1 = __pyx_t_4;
         __pyx_t_4 = 0;
 
-        /* "gilfree/_buffer.pyx":72
+        /* "gilfree/_buffer.pyx":71
  *         if kind == 0 or kind == 1:
  *             for i, size in enumerate((1, 2, 4, 8)):
  *                 if v.itemsize == size:             # <<<<<<<<<<<<<<
  *                     return i + 4 * kind
  *         elif kind == 2:
 */
-        __pyx_t_4 = PyLong_FromSsize_t(__pyx_v_v->itemsize); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
+        __pyx_t_4 = PyLong_FromSsize_t(__pyx_v_v->itemsize); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_4);
-        __pyx_t_2 = __Pyx_PyObject_CompareBoolEq_int_object(__pyx_t_4, __pyx_v_size, Py_EQ); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 72, __pyx_L1_error)
+        __pyx_t_2 = __Pyx_PyObject_CompareBoolEq_int_object(__pyx_t_4, __pyx_v_size, Py_EQ); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 71, __pyx_L1_error)
         __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
         if (__pyx_t_2) {
 
 
-          /* "gilfree/_buffer.pyx":73
+          /* "gilfree/_buffer.pyx":72
  *             for i, size in enumerate((1, 2, 4, 8)):
  *                 if v.itemsize == size:
  *                     return i + 4 * kind             # <<<<<<<<<<<<<<
  *         elif kind == 2:
  *             return GF_FLOAT32 if v.itemsize == 4 else GF_FLOAT64
 */
-          __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_kind, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 73, __pyx_L1_error)
+          __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_kind, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
           __Pyx_GOTREF(__pyx_t_4);
-          __pyx_t_7 = __Pyx_PyNumber_Add_object_int(__pyx_v_i, __pyx_t_4); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 73, __pyx_L1_error)
+          __pyx_t_7 = __Pyx_PyNumber_Add_object_int(__pyx_v_i, __pyx_t_4); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 72, __pyx_L1_error)
           __Pyx_GOTREF(__pyx_t_7);
           __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-          __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_t_7); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 73, __pyx_L1_error)
+          __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_t_7); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 72, __pyx_L1_error)
           __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
           {
             __pyx_r = __pyx_t_10;
@@ -4659,7 +5515,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
           __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
           goto __pyx_L0;
 
-          /* "gilfree/_buffer.pyx":72
+          /* "gilfree/_buffer.pyx":71
  *         if kind == 0 or kind == 1:
  *             for i, size in enumerate((1, 2, 4, 8)):
  *                 if v.itemsize == size:             # <<<<<<<<<<<<<<
@@ -4668,7 +5524,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
         }
 
-        /* "gilfree/_buffer.pyx":71
+        /* "gilfree/_buffer.pyx":70
  *             kind = -1
  *         if kind == 0 or kind == 1:
  *             for i, size in enumerate((1, 2, 4, 8)):             # <<<<<<<<<<<<<<
@@ -4679,7 +5535,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-      /* "gilfree/_buffer.pyx":70
+      /* "gilfree/_buffer.pyx":69
  *         else:
  *             kind = -1
  *         if kind == 0 or kind == 1:             # <<<<<<<<<<<<<<
@@ -4689,18 +5545,18 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       goto __pyx_L14;
     }
 
-    /* "gilfree/_buffer.pyx":74
+    /* "gilfree/_buffer.pyx":73
  *                 if v.itemsize == size:
  *                     return i + 4 * kind
  *         elif kind == 2:             # <<<<<<<<<<<<<<
  *             return GF_FLOAT32 if v.itemsize == 4 else GF_FLOAT64
  *     raise TypeError(f"`{name}` must be a buffer of int8-int64, uint8-uint64, float32 or float64, "
 */
-    __pyx_t_2 = (__Pyx_PyLong_BoolEqObjC(__pyx_v_kind, __pyx_mstate_global->__pyx_int_2, 2, 0)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 74, __pyx_L1_error)
+    __pyx_t_2 = (__Pyx_PyLong_BoolEqObjC(__pyx_v_kind, __pyx_mstate_global->__pyx_int_2, 2, 0)); if (unlikely((__pyx_t_2 < 0))) __PYX_ERR(0, 73, __pyx_L1_error)
     if (__pyx_t_2) {
 
 
-      /* "gilfree/_buffer.pyx":75
+      /* "gilfree/_buffer.pyx":74
  *                     return i + 4 * kind
  *         elif kind == 2:
  *             return GF_FLOAT32 if v.itemsize == 4 else GF_FLOAT64             # <<<<<<<<<<<<<<
@@ -4722,7 +5578,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
       }
       goto __pyx_L0;
 
-      /* "gilfree/_buffer.pyx":74
+      /* "gilfree/_buffer.pyx":73
  *                 if v.itemsize == size:
  *                     return i + 4 * kind
  *         elif kind == 2:             # <<<<<<<<<<<<<<
@@ -4732,7 +5588,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
     }
     __pyx_L14:;
 
-    /* "gilfree/_buffer.pyx":61
+    /* "gilfree/_buffer.pyx":60
  *             raise TypeError(f"`{name}` must hold native-endian numbers, got format {fmt!r}")
  *         code = code[1:]
  *     if len(code) == 1:             # <<<<<<<<<<<<<<
@@ -4741,7 +5597,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
 */
   }
 
-  /* "gilfree/_buffer.pyx":76
+  /* "gilfree/_buffer.pyx":75
  *         elif kind == 2:
  *             return GF_FLOAT32 if v.itemsize == 4 else GF_FLOAT64
  *     raise TypeError(f"`{name}` must be a buffer of int8-int64, uint8-uint64, float32 or float64, "             # <<<<<<<<<<<<<<
@@ -4749,19 +5605,19 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
  * 
 */
   __pyx_t_11 = NULL;
-  __pyx_t_7 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_7 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
 
-  /* "gilfree/_buffer.pyx":77
+  /* "gilfree/_buffer.pyx":76
  *             return GF_FLOAT32 if v.itemsize == 4 else GF_FLOAT64
  *     raise TypeError(f"`{name}` must be a buffer of int8-int64, uint8-uint64, float32 or float64, "
  *                     f"got format {fmt!r} (itemsize {v.itemsize})")             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_4 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_fmt), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_fmt), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyUnicode_From_Py_ssize_t(__pyx_v_v->itemsize, 0, ' ', 'd'); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyUnicode_From_Py_ssize_t(__pyx_v_v->itemsize, 0, ' ', 'd'); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_14[0] = __pyx_mstate_global->__pyx_kp_u_;
   __pyx_t_14[1] = __pyx_t_7;
@@ -4771,7 +5627,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   __pyx_t_14[5] = __pyx_t_3;
   __pyx_t_14[6] = __pyx_mstate_global->__pyx_kp_u__10;
 
-  /* "gilfree/_buffer.pyx":76
+  /* "gilfree/_buffer.pyx":75
  *         elif kind == 2:
  *             return GF_FLOAT32 if v.itemsize == 4 else GF_FLOAT64
  *     raise TypeError(f"`{name}` must be a buffer of int8-int64, uint8-uint64, float32 or float64, "             # <<<<<<<<<<<<<<
@@ -4787,7 +5643,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   __pyx_t_10 |= __Pyx_PyUnicode_KIND_04(__pyx_t_14[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_14[3]);
   #endif
   __pyx_t_15 = __Pyx_PyUnicode_Join(__pyx_t_14, 7, __pyx_t_9, __pyx_t_10);
-  if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 76, __pyx_L1_error)
+  if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_15);
   __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
@@ -4798,14 +5654,14 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_12, (2-__pyx_t_12) | (__pyx_t_12*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 75, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __Pyx_Raise(__pyx_t_1, 0, 0, 0);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __PYX_ERR(0, 76, __pyx_L1_error)
+  __PYX_ERR(0, 75, __pyx_L1_error)
 
-  /* "gilfree/_buffer.pyx":51
+  /* "gilfree/_buffer.pyx":50
  * 
  * 
  * cdef int _dtype_of(Py_buffer *v, str name) except -1:             # <<<<<<<<<<<<<<
@@ -4834,7 +5690,7 @@ static int __pyx_f_7gilfree_7_buffer__dtype_of(Py_buffer *__pyx_v_v, PyObject *_
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":80
+/* "gilfree/_buffer.pyx":79
  * 
  * 
  * cdef int _get(object obj, Py_buffer *v, int flags, str name) except -1:             # <<<<<<<<<<<<<<
@@ -4877,7 +5733,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_get", 0);
 
-  /* "gilfree/_buffer.pyx":82
+  /* "gilfree/_buffer.pyx":81
  * cdef int _get(object obj, Py_buffer *v, int flags, str name) except -1:
  *     """Fill `v` from `obj` (1-D, or any C-contiguous buffer taken flat)."""
  *     try:             # <<<<<<<<<<<<<<
@@ -4893,17 +5749,17 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
     __Pyx_XGOTREF(__pyx_t_3);
     /*try:*/ {
 
-      /* "gilfree/_buffer.pyx":83
+      /* "gilfree/_buffer.pyx":82
  *     """Fill `v` from `obj` (1-D, or any C-contiguous buffer taken flat)."""
  *     try:
  *         PyObject_GetBuffer(obj, v, flags)             # <<<<<<<<<<<<<<
  *     except BufferError as exc:
  *         if flags & PyBUF_WRITABLE:
 */
-      __pyx_t_4 = PyObject_GetBuffer(__pyx_v_obj, __pyx_v_v, __pyx_v_flags); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 83, __pyx_L3_error)
+      __pyx_t_4 = PyObject_GetBuffer(__pyx_v_obj, __pyx_v_v, __pyx_v_flags); if (unlikely(__pyx_t_4 == ((int)-1))) __PYX_ERR(0, 82, __pyx_L3_error)
 
 
-      /* "gilfree/_buffer.pyx":82
+      /* "gilfree/_buffer.pyx":81
  * cdef int _get(object obj, Py_buffer *v, int flags, str name) except -1:
  *     """Fill `v` from `obj` (1-D, or any C-contiguous buffer taken flat)."""
  *     try:             # <<<<<<<<<<<<<<
@@ -4917,7 +5773,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
     goto __pyx_L8_try_end;
     __pyx_L3_error:;
 
-    /* "gilfree/_buffer.pyx":84
+    /* "gilfree/_buffer.pyx":83
  *     try:
  *         PyObject_GetBuffer(obj, v, flags)
  *     except BufferError as exc:             # <<<<<<<<<<<<<<
@@ -4927,7 +5783,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
     __pyx_t_4 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_BufferError))));
     if (__pyx_t_4) {
       __Pyx_AddTraceback("gilfree._buffer._get", __pyx_clineno, __pyx_lineno, __pyx_filename);
-      if (__Pyx_GetException(&__pyx_t_5, &__pyx_t_6, &__pyx_t_7) < 0) __PYX_ERR(0, 84, __pyx_L5_except_error)
+      if (__Pyx_GetException(&__pyx_t_5, &__pyx_t_6, &__pyx_t_7) < 0) __PYX_ERR(0, 83, __pyx_L5_except_error)
       __Pyx_XGOTREF(__pyx_t_5);
       __Pyx_XGOTREF(__pyx_t_6);
       __Pyx_XGOTREF(__pyx_t_7);
@@ -4935,7 +5791,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
       __pyx_v_exc = __pyx_t_6;
       /*try:*/ {
 
-        /* "gilfree/_buffer.pyx":85
+        /* "gilfree/_buffer.pyx":84
  *         PyObject_GetBuffer(obj, v, flags)
  *     except BufferError as exc:
  *         if flags & PyBUF_WRITABLE:             # <<<<<<<<<<<<<<
@@ -4947,7 +5803,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
         if (unlikely(__pyx_t_8)) {
 
 
-          /* "gilfree/_buffer.pyx":86
+          /* "gilfree/_buffer.pyx":85
  *     except BufferError as exc:
  *         if flags & PyBUF_WRITABLE:
  *             raise ValueError(f"`{name}` must be a writeable buffer: {exc}") from None             # <<<<<<<<<<<<<<
@@ -4955,9 +5811,9 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
  *     except TypeError:
 */
           __pyx_t_10 = NULL;
-          __pyx_t_11 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 86, __pyx_L14_error)
+          __pyx_t_11 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 85, __pyx_L14_error)
           __Pyx_GOTREF(__pyx_t_11);
-          __pyx_t_12 = __Pyx_PyObject_FormatSimple(__pyx_v_exc, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 86, __pyx_L14_error)
+          __pyx_t_12 = __Pyx_PyObject_FormatSimple(__pyx_v_exc, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 85, __pyx_L14_error)
           __Pyx_GOTREF(__pyx_t_12);
           __pyx_t_13[0] = __pyx_mstate_global->__pyx_kp_u_;
           __pyx_t_13[1] = __pyx_t_11;
@@ -4972,7 +5828,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
           __pyx_t_4 |= __Pyx_PyUnicode_KIND_04(__pyx_t_13[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_13[3]);
           #endif
           __pyx_t_15 = __Pyx_PyUnicode_Join(__pyx_t_13, 4, __pyx_t_14, __pyx_t_4);
-          if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 86, __pyx_L14_error)
+          if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 85, __pyx_L14_error)
           __Pyx_GOTREF(__pyx_t_15);
           __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
           __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
@@ -4982,14 +5838,14 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
             __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_16, (2-__pyx_t_16) | (__pyx_t_16*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
             __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
             __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-            if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 86, __pyx_L14_error)
+            if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 85, __pyx_L14_error)
             __Pyx_GOTREF(__pyx_t_9);
           }
           __Pyx_Raise(__pyx_t_9, 0, 0, Py_None);
           __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-          __PYX_ERR(0, 86, __pyx_L14_error)
+          __PYX_ERR(0, 85, __pyx_L14_error)
 
-          /* "gilfree/_buffer.pyx":85
+          /* "gilfree/_buffer.pyx":84
  *         PyObject_GetBuffer(obj, v, flags)
  *     except BufferError as exc:
  *         if flags & PyBUF_WRITABLE:             # <<<<<<<<<<<<<<
@@ -4998,7 +5854,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
 */
         }
 
-        /* "gilfree/_buffer.pyx":87
+        /* "gilfree/_buffer.pyx":86
  *         if flags & PyBUF_WRITABLE:
  *             raise ValueError(f"`{name}` must be a writeable buffer: {exc}") from None
  *         raise TypeError(f"`{name}` must support the buffer protocol: {exc}") from None             # <<<<<<<<<<<<<<
@@ -5006,9 +5862,9 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "
 */
         __pyx_t_15 = NULL;
-        __pyx_t_10 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 87, __pyx_L14_error)
+        __pyx_t_10 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 86, __pyx_L14_error)
         __Pyx_GOTREF(__pyx_t_10);
-        __pyx_t_12 = __Pyx_PyObject_FormatSimple(__pyx_v_exc, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 87, __pyx_L14_error)
+        __pyx_t_12 = __Pyx_PyObject_FormatSimple(__pyx_v_exc, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 86, __pyx_L14_error)
         __Pyx_GOTREF(__pyx_t_12);
         __pyx_t_13[0] = __pyx_mstate_global->__pyx_kp_u_;
         __pyx_t_13[1] = __pyx_t_10;
@@ -5023,7 +5879,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
         __pyx_t_4 |= __Pyx_PyUnicode_KIND_04(__pyx_t_13[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_13[3]);
         #endif
         __pyx_t_11 = __Pyx_PyUnicode_Join(__pyx_t_13, 4, __pyx_t_14, __pyx_t_4);
-        if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 87, __pyx_L14_error)
+        if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 86, __pyx_L14_error)
         __Pyx_GOTREF(__pyx_t_11);
         __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
         __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
@@ -5033,15 +5889,15 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
           __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_16, (2-__pyx_t_16) | (__pyx_t_16*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
           __Pyx_XDECREF(__pyx_t_15); __pyx_t_15 = 0;
           __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-          if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 87, __pyx_L14_error)
+          if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 86, __pyx_L14_error)
           __Pyx_GOTREF(__pyx_t_9);
         }
         __Pyx_Raise(__pyx_t_9, 0, 0, Py_None);
         __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-        __PYX_ERR(0, 87, __pyx_L14_error)
+        __PYX_ERR(0, 86, __pyx_L14_error)
       }
 
-      /* "gilfree/_buffer.pyx":84
+      /* "gilfree/_buffer.pyx":83
  *     try:
  *         PyObject_GetBuffer(obj, v, flags)
  *     except BufferError as exc:             # <<<<<<<<<<<<<<
@@ -5086,7 +5942,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
       }
     }
 
-    /* "gilfree/_buffer.pyx":88
+    /* "gilfree/_buffer.pyx":87
  *             raise ValueError(f"`{name}` must be a writeable buffer: {exc}") from None
  *         raise TypeError(f"`{name}` must support the buffer protocol: {exc}") from None
  *     except TypeError:             # <<<<<<<<<<<<<<
@@ -5096,12 +5952,12 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
     __pyx_t_17 = __Pyx_PyErr_ExceptionMatches(((PyObject *)(((PyTypeObject*)PyExc_TypeError))));
     if (__pyx_t_17) {
       __Pyx_AddTraceback("gilfree._buffer._get", __pyx_clineno, __pyx_lineno, __pyx_filename);
-      if (__Pyx_GetException(&__pyx_t_7, &__pyx_t_6, &__pyx_t_5) < 0) __PYX_ERR(0, 88, __pyx_L5_except_error)
+      if (__Pyx_GetException(&__pyx_t_7, &__pyx_t_6, &__pyx_t_5) < 0) __PYX_ERR(0, 87, __pyx_L5_except_error)
       __Pyx_XGOTREF(__pyx_t_7);
       __Pyx_XGOTREF(__pyx_t_6);
       __Pyx_XGOTREF(__pyx_t_5);
 
-      /* "gilfree/_buffer.pyx":89
+      /* "gilfree/_buffer.pyx":88
  *         raise TypeError(f"`{name}` must support the buffer protocol: {exc}") from None
  *     except TypeError:
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "             # <<<<<<<<<<<<<<
@@ -5109,19 +5965,19 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
  *     if v.ndim != 1 and not PyBuffer_IsContiguous(v, b"C"):
 */
       __pyx_t_11 = NULL;
-      __pyx_t_15 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 89, __pyx_L5_except_error)
+      __pyx_t_15 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 88, __pyx_L5_except_error)
       __Pyx_GOTREF(__pyx_t_15);
 
-      /* "gilfree/_buffer.pyx":90
+      /* "gilfree/_buffer.pyx":89
  *     except TypeError:
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "
  *                         f"numpy.ndarray, ...), got {type(obj).__name__}") from None             # <<<<<<<<<<<<<<
  *     if v.ndim != 1 and not PyBuffer_IsContiguous(v, b"C"):
  *         PyBuffer_Release(v)
 */
-      __pyx_t_12 = __Pyx_PyObject_GetAttrStr(((PyObject *)Py_TYPE(__pyx_v_obj)), __pyx_mstate_global->__pyx_n_u_name); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L5_except_error)
+      __pyx_t_12 = __Pyx_PyObject_GetAttrStr(((PyObject *)Py_TYPE(__pyx_v_obj)), __pyx_mstate_global->__pyx_n_u_name); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 89, __pyx_L5_except_error)
       __Pyx_GOTREF(__pyx_t_12);
-      __pyx_t_10 = __Pyx_PyObject_FormatSimple(__pyx_t_12, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 90, __pyx_L5_except_error)
+      __pyx_t_10 = __Pyx_PyObject_FormatSimple(__pyx_t_12, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 89, __pyx_L5_except_error)
       __Pyx_GOTREF(__pyx_t_10);
       __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
       __pyx_t_13[0] = __pyx_mstate_global->__pyx_kp_u_;
@@ -5129,7 +5985,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
       __pyx_t_13[2] = __pyx_mstate_global->__pyx_kp_u_must_support_the_buffer_protoco_2;
       __pyx_t_13[3] = __pyx_t_10;
 
-      /* "gilfree/_buffer.pyx":89
+      /* "gilfree/_buffer.pyx":88
  *         raise TypeError(f"`{name}` must support the buffer protocol: {exc}") from None
  *     except TypeError:
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "             # <<<<<<<<<<<<<<
@@ -5145,7 +6001,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
       __pyx_t_17 |= __Pyx_PyUnicode_KIND_04(__pyx_t_13[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_13[3]);
       #endif
       __pyx_t_12 = __Pyx_PyUnicode_Join(__pyx_t_13, 4, __pyx_t_14, __pyx_t_17);
-      if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 89, __pyx_L5_except_error)
+      if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 88, __pyx_L5_except_error)
       __Pyx_GOTREF(__pyx_t_12);
       __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
       __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
@@ -5155,11 +6011,11 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
         __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_16, (2-__pyx_t_16) | (__pyx_t_16*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
         __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-        if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 89, __pyx_L5_except_error)
+        if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 88, __pyx_L5_except_error)
         __Pyx_GOTREF(__pyx_t_9);
       }
 
-      /* "gilfree/_buffer.pyx":90
+      /* "gilfree/_buffer.pyx":89
  *     except TypeError:
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "
  *                         f"numpy.ndarray, ...), got {type(obj).__name__}") from None             # <<<<<<<<<<<<<<
@@ -5168,11 +6024,11 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
 */
       __Pyx_Raise(__pyx_t_9, 0, 0, Py_None);
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-      __PYX_ERR(0, 89, __pyx_L5_except_error)
+      __PYX_ERR(0, 88, __pyx_L5_except_error)
     }
     goto __pyx_L5_except_error;
 
-    /* "gilfree/_buffer.pyx":82
+    /* "gilfree/_buffer.pyx":81
  * cdef int _get(object obj, Py_buffer *v, int flags, str name) except -1:
  *     """Fill `v` from `obj` (1-D, or any C-contiguous buffer taken flat)."""
  *     try:             # <<<<<<<<<<<<<<
@@ -5188,7 +6044,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
     __pyx_L8_try_end:;
   }
 
-  /* "gilfree/_buffer.pyx":91
+  /* "gilfree/_buffer.pyx":90
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "
  *                         f"numpy.ndarray, ...), got {type(obj).__name__}") from None
  *     if v.ndim != 1 and not PyBuffer_IsContiguous(v, b"C"):             # <<<<<<<<<<<<<<
@@ -5214,7 +6070,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
   if (unlikely(__pyx_t_8)) {
 
 
-    /* "gilfree/_buffer.pyx":92
+    /* "gilfree/_buffer.pyx":91
  *                         f"numpy.ndarray, ...), got {type(obj).__name__}") from None
  *     if v.ndim != 1 and not PyBuffer_IsContiguous(v, b"C"):
  *         PyBuffer_Release(v)             # <<<<<<<<<<<<<<
@@ -5223,7 +6079,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
 */
     PyBuffer_Release(__pyx_v_v);
 
-    /* "gilfree/_buffer.pyx":93
+    /* "gilfree/_buffer.pyx":92
  *     if v.ndim != 1 and not PyBuffer_IsContiguous(v, b"C"):
  *         PyBuffer_Release(v)
  *         raise TypeError(f"`{name}` must be 1-D or C-contiguous, got a {v.ndim}-D strided buffer "             # <<<<<<<<<<<<<<
@@ -5231,9 +6087,9 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
  *     return 0
 */
     __pyx_t_6 = NULL;
-    __pyx_t_7 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 93, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyUnicode_Unicode(__pyx_v_name); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
-    __pyx_t_9 = __Pyx_PyUnicode_From_int(__pyx_v_v->ndim, 0, ' ', 'd'); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 93, __pyx_L1_error)
+    __pyx_t_9 = __Pyx_PyUnicode_From_int(__pyx_v_v->ndim, 0, ' ', 'd'); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
     __pyx_t_26[0] = __pyx_mstate_global->__pyx_kp_u_;
     __pyx_t_26[1] = __pyx_t_7;
@@ -5249,7 +6105,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
     __pyx_t_17 |= __Pyx_PyUnicode_KIND_04(__pyx_t_26[1]);
     #endif
     __pyx_t_12 = __Pyx_PyUnicode_Join(__pyx_t_26, 5, __pyx_t_14, __pyx_t_17);
-    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 93, __pyx_L1_error)
+    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_12);
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
@@ -5259,14 +6115,14 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
       __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_16, (2-__pyx_t_16) | (__pyx_t_16*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 93, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __Pyx_Raise(__pyx_t_5, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __PYX_ERR(0, 93, __pyx_L1_error)
+    __PYX_ERR(0, 92, __pyx_L1_error)
 
-    /* "gilfree/_buffer.pyx":91
+    /* "gilfree/_buffer.pyx":90
  *         raise TypeError(f"`{name}` must support the buffer protocol (array.array, memoryview, "
  *                         f"numpy.ndarray, ...), got {type(obj).__name__}") from None
  *     if v.ndim != 1 and not PyBuffer_IsContiguous(v, b"C"):             # <<<<<<<<<<<<<<
@@ -5275,7 +6131,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
 */
   }
 
-  /* "gilfree/_buffer.pyx":95
+  /* "gilfree/_buffer.pyx":94
  *         raise TypeError(f"`{name}` must be 1-D or C-contiguous, got a {v.ndim}-D strided buffer "
  *                         f"(flatten it first)")
  *     return 0             # <<<<<<<<<<<<<<
@@ -5288,7 +6144,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
   }
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":80
+  /* "gilfree/_buffer.pyx":79
  * 
  * 
  * cdef int _get(object obj, Py_buffer *v, int flags, str name) except -1:             # <<<<<<<<<<<<<<
@@ -5315,7 +6171,7 @@ static int __pyx_f_7gilfree_7_buffer__get(PyObject *__pyx_v_obj, Py_buffer *__py
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":98
+/* "gilfree/_buffer.pyx":97
  * 
  * 
  * cdef inline int64_t _len(Py_buffer *v) noexcept:             # <<<<<<<<<<<<<<
@@ -5328,7 +6184,7 @@ static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_buffer__len(Py_buffer *__pyx_v_v
   Py_ssize_t __pyx_t_1;
   int __pyx_t_2;
 
-  /* "gilfree/_buffer.pyx":99
+  /* "gilfree/_buffer.pyx":98
  * 
  * cdef inline int64_t _len(Py_buffer *v) noexcept:
  *     return v.len // v.itemsize if v.itemsize > 0 else 0             # <<<<<<<<<<<<<<
@@ -5350,7 +6206,7 @@ static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_buffer__len(Py_buffer *__pyx_v_v
   }
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":98
+  /* "gilfree/_buffer.pyx":97
  * 
  * 
  * cdef inline int64_t _len(Py_buffer *v) noexcept:             # <<<<<<<<<<<<<<
@@ -5364,7 +6220,7 @@ static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_buffer__len(Py_buffer *__pyx_v_v
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":102
+/* "gilfree/_buffer.pyx":101
  * 
  * 
  * cdef inline int64_t _stride(Py_buffer *v) noexcept:             # <<<<<<<<<<<<<<
@@ -5377,7 +6233,7 @@ static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_buffer__stride(Py_buffer *__pyx_
   Py_ssize_t __pyx_t_1;
   int __pyx_t_2;
 
-  /* "gilfree/_buffer.pyx":103
+  /* "gilfree/_buffer.pyx":102
  * 
  * cdef inline int64_t _stride(Py_buffer *v) noexcept:
  *     return v.strides[0] if v.ndim == 1 else v.itemsize             # <<<<<<<<<<<<<<
@@ -5399,7 +6255,7 @@ static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_buffer__stride(Py_buffer *__pyx_
   }
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":102
+  /* "gilfree/_buffer.pyx":101
  * 
  * 
  * cdef inline int64_t _stride(Py_buffer *v) noexcept:             # <<<<<<<<<<<<<<
@@ -5413,7 +6269,7 @@ static CYTHON_INLINE int64_t __pyx_f_7gilfree_7_buffer__stride(Py_buffer *__pyx_
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":106
+/* "gilfree/_buffer.pyx":105
  * 
  * 
  * cdef object _item(Py_buffer *v, int64_t i, int dtype):             # <<<<<<<<<<<<<<
@@ -5432,7 +6288,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_item", 0);
 
-  /* "gilfree/_buffer.pyx":107
+  /* "gilfree/_buffer.pyx":106
  * 
  * cdef object _item(Py_buffer *v, int64_t i, int dtype):
  *     cdef const char *p = <const char *>v.buf + i * _stride(v)             # <<<<<<<<<<<<<<
@@ -5441,7 +6297,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
 */
   __pyx_v_p = (((char const *)__pyx_v_v->buf) + (__pyx_v_i * __pyx_f_7gilfree_7_buffer__stride(__pyx_v_v)));
 
-  /* "gilfree/_buffer.pyx":108
+  /* "gilfree/_buffer.pyx":107
  * cdef object _item(Py_buffer *v, int64_t i, int dtype):
  *     cdef const char *p = <const char *>v.buf + i * _stride(v)
  *     if dtype == GF_INT8: return (<const int8_t *>p)[0]             # <<<<<<<<<<<<<<
@@ -5452,7 +6308,32 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_int8_t((((int8_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 108, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_int8_t((((int8_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 107, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = __pyx_t_2;
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_2 = 0;
+    goto __pyx_L0;
+  }
+
+  /* "gilfree/_buffer.pyx":108
+ *     cdef const char *p = <const char *>v.buf + i * _stride(v)
+ *     if dtype == GF_INT8: return (<const int8_t *>p)[0]
+ *     if dtype == GF_INT16: return (<const int16_t *>p)[0]             # <<<<<<<<<<<<<<
+ *     if dtype == GF_INT32: return (<const int32_t *>p)[0]
+ *     if dtype == GF_INT64: return (<const int64_t *>p)[0]
+*/
+  __pyx_t_1 = (__pyx_v_dtype == GF_INT16);
+
+  if (__pyx_t_1) {
+
+    __pyx_t_2 = __Pyx_PyLong_From_int16_t((((int16_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 108, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5467,17 +6348,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":109
- *     cdef const char *p = <const char *>v.buf + i * _stride(v)
  *     if dtype == GF_INT8: return (<const int8_t *>p)[0]
- *     if dtype == GF_INT16: return (<const int16_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_INT32: return (<const int32_t *>p)[0]
+ *     if dtype == GF_INT16: return (<const int16_t *>p)[0]
+ *     if dtype == GF_INT32: return (<const int32_t *>p)[0]             # <<<<<<<<<<<<<<
  *     if dtype == GF_INT64: return (<const int64_t *>p)[0]
+ *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_INT16);
+  __pyx_t_1 = (__pyx_v_dtype == GF_INT32);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_int16_t((((int16_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 109, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_int32_t((((int32_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 109, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5492,17 +6373,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":110
- *     if dtype == GF_INT8: return (<const int8_t *>p)[0]
  *     if dtype == GF_INT16: return (<const int16_t *>p)[0]
- *     if dtype == GF_INT32: return (<const int32_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_INT64: return (<const int64_t *>p)[0]
+ *     if dtype == GF_INT32: return (<const int32_t *>p)[0]
+ *     if dtype == GF_INT64: return (<const int64_t *>p)[0]             # <<<<<<<<<<<<<<
  *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]
+ *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_INT32);
+  __pyx_t_1 = (__pyx_v_dtype == GF_INT64);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_int32_t((((int32_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 110, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_int64_t((((int64_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 110, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5517,17 +6398,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":111
- *     if dtype == GF_INT16: return (<const int16_t *>p)[0]
  *     if dtype == GF_INT32: return (<const int32_t *>p)[0]
- *     if dtype == GF_INT64: return (<const int64_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]
+ *     if dtype == GF_INT64: return (<const int64_t *>p)[0]
+ *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]             # <<<<<<<<<<<<<<
  *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]
+ *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_INT64);
+  __pyx_t_1 = (__pyx_v_dtype == GF_UINT8);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_int64_t((((int64_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 111, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_uint8_t((((uint8_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 111, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5542,17 +6423,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":112
- *     if dtype == GF_INT32: return (<const int32_t *>p)[0]
  *     if dtype == GF_INT64: return (<const int64_t *>p)[0]
- *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]
+ *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]
+ *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]             # <<<<<<<<<<<<<<
  *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]
+ *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_UINT8);
+  __pyx_t_1 = (__pyx_v_dtype == GF_UINT16);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_uint8_t((((uint8_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 112, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_uint16_t((((uint16_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 112, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5567,17 +6448,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":113
- *     if dtype == GF_INT64: return (<const int64_t *>p)[0]
  *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]
- *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]
+ *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]
+ *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]             # <<<<<<<<<<<<<<
  *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]
+ *     if dtype == GF_FLOAT32: return (<const float *>p)[0]
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_UINT16);
+  __pyx_t_1 = (__pyx_v_dtype == GF_UINT32);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_uint16_t((((uint16_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 113, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_uint32_t((((uint32_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 113, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5592,17 +6473,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":114
- *     if dtype == GF_UINT8: return (<const uint8_t *>p)[0]
  *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]
- *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]
+ *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]
+ *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]             # <<<<<<<<<<<<<<
  *     if dtype == GF_FLOAT32: return (<const float *>p)[0]
+ *     return (<const double *>p)[0]
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_UINT32);
+  __pyx_t_1 = (__pyx_v_dtype == GF_UINT64);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_uint32_t((((uint32_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 114, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_From_uint64_t((((uint64_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 114, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5617,17 +6498,17 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":115
- *     if dtype == GF_UINT16: return (<const uint16_t *>p)[0]
  *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]
- *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]             # <<<<<<<<<<<<<<
- *     if dtype == GF_FLOAT32: return (<const float *>p)[0]
+ *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]
+ *     if dtype == GF_FLOAT32: return (<const float *>p)[0]             # <<<<<<<<<<<<<<
  *     return (<const double *>p)[0]
+ * 
 */
-  __pyx_t_1 = (__pyx_v_dtype == GF_UINT64);
+  __pyx_t_1 = (__pyx_v_dtype == GF_FLOAT32);
 
   if (__pyx_t_1) {
 
-    __pyx_t_2 = __Pyx_PyLong_From_uint64_t((((uint64_t const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 115, __pyx_L1_error)
+    __pyx_t_2 = PyFloat_FromDouble((((float const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 115, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     {
       PyObject *__pyx_temp;
@@ -5642,38 +6523,13 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   }
 
   /* "gilfree/_buffer.pyx":116
- *     if dtype == GF_UINT32: return (<const uint32_t *>p)[0]
- *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]
- *     if dtype == GF_FLOAT32: return (<const float *>p)[0]             # <<<<<<<<<<<<<<
- *     return (<const double *>p)[0]
- * 
-*/
-  __pyx_t_1 = (__pyx_v_dtype == GF_FLOAT32);
-
-  if (__pyx_t_1) {
-
-    __pyx_t_2 = PyFloat_FromDouble((((float const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 116, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __pyx_r = __pyx_t_2;
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    __pyx_t_2 = 0;
-    goto __pyx_L0;
-  }
-
-  /* "gilfree/_buffer.pyx":117
  *     if dtype == GF_UINT64: return (<const uint64_t *>p)[0]
  *     if dtype == GF_FLOAT32: return (<const float *>p)[0]
  *     return (<const double *>p)[0]             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_2 = PyFloat_FromDouble((((double const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 117, __pyx_L1_error)
+  __pyx_t_2 = PyFloat_FromDouble((((double const *)__pyx_v_p)[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 116, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -5686,7 +6542,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":106
+  /* "gilfree/_buffer.pyx":105
  * 
  * 
  * cdef object _item(Py_buffer *v, int64_t i, int dtype):             # <<<<<<<<<<<<<<
@@ -5706,7 +6562,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__item(Py_buffer *__pyx_v_v, int64_t _
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":120
+/* "gilfree/_buffer.pyx":119
  * 
  * 
  * cdef object _raise_overflow(Py_buffer *v, int dtype):             # <<<<<<<<<<<<<<
@@ -5751,20 +6607,20 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_raise_overflow", 0);
 
-  /* "gilfree/_buffer.pyx":122
+  /* "gilfree/_buffer.pyx":121
  * cdef object _raise_overflow(Py_buffer *v, int dtype):
  *     """OverflowError naming the first element whose square does not fit."""
  *     import math             # <<<<<<<<<<<<<<
  *     cdef int64_t i, n = _len(v)
  *     name = _NAMES[dtype]
 */
-  __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_math, 0, 0, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 122, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_math, 0, 0, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 121, __pyx_L1_error)
   __pyx_t_1 = __pyx_t_2;
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_math = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "gilfree/_buffer.pyx":123
+  /* "gilfree/_buffer.pyx":122
  *     """OverflowError naming the first element whose square does not fit."""
  *     import math
  *     cdef int64_t i, n = _len(v)             # <<<<<<<<<<<<<<
@@ -5773,22 +6629,22 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
 */
   __pyx_v_n = __pyx_f_7gilfree_7_buffer__len(__pyx_v_v);
 
-  /* "gilfree/_buffer.pyx":124
+  /* "gilfree/_buffer.pyx":123
  *     import math
  *     cdef int64_t i, n = _len(v)
  *     name = _NAMES[dtype]             # <<<<<<<<<<<<<<
  *     if dtype >= GF_FLOAT32:
  *         big = 3.4028234663852886e38 if dtype == GF_FLOAT32 else 1.7976931348623157e308
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 124, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_NAMES); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_GetItemInt(__pyx_t_1, __pyx_v_dtype, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 124, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_GetItemInt(__pyx_t_1, __pyx_v_dtype, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_name = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "gilfree/_buffer.pyx":125
+  /* "gilfree/_buffer.pyx":124
  *     cdef int64_t i, n = _len(v)
  *     name = _NAMES[dtype]
  *     if dtype >= GF_FLOAT32:             # <<<<<<<<<<<<<<
@@ -5800,7 +6656,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
   if (__pyx_t_4) {
 
 
-    /* "gilfree/_buffer.pyx":126
+    /* "gilfree/_buffer.pyx":125
  *     name = _NAMES[dtype]
  *     if dtype >= GF_FLOAT32:
  *         big = 3.4028234663852886e38 if dtype == GF_FLOAT32 else 1.7976931348623157e308             # <<<<<<<<<<<<<<
@@ -5819,7 +6675,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
 
     __pyx_v_big = __pyx_t_5;
 
-    /* "gilfree/_buffer.pyx":127
+    /* "gilfree/_buffer.pyx":126
  *     if dtype >= GF_FLOAT32:
  *         big = 3.4028234663852886e38 if dtype == GF_FLOAT32 else 1.7976931348623157e308
  *         for i in range(n):             # <<<<<<<<<<<<<<
@@ -5833,19 +6689,19 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     for (__pyx_t_8 = 0; __pyx_t_8 < __pyx_t_7; __pyx_t_8+=1) {
       __pyx_v_i = __pyx_t_8;
 
-      /* "gilfree/_buffer.pyx":128
+      /* "gilfree/_buffer.pyx":127
  *         big = 3.4028234663852886e38 if dtype == GF_FLOAT32 else 1.7976931348623157e308
  *         for i in range(n):
  *             x = _item(v, i, dtype)             # <<<<<<<<<<<<<<
  *             if math.isfinite(x) and not (x * x <= big):
  *                 raise OverflowError(f"square overflows at index {i}: {x!r}**2 is not finite in "
 */
-      __pyx_t_3 = __pyx_f_7gilfree_7_buffer__item(__pyx_v_v, __pyx_v_i, __pyx_v_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 128, __pyx_L1_error)
+      __pyx_t_3 = __pyx_f_7gilfree_7_buffer__item(__pyx_v_v, __pyx_v_i, __pyx_v_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 127, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_XDECREF_SET(__pyx_v_x, __pyx_t_3);
       __pyx_t_3 = 0;
 
-      /* "gilfree/_buffer.pyx":129
+      /* "gilfree/_buffer.pyx":128
  *         for i in range(n):
  *             x = _item(v, i, dtype)
  *             if math.isfinite(x) and not (x * x <= big):             # <<<<<<<<<<<<<<
@@ -5859,10 +6715,10 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
         PyObject *__pyx_callargs[2] = {__pyx_t_1, __pyx_v_x};
         __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_isfinite, __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 129, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 128, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
-      __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 129, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_IsTrue(__pyx_t_3); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 128, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       if (__pyx_t_10) {
 
@@ -5872,11 +6728,11 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
 
         goto __pyx_L7_bool_binop_done;
       }
-      __pyx_t_3 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_x, __pyx_v_x); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 129, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_x, __pyx_v_x); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 128, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_1 = PyFloat_FromDouble(__pyx_v_big); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 129, __pyx_L1_error)
+      __pyx_t_1 = PyFloat_FromDouble(__pyx_v_big); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 128, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_10 = __Pyx_PyObject_CompareBoolLe_object_float(__pyx_t_3, __pyx_t_1, Py_LE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 129, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PyObject_CompareBoolLe_object_float(__pyx_t_3, __pyx_t_1, Py_LE); if (unlikely((__pyx_t_10 < 0))) __PYX_ERR(0, 128, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
       __pyx_t_11 = (!__pyx_t_10);
@@ -5889,7 +6745,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
       if (unlikely(__pyx_t_4)) {
 
 
-        /* "gilfree/_buffer.pyx":130
+        /* "gilfree/_buffer.pyx":129
  *             x = _item(v, i, dtype)
  *             if math.isfinite(x) and not (x * x <= big):
  *                 raise OverflowError(f"square overflows at index {i}: {x!r}**2 is not finite in "             # <<<<<<<<<<<<<<
@@ -5897,19 +6753,19 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
  *                                     f"wrapping)")
 */
         __pyx_t_3 = NULL;
-        __pyx_t_12 = __Pyx_PyUnicode_From_int64_t(__pyx_v_i, 0, ' ', 'd'); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 130, __pyx_L1_error)
+        __pyx_t_12 = __Pyx_PyUnicode_From_int64_t(__pyx_v_i, 0, ' ', 'd'); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 129, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_12);
-        __pyx_t_13 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_x), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 130, __pyx_L1_error)
+        __pyx_t_13 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_x), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 129, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_13);
 
-        /* "gilfree/_buffer.pyx":131
+        /* "gilfree/_buffer.pyx":130
  *             if math.isfinite(x) and not (x * x <= big):
  *                 raise OverflowError(f"square overflows at index {i}: {x!r}**2 is not finite in "
  *                                     f"{name} (overflow='raise'; use overflow='wrap' for NumPy's "             # <<<<<<<<<<<<<<
  *                                     f"wrapping)")
  *     else:
 */
-        __pyx_t_14 = __Pyx_PyObject_FormatSimple(__pyx_v_name, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 131, __pyx_L1_error)
+        __pyx_t_14 = __Pyx_PyObject_FormatSimple(__pyx_v_name, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 130, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_14);
         __pyx_t_15[0] = __pyx_mstate_global->__pyx_kp_u_square_overflows_at_index;
         __pyx_t_15[1] = __pyx_t_12;
@@ -5919,7 +6775,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
         __pyx_t_15[5] = __pyx_t_14;
         __pyx_t_15[6] = __pyx_mstate_global->__pyx_kp_u_overflow_raise_use_overflow_wra;
 
-        /* "gilfree/_buffer.pyx":130
+        /* "gilfree/_buffer.pyx":129
  *             x = _item(v, i, dtype)
  *             if math.isfinite(x) and not (x * x <= big):
  *                 raise OverflowError(f"square overflows at index {i}: {x!r}**2 is not finite in "             # <<<<<<<<<<<<<<
@@ -5935,7 +6791,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
         __pyx_t_17 |= __Pyx_PyUnicode_KIND_04(__pyx_t_15[3]) | __Pyx_PyUnicode_KIND_04(__pyx_t_15[5]);
         #endif
         __pyx_t_18 = __Pyx_PyUnicode_Join(__pyx_t_15, 7, __pyx_t_16, __pyx_t_17);
-        if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 130, __pyx_L1_error)
+        if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 129, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_18);
         __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
         __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
@@ -5946,14 +6802,14 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
           __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_OverflowError)), __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
           __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
           __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
-          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 130, __pyx_L1_error)
+          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 129, __pyx_L1_error)
           __Pyx_GOTREF(__pyx_t_1);
         }
         __Pyx_Raise(__pyx_t_1, 0, 0, 0);
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        __PYX_ERR(0, 130, __pyx_L1_error)
+        __PYX_ERR(0, 129, __pyx_L1_error)
 
-        /* "gilfree/_buffer.pyx":129
+        /* "gilfree/_buffer.pyx":128
  *         for i in range(n):
  *             x = _item(v, i, dtype)
  *             if math.isfinite(x) and not (x * x <= big):             # <<<<<<<<<<<<<<
@@ -5964,7 +6820,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     }
 
 
-    /* "gilfree/_buffer.pyx":125
+    /* "gilfree/_buffer.pyx":124
  *     cdef int64_t i, n = _len(v)
  *     name = _NAMES[dtype]
  *     if dtype >= GF_FLOAT32:             # <<<<<<<<<<<<<<
@@ -5974,7 +6830,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     goto __pyx_L3;
   }
 
-  /* "gilfree/_buffer.pyx":134
+  /* "gilfree/_buffer.pyx":133
  *                                     f"wrapping)")
  *     else:
  *         bits = (8, 16, 32, 64)[dtype % 4]             # <<<<<<<<<<<<<<
@@ -5990,7 +6846,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     __pyx_v_bits = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "gilfree/_buffer.pyx":135
+    /* "gilfree/_buffer.pyx":134
  *     else:
  *         bits = (8, 16, 32, 64)[dtype % 4]
  *         hi = (1 << (bits - 1)) - 1 if dtype < GF_UINT8 else (1 << bits) - 1             # <<<<<<<<<<<<<<
@@ -6000,20 +6856,20 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     __pyx_t_4 = (__pyx_v_dtype < GF_UINT8);
 
     if (__pyx_t_4) {
-      __pyx_t_18 = __Pyx_PyLong_SubtractObjC(__pyx_v_bits, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 135, __pyx_L1_error)
+      __pyx_t_18 = __Pyx_PyLong_SubtractObjC(__pyx_v_bits, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 134, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_18);
-      __pyx_t_3 = PyNumber_Lshift(__pyx_mstate_global->__pyx_int_1, __pyx_t_18); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 135, __pyx_L1_error)
+      __pyx_t_3 = PyNumber_Lshift(__pyx_mstate_global->__pyx_int_1, __pyx_t_18); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 134, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
-      __pyx_t_18 = __Pyx_PyLong_SubtractObjC(__pyx_t_3, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 135, __pyx_L1_error)
+      __pyx_t_18 = __Pyx_PyLong_SubtractObjC(__pyx_t_3, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 134, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_18);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __pyx_t_1 = __pyx_t_18;
       __pyx_t_18 = 0;
     } else {
-      __pyx_t_18 = PyNumber_Lshift(__pyx_mstate_global->__pyx_int_1, __pyx_v_bits); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 135, __pyx_L1_error)
+      __pyx_t_18 = PyNumber_Lshift(__pyx_mstate_global->__pyx_int_1, __pyx_v_bits); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 134, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_18);
-      __pyx_t_3 = __Pyx_PyLong_SubtractObjC(__pyx_t_18, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 135, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyLong_SubtractObjC(__pyx_t_18, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 134, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
       __pyx_t_1 = __pyx_t_3;
@@ -6023,7 +6879,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     __pyx_v_hi = __pyx_t_1;
     __pyx_t_1 = 0;
 
-    /* "gilfree/_buffer.pyx":136
+    /* "gilfree/_buffer.pyx":135
  *         bits = (8, 16, 32, 64)[dtype % 4]
  *         hi = (1 << (bits - 1)) - 1 if dtype < GF_UINT8 else (1 << bits) - 1
  *         for i in range(n):             # <<<<<<<<<<<<<<
@@ -6037,33 +6893,33 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     for (__pyx_t_8 = 0; __pyx_t_8 < __pyx_t_7; __pyx_t_8+=1) {
       __pyx_v_i = __pyx_t_8;
 
-      /* "gilfree/_buffer.pyx":137
+      /* "gilfree/_buffer.pyx":136
  *         hi = (1 << (bits - 1)) - 1 if dtype < GF_UINT8 else (1 << bits) - 1
  *         for i in range(n):
  *             x = _item(v, i, dtype)             # <<<<<<<<<<<<<<
  *             if x * x > hi:
  *                 raise OverflowError(f"square overflows at index {i}: {x}**2 = {x * x} does not "
 */
-      __pyx_t_1 = __pyx_f_7gilfree_7_buffer__item(__pyx_v_v, __pyx_v_i, __pyx_v_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 137, __pyx_L1_error)
+      __pyx_t_1 = __pyx_f_7gilfree_7_buffer__item(__pyx_v_v, __pyx_v_i, __pyx_v_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 136, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_XDECREF_SET(__pyx_v_x, __pyx_t_1);
       __pyx_t_1 = 0;
 
-      /* "gilfree/_buffer.pyx":138
+      /* "gilfree/_buffer.pyx":137
  *         for i in range(n):
  *             x = _item(v, i, dtype)
  *             if x * x > hi:             # <<<<<<<<<<<<<<
  *                 raise OverflowError(f"square overflows at index {i}: {x}**2 = {x * x} does not "
  *                                     f"fit in {name} (overflow='raise'; use overflow='wrap' for "
 */
-      __pyx_t_1 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_x, __pyx_v_x); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 138, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_x, __pyx_v_x); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 137, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
-      __pyx_t_4 = __Pyx_PyObject_CompareBoolGt_object_object(__pyx_t_1, __pyx_v_hi, Py_GT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 138, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyObject_CompareBoolGt_object_object(__pyx_t_1, __pyx_v_hi, Py_GT); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 137, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
       if (unlikely(__pyx_t_4)) {
 
 
-        /* "gilfree/_buffer.pyx":139
+        /* "gilfree/_buffer.pyx":138
  *             x = _item(v, i, dtype)
  *             if x * x > hi:
  *                 raise OverflowError(f"square overflows at index {i}: {x}**2 = {x * x} does not "             # <<<<<<<<<<<<<<
@@ -6071,24 +6927,24 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
  *                                     f"NumPy's wrapping)")
 */
         __pyx_t_3 = NULL;
-        __pyx_t_18 = __Pyx_PyUnicode_From_int64_t(__pyx_v_i, 0, ' ', 'd'); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 139, __pyx_L1_error)
+        __pyx_t_18 = __Pyx_PyUnicode_From_int64_t(__pyx_v_i, 0, ' ', 'd'); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 138, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_18);
-        __pyx_t_14 = __Pyx_PyObject_FormatSimple(__pyx_v_x, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 139, __pyx_L1_error)
+        __pyx_t_14 = __Pyx_PyObject_FormatSimple(__pyx_v_x, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 138, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_14);
-        __pyx_t_13 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_x, __pyx_v_x); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 139, __pyx_L1_error)
+        __pyx_t_13 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_x, __pyx_v_x); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 138, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_13);
-        __pyx_t_12 = __Pyx_PyObject_FormatSimple(__pyx_t_13, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 139, __pyx_L1_error)
+        __pyx_t_12 = __Pyx_PyObject_FormatSimple(__pyx_t_13, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 138, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_12);
         __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
 
-        /* "gilfree/_buffer.pyx":140
+        /* "gilfree/_buffer.pyx":139
  *             if x * x > hi:
  *                 raise OverflowError(f"square overflows at index {i}: {x}**2 = {x * x} does not "
  *                                     f"fit in {name} (overflow='raise'; use overflow='wrap' for "             # <<<<<<<<<<<<<<
  *                                     f"NumPy's wrapping)")
  *     raise AssertionError("the kernel flagged an overflow that the check cannot find")
 */
-        __pyx_t_13 = __Pyx_PyObject_FormatSimple(__pyx_v_name, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 140, __pyx_L1_error)
+        __pyx_t_13 = __Pyx_PyObject_FormatSimple(__pyx_v_name, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 139, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_13);
         __pyx_t_20[0] = __pyx_mstate_global->__pyx_kp_u_square_overflows_at_index;
         __pyx_t_20[1] = __pyx_t_18;
@@ -6100,7 +6956,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
         __pyx_t_20[7] = __pyx_t_13;
         __pyx_t_20[8] = __pyx_mstate_global->__pyx_kp_u_overflow_raise_use_overflow_wra;
 
-        /* "gilfree/_buffer.pyx":139
+        /* "gilfree/_buffer.pyx":138
  *             x = _item(v, i, dtype)
  *             if x * x > hi:
  *                 raise OverflowError(f"square overflows at index {i}: {x}**2 = {x * x} does not "             # <<<<<<<<<<<<<<
@@ -6119,7 +6975,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
         __pyx_t_17 |= __Pyx_PyUnicode_KIND_04(__pyx_t_20[3]) | __Pyx_PyUnicode_KIND_04(__pyx_t_20[5]) | __Pyx_PyUnicode_KIND_04(__pyx_t_20[7]);
         #endif
         __pyx_t_21 = __Pyx_PyUnicode_Join(__pyx_t_20, 9, __pyx_t_16, __pyx_t_17);
-        if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 139, __pyx_L1_error)
+        if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 138, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_21);
         __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
         __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
@@ -6131,14 +6987,14 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
           __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_OverflowError)), __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
           __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
           __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
-          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 139, __pyx_L1_error)
+          if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 138, __pyx_L1_error)
           __Pyx_GOTREF(__pyx_t_1);
         }
         __Pyx_Raise(__pyx_t_1, 0, 0, 0);
         __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        __PYX_ERR(0, 139, __pyx_L1_error)
+        __PYX_ERR(0, 138, __pyx_L1_error)
 
-        /* "gilfree/_buffer.pyx":138
+        /* "gilfree/_buffer.pyx":137
  *         for i in range(n):
  *             x = _item(v, i, dtype)
  *             if x * x > hi:             # <<<<<<<<<<<<<<
@@ -6151,7 +7007,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
   }
   __pyx_L3:;
 
-  /* "gilfree/_buffer.pyx":142
+  /* "gilfree/_buffer.pyx":141
  *                                     f"fit in {name} (overflow='raise'; use overflow='wrap' for "
  *                                     f"NumPy's wrapping)")
  *     raise AssertionError("the kernel flagged an overflow that the check cannot find")             # <<<<<<<<<<<<<<
@@ -6164,14 +7020,14 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
     PyObject *__pyx_callargs[2] = {__pyx_t_21, __pyx_mstate_global->__pyx_kp_u_the_kernel_flagged_an_overflow_t};
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_AssertionError)), __pyx_callargs+__pyx_t_9, (2-__pyx_t_9) | (__pyx_t_9*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_21); __pyx_t_21 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 142, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 141, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __Pyx_Raise(__pyx_t_1, 0, 0, 0);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __PYX_ERR(0, 142, __pyx_L1_error)
+  __PYX_ERR(0, 141, __pyx_L1_error)
 
-  /* "gilfree/_buffer.pyx":120
+  /* "gilfree/_buffer.pyx":119
  * 
  * 
  * cdef object _raise_overflow(Py_buffer *v, int dtype):             # <<<<<<<<<<<<<<
@@ -6203,7 +7059,7 @@ static PyObject *__pyx_f_7gilfree_7_buffer__raise_overflow(Py_buffer *__pyx_v_v,
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":145
+/* "gilfree/_buffer.pyx":144
  * 
  * 
  * cdef void _run_serial(gf_task *t) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6218,7 +7074,7 @@ static void __pyx_f_7gilfree_7_buffer__run_serial(gf_task *__pyx_v_t) {
   int64_t __pyx_t_2;
   int64_t __pyx_t_3;
 
-  /* "gilfree/_buffer.pyx":146
+  /* "gilfree/_buffer.pyx":145
  * 
  * cdef void _run_serial(gf_task *t) noexcept nogil:
  *     cdef gf_chunk_fn run = gf_chunk_runner(gf_simd_best())             # <<<<<<<<<<<<<<
@@ -6227,7 +7083,7 @@ static void __pyx_f_7gilfree_7_buffer__run_serial(gf_task *__pyx_v_t) {
 */
   __pyx_v_run = gf_chunk_runner(gf_simd_best());
 
-  /* "gilfree/_buffer.pyx":148
+  /* "gilfree/_buffer.pyx":147
  *     cdef gf_chunk_fn run = gf_chunk_runner(gf_simd_best())
  *     cdef int64_t c
  *     for c in range(t.nchunks):             # <<<<<<<<<<<<<<
@@ -6241,7 +7097,7 @@ static void __pyx_f_7gilfree_7_buffer__run_serial(gf_task *__pyx_v_t) {
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_c = __pyx_t_3;
 
-    /* "gilfree/_buffer.pyx":149
+    /* "gilfree/_buffer.pyx":148
  *     cdef int64_t c
  *     for c in range(t.nchunks):
  *         run(t, c)             # <<<<<<<<<<<<<<
@@ -6252,7 +7108,7 @@ static void __pyx_f_7gilfree_7_buffer__run_serial(gf_task *__pyx_v_t) {
   }
 
 
-  /* "gilfree/_buffer.pyx":145
+  /* "gilfree/_buffer.pyx":144
  * 
  * 
  * cdef void _run_serial(gf_task *t) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -6265,7 +7121,7 @@ static void __pyx_f_7gilfree_7_buffer__run_serial(gf_task *__pyx_v_t) {
 
 }
 
-/* "gilfree/_buffer.pyx":152
+/* "gilfree/_buffer.pyx":151
  * 
  * 
  * cdef int _run(gf_task *t) except -1:             # <<<<<<<<<<<<<<
@@ -6277,7 +7133,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
   int __pyx_r;
   int __pyx_t_1;
 
-  /* "gilfree/_buffer.pyx":153
+  /* "gilfree/_buffer.pyx":152
  * 
  * cdef int _run(gf_task *t) except -1:
  *     if t.n >= GIL_RELEASE_MIN:             # <<<<<<<<<<<<<<
@@ -6289,7 +7145,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
   if (__pyx_t_1) {
 
 
-    /* "gilfree/_buffer.pyx":154
+    /* "gilfree/_buffer.pyx":153
  * cdef int _run(gf_task *t) except -1:
  *     if t.n >= GIL_RELEASE_MIN:
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -6302,7 +7158,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
         __Pyx_FastGIL_Remember();
         /*try:*/ {
 
-          /* "gilfree/_buffer.pyx":155
+          /* "gilfree/_buffer.pyx":154
  *     if t.n >= GIL_RELEASE_MIN:
  *         with nogil:
  *             _run_serial(t)             # <<<<<<<<<<<<<<
@@ -6312,7 +7168,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
           __pyx_f_7gilfree_7_buffer__run_serial(__pyx_v_t);
         }
 
-        /* "gilfree/_buffer.pyx":154
+        /* "gilfree/_buffer.pyx":153
  * cdef int _run(gf_task *t) except -1:
  *     if t.n >= GIL_RELEASE_MIN:
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -6329,7 +7185,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
         }
     }
 
-    /* "gilfree/_buffer.pyx":153
+    /* "gilfree/_buffer.pyx":152
  * 
  * cdef int _run(gf_task *t) except -1:
  *     if t.n >= GIL_RELEASE_MIN:             # <<<<<<<<<<<<<<
@@ -6339,7 +7195,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
     goto __pyx_L3;
   }
 
-  /* "gilfree/_buffer.pyx":157
+  /* "gilfree/_buffer.pyx":156
  *             _run_serial(t)
  *     else:
  *         _run_serial(t)             # <<<<<<<<<<<<<<
@@ -6351,7 +7207,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
   }
   __pyx_L3:;
 
-  /* "gilfree/_buffer.pyx":158
+  /* "gilfree/_buffer.pyx":157
  *     else:
  *         _run_serial(t)
  *     return 0             # <<<<<<<<<<<<<<
@@ -6364,7 +7220,7 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
   }
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":152
+  /* "gilfree/_buffer.pyx":151
  * 
  * 
  * cdef int _run(gf_task *t) except -1:             # <<<<<<<<<<<<<<
@@ -6378,7 +7234,107 @@ static int __pyx_f_7gilfree_7_buffer__run(gf_task *__pyx_v_t) {
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":161
+/* "gilfree/_buffer.pyx":160
+ * 
+ * 
+ * cdef int _run_cb(gf_task *t, void *ctx) except -1:             # <<<<<<<<<<<<<<
+ *     """_run in the shape the shared reduction helpers take."""
+ *     return _run(t)
+*/
+
+static int __pyx_f_7gilfree_7_buffer__run_cb(gf_task *__pyx_v_t, CYTHON_UNUSED void *__pyx_v_ctx) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+
+  /* "gilfree/_buffer.pyx":162
+ * cdef int _run_cb(gf_task *t, void *ctx) except -1:
+ *     """_run in the shape the shared reduction helpers take."""
+ *     return _run(t)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_1 = __pyx_f_7gilfree_7_buffer__run(__pyx_v_t); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 162, __pyx_L1_error)
+  {
+    __pyx_r = __pyx_t_1;
+  }
+  goto __pyx_L0;
+
+  /* "gilfree/_buffer.pyx":160
+ * 
+ * 
+ * cdef int _run_cb(gf_task *t, void *ctx) except -1:             # <<<<<<<<<<<<<<
+ *     """_run in the shape the shared reduction helpers take."""
+ *     return _run(t)
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("gilfree._buffer._run_cb", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = -1;
+  __pyx_L0:;
+
+  return __pyx_r;
+}
+
+/* "gilfree/_buffer.pyx":165
+ * 
+ * 
+ * cdef int _run_rounds_cb(gf_task *t, void *ctx) except -1:             # <<<<<<<<<<<<<<
+ *     """One round of a long range, then Ctrl-C (main interpreter only)."""
+ *     _run(t)
+*/
+
+static int __pyx_f_7gilfree_7_buffer__run_rounds_cb(gf_task *__pyx_v_t, CYTHON_UNUSED void *__pyx_v_ctx) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+
+  /* "gilfree/_buffer.pyx":167
+ * cdef int _run_rounds_cb(gf_task *t, void *ctx) except -1:
+ *     """One round of a long range, then Ctrl-C (main interpreter only)."""
+ *     _run(t)             # <<<<<<<<<<<<<<
+ *     return PyErr_CheckSignals()
+ * 
+*/
+  __pyx_t_1 = __pyx_f_7gilfree_7_buffer__run(__pyx_v_t); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 167, __pyx_L1_error)
+
+
+  /* "gilfree/_buffer.pyx":168
+ *     """One round of a long range, then Ctrl-C (main interpreter only)."""
+ *     _run(t)
+ *     return PyErr_CheckSignals()             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_1 = PyErr_CheckSignals(); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 168, __pyx_L1_error)
+  {
+    __pyx_r = __pyx_t_1;
+  }
+  goto __pyx_L0;
+
+  /* "gilfree/_buffer.pyx":165
+ * 
+ * 
+ * cdef int _run_rounds_cb(gf_task *t, void *ctx) except -1:             # <<<<<<<<<<<<<<
+ *     """One round of a long range, then Ctrl-C (main interpreter only)."""
+ *     _run(t)
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("gilfree._buffer._run_rounds_cb", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = -1;
+  __pyx_L0:;
+
+  return __pyx_r;
+}
+
+/* "gilfree/_buffer.pyx":171
  * 
  * 
  * def square(x, out=None, *, overflow="wrap"):             # <<<<<<<<<<<<<<
@@ -6428,36 +7384,36 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,&__pyx_mstate_global->__pyx_n_u_out,&__pyx_mstate_global->__pyx_n_u_overflow,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 161, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 171, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 161, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 171, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 161, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 171, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "square", 0) < (0)) __PYX_ERR(0, 161, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "square", 0) < (0)) __PYX_ERR(0, 171, __pyx_L3_error)
       if (!values[1]) values[1] = __Pyx_NewRef(((PyObject *)Py_None));
       if (!values[2]) values[2] = __Pyx_NewRef(((PyObject *)((PyObject*)__pyx_mstate_global->__pyx_n_u_wrap)));
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("square", 0, 1, 2, i); __PYX_ERR(0, 161, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("square", 0, 1, 2, i); __PYX_ERR(0, 171, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 161, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 171, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 161, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 171, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -6470,7 +7426,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("square", 0, 1, 2, __pyx_nargs); __PYX_ERR(0, 161, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("square", 0, 1, 2, __pyx_nargs); __PYX_ERR(0, 171, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -6536,7 +7492,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("square", 0);
 
-  /* "gilfree/_buffer.pyx":203
+  /* "gilfree/_buffer.pyx":213
  *     cdef int code, check
  *     cdef int64_t n, sx, so
  *     cdef bint have_out = False             # <<<<<<<<<<<<<<
@@ -6545,18 +7501,18 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
   __pyx_v_have_out = 0;
 
-  /* "gilfree/_buffer.pyx":208
+  /* "gilfree/_buffer.pyx":218
  *     cdef const char *olo
  *     cdef const char *ohi
  *     if overflow == "wrap":             # <<<<<<<<<<<<<<
  *         check = 0
  *     elif overflow == "raise":
 */
-  __pyx_t_1 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_overflow, __pyx_mstate_global->__pyx_n_u_wrap, Py_EQ); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(0, 208, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_overflow, __pyx_mstate_global->__pyx_n_u_wrap, Py_EQ); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(0, 218, __pyx_L1_error)
   if (__pyx_t_1) {
 
 
-    /* "gilfree/_buffer.pyx":209
+    /* "gilfree/_buffer.pyx":219
  *     cdef const char *ohi
  *     if overflow == "wrap":
  *         check = 0             # <<<<<<<<<<<<<<
@@ -6565,7 +7521,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_check = 0;
 
-    /* "gilfree/_buffer.pyx":208
+    /* "gilfree/_buffer.pyx":218
  *     cdef const char *olo
  *     cdef const char *ohi
  *     if overflow == "wrap":             # <<<<<<<<<<<<<<
@@ -6575,18 +7531,18 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     goto __pyx_L3;
   }
 
-  /* "gilfree/_buffer.pyx":210
+  /* "gilfree/_buffer.pyx":220
  *     if overflow == "wrap":
  *         check = 0
  *     elif overflow == "raise":             # <<<<<<<<<<<<<<
  *         check = 1
  *     else:
 */
-  __pyx_t_1 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_overflow, __pyx_mstate_global->__pyx_n_u_raise, Py_EQ); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(0, 210, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_CompareBoolEq_object_str(__pyx_v_overflow, __pyx_mstate_global->__pyx_n_u_raise, Py_EQ); if (unlikely((__pyx_t_1 < 0))) __PYX_ERR(0, 220, __pyx_L1_error)
   if (likely(__pyx_t_1)) {
 
 
-    /* "gilfree/_buffer.pyx":211
+    /* "gilfree/_buffer.pyx":221
  *         check = 0
  *     elif overflow == "raise":
  *         check = 1             # <<<<<<<<<<<<<<
@@ -6595,7 +7551,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_check = 1;
 
-    /* "gilfree/_buffer.pyx":210
+    /* "gilfree/_buffer.pyx":220
  *     if overflow == "wrap":
  *         check = 0
  *     elif overflow == "raise":             # <<<<<<<<<<<<<<
@@ -6605,7 +7561,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     goto __pyx_L3;
   }
 
-  /* "gilfree/_buffer.pyx":213
+  /* "gilfree/_buffer.pyx":223
  *         check = 1
  *     else:
  *         raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")             # <<<<<<<<<<<<<<
@@ -6614,9 +7570,9 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
   /*else*/ {
     __pyx_t_3 = NULL;
-    __pyx_t_4 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_overflow), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 213, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_overflow), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 223, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
-    __pyx_t_5 = __Pyx_PyUnicode_Concat(__pyx_mstate_global->__pyx_kp_u_overflow_must_be_wrap_or_raise, __pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 213, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyUnicode_Concat(__pyx_mstate_global->__pyx_kp_u_overflow_must_be_wrap_or_raise, __pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 223, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = 1;
@@ -6625,26 +7581,26 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 213, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 223, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     __Pyx_Raise(__pyx_t_2, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __PYX_ERR(0, 213, __pyx_L1_error)
+    __PYX_ERR(0, 223, __pyx_L1_error)
   }
   __pyx_L3:;
 
-  /* "gilfree/_buffer.pyx":214
+  /* "gilfree/_buffer.pyx":224
  *     else:
  *         raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
  *     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")             # <<<<<<<<<<<<<<
  *     try:
  *         code = _dtype_of(&xv, "x")
 */
-  __pyx_t_7 = __pyx_f_7gilfree_7_buffer__get(__pyx_v_x, (&__pyx_v_xv), (PyBUF_STRIDES | PyBUF_FORMAT), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 214, __pyx_L1_error)
+  __pyx_t_7 = __pyx_f_7gilfree_7_buffer__get(__pyx_v_x, (&__pyx_v_xv), (PyBUF_STRIDES | PyBUF_FORMAT), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 224, __pyx_L1_error)
 
 
-  /* "gilfree/_buffer.pyx":215
+  /* "gilfree/_buffer.pyx":225
  *         raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
  *     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
  *     try:             # <<<<<<<<<<<<<<
@@ -6653,17 +7609,17 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
   /*try:*/ {
 
-    /* "gilfree/_buffer.pyx":216
+    /* "gilfree/_buffer.pyx":226
  *     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
  *     try:
  *         code = _dtype_of(&xv, "x")             # <<<<<<<<<<<<<<
  *         n = _len(&xv)
  *         if out is None:
 */
-    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_xv), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 216, __pyx_L5_error)
+    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_xv), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 226, __pyx_L5_error)
     __pyx_v_code = __pyx_t_7;
 
-    /* "gilfree/_buffer.pyx":217
+    /* "gilfree/_buffer.pyx":227
  *     try:
  *         code = _dtype_of(&xv, "x")
  *         n = _len(&xv)             # <<<<<<<<<<<<<<
@@ -6672,7 +7628,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_n = __pyx_f_7gilfree_7_buffer__len((&__pyx_v_xv));
 
-    /* "gilfree/_buffer.pyx":218
+    /* "gilfree/_buffer.pyx":228
  *         code = _dtype_of(&xv, "x")
  *         n = _len(&xv)
  *         if out is None:             # <<<<<<<<<<<<<<
@@ -6683,7 +7639,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     if (__pyx_t_1) {
 
 
-      /* "gilfree/_buffer.pyx":219
+      /* "gilfree/_buffer.pyx":229
  *         n = _len(&xv)
  *         if out is None:
  *             result = array.array(_TYPECODES[code], bytes(n * xv.itemsize))             # <<<<<<<<<<<<<<
@@ -6691,18 +7647,18 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
  *             result = out
 */
       __pyx_t_5 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 219, __pyx_L5_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 219, __pyx_L5_error)
+      __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 229, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_TYPECODES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 219, __pyx_L5_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_TYPECODES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_8 = __Pyx_GetItemInt(__pyx_t_3, __pyx_v_code, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 219, __pyx_L5_error)
+      __pyx_t_8 = __Pyx_GetItemInt(__pyx_t_3, __pyx_v_code, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 229, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __pyx_t_9 = NULL;
-      __pyx_t_10 = PyLong_FromSsize_t((__pyx_v_n * __pyx_v_xv.itemsize)); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 219, __pyx_L5_error)
+      __pyx_t_10 = PyLong_FromSsize_t((__pyx_v_n * __pyx_v_xv.itemsize)); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 229, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_10);
       __pyx_t_6 = 1;
       {
@@ -6710,7 +7666,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
         __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(&PyBytes_Type), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
         __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 219, __pyx_L5_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 229, __pyx_L5_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
       __pyx_t_6 = 1;
@@ -6732,13 +7688,13 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
         __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
         __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 219, __pyx_L5_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 229, __pyx_L5_error)
         __Pyx_GOTREF(__pyx_t_2);
       }
       __pyx_v_result = __pyx_t_2;
       __pyx_t_2 = 0;
 
-      /* "gilfree/_buffer.pyx":218
+      /* "gilfree/_buffer.pyx":228
  *         code = _dtype_of(&xv, "x")
  *         n = _len(&xv)
  *         if out is None:             # <<<<<<<<<<<<<<
@@ -6748,7 +7704,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       goto __pyx_L7;
     }
 
-    /* "gilfree/_buffer.pyx":221
+    /* "gilfree/_buffer.pyx":231
  *             result = array.array(_TYPECODES[code], bytes(n * xv.itemsize))
  *         else:
  *             result = out             # <<<<<<<<<<<<<<
@@ -6761,17 +7717,17 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     }
     __pyx_L7:;
 
-    /* "gilfree/_buffer.pyx":222
+    /* "gilfree/_buffer.pyx":232
  *         else:
  *             result = out
  *         _get(result, &ov, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE, "out")             # <<<<<<<<<<<<<<
  *         have_out = True
  *         if _dtype_of(&ov, "out") != code:
 */
-    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__get(__pyx_v_result, (&__pyx_v_ov), ((PyBUF_STRIDES | PyBUF_FORMAT) | PyBUF_WRITABLE), __pyx_mstate_global->__pyx_n_u_out); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 222, __pyx_L5_error)
+    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__get(__pyx_v_result, (&__pyx_v_ov), ((PyBUF_STRIDES | PyBUF_FORMAT) | PyBUF_WRITABLE), __pyx_mstate_global->__pyx_n_u_out); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 232, __pyx_L5_error)
 
 
-    /* "gilfree/_buffer.pyx":223
+    /* "gilfree/_buffer.pyx":233
  *             result = out
  *         _get(result, &ov, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE, "out")
  *         have_out = True             # <<<<<<<<<<<<<<
@@ -6780,21 +7736,21 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_have_out = 1;
 
-    /* "gilfree/_buffer.pyx":224
+    /* "gilfree/_buffer.pyx":234
  *         _get(result, &ov, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE, "out")
  *         have_out = True
  *         if _dtype_of(&ov, "out") != code:             # <<<<<<<<<<<<<<
  *             raise TypeError(f"`out` must hold {_NAMES[code]} like `x`, got "
  *                             f"{_NAMES[_dtype_of(&ov, 'out')]}")
 */
-    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_ov), __pyx_mstate_global->__pyx_n_u_out); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 224, __pyx_L5_error)
+    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_ov), __pyx_mstate_global->__pyx_n_u_out); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 234, __pyx_L5_error)
     __pyx_t_1 = (__pyx_t_7 != __pyx_v_code);
 
 
     if (unlikely(__pyx_t_1)) {
 
 
-      /* "gilfree/_buffer.pyx":225
+      /* "gilfree/_buffer.pyx":235
  *         have_out = True
  *         if _dtype_of(&ov, "out") != code:
  *             raise TypeError(f"`out` must hold {_NAMES[code]} like `x`, got "             # <<<<<<<<<<<<<<
@@ -6802,30 +7758,30 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
  *         if _len(&ov) != n:
 */
       __pyx_t_4 = NULL;
-      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_NAMES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 225, __pyx_L5_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_NAMES); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 235, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_8 = __Pyx_GetItemInt(__pyx_t_3, __pyx_v_code, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 225, __pyx_L5_error)
+      __pyx_t_8 = __Pyx_GetItemInt(__pyx_t_3, __pyx_v_code, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 235, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyObject_FormatSimple(__pyx_t_8, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 225, __pyx_L5_error)
+      __pyx_t_3 = __Pyx_PyObject_FormatSimple(__pyx_t_8, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 235, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-      /* "gilfree/_buffer.pyx":226
+      /* "gilfree/_buffer.pyx":236
  *         if _dtype_of(&ov, "out") != code:
  *             raise TypeError(f"`out` must hold {_NAMES[code]} like `x`, got "
  *                             f"{_NAMES[_dtype_of(&ov, 'out')]}")             # <<<<<<<<<<<<<<
  *         if _len(&ov) != n:
  *             raise ValueError(f"`out` must have the length of `x`, {n}, got {_len(&ov)}")
 */
-      __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_NAMES); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 226, __pyx_L5_error)
+      __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_NAMES); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 236, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_8);
-      __pyx_t_7 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_ov), __pyx_mstate_global->__pyx_n_u_out); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 226, __pyx_L5_error)
-      __pyx_t_5 = __Pyx_GetItemInt(__pyx_t_8, __pyx_t_7, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 226, __pyx_L5_error)
+      __pyx_t_7 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_ov), __pyx_mstate_global->__pyx_n_u_out); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 236, __pyx_L5_error)
+      __pyx_t_5 = __Pyx_GetItemInt(__pyx_t_8, __pyx_t_7, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 236, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
 
-      __pyx_t_8 = __Pyx_PyObject_FormatSimple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 226, __pyx_L5_error)
+      __pyx_t_8 = __Pyx_PyObject_FormatSimple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 236, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_8);
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
       __pyx_t_11[0] = __pyx_mstate_global->__pyx_kp_u_out_must_hold;
@@ -6833,7 +7789,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       __pyx_t_11[2] = __pyx_mstate_global->__pyx_kp_u_like_x_got;
       __pyx_t_11[3] = __pyx_t_8;
 
-      /* "gilfree/_buffer.pyx":225
+      /* "gilfree/_buffer.pyx":235
  *         have_out = True
  *         if _dtype_of(&ov, "out") != code:
  *             raise TypeError(f"`out` must hold {_NAMES[code]} like `x`, got "             # <<<<<<<<<<<<<<
@@ -6849,7 +7805,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       __pyx_t_7 |= __Pyx_PyUnicode_KIND_04(__pyx_t_11[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_11[3]);
       #endif
       __pyx_t_5 = __Pyx_PyUnicode_Join(__pyx_t_11, 4, __pyx_t_12, __pyx_t_7);
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 225, __pyx_L5_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 235, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_5);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
@@ -6859,14 +7815,14 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
         __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
         __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 225, __pyx_L5_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 235, __pyx_L5_error)
         __Pyx_GOTREF(__pyx_t_2);
       }
       __Pyx_Raise(__pyx_t_2, 0, 0, 0);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __PYX_ERR(0, 225, __pyx_L5_error)
+      __PYX_ERR(0, 235, __pyx_L5_error)
 
-      /* "gilfree/_buffer.pyx":224
+      /* "gilfree/_buffer.pyx":234
  *         _get(result, &ov, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE, "out")
  *         have_out = True
  *         if _dtype_of(&ov, "out") != code:             # <<<<<<<<<<<<<<
@@ -6875,7 +7831,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     }
 
-    /* "gilfree/_buffer.pyx":227
+    /* "gilfree/_buffer.pyx":237
  *             raise TypeError(f"`out` must hold {_NAMES[code]} like `x`, got "
  *                             f"{_NAMES[_dtype_of(&ov, 'out')]}")
  *         if _len(&ov) != n:             # <<<<<<<<<<<<<<
@@ -6887,7 +7843,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     if (unlikely(__pyx_t_1)) {
 
 
-      /* "gilfree/_buffer.pyx":228
+      /* "gilfree/_buffer.pyx":238
  *                             f"{_NAMES[_dtype_of(&ov, 'out')]}")
  *         if _len(&ov) != n:
  *             raise ValueError(f"`out` must have the length of `x`, {n}, got {_len(&ov)}")             # <<<<<<<<<<<<<<
@@ -6895,9 +7851,9 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
  *             return result
 */
       __pyx_t_5 = NULL;
-      __pyx_t_4 = __Pyx_PyUnicode_From_int64_t(__pyx_v_n, 0, ' ', 'd'); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 228, __pyx_L5_error)
+      __pyx_t_4 = __Pyx_PyUnicode_From_int64_t(__pyx_v_n, 0, ' ', 'd'); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 238, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_4);
-      __pyx_t_8 = __Pyx_PyUnicode_From_int64_t(__pyx_f_7gilfree_7_buffer__len((&__pyx_v_ov)), 0, ' ', 'd'); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 228, __pyx_L5_error)
+      __pyx_t_8 = __Pyx_PyUnicode_From_int64_t(__pyx_f_7gilfree_7_buffer__len((&__pyx_v_ov)), 0, ' ', 'd'); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 238, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_8);
       __pyx_t_11[0] = __pyx_mstate_global->__pyx_kp_u_out_must_have_the_length_of_x;
       __pyx_t_11[1] = __pyx_t_4;
@@ -6909,7 +7865,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       #endif
       __pyx_t_7 = 0;
       __pyx_t_3 = __Pyx_PyUnicode_Join(__pyx_t_11, 4, __pyx_t_12, __pyx_t_7);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 228, __pyx_L5_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
@@ -6919,14 +7875,14 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
         __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
         __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 228, __pyx_L5_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 238, __pyx_L5_error)
         __Pyx_GOTREF(__pyx_t_2);
       }
       __Pyx_Raise(__pyx_t_2, 0, 0, 0);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __PYX_ERR(0, 228, __pyx_L5_error)
+      __PYX_ERR(0, 238, __pyx_L5_error)
 
-      /* "gilfree/_buffer.pyx":227
+      /* "gilfree/_buffer.pyx":237
  *             raise TypeError(f"`out` must hold {_NAMES[code]} like `x`, got "
  *                             f"{_NAMES[_dtype_of(&ov, 'out')]}")
  *         if _len(&ov) != n:             # <<<<<<<<<<<<<<
@@ -6935,7 +7891,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     }
 
-    /* "gilfree/_buffer.pyx":229
+    /* "gilfree/_buffer.pyx":239
  *         if _len(&ov) != n:
  *             raise ValueError(f"`out` must have the length of `x`, {n}, got {_len(&ov)}")
  *         if n == 0:             # <<<<<<<<<<<<<<
@@ -6947,7 +7903,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     if (__pyx_t_1) {
 
 
-      /* "gilfree/_buffer.pyx":230
+      /* "gilfree/_buffer.pyx":240
  *             raise ValueError(f"`out` must have the length of `x`, {n}, got {_len(&ov)}")
  *         if n == 0:
  *             return result             # <<<<<<<<<<<<<<
@@ -6965,7 +7921,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       }
       goto __pyx_L4_return;
 
-      /* "gilfree/_buffer.pyx":229
+      /* "gilfree/_buffer.pyx":239
  *         if _len(&ov) != n:
  *             raise ValueError(f"`out` must have the length of `x`, {n}, got {_len(&ov)}")
  *         if n == 0:             # <<<<<<<<<<<<<<
@@ -6974,7 +7930,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     }
 
-    /* "gilfree/_buffer.pyx":231
+    /* "gilfree/_buffer.pyx":241
  *         if n == 0:
  *             return result
  *         sx = (n - 1) * _stride(&xv)             # <<<<<<<<<<<<<<
@@ -6983,7 +7939,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_sx = ((__pyx_v_n - 1) * __pyx_f_7gilfree_7_buffer__stride((&__pyx_v_xv)));
 
-    /* "gilfree/_buffer.pyx":232
+    /* "gilfree/_buffer.pyx":242
  *             return result
  *         sx = (n - 1) * _stride(&xv)
  *         so = (n - 1) * _stride(&ov)             # <<<<<<<<<<<<<<
@@ -6992,7 +7948,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_so = ((__pyx_v_n - 1) * __pyx_f_7gilfree_7_buffer__stride((&__pyx_v_ov)));
 
-    /* "gilfree/_buffer.pyx":233
+    /* "gilfree/_buffer.pyx":243
  *         sx = (n - 1) * _stride(&xv)
  *         so = (n - 1) * _stride(&ov)
  *         xlo = <const char *>xv.buf + (sx if sx < 0 else 0)             # <<<<<<<<<<<<<<
@@ -7012,7 +7968,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     __pyx_v_xlo = (((char const *)__pyx_v_xv.buf) + __pyx_t_13);
 
 
-    /* "gilfree/_buffer.pyx":234
+    /* "gilfree/_buffer.pyx":244
  *         so = (n - 1) * _stride(&ov)
  *         xlo = <const char *>xv.buf + (sx if sx < 0 else 0)
  *         xhi = <const char *>xv.buf + (sx if sx > 0 else 0) + xv.itemsize             # <<<<<<<<<<<<<<
@@ -7032,7 +7988,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     __pyx_v_xhi = ((((char const *)__pyx_v_xv.buf) + __pyx_t_13) + __pyx_v_xv.itemsize);
 
 
-    /* "gilfree/_buffer.pyx":235
+    /* "gilfree/_buffer.pyx":245
  *         xlo = <const char *>xv.buf + (sx if sx < 0 else 0)
  *         xhi = <const char *>xv.buf + (sx if sx > 0 else 0) + xv.itemsize
  *         olo = <const char *>ov.buf + (so if so < 0 else 0)             # <<<<<<<<<<<<<<
@@ -7052,7 +8008,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     __pyx_v_olo = (((char const *)__pyx_v_ov.buf) + __pyx_t_13);
 
 
-    /* "gilfree/_buffer.pyx":236
+    /* "gilfree/_buffer.pyx":246
  *         xhi = <const char *>xv.buf + (sx if sx > 0 else 0) + xv.itemsize
  *         olo = <const char *>ov.buf + (so if so < 0 else 0)
  *         ohi = <const char *>ov.buf + (so if so > 0 else 0) + ov.itemsize             # <<<<<<<<<<<<<<
@@ -7072,7 +8028,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     __pyx_v_ohi = ((((char const *)__pyx_v_ov.buf) + __pyx_t_13) + __pyx_v_ov.itemsize);
 
 
-    /* "gilfree/_buffer.pyx":237
+    /* "gilfree/_buffer.pyx":247
  *         olo = <const char *>ov.buf + (so if so < 0 else 0)
  *         ohi = <const char *>ov.buf + (so if so > 0 else 0) + ov.itemsize
  *         if olo < xhi and xlo < ohi and not (xv.buf == ov.buf and _stride(&xv) == _stride(&ov)):             # <<<<<<<<<<<<<<
@@ -7125,7 +8081,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     if (unlikely(__pyx_t_1)) {
 
 
-      /* "gilfree/_buffer.pyx":238
+      /* "gilfree/_buffer.pyx":248
  *         ohi = <const char *>ov.buf + (so if so > 0 else 0) + ov.itemsize
  *         if olo < xhi and xlo < ohi and not (xv.buf == ov.buf and _stride(&xv) == _stride(&ov)):
  *             raise ValueError("`out` overlaps `x` partially: pass out=x for in place, "             # <<<<<<<<<<<<<<
@@ -7138,14 +8094,14 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
         PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_out_overlaps_x_partially_pass_o};
         __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 238, __pyx_L5_error)
+        if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 248, __pyx_L5_error)
         __Pyx_GOTREF(__pyx_t_2);
       }
       __Pyx_Raise(__pyx_t_2, 0, 0, 0);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      __PYX_ERR(0, 238, __pyx_L5_error)
+      __PYX_ERR(0, 248, __pyx_L5_error)
 
-      /* "gilfree/_buffer.pyx":237
+      /* "gilfree/_buffer.pyx":247
  *         olo = <const char *>ov.buf + (so if so < 0 else 0)
  *         ohi = <const char *>ov.buf + (so if so > 0 else 0) + ov.itemsize
  *         if olo < xhi and xlo < ohi and not (xv.buf == ov.buf and _stride(&xv) == _stride(&ov)):             # <<<<<<<<<<<<<<
@@ -7154,7 +8110,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     }
 
-    /* "gilfree/_buffer.pyx":240
+    /* "gilfree/_buffer.pyx":250
  *             raise ValueError("`out` overlaps `x` partially: pass out=x for in place, "
  *                              "or a separate buffer")
  *         memset(&t, 0, sizeof(t))             # <<<<<<<<<<<<<<
@@ -7163,7 +8119,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     (void)(memset((&__pyx_v_t), 0, (sizeof(__pyx_v_t))));
 
-    /* "gilfree/_buffer.pyx":241
+    /* "gilfree/_buffer.pyx":251
  *                              "or a separate buffer")
  *         memset(&t, 0, sizeof(t))
  *         t.op = GF_OP_SQUARE             # <<<<<<<<<<<<<<
@@ -7172,7 +8128,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.op = GF_OP_SQUARE;
 
-    /* "gilfree/_buffer.pyx":242
+    /* "gilfree/_buffer.pyx":252
  *         memset(&t, 0, sizeof(t))
  *         t.op = GF_OP_SQUARE
  *         t.dtype = code             # <<<<<<<<<<<<<<
@@ -7181,7 +8137,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.dtype = __pyx_v_code;
 
-    /* "gilfree/_buffer.pyx":243
+    /* "gilfree/_buffer.pyx":253
  *         t.op = GF_OP_SQUARE
  *         t.dtype = code
  *         t.check_overflow = check             # <<<<<<<<<<<<<<
@@ -7190,7 +8146,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.check_overflow = __pyx_v_check;
 
-    /* "gilfree/_buffer.pyx":244
+    /* "gilfree/_buffer.pyx":254
  *         t.dtype = code
  *         t.check_overflow = check
  *         t.n = t.n1 = n             # <<<<<<<<<<<<<<
@@ -7200,7 +8156,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     __pyx_v_t.n = __pyx_v_n;
     __pyx_v_t.n1 = __pyx_v_n;
 
-    /* "gilfree/_buffer.pyx":245
+    /* "gilfree/_buffer.pyx":255
  *         t.check_overflow = check
  *         t.n = t.n1 = n
  *         t.n0 = 1             # <<<<<<<<<<<<<<
@@ -7209,7 +8165,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.n0 = 1;
 
-    /* "gilfree/_buffer.pyx":246
+    /* "gilfree/_buffer.pyx":256
  *         t.n = t.n1 = n
  *         t.n0 = 1
  *         t.x = <const char *>xv.buf             # <<<<<<<<<<<<<<
@@ -7218,7 +8174,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.x = ((char const *)__pyx_v_xv.buf);
 
-    /* "gilfree/_buffer.pyx":247
+    /* "gilfree/_buffer.pyx":257
  *         t.n0 = 1
  *         t.x = <const char *>xv.buf
  *         t.xs1 = _stride(&xv)             # <<<<<<<<<<<<<<
@@ -7227,7 +8183,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.xs1 = __pyx_f_7gilfree_7_buffer__stride((&__pyx_v_xv));
 
-    /* "gilfree/_buffer.pyx":248
+    /* "gilfree/_buffer.pyx":258
  *         t.x = <const char *>xv.buf
  *         t.xs1 = _stride(&xv)
  *         t.out = <char *>ov.buf             # <<<<<<<<<<<<<<
@@ -7236,7 +8192,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.out = ((char *)__pyx_v_ov.buf);
 
-    /* "gilfree/_buffer.pyx":249
+    /* "gilfree/_buffer.pyx":259
  *         t.xs1 = _stride(&xv)
  *         t.out = <char *>ov.buf
  *         t.os1 = _stride(&ov)             # <<<<<<<<<<<<<<
@@ -7245,7 +8201,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     __pyx_v_t.os1 = __pyx_f_7gilfree_7_buffer__stride((&__pyx_v_ov));
 
-    /* "gilfree/_buffer.pyx":250
+    /* "gilfree/_buffer.pyx":260
  *         t.out = <char *>ov.buf
  *         t.os1 = _stride(&ov)
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1)             # <<<<<<<<<<<<<<
@@ -7254,17 +8210,17 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     gf_plan_chunks((&__pyx_v_t), __pyx_v_xv.itemsize, GF_CHUNK_BYTES, 1);
 
-    /* "gilfree/_buffer.pyx":251
+    /* "gilfree/_buffer.pyx":261
  *         t.os1 = _stride(&ov)
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1)
  *         _run(&t)             # <<<<<<<<<<<<<<
  *         if t.overflowed:
  *             _raise_overflow(&xv, code)
 */
-    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__run((&__pyx_v_t)); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 251, __pyx_L5_error)
+    __pyx_t_7 = __pyx_f_7gilfree_7_buffer__run((&__pyx_v_t)); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 261, __pyx_L5_error)
 
 
-    /* "gilfree/_buffer.pyx":252
+    /* "gilfree/_buffer.pyx":262
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1)
  *         _run(&t)
  *         if t.overflowed:             # <<<<<<<<<<<<<<
@@ -7276,18 +8232,18 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     if (__pyx_t_1) {
 
 
-      /* "gilfree/_buffer.pyx":253
+      /* "gilfree/_buffer.pyx":263
  *         _run(&t)
  *         if t.overflowed:
  *             _raise_overflow(&xv, code)             # <<<<<<<<<<<<<<
  *         return result
  *     finally:
 */
-      __pyx_t_2 = __pyx_f_7gilfree_7_buffer__raise_overflow((&__pyx_v_xv), __pyx_v_code); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 253, __pyx_L5_error)
+      __pyx_t_2 = __pyx_f_7gilfree_7_buffer__raise_overflow((&__pyx_v_xv), __pyx_v_code); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 263, __pyx_L5_error)
       __Pyx_GOTREF(__pyx_t_2);
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-      /* "gilfree/_buffer.pyx":252
+      /* "gilfree/_buffer.pyx":262
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1)
  *         _run(&t)
  *         if t.overflowed:             # <<<<<<<<<<<<<<
@@ -7296,7 +8252,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
     }
 
-    /* "gilfree/_buffer.pyx":254
+    /* "gilfree/_buffer.pyx":264
  *         if t.overflowed:
  *             _raise_overflow(&xv, code)
  *         return result             # <<<<<<<<<<<<<<
@@ -7315,7 +8271,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     goto __pyx_L4_return;
   }
 
-  /* "gilfree/_buffer.pyx":256
+  /* "gilfree/_buffer.pyx":266
  *         return result
  *     finally:
  *         if have_out:             # <<<<<<<<<<<<<<
@@ -7347,7 +8303,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       {
         if (__pyx_v_have_out) {
 
-          /* "gilfree/_buffer.pyx":257
+          /* "gilfree/_buffer.pyx":267
  *     finally:
  *         if have_out:
  *             PyBuffer_Release(&ov)             # <<<<<<<<<<<<<<
@@ -7356,7 +8312,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
           PyBuffer_Release((&__pyx_v_ov));
 
-          /* "gilfree/_buffer.pyx":256
+          /* "gilfree/_buffer.pyx":266
  *         return result
  *     finally:
  *         if have_out:             # <<<<<<<<<<<<<<
@@ -7365,7 +8321,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
         }
 
-        /* "gilfree/_buffer.pyx":258
+        /* "gilfree/_buffer.pyx":268
  *         if have_out:
  *             PyBuffer_Release(&ov)
  *         PyBuffer_Release(&xv)             # <<<<<<<<<<<<<<
@@ -7390,7 +8346,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
       __pyx_t_23 = __pyx_r;
       __pyx_r = 0;
 
-      /* "gilfree/_buffer.pyx":256
+      /* "gilfree/_buffer.pyx":266
  *         return result
  *     finally:
  *         if have_out:             # <<<<<<<<<<<<<<
@@ -7399,7 +8355,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
       if (__pyx_v_have_out) {
 
-        /* "gilfree/_buffer.pyx":257
+        /* "gilfree/_buffer.pyx":267
  *     finally:
  *         if have_out:
  *             PyBuffer_Release(&ov)             # <<<<<<<<<<<<<<
@@ -7408,7 +8364,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
         PyBuffer_Release((&__pyx_v_ov));
 
-        /* "gilfree/_buffer.pyx":256
+        /* "gilfree/_buffer.pyx":266
  *         return result
  *     finally:
  *         if have_out:             # <<<<<<<<<<<<<<
@@ -7417,7 +8373,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
 */
       }
 
-      /* "gilfree/_buffer.pyx":258
+      /* "gilfree/_buffer.pyx":268
  *         if have_out:
  *             PyBuffer_Release(&ov)
  *         PyBuffer_Release(&xv)             # <<<<<<<<<<<<<<
@@ -7431,7 +8387,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
     }
   }
 
-  /* "gilfree/_buffer.pyx":161
+  /* "gilfree/_buffer.pyx":171
  * 
  * 
  * def square(x, out=None, *, overflow="wrap"):             # <<<<<<<<<<<<<<
@@ -7470,7 +8426,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_square(CYTHON_UNUSED PyObject *__pyx
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":261
+/* "gilfree/_buffer.pyx":271
  * 
  * 
  * def sum_of_squares(x):             # <<<<<<<<<<<<<<
@@ -7518,32 +8474,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 261, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 271, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 261, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 271, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "sum_of_squares", 0) < (0)) __PYX_ERR(0, 261, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "sum_of_squares", 0) < (0)) __PYX_ERR(0, 271, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("sum_of_squares", 1, 1, 1, i); __PYX_ERR(0, 261, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("sum_of_squares", 1, 1, 1, i); __PYX_ERR(0, 271, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 261, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 271, __pyx_L3_error)
     }
     __pyx_v_x = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("sum_of_squares", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 261, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("sum_of_squares", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 271, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -7567,8 +8523,6 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_x) {
   Py_buffer __pyx_v_xv;
   gf_task __pyx_v_t;
-  gf_u192 __pyx_v_total;
-  double __pyx_v_ftotal;
   int __pyx_v_code;
   PyObject *__pyx_v_isfloat = NULL;
   PyObject *__pyx_r = NULL;
@@ -7590,17 +8544,17 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("sum_of_squares", 0);
 
-  /* "gilfree/_buffer.pyx":293
- *     cdef double ftotal
+  /* "gilfree/_buffer.pyx":301
+ *     cdef gf_task t
  *     cdef int code
  *     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")             # <<<<<<<<<<<<<<
  *     try:
  *         code = _dtype_of(&xv, "x")
 */
-  __pyx_t_1 = __pyx_f_7gilfree_7_buffer__get(__pyx_v_x, (&__pyx_v_xv), (PyBUF_STRIDES | PyBUF_FORMAT), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 293, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_7gilfree_7_buffer__get(__pyx_v_x, (&__pyx_v_xv), (PyBUF_STRIDES | PyBUF_FORMAT), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 301, __pyx_L1_error)
 
 
-  /* "gilfree/_buffer.pyx":294
+  /* "gilfree/_buffer.pyx":302
  *     cdef int code
  *     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
  *     try:             # <<<<<<<<<<<<<<
@@ -7609,29 +8563,29 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
   /*try:*/ {
 
-    /* "gilfree/_buffer.pyx":295
+    /* "gilfree/_buffer.pyx":303
  *     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
  *     try:
  *         code = _dtype_of(&xv, "x")             # <<<<<<<<<<<<<<
  *         isfloat = code >= GF_FLOAT32
  *         memset(&t, 0, sizeof(t))
 */
-    __pyx_t_1 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_xv), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 295, __pyx_L4_error)
+    __pyx_t_1 = __pyx_f_7gilfree_7_buffer__dtype_of((&__pyx_v_xv), __pyx_mstate_global->__pyx_n_u_x); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 303, __pyx_L4_error)
     __pyx_v_code = __pyx_t_1;
 
-    /* "gilfree/_buffer.pyx":296
+    /* "gilfree/_buffer.pyx":304
  *     try:
  *         code = _dtype_of(&xv, "x")
  *         isfloat = code >= GF_FLOAT32             # <<<<<<<<<<<<<<
  *         memset(&t, 0, sizeof(t))
  *         t.op = GF_OP_SUMSQ
 */
-    __pyx_t_2 = __Pyx_PyBool_FromLong((__pyx_v_code >= GF_FLOAT32)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 296, __pyx_L4_error)
+    __pyx_t_2 = __Pyx_PyBool_FromLong((__pyx_v_code >= GF_FLOAT32)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 304, __pyx_L4_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_v_isfloat = __pyx_t_2;
     __pyx_t_2 = 0;
 
-    /* "gilfree/_buffer.pyx":297
+    /* "gilfree/_buffer.pyx":305
  *         code = _dtype_of(&xv, "x")
  *         isfloat = code >= GF_FLOAT32
  *         memset(&t, 0, sizeof(t))             # <<<<<<<<<<<<<<
@@ -7640,7 +8594,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
     (void)(memset((&__pyx_v_t), 0, (sizeof(__pyx_v_t))));
 
-    /* "gilfree/_buffer.pyx":298
+    /* "gilfree/_buffer.pyx":306
  *         isfloat = code >= GF_FLOAT32
  *         memset(&t, 0, sizeof(t))
  *         t.op = GF_OP_SUMSQ             # <<<<<<<<<<<<<<
@@ -7649,7 +8603,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
     __pyx_v_t.op = GF_OP_SUMSQ;
 
-    /* "gilfree/_buffer.pyx":299
+    /* "gilfree/_buffer.pyx":307
  *         memset(&t, 0, sizeof(t))
  *         t.op = GF_OP_SUMSQ
  *         t.dtype = code             # <<<<<<<<<<<<<<
@@ -7658,7 +8612,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
     __pyx_v_t.dtype = __pyx_v_code;
 
-    /* "gilfree/_buffer.pyx":300
+    /* "gilfree/_buffer.pyx":308
  *         t.op = GF_OP_SUMSQ
  *         t.dtype = code
  *         t.n = t.n1 = _len(&xv)             # <<<<<<<<<<<<<<
@@ -7671,7 +8625,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
     __pyx_v_t.n1 = __pyx_t_3;
 
 
-    /* "gilfree/_buffer.pyx":301
+    /* "gilfree/_buffer.pyx":309
  *         t.dtype = code
  *         t.n = t.n1 = _len(&xv)
  *         t.n0 = 1             # <<<<<<<<<<<<<<
@@ -7680,7 +8634,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
     __pyx_v_t.n0 = 1;
 
-    /* "gilfree/_buffer.pyx":302
+    /* "gilfree/_buffer.pyx":310
  *         t.n = t.n1 = _len(&xv)
  *         t.n0 = 1
  *         if t.n == 0:             # <<<<<<<<<<<<<<
@@ -7692,14 +8646,14 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
     if (__pyx_t_4) {
 
 
-      /* "gilfree/_buffer.pyx":303
+      /* "gilfree/_buffer.pyx":311
  *         t.n0 = 1
  *         if t.n == 0:
  *             return 0.0 if isfloat else 0             # <<<<<<<<<<<<<<
  *         t.x = <const char *>xv.buf
  *         t.xs1 = _stride(&xv)
 */
-      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_v_isfloat); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 303, __pyx_L4_error)
+      __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_v_isfloat); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 311, __pyx_L4_error)
       if (__pyx_t_4) {
         __Pyx_INCREF(__pyx_mstate_global->__pyx_float_0_0);
         __pyx_t_2 = __pyx_mstate_global->__pyx_float_0_0;
@@ -7719,7 +8673,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
       __pyx_t_2 = 0;
       goto __pyx_L3_return;
 
-      /* "gilfree/_buffer.pyx":302
+      /* "gilfree/_buffer.pyx":310
  *         t.n = t.n1 = _len(&xv)
  *         t.n0 = 1
  *         if t.n == 0:             # <<<<<<<<<<<<<<
@@ -7728,7 +8682,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
     }
 
-    /* "gilfree/_buffer.pyx":304
+    /* "gilfree/_buffer.pyx":312
  *         if t.n == 0:
  *             return 0.0 if isfloat else 0
  *         t.x = <const char *>xv.buf             # <<<<<<<<<<<<<<
@@ -7737,299 +8691,35 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 */
     __pyx_v_t.x = ((char const *)__pyx_v_xv.buf);
 
-    /* "gilfree/_buffer.pyx":305
+    /* "gilfree/_buffer.pyx":313
  *             return 0.0 if isfloat else 0
  *         t.x = <const char *>xv.buf
  *         t.xs1 = _stride(&xv)             # <<<<<<<<<<<<<<
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)
- *         if isfloat:
+ *         return reduce_chunks(&t, isfloat, _run_cb, NULL)
 */
     __pyx_v_t.xs1 = __pyx_f_7gilfree_7_buffer__stride((&__pyx_v_xv));
 
-    /* "gilfree/_buffer.pyx":306
+    /* "gilfree/_buffer.pyx":314
  *         t.x = <const char *>xv.buf
  *         t.xs1 = _stride(&xv)
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)             # <<<<<<<<<<<<<<
- *         if isfloat:
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+ *         return reduce_chunks(&t, isfloat, _run_cb, NULL)
+ *     finally:
 */
     gf_plan_chunks((&__pyx_v_t), __pyx_v_xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE);
 
-    /* "gilfree/_buffer.pyx":307
+    /* "gilfree/_buffer.pyx":315
  *         t.xs1 = _stride(&xv)
  *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)
- *         if isfloat:             # <<<<<<<<<<<<<<
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
- *             if t.fpartials == NULL:
-*/
-    __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_v_isfloat); if (unlikely((__pyx_t_4 < 0))) __PYX_ERR(0, 307, __pyx_L4_error)
-    if (__pyx_t_4) {
-
-
-      /* "gilfree/_buffer.pyx":308
- *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)
- *         if isfloat:
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))             # <<<<<<<<<<<<<<
- *             if t.fpartials == NULL:
- *                 raise MemoryError()
-*/
-      __pyx_v_t.fpartials = ((double *)PyMem_Malloc((__pyx_v_t.nchunks * (sizeof(double)))));
-
-      /* "gilfree/_buffer.pyx":309
- *         if isfloat:
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
- *             if t.fpartials == NULL:             # <<<<<<<<<<<<<<
- *                 raise MemoryError()
- *             try:
-*/
-      __pyx_t_4 = (__pyx_v_t.fpartials == NULL);
-
-      if (unlikely(__pyx_t_4)) {
-
-
-        /* "gilfree/_buffer.pyx":310
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
- *             if t.fpartials == NULL:
- *                 raise MemoryError()             # <<<<<<<<<<<<<<
- *             try:
- *                 _run(&t)
-*/
-        PyErr_NoMemory(); __PYX_ERR(0, 310, __pyx_L4_error)
-
-        /* "gilfree/_buffer.pyx":309
- *         if isfloat:
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
- *             if t.fpartials == NULL:             # <<<<<<<<<<<<<<
- *                 raise MemoryError()
- *             try:
-*/
-      }
-
-      /* "gilfree/_buffer.pyx":311
- *             if t.fpartials == NULL:
- *                 raise MemoryError()
- *             try:             # <<<<<<<<<<<<<<
- *                 _run(&t)
- *                 ftotal = gf_combine_f64(t.fpartials, t.nchunks)
-*/
-      /*try:*/ {
-
-        /* "gilfree/_buffer.pyx":312
- *                 raise MemoryError()
- *             try:
- *                 _run(&t)             # <<<<<<<<<<<<<<
- *                 ftotal = gf_combine_f64(t.fpartials, t.nchunks)
- *             finally:
-*/
-        __pyx_t_1 = __pyx_f_7gilfree_7_buffer__run((&__pyx_v_t)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 312, __pyx_L10_error)
-
-
-        /* "gilfree/_buffer.pyx":313
- *             try:
- *                 _run(&t)
- *                 ftotal = gf_combine_f64(t.fpartials, t.nchunks)             # <<<<<<<<<<<<<<
- *             finally:
- *                 PyMem_Free(t.fpartials)
-*/
-        __pyx_v_ftotal = gf_combine_f64(__pyx_v_t.fpartials, __pyx_v_t.nchunks);
-      }
-
-      /* "gilfree/_buffer.pyx":315
- *                 ftotal = gf_combine_f64(t.fpartials, t.nchunks)
- *             finally:
- *                 PyMem_Free(t.fpartials)             # <<<<<<<<<<<<<<
- *             return ftotal
- *         t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
-*/
-      /*finally:*/ {
-        /*normal exit:*/{
-          PyMem_Free(__pyx_v_t.fpartials);
-          goto __pyx_L11;
-        }
-        __pyx_L10_error:;
-        /*exception exit:*/{
-          __Pyx_PyThreadState_declare
-          __Pyx_PyThreadState_assign
-          __pyx_t_7 = 0; __pyx_t_8 = 0; __pyx_t_9 = 0; __pyx_t_10 = 0; __pyx_t_11 = 0; __pyx_t_12 = 0;
-          __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-           __Pyx_ExceptionSwap(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12);
-          if ( unlikely(__Pyx_GetException(&__pyx_t_7, &__pyx_t_8, &__pyx_t_9) < 0)) __Pyx_ErrFetch(&__pyx_t_7, &__pyx_t_8, &__pyx_t_9);
-          __Pyx_XGOTREF(__pyx_t_7);
-          __Pyx_XGOTREF(__pyx_t_8);
-          __Pyx_XGOTREF(__pyx_t_9);
-          __Pyx_XGOTREF(__pyx_t_10);
-          __Pyx_XGOTREF(__pyx_t_11);
-          __Pyx_XGOTREF(__pyx_t_12);
-          __pyx_t_1 = __pyx_lineno; __pyx_t_5 = __pyx_clineno; __pyx_t_6 = __pyx_filename;
-          {
-            PyMem_Free(__pyx_v_t.fpartials);
-          }
-          __Pyx_XGIVEREF(__pyx_t_10);
-          __Pyx_XGIVEREF(__pyx_t_11);
-          __Pyx_XGIVEREF(__pyx_t_12);
-          __Pyx_ExceptionReset(__pyx_t_10, __pyx_t_11, __pyx_t_12);
-          __Pyx_XGIVEREF(__pyx_t_7);
-          __Pyx_XGIVEREF(__pyx_t_8);
-          __Pyx_XGIVEREF(__pyx_t_9);
-          __Pyx_ErrRestore(__pyx_t_7, __pyx_t_8, __pyx_t_9);
-          __pyx_t_7 = 0; __pyx_t_8 = 0; __pyx_t_9 = 0; __pyx_t_10 = 0; __pyx_t_11 = 0; __pyx_t_12 = 0;
-          __pyx_lineno = __pyx_t_1; __pyx_clineno = __pyx_t_5; __pyx_filename = __pyx_t_6;
-          goto __pyx_L4_error;
-        }
-        __pyx_L11:;
-      }
-
-      /* "gilfree/_buffer.pyx":316
- *             finally:
- *                 PyMem_Free(t.fpartials)
- *             return ftotal             # <<<<<<<<<<<<<<
- *         t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
- *         if t.ipartials == NULL:
-*/
-      __pyx_t_2 = PyFloat_FromDouble(__pyx_v_ftotal); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L4_error)
-      __Pyx_GOTREF(__pyx_t_2);
-      {
-        PyObject *__pyx_temp;
-        {
-          __pyx_temp = __pyx_r;
-          __pyx_r = __pyx_t_2;
-        }
-        __Pyx_XDECREF(__pyx_temp);
-      }
-      __pyx_t_2 = 0;
-      goto __pyx_L3_return;
-
-      /* "gilfree/_buffer.pyx":307
- *         t.xs1 = _stride(&xv)
- *         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)
- *         if isfloat:             # <<<<<<<<<<<<<<
- *             t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
- *             if t.fpartials == NULL:
-*/
-    }
-
-    /* "gilfree/_buffer.pyx":317
- *                 PyMem_Free(t.fpartials)
- *             return ftotal
- *         t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))             # <<<<<<<<<<<<<<
- *         if t.ipartials == NULL:
- *             raise MemoryError()
-*/
-    __pyx_v_t.ipartials = ((gf_u192 *)PyMem_Malloc((__pyx_v_t.nchunks * (sizeof(gf_u192)))));
-
-    /* "gilfree/_buffer.pyx":318
- *             return ftotal
- *         t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
- *         if t.ipartials == NULL:             # <<<<<<<<<<<<<<
- *             raise MemoryError()
- *         try:
-*/
-    __pyx_t_4 = (__pyx_v_t.ipartials == NULL);
-
-    if (unlikely(__pyx_t_4)) {
-
-
-      /* "gilfree/_buffer.pyx":319
- *         t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
- *         if t.ipartials == NULL:
- *             raise MemoryError()             # <<<<<<<<<<<<<<
- *         try:
- *             _run(&t)
-*/
-      PyErr_NoMemory(); __PYX_ERR(0, 319, __pyx_L4_error)
-
-      /* "gilfree/_buffer.pyx":318
- *             return ftotal
- *         t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
- *         if t.ipartials == NULL:             # <<<<<<<<<<<<<<
- *             raise MemoryError()
- *         try:
-*/
-    }
-
-    /* "gilfree/_buffer.pyx":320
- *         if t.ipartials == NULL:
- *             raise MemoryError()
- *         try:             # <<<<<<<<<<<<<<
- *             _run(&t)
- *             gf_combine_u192(t.ipartials, t.nchunks, &total)
-*/
-    /*try:*/ {
-
-      /* "gilfree/_buffer.pyx":321
- *             raise MemoryError()
- *         try:
- *             _run(&t)             # <<<<<<<<<<<<<<
- *             gf_combine_u192(t.ipartials, t.nchunks, &total)
- *         finally:
-*/
-      __pyx_t_5 = __pyx_f_7gilfree_7_buffer__run((&__pyx_v_t)); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(0, 321, __pyx_L16_error)
-
-
-      /* "gilfree/_buffer.pyx":322
- *         try:
- *             _run(&t)
- *             gf_combine_u192(t.ipartials, t.nchunks, &total)             # <<<<<<<<<<<<<<
- *         finally:
- *             PyMem_Free(t.ipartials)
-*/
-      gf_combine_u192(__pyx_v_t.ipartials, __pyx_v_t.nchunks, (&__pyx_v_total));
-    }
-
-    /* "gilfree/_buffer.pyx":324
- *             gf_combine_u192(t.ipartials, t.nchunks, &total)
- *         finally:
- *             PyMem_Free(t.ipartials)             # <<<<<<<<<<<<<<
- *         return u192_to_int(&total)
- *     finally:
-*/
-    /*finally:*/ {
-      /*normal exit:*/{
-        PyMem_Free(__pyx_v_t.ipartials);
-        goto __pyx_L17;
-      }
-      __pyx_L16_error:;
-      /*exception exit:*/{
-        __Pyx_PyThreadState_declare
-        __Pyx_PyThreadState_assign
-        __pyx_t_12 = 0; __pyx_t_11 = 0; __pyx_t_10 = 0; __pyx_t_9 = 0; __pyx_t_8 = 0; __pyx_t_7 = 0;
-        __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-         __Pyx_ExceptionSwap(&__pyx_t_9, &__pyx_t_8, &__pyx_t_7);
-        if ( unlikely(__Pyx_GetException(&__pyx_t_12, &__pyx_t_11, &__pyx_t_10) < 0)) __Pyx_ErrFetch(&__pyx_t_12, &__pyx_t_11, &__pyx_t_10);
-        __Pyx_XGOTREF(__pyx_t_12);
-        __Pyx_XGOTREF(__pyx_t_11);
-        __Pyx_XGOTREF(__pyx_t_10);
-        __Pyx_XGOTREF(__pyx_t_9);
-        __Pyx_XGOTREF(__pyx_t_8);
-        __Pyx_XGOTREF(__pyx_t_7);
-        __pyx_t_5 = __pyx_lineno; __pyx_t_1 = __pyx_clineno; __pyx_t_6 = __pyx_filename;
-        {
-          PyMem_Free(__pyx_v_t.ipartials);
-        }
-        __Pyx_XGIVEREF(__pyx_t_9);
-        __Pyx_XGIVEREF(__pyx_t_8);
-        __Pyx_XGIVEREF(__pyx_t_7);
-        __Pyx_ExceptionReset(__pyx_t_9, __pyx_t_8, __pyx_t_7);
-        __Pyx_XGIVEREF(__pyx_t_12);
-        __Pyx_XGIVEREF(__pyx_t_11);
-        __Pyx_XGIVEREF(__pyx_t_10);
-        __Pyx_ErrRestore(__pyx_t_12, __pyx_t_11, __pyx_t_10);
-        __pyx_t_12 = 0; __pyx_t_11 = 0; __pyx_t_10 = 0; __pyx_t_9 = 0; __pyx_t_8 = 0; __pyx_t_7 = 0;
-        __pyx_lineno = __pyx_t_5; __pyx_clineno = __pyx_t_1; __pyx_filename = __pyx_t_6;
-        goto __pyx_L4_error;
-      }
-      __pyx_L17:;
-    }
-
-    /* "gilfree/_buffer.pyx":325
- *         finally:
- *             PyMem_Free(t.ipartials)
- *         return u192_to_int(&total)             # <<<<<<<<<<<<<<
+ *         return reduce_chunks(&t, isfloat, _run_cb, NULL)             # <<<<<<<<<<<<<<
  *     finally:
  *         PyBuffer_Release(&xv)
 */
-    __pyx_t_2 = __pyx_f_7gilfree_7_shared_u192_to_int((&__pyx_v_total)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 325, __pyx_L4_error)
+    __pyx_t_4 = __Pyx_PyObject_IsTrue(__pyx_v_isfloat); if (unlikely((__pyx_t_4 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 315, __pyx_L4_error)
+    __pyx_t_2 = __pyx_f_7gilfree_7_shared_reduce_chunks((&__pyx_v_t), __pyx_t_4, __pyx_f_7gilfree_7_buffer__run_cb, NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 315, __pyx_L4_error)
     __Pyx_GOTREF(__pyx_t_2);
+
     {
       PyObject *__pyx_temp;
       {
@@ -8042,8 +8732,8 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
     goto __pyx_L3_return;
   }
 
-  /* "gilfree/_buffer.pyx":327
- *         return u192_to_int(&total)
+  /* "gilfree/_buffer.pyx":317
+ *         return reduce_chunks(&t, isfloat, _run_cb, NULL)
  *     finally:
  *         PyBuffer_Release(&xv)             # <<<<<<<<<<<<<<
  * 
@@ -8090,7 +8780,7 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
     }
   }
 
-  /* "gilfree/_buffer.pyx":261
+  /* "gilfree/_buffer.pyx":271
  * 
  * 
  * def sum_of_squares(x):             # <<<<<<<<<<<<<<
@@ -8107,15 +8797,13 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_2sum_of_squares(CYTHON_UNUSED PyObje
 
 
 
-
-
   __Pyx_XDECREF(__pyx_v_isfloat);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "gilfree/_buffer.pyx":330
+/* "gilfree/_buffer.pyx":320
  * 
  * 
  * def sum_squares_range(start, stop=None, step=1):             # <<<<<<<<<<<<<<
@@ -8165,44 +8853,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_start,&__pyx_mstate_global->__pyx_n_u_stop,&__pyx_mstate_global->__pyx_n_u_step,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 330, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 320, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 320, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 320, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 320, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "sum_squares_range", 0) < (0)) __PYX_ERR(0, 330, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "sum_squares_range", 0) < (0)) __PYX_ERR(0, 320, __pyx_L3_error)
       if (!values[1]) values[1] = __Pyx_NewRef(((PyObject *)Py_None));
       if (!values[2]) values[2] = __Pyx_NewRef(((PyObject *)((PyObject*)__pyx_mstate_global->__pyx_int_1)));
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("sum_squares_range", 0, 1, 3, i); __PYX_ERR(0, 330, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("sum_squares_range", 0, 1, 3, i); __PYX_ERR(0, 320, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 320, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 320, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 330, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 320, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -8215,7 +8903,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("sum_squares_range", 0, 1, 3, __pyx_nargs); __PYX_ERR(0, 330, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("sum_squares_range", 0, 1, 3, __pyx_nargs); __PYX_ERR(0, 320, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -8238,393 +8926,52 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 
 static PyObject *__pyx_pf_7gilfree_7_buffer_4sum_squares_range(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_start, PyObject *__pyx_v_stop, PyObject *__pyx_v_step) {
   gf_task __pyx_v_t;
-  gf_u192 __pyx_v_part;
-  int64_t __pyx_v_n;
-  int64_t __pyx_v_done;
-  int64_t __pyx_v_per_round;
-  PyObject *__pyx_v_total = NULL;
-  PyObject *__pyx_v_first = NULL;
-  PyObject *__pyx_v_step_ = NULL;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int64_t __pyx_t_1;
-  int __pyx_t_2;
-  PyObject *__pyx_t_3 = NULL;
-  PyObject *__pyx_t_4 = NULL;
-  int64_t __pyx_t_5;
-  int64_t __pyx_t_6;
-  int __pyx_t_7;
-  int __pyx_t_8;
-  char const *__pyx_t_9;
-  PyObject *__pyx_t_10 = NULL;
-  PyObject *__pyx_t_11 = NULL;
-  PyObject *__pyx_t_12 = NULL;
-  PyObject *__pyx_t_13 = NULL;
-  PyObject *__pyx_t_14 = NULL;
-  PyObject *__pyx_t_15 = NULL;
+  PyObject *__pyx_t_2 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("sum_squares_range", 0);
 
-  /* "gilfree/_buffer.pyx":356
+  /* "gilfree/_buffer.pyx":345
+ *     """
  *     cdef gf_task t
- *     cdef gf_u192 part
- *     cdef int64_t n, done = 0, per_round = <int64_t>RANGE_CHUNK * RANGE_ROUND_CHUNKS             # <<<<<<<<<<<<<<
- *     range_plan(start, stop, step, &t)
- *     t.op = GF_OP_RANGE_SUMSQ
-*/
-  __pyx_v_done = 0;
-  __pyx_v_per_round = (((int64_t)__pyx_e_7gilfree_7_buffer_RANGE_CHUNK) * __pyx_e_7gilfree_7_buffer_RANGE_ROUND_CHUNKS);
-
-  /* "gilfree/_buffer.pyx":357
- *     cdef gf_u192 part
- *     cdef int64_t n, done = 0, per_round = <int64_t>RANGE_CHUNK * RANGE_ROUND_CHUNKS
  *     range_plan(start, stop, step, &t)             # <<<<<<<<<<<<<<
  *     t.op = GF_OP_RANGE_SUMSQ
- *     n = t.n
+ *     return range_rounds(&t, RANGE_CHUNK, RANGE_ROUND_CHUNKS, _run_rounds_cb, NULL)
 */
-  __pyx_t_1 = __pyx_f_7gilfree_7_shared_range_plan(__pyx_v_start, __pyx_v_stop, __pyx_v_step, (&__pyx_v_t)); if (unlikely(__pyx_t_1 == ((int64_t)-1L))) __PYX_ERR(0, 357, __pyx_L1_error)
+  __pyx_t_1 = __pyx_f_7gilfree_7_shared_range_plan(__pyx_v_start, __pyx_v_stop, __pyx_v_step, (&__pyx_v_t)); if (unlikely(__pyx_t_1 == ((int64_t)-1L))) __PYX_ERR(0, 345, __pyx_L1_error)
 
 
-  /* "gilfree/_buffer.pyx":358
- *     cdef int64_t n, done = 0, per_round = <int64_t>RANGE_CHUNK * RANGE_ROUND_CHUNKS
+  /* "gilfree/_buffer.pyx":346
+ *     cdef gf_task t
  *     range_plan(start, stop, step, &t)
  *     t.op = GF_OP_RANGE_SUMSQ             # <<<<<<<<<<<<<<
- *     n = t.n
- *     if n == 0:
+ *     return range_rounds(&t, RANGE_CHUNK, RANGE_ROUND_CHUNKS, _run_rounds_cb, NULL)
 */
   __pyx_v_t.op = GF_OP_RANGE_SUMSQ;
 
-  /* "gilfree/_buffer.pyx":359
+  /* "gilfree/_buffer.pyx":347
  *     range_plan(start, stop, step, &t)
  *     t.op = GF_OP_RANGE_SUMSQ
- *     n = t.n             # <<<<<<<<<<<<<<
- *     if n == 0:
- *         return 0
+ *     return range_rounds(&t, RANGE_CHUNK, RANGE_ROUND_CHUNKS, _run_rounds_cb, NULL)             # <<<<<<<<<<<<<<
 */
-  __pyx_t_1 = __pyx_v_t.n;
-
-  __pyx_v_n = __pyx_t_1;
-
-  /* "gilfree/_buffer.pyx":360
- *     t.op = GF_OP_RANGE_SUMSQ
- *     n = t.n
- *     if n == 0:             # <<<<<<<<<<<<<<
- *         return 0
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
-*/
-  __pyx_t_2 = (__pyx_v_n == 0);
-
-  if (__pyx_t_2) {
-
-
-    /* "gilfree/_buffer.pyx":361
- *     n = t.n
- *     if n == 0:
- *         return 0             # <<<<<<<<<<<<<<
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
- *     if t.ipartials == NULL:
-*/
-    {
-      PyObject *__pyx_temp;
-      {
-        __pyx_temp = __pyx_r;
-        __Pyx_INCREF(__pyx_mstate_global->__pyx_int_0);
-        __pyx_r = __pyx_mstate_global->__pyx_int_0;
-      }
-      __Pyx_XDECREF(__pyx_temp);
-    }
-    goto __pyx_L0;
-
-    /* "gilfree/_buffer.pyx":360
- *     t.op = GF_OP_RANGE_SUMSQ
- *     n = t.n
- *     if n == 0:             # <<<<<<<<<<<<<<
- *         return 0
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
-*/
-  }
-
-  /* "gilfree/_buffer.pyx":362
- *     if n == 0:
- *         return 0
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))             # <<<<<<<<<<<<<<
- *     if t.ipartials == NULL:
- *         raise MemoryError()
-*/
-  __pyx_v_t.ipartials = ((gf_u192 *)PyMem_Malloc((__pyx_e_7gilfree_7_buffer_RANGE_ROUND_CHUNKS * (sizeof(gf_u192)))));
-
-  /* "gilfree/_buffer.pyx":363
- *         return 0
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
- *     if t.ipartials == NULL:             # <<<<<<<<<<<<<<
- *         raise MemoryError()
- *     total = 0
-*/
-  __pyx_t_2 = (__pyx_v_t.ipartials == NULL);
-
-  if (unlikely(__pyx_t_2)) {
-
-
-    /* "gilfree/_buffer.pyx":364
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
- *     if t.ipartials == NULL:
- *         raise MemoryError()             # <<<<<<<<<<<<<<
- *     total = 0
- *     first = t.start
-*/
-    PyErr_NoMemory(); __PYX_ERR(0, 364, __pyx_L1_error)
-
-    /* "gilfree/_buffer.pyx":363
- *         return 0
- *     t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
- *     if t.ipartials == NULL:             # <<<<<<<<<<<<<<
- *         raise MemoryError()
- *     total = 0
-*/
-  }
-
-  /* "gilfree/_buffer.pyx":365
- *     if t.ipartials == NULL:
- *         raise MemoryError()
- *     total = 0             # <<<<<<<<<<<<<<
- *     first = t.start
- *     step_ = t.step
-*/
-  __Pyx_INCREF(__pyx_mstate_global->__pyx_int_0);
-  __pyx_v_total = __pyx_mstate_global->__pyx_int_0;
-
-  /* "gilfree/_buffer.pyx":366
- *         raise MemoryError()
- *     total = 0
- *     first = t.start             # <<<<<<<<<<<<<<
- *     step_ = t.step
- *     try:
-*/
-  __pyx_t_3 = __Pyx_PyLong_From_int64_t(__pyx_v_t.start); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 366, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_3, NULL, 0) < (0)) __PYX_ERR(0, 366, __pyx_L1_error)
-  __pyx_v_first = ((PyObject*)__pyx_t_3);
-  __pyx_t_3 = 0;
-
-  /* "gilfree/_buffer.pyx":367
- *     total = 0
- *     first = t.start
- *     step_ = t.step             # <<<<<<<<<<<<<<
- *     try:
- *         while done < n:
-*/
-  __pyx_t_3 = __Pyx_PyLong_From_int64_t(__pyx_v_t.step); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 367, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  if (__Pyx_PyInt_FromNumber(&__pyx_t_3, NULL, 0) < (0)) __PYX_ERR(0, 367, __pyx_L1_error)
-  __pyx_v_step_ = ((PyObject*)__pyx_t_3);
-  __pyx_t_3 = 0;
-
-  /* "gilfree/_buffer.pyx":368
- *     first = t.start
- *     step_ = t.step
- *     try:             # <<<<<<<<<<<<<<
- *         while done < n:
- *             t.start = first + <object>done * step_
-*/
-  /*try:*/ {
-
-    /* "gilfree/_buffer.pyx":369
- *     step_ = t.step
- *     try:
- *         while done < n:             # <<<<<<<<<<<<<<
- *             t.start = first + <object>done * step_
- *             t.n = t.n1 = min(per_round, n - done)
-*/
-    while (1) {
-      __pyx_t_2 = (__pyx_v_done < __pyx_v_n);
-
-
-      if (!__pyx_t_2) break;
-
-      /* "gilfree/_buffer.pyx":370
- *     try:
- *         while done < n:
- *             t.start = first + <object>done * step_             # <<<<<<<<<<<<<<
- *             t.n = t.n1 = min(per_round, n - done)
- *             t.chunk = RANGE_CHUNK
-*/
-      __pyx_t_3 = __Pyx_PyLong_From_int64_t(__pyx_v_done); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 370, __pyx_L6_error)
-      __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_4 = __Pyx_PyNumber_Multiply_object_int(__pyx_t_3, __pyx_v_step_); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 370, __pyx_L6_error)
-      __Pyx_GOTREF(__pyx_t_4);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_t_3 = __Pyx_PyNumber_Add_int_object(__pyx_v_first, __pyx_t_4); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 370, __pyx_L6_error)
-      __Pyx_GOTREF(__pyx_t_3);
-      __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __pyx_t_1 = __Pyx_PyLong_As_int64_t(__pyx_t_3); if (unlikely((__pyx_t_1 == ((int64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 370, __pyx_L6_error)
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __pyx_v_t.start = __pyx_t_1;
-
-      /* "gilfree/_buffer.pyx":371
- *         while done < n:
- *             t.start = first + <object>done * step_
- *             t.n = t.n1 = min(per_round, n - done)             # <<<<<<<<<<<<<<
- *             t.chunk = RANGE_CHUNK
- *             t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
-*/
-
-      __pyx_t_1 = (__pyx_v_n - __pyx_v_done);
-
-      __pyx_t_5 = __pyx_v_per_round;
-      __pyx_t_2 = (__pyx_t_1 < __pyx_t_5);
-
-      if (__pyx_t_2) {
-
-        __pyx_t_6 = __pyx_t_1;
-      } else {
-
-        __pyx_t_6 = __pyx_t_5;
-      }
-
-      __pyx_t_1 = __pyx_t_6;
-
-
-      __pyx_v_t.n = __pyx_t_1;
-      __pyx_v_t.n1 = __pyx_t_1;
-
-
-      /* "gilfree/_buffer.pyx":372
- *             t.start = first + <object>done * step_
- *             t.n = t.n1 = min(per_round, n - done)
- *             t.chunk = RANGE_CHUNK             # <<<<<<<<<<<<<<
- *             t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
- *             _run(&t)
-*/
-      __pyx_v_t.chunk = __pyx_e_7gilfree_7_buffer_RANGE_CHUNK;
-
-      /* "gilfree/_buffer.pyx":373
- *             t.n = t.n1 = min(per_round, n - done)
- *             t.chunk = RANGE_CHUNK
- *             t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK             # <<<<<<<<<<<<<<
- *             _run(&t)
- *             gf_combine_u192(t.ipartials, t.nchunks, &part)
-*/
-      __pyx_v_t.nchunks = (((__pyx_v_t.n + __pyx_e_7gilfree_7_buffer_RANGE_CHUNK) - 1) / __pyx_e_7gilfree_7_buffer_RANGE_CHUNK);
-
-      /* "gilfree/_buffer.pyx":374
- *             t.chunk = RANGE_CHUNK
- *             t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
- *             _run(&t)             # <<<<<<<<<<<<<<
- *             gf_combine_u192(t.ipartials, t.nchunks, &part)
- *             total += u192_to_int(&part)
-*/
-      __pyx_t_7 = __pyx_f_7gilfree_7_buffer__run((&__pyx_v_t)); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 374, __pyx_L6_error)
-
-
-      /* "gilfree/_buffer.pyx":375
- *             t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
- *             _run(&t)
- *             gf_combine_u192(t.ipartials, t.nchunks, &part)             # <<<<<<<<<<<<<<
- *             total += u192_to_int(&part)
- *             done += t.n
-*/
-      gf_combine_u192(__pyx_v_t.ipartials, __pyx_v_t.nchunks, (&__pyx_v_part));
-
-      /* "gilfree/_buffer.pyx":376
- *             _run(&t)
- *             gf_combine_u192(t.ipartials, t.nchunks, &part)
- *             total += u192_to_int(&part)             # <<<<<<<<<<<<<<
- *             done += t.n
- *             PyErr_CheckSignals()  # Ctrl-C between rounds (main interpreter only)
-*/
-      __pyx_t_3 = __pyx_f_7gilfree_7_shared_u192_to_int((&__pyx_v_part)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 376, __pyx_L6_error)
-      __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_4 = __Pyx_PyNumber_InPlaceAdd_object_object(__pyx_v_total, __pyx_t_3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 376, __pyx_L6_error)
-      __Pyx_GOTREF(__pyx_t_4);
-      __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_DECREF_SET(__pyx_v_total, __pyx_t_4);
-      __pyx_t_4 = 0;
-
-      /* "gilfree/_buffer.pyx":377
- *             gf_combine_u192(t.ipartials, t.nchunks, &part)
- *             total += u192_to_int(&part)
- *             done += t.n             # <<<<<<<<<<<<<<
- *             PyErr_CheckSignals()  # Ctrl-C between rounds (main interpreter only)
- *     finally:
-*/
-      __pyx_v_done = (__pyx_v_done + __pyx_v_t.n);
-
-      /* "gilfree/_buffer.pyx":378
- *             total += u192_to_int(&part)
- *             done += t.n
- *             PyErr_CheckSignals()  # Ctrl-C between rounds (main interpreter only)             # <<<<<<<<<<<<<<
- *     finally:
- *         PyMem_Free(t.ipartials)
-*/
-      __pyx_t_7 = PyErr_CheckSignals(); if (unlikely(__pyx_t_7 == ((int)-1))) __PYX_ERR(0, 378, __pyx_L6_error)
-
-    }
-  }
-
-  /* "gilfree/_buffer.pyx":380
- *             PyErr_CheckSignals()  # Ctrl-C between rounds (main interpreter only)
- *     finally:
- *         PyMem_Free(t.ipartials)             # <<<<<<<<<<<<<<
- *     return total
-*/
-  /*finally:*/ {
-    /*normal exit:*/{
-      PyMem_Free(__pyx_v_t.ipartials);
-      goto __pyx_L7;
-    }
-    __pyx_L6_error:;
-    /*exception exit:*/{
-      __Pyx_PyThreadState_declare
-      __Pyx_PyThreadState_assign
-      __pyx_t_10 = 0; __pyx_t_11 = 0; __pyx_t_12 = 0; __pyx_t_13 = 0; __pyx_t_14 = 0; __pyx_t_15 = 0;
-      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-       __Pyx_ExceptionSwap(&__pyx_t_13, &__pyx_t_14, &__pyx_t_15);
-      if ( unlikely(__Pyx_GetException(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12) < 0)) __Pyx_ErrFetch(&__pyx_t_10, &__pyx_t_11, &__pyx_t_12);
-      __Pyx_XGOTREF(__pyx_t_10);
-      __Pyx_XGOTREF(__pyx_t_11);
-      __Pyx_XGOTREF(__pyx_t_12);
-      __Pyx_XGOTREF(__pyx_t_13);
-      __Pyx_XGOTREF(__pyx_t_14);
-      __Pyx_XGOTREF(__pyx_t_15);
-      __pyx_t_7 = __pyx_lineno; __pyx_t_8 = __pyx_clineno; __pyx_t_9 = __pyx_filename;
-      {
-        PyMem_Free(__pyx_v_t.ipartials);
-      }
-      __Pyx_XGIVEREF(__pyx_t_13);
-      __Pyx_XGIVEREF(__pyx_t_14);
-      __Pyx_XGIVEREF(__pyx_t_15);
-      __Pyx_ExceptionReset(__pyx_t_13, __pyx_t_14, __pyx_t_15);
-      __Pyx_XGIVEREF(__pyx_t_10);
-      __Pyx_XGIVEREF(__pyx_t_11);
-      __Pyx_XGIVEREF(__pyx_t_12);
-      __Pyx_ErrRestore(__pyx_t_10, __pyx_t_11, __pyx_t_12);
-      __pyx_t_10 = 0; __pyx_t_11 = 0; __pyx_t_12 = 0; __pyx_t_13 = 0; __pyx_t_14 = 0; __pyx_t_15 = 0;
-      __pyx_lineno = __pyx_t_7; __pyx_clineno = __pyx_t_8; __pyx_filename = __pyx_t_9;
-      goto __pyx_L1_error;
-    }
-    __pyx_L7:;
-  }
-
-  /* "gilfree/_buffer.pyx":381
- *     finally:
- *         PyMem_Free(t.ipartials)
- *     return total             # <<<<<<<<<<<<<<
-*/
+  __pyx_t_2 = __pyx_f_7gilfree_7_shared_range_rounds((&__pyx_v_t), __pyx_e_7gilfree_7_buffer_RANGE_CHUNK, __pyx_e_7gilfree_7_buffer_RANGE_ROUND_CHUNKS, __pyx_f_7gilfree_7_buffer__run_rounds_cb, NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 347, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __Pyx_INCREF(__pyx_v_total);
-      __pyx_r = __pyx_v_total;
+      __pyx_r = __pyx_t_2;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
+  __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "gilfree/_buffer.pyx":330
+  /* "gilfree/_buffer.pyx":320
  * 
  * 
  * def sum_squares_range(start, stop=None, step=1):             # <<<<<<<<<<<<<<
@@ -8634,19 +8981,11 @@ static PyObject *__pyx_pf_7gilfree_7_buffer_4sum_squares_range(CYTHON_UNUSED PyO
 
   /* function exit code */
   __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_3);
-  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_XDECREF(__pyx_t_2);
   __Pyx_AddTraceback("gilfree._buffer.sum_squares_range", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
 
-
-
-
-
-  __Pyx_XDECREF(__pyx_v_total);
-  __Pyx_XDECREF(__pyx_v_first);
-  __Pyx_XDECREF(__pyx_v_step_);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
@@ -9026,48 +9365,48 @@ __Pyx_RefNannySetupContext("PyInit__buffer", 0);
   if (__Pyx_InitAfterSharedUtility() < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
   /*--- Execution code ---*/
 
-  /* "gilfree/_buffer.pyx":33
- * from ._shared cimport range_plan, u192_to_int
+  /* "gilfree/_buffer.pyx":32
+ * from ._shared cimport range_plan, range_rounds, reduce_chunks
  * 
  * import array             # <<<<<<<<<<<<<<
  * 
  * cdef enum:
 */
-  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_array, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_array, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
   __pyx_t_2 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_array, __pyx_t_2) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_array, __pyx_t_2) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "gilfree/_buffer.pyx":41
+  /* "gilfree/_buffer.pyx":40
  * 
  * #: array.array typecode per gf_dtype (for results when `out` is not given).
  * _TYPECODES = "bhiqBHIQfd"             # <<<<<<<<<<<<<<
  * _NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
  *           "float32", "float64")
 */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_TYPECODES, __pyx_mstate_global->__pyx_n_u_bhiqBHIQfd) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_TYPECODES, __pyx_mstate_global->__pyx_n_u_bhiqBHIQfd) < (0)) __PYX_ERR(0, 40, __pyx_L1_error)
 
-  /* "gilfree/_buffer.pyx":42
+  /* "gilfree/_buffer.pyx":41
  * #: array.array typecode per gf_dtype (for results when `out` is not given).
  * _TYPECODES = "bhiqBHIQfd"
  * _NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",             # <<<<<<<<<<<<<<
  *           "float32", "float64")
  * 
 */
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NAMES, __pyx_mstate_global->__pyx_tuple[2]) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_NAMES, __pyx_mstate_global->__pyx_tuple[2]) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
 
-  /* "gilfree/_buffer.pyx":161
+  /* "gilfree/_buffer.pyx":171
  * 
  * 
  * def square(x, out=None, *, overflow="wrap"):             # <<<<<<<<<<<<<<
  *     """Elementwise square of a buffer, ``x[i] * x[i]``, with the GIL released.
  * 
 */
-  __pyx_t_2 = __Pyx_PyDict_NewPresized(1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 161, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_NewPresized(1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 171, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_overflow, ((PyObject*)__pyx_mstate_global->__pyx_n_u_wrap)) < (0)) __PYX_ERR(0, 161, __pyx_L1_error)
-  __pyx_t_3 = __Pyx_CyFunction_New(&__pyx_mdef_7gilfree_7_buffer_1square, 0, __pyx_mstate_global->__pyx_n_u_square, NULL, __pyx_mstate_global->__pyx_n_u_gilfree__buffer, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 161, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_overflow, ((PyObject*)__pyx_mstate_global->__pyx_n_u_wrap)) < (0)) __PYX_ERR(0, 171, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_CyFunction_New(&__pyx_mdef_7gilfree_7_buffer_1square, 0, __pyx_mstate_global->__pyx_n_u_square, NULL, __pyx_mstate_global->__pyx_n_u_gilfree__buffer, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 171, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_3);
@@ -9075,38 +9414,38 @@ __Pyx_RefNannySetupContext("PyInit__buffer", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_3, __pyx_mstate_global->__pyx_tuple[3]);
   __Pyx_CyFunction_SetDefaultsKwDict(__pyx_t_3, __pyx_t_2);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_square, __pyx_t_3) < (0)) __PYX_ERR(0, 161, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_square, __pyx_t_3) < (0)) __PYX_ERR(0, 171, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "gilfree/_buffer.pyx":261
+  /* "gilfree/_buffer.pyx":271
  * 
  * 
  * def sum_of_squares(x):             # <<<<<<<<<<<<<<
  *     """Sum of ``x[i] * x[i]`` over a buffer: an exact int for integers, a
  *     float for floats (bit-identical to :func:`gilfree.sum_of_squares`).
 */
-  __pyx_t_3 = __Pyx_CyFunction_New(&__pyx_mdef_7gilfree_7_buffer_3sum_of_squares, 0, __pyx_mstate_global->__pyx_n_u_sum_of_squares, NULL, __pyx_mstate_global->__pyx_n_u_gilfree__buffer, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 261, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_CyFunction_New(&__pyx_mdef_7gilfree_7_buffer_3sum_of_squares, 0, __pyx_mstate_global->__pyx_n_u_sum_of_squares, NULL, __pyx_mstate_global->__pyx_n_u_gilfree__buffer, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 271, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_3);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_sum_of_squares, __pyx_t_3) < (0)) __PYX_ERR(0, 261, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_sum_of_squares, __pyx_t_3) < (0)) __PYX_ERR(0, 271, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "gilfree/_buffer.pyx":330
+  /* "gilfree/_buffer.pyx":320
  * 
  * 
  * def sum_squares_range(start, stop=None, step=1):             # <<<<<<<<<<<<<<
  *     """Exact ``sum(i*i for i in range(start, stop, step))``, as
  *     :func:`gilfree.sum_squares_range` with ``threads=1``.
 */
-  __pyx_t_3 = __Pyx_CyFunction_New(&__pyx_mdef_7gilfree_7_buffer_5sum_squares_range, 0, __pyx_mstate_global->__pyx_n_u_sum_squares_range, NULL, __pyx_mstate_global->__pyx_n_u_gilfree__buffer, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 330, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_CyFunction_New(&__pyx_mdef_7gilfree_7_buffer_5sum_squares_range, 0, __pyx_mstate_global->__pyx_n_u_sum_squares_range, NULL, __pyx_mstate_global->__pyx_n_u_gilfree__buffer, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 320, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_3);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_3, __pyx_mstate_global->__pyx_tuple[4]);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_sum_squares_range, __pyx_t_3) < (0)) __PYX_ERR(0, 330, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_sum_squares_range, __pyx_t_3) < (0)) __PYX_ERR(0, 320, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
   /* "gilfree/_buffer.pyx":1
@@ -9116,9 +9455,9 @@ __Pyx_RefNannySetupContext("PyInit__buffer", 0);
 */
   __pyx_t_3 = __Pyx_PyDict_NewPresized(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_square_line_161, __pyx_mstate_global->__pyx_kp_u_Elementwise_square_of_a_buffer_x) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_sum_of_squares_line_261, __pyx_mstate_global->__pyx_kp_u_Sum_of_x_i_x_i_over_a_buffer_an) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_sum_squares_range_line_330, __pyx_mstate_global->__pyx_kp_u_Exact_sum_i_i_for_i_in_range_sta) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_square_line_171, __pyx_mstate_global->__pyx_kp_u_Elementwise_square_of_a_buffer_x) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_sum_of_squares_line_271, __pyx_mstate_global->__pyx_kp_u_Sum_of_x_i_x_i_over_a_buffer_an) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_sum_squares_range_line_320, __pyx_mstate_global->__pyx_kp_u_Exact_sum_i_i_for_i_in_range_sta) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_3) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
@@ -9162,7 +9501,7 @@ static int __Pyx_InitCachedBuiltins(__pyx_mstatetype *__pyx_mstate) {
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
-  __pyx_builtin_enumerate = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_enumerate); if (!__pyx_builtin_enumerate) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_builtin_enumerate = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_enumerate); if (!__pyx_builtin_enumerate) __PYX_ERR(0, 70, __pyx_L1_error)
 
   /* Cached unbound methods */
   __pyx_mstate->__pyx_umethod_PyDict_Type_items.type = (PyObject*)&PyDict_Type;
@@ -9185,7 +9524,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_InitCachedConstants", 0);
 
-  /* "gilfree/_buffer.pyx":71
+  /* "gilfree/_buffer.pyx":70
  *             kind = -1
  *         if kind == 0 or kind == 1:
  *             for i, size in enumerate((1, 2, 4, 8)):             # <<<<<<<<<<<<<<
@@ -9194,12 +9533,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[4] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_2, __pyx_mstate_global->__pyx_int_4, __pyx_mstate_global->__pyx_int_8};
-    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 4); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 71, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[0] = __Pyx_PyTuple_FromArray(__pyx_temp, 4); if (unlikely(!__pyx_mstate_global->__pyx_tuple[0])) __PYX_ERR(0, 70, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[0]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[0]);
 
-  /* "gilfree/_buffer.pyx":134
+  /* "gilfree/_buffer.pyx":133
  *                                     f"wrapping)")
  *     else:
  *         bits = (8, 16, 32, 64)[dtype % 4]             # <<<<<<<<<<<<<<
@@ -9208,12 +9547,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[4] = {__pyx_mstate_global->__pyx_int_8, __pyx_mstate_global->__pyx_int_16, __pyx_mstate_global->__pyx_int_32, __pyx_mstate_global->__pyx_int_64};
-    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 4); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 134, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[1] = __Pyx_PyTuple_FromArray(__pyx_temp, 4); if (unlikely(!__pyx_mstate_global->__pyx_tuple[1])) __PYX_ERR(0, 133, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[1]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "gilfree/_buffer.pyx":42
+  /* "gilfree/_buffer.pyx":41
  * #: array.array typecode per gf_dtype (for results when `out` is not given).
  * _TYPECODES = "bhiqBHIQfd"
  * _NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",             # <<<<<<<<<<<<<<
@@ -9222,12 +9561,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[10] = {__pyx_mstate_global->__pyx_n_u_int8, __pyx_mstate_global->__pyx_n_u_int16, __pyx_mstate_global->__pyx_n_u_int32, __pyx_mstate_global->__pyx_n_u_int64, __pyx_mstate_global->__pyx_n_u_uint8, __pyx_mstate_global->__pyx_n_u_uint16, __pyx_mstate_global->__pyx_n_u_uint32, __pyx_mstate_global->__pyx_n_u_uint64, __pyx_mstate_global->__pyx_n_u_float32, __pyx_mstate_global->__pyx_n_u_float64};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 10); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 10); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 41, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "gilfree/_buffer.pyx":161
+  /* "gilfree/_buffer.pyx":171
  * 
  * 
  * def square(x, out=None, *, overflow="wrap"):             # <<<<<<<<<<<<<<
@@ -9236,12 +9575,12 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {Py_None};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 161, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 171, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
 
-  /* "gilfree/_buffer.pyx":330
+  /* "gilfree/_buffer.pyx":320
  * 
  * 
  * def sum_squares_range(start, stop=None, step=1):             # <<<<<<<<<<<<<<
@@ -9250,7 +9589,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {Py_None, ((PyObject*)__pyx_mstate_global->__pyx_int_1)};
-    __pyx_mstate_global->__pyx_tuple[4] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[4])) __PYX_ERR(0, 330, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[4] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[4])) __PYX_ERR(0, 320, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[4]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[4]);
@@ -9291,38 +9630,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 11; } str_length_index[] = {{1},{11},{61},{17},{42},{15},{1},{1},{6},{6},{21},{2},{6},{36},{2},{1},{1},{1},{1},{1},{1230},{530},{4},{636},{1},{37},{79},{30},{22},{47},{46},{86},{36},{35},{16},{75},{42},{23},{6},{17},{26},{23},{25},{28},{57},{1},{5},{6},{10},{20},{12},{8},{9},{8},{10},{8},{12},{8},{13},{5},{18},{5},{10},{5},{18},{4},{4},{9},{2},{5},{7},{7},{6},{15},{8},{5},{5},{5},{4},{8},{7},{5},{4},{1},{3},{3},{3},{2},{8},{4},{9},{3},{5},{6},{10},{2},{6},{5},{4},{5},{4},{14},{17},{2},{1},{5},{6},{6},{6},{5},{6},{4},{1},{3},{3},{2}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{334},{654},{255}};
+    const struct { const unsigned int length: 11; } str_length_index[] = {{1},{11},{61},{17},{42},{15},{1},{1},{6},{6},{21},{2},{6},{36},{2},{1},{1},{1},{1},{1},{1230},{530},{4},{636},{1},{37},{79},{30},{22},{47},{46},{86},{36},{35},{16},{75},{42},{23},{6},{17},{26},{23},{25},{28},{57},{1},{5},{6},{10},{20},{12},{8},{9},{8},{10},{8},{12},{8},{13},{5},{18},{5},{10},{5},{18},{4},{9},{2},{7},{7},{15},{8},{5},{5},{5},{4},{8},{7},{5},{4},{1},{3},{3},{3},{2},{8},{3},{5},{6},{10},{2},{6},{5},{4},{4},{14},{17},{2},{1},{6},{6},{6},{5},{6},{4},{1},{3},{3},{2}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{189},{654},{52}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2360 bytes) */
-static const char cstring[] = "x\332\275W\317W\033G\022\266l\363\0026\353\030\333\211\327\016f[\353\354\242a%\305\222@\00698\001\303f\375\326q, Y;\204\247i\244\2264\353\321\2144?@Jv\337\3438\3079\316q\216s\324QG\216\034u\324\221?\301\177B\252\272GB\002\262\3309,\3571\277\272\272\372\353\257\276\252.\021\022S,V3\225\237\031!1}\217\031eU\337_\2365\250b\262\331\047\3046\0319\371\272o\320\372,)\353\006yi\327^\265fM\202_\352\212V\221HIg&\321t\213\224\025\213(\032!Le5\246Y\346\023B-R\323M\213\244\347\346\262\031\222 )B\rFL\273^\327\r\213\225\210\252\274eDn\312qR\201\371QI\"Uj\222\271\2714Y\346W\245\357X\003\254\350;N\204ib\215\230\226\241\224\300\307\256].3\203\304\312*\265,\246\021\005\355\r\323\222r\344\313\345\247_}\275.\320\354\303\266\210\331\260\021\200^&4\234\027\047\262\334\334Vv\310\034\301\233\014P\366\025\253J\254*#\337<\177A\014\330\0145Y)y\355\032\201\277W\324\2405f1\303\344\257\211\301\037\177m\222\\\350\226\277\342_\n\220\306\200\266g\211\242\256YJ\305\326mS\352c\006\034\212f-&\340\222\235\217\023\233\277\330\341\033\020O\255L\232\350\047\316\370\047\034c\311J\022\200S\303\240\255$\277\306fK\263q\222L&%Y\206)\260?Y\256\261\232n\264\366\024\266/\313O\372|\215 \3031\223\304\206McT\332\316\3452\300\204D\366u\343-\247C\267-\360X\324\353\255$\237\217\3579\220\000D\205\356\252l\300\245^\267\024]\243\352`\221M`\213\240\316\210\325\2523B5\2109\323*@0\304\031\002\237$\337\322\026\331\345\"\000;\223\251e\320\245F\352*-2\t\004\244\265\006\276t\210\211\3015\251\322\272\210\022\237e\002\264\037\250j\263u\303\320\215\020`\250\\@\371\213\020o\234\204\322\376\35790WL\024W\256lk\305\234\\Q\324\262\301XR\210E\016#\277\301,\333\320F\302\316\237\207b\200\274\0033\047^\211\306\366G\303\204\301)#l\310 \316\310~\025$+\303,\276\221\227\272\306 \272*H\225\177\353\257\215\300\207\227\346\217[0\237oy\260\340s\356\032a\014<b\372\320!\275\321\241\354C\000q\264\006b\025\203\277\232\003_%\005\247\0106O\330\035Y\252\277\206\301h)\241kj+\316W\320D\240D\234\271\3770f<\342\244N\rK\241*X\237D\026\001\207\021\033\240\016k""\016\214\205\201\023X\276\013\355F\341\374\213\253A>]\3060\2355Z\2032\305\023\232\327\205~y\202/P\236\3723\314\220\352\365&\255\325U6\232\336\374\345\351\323\247D\251!u\"\346\203\217eC\257\221P4}\213\241*\200&\3425TTl$m\025P\346v*N\022\3518\311\354H\322\211\250N\306 \343\227v\244>\276\242\005;5\355ZL\231SxIVP\274\006\325*,fZ\300n\034r]\257\343\225\325%\t9\240b?\247\005n\327\n\002\222Y\340\323\3450\253d\253\21215\227S\262\374^\205\357\314\262\220wP\306\206\363\013\201\312\262X\006\252\321\256nk%\223\324lspn\360\272\307K\204\214.d1\210R\200\372\360\350\2024\304\325\336\047W\342\347\211\031\340]H\315{\351\343\003\244pz\201X\352\021\034\222\022Y^&<\266p \235\211\2560\021B\3302l\306\037\260fl\3325^WF\2172.\356A\366\347\200Z\302\270|\200,\341Z\263X\005B\n\002\27168_\370\010\177\202\223aW\261\022pj\300\311U\244*\261\364\363x\322\313\375\235\310\322\357=&C\201\204\336\337\257\362\342.\372P\177W\235|\217\362\370\177\251\n#\034\216V\207\006V\000\354\236\302\352@\310C\021C\356$\235Jg\037g\347\037/e\322\013\013\213\331\205\314R6;\237}\264\224J/e\347\347\027\027\026R\231tz\341\202\365\206\217\376\323\375\304\366\243\344B\234\244\360\222N.\300\372\320\032\244\303J\224M\n\317r\230\250\220\244\330R\234\352uD\273\006\335\310\300\210~`\367s\322\365\240\047PI\r4:\354\356t\033\222\033\036\345eEL\225\317\2516\261\355\004\357M\343\047-\352\2164b^\325\325\022\234!\226\262\307\022L+)\340Q\263k\273<k\316\002\n\325\303O\233p\233uC\267\364\242\256\222az\343\344\204\3668:\204\316J+\205C\330\305\215`\370\037^s\3411,\260\322=\306\215\302\036K\264\032\361\021\023\334\216x?\377T\316\301\243ib\037\263\334\014\213\204\350\306\342\242\2554\031\230R\253\017d\350\334\356s~\346\340\016\367r\266\250\377\314 +\305\271%\032\363\230\252h \243lJ\352w\352\375\343\031\177J(Z\2115\211i\024\277\010\363\352\213B(\351z\2539\252\352\320S\032=\235\256\264\341X&\363HB\256\3362Cc*\250\214V*\220\365\020\337A\363\310;\004\264)VY\361-)R-\3745RZ]\375\307\363\027\371\302\313\225o\3277\013[o^\255?\373n\r\236\n\257ZM\370_S""\212V\341%kZ\033\254\\(\360Y\300X\001\376\260\276\341\235o\005\037jT\321\370]/\331*7\201~\205\337\001\262\332\177\266\230i\341,\263P\324\r\010\r\340\347Z\241fK+*zr\360\325\334\255*j\003.\r\000\230/\2278\360\"\356\027\226,X\006\304q\227\302\027\035~\t\300\271\301@y\014\243Y.\361\336(\314\2720\343\312\026\340V\373\245>\344\0325V\340\213Y\251,\\2i\236I\230\274\212)~\250\301\035\035\360\237\227\220\033UM\257*\272\252\303$}\257\317-\352\255\316\214\202\201}@]\257s\245@\210l\025~\004X%V\246\370\244\207\201\303\366\002\345\203\377\005\3542F\243}&\304f\323\342\330m\216\322\3460Ee\341Uf\017[\000\023e\332lV\225\246\2527\367\016\"\357\276\216\\\032\233p\"\316mg\305\331rg<\303\237\t\032\275\253c\275\361\217\235\226\027\361\246\274\317=\332\033\277\345\376\3055\275ho\374\206C\235\206{\305\315\270\025/\337\033\237p>u\032x\273\347F\361\366\t\014\357\271[0-\352\245\006\303\327\235\224\363\3141\301d\362\266\373\330K\370\ra\253y\253\350|\302\271\353~\3446p\265\336\370\247.\205\307+^\332\333\356\306\026;\021>\2737\371\007g\307\233\363_\264#\355\251\266\324Iw\362\275\311\217\001\310u/\003\036nN\201A\357\346\035w\305\315\273\360z\317\233\361\033A$\230n\347\333\364\370\346}\004\343\255\340\342\034\323\003\367\255?\035\344\003\032\264:\227;Q\201\357\237|\177\340f|\2427y\323\215\270S\010\3673\234\350\375\024L\005s\355\225v\376xR\300\213 =\277\010\267\307\343\177\344<E\017n85/\365n\013\030\275\357M\275\273vil\374\240\005T\301\232\340\2577q\313}\350\346\371\3631\320\370o/\322\275\267~\230?\244\275\253\343\027\007`\322Y\0131\001\332y\301\345\047\356\367\336_\375\210\177?H\005\337\264\027:\221\316-`f\243\3238\206\241<\316Yq^\003#%/\031\\\016\022m\243\273\364\374\010(\3464\\w\2268]%o\326\277\355\0039\267\\\311Ku\247\223@\313\036\362\326\233\371\223\267\347\347}%h\000\353w\332y\261r\003`\334q7\201\002\2301\347\255t\037\254\036F\017\027\217RGk\335W\371n~\243\273\261\211\226ig\0236-(\277\341\354\272\227a\367\033\356\276G\275\206\037\371\215O\250\007\346g\374r\360,0\332w;\347~\274\"\366\370\341""\366\210\336\000\354[\336\035o\303\263\374y\337\016V\003\326\316\264w;c\235\255\303\273G\221\243\251\243\317\217\212\335\374\353\356\3537\3357?v\177\334\016w\351\345\217/\220~w\3423\241x\221\002\303\006\347\013\035_\306\275\313^\364\302\004\3008\346\035*t\272\322\027\345\226?\205\032i\034\213\004\231F\220\270H\250\306\356\245\007\336v\020y7\177il\332\373*\220\332_v\214\303\251\336U\334\305\276[\366\376\356G\375\024\350\354\340\007\230\315\025\010\203\037\035\030(D\356\027\307v\334\277\241\370\273s\313\234B\030o8\327\201\000\334K\357*\340\342\027\047?\270\215a\004\230\233\206\375C\312\276\201uV\275\252\317\202t\300?|\357F\335%\000\272\rz\374s\260\"l(\336~\002\314\017!,\377\001\323\315\366\225v\352\267\223\020\205\277\r\262\237\362a\214\347|or\306\243\307P\244\242n\312\005L@\310\257T\006\275\255";
-    PyObject *data = __Pyx_DecompressString(cstring, 2360, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2139 bytes) */
+static const char cstring[] = "x\332\275W\315S\033G\026G\266\251\005\233r\026\343\304\353l\342m*\331\240\241$\005I \203l\274\013\206\315\272*v\020\260Y;\224K\323\222Z\322\254G\323\322t\217>\262\225*\037\3478\3079\352\250\243\216\0349r\324QG\376\004\377\ty\335\323\372\0026\340\034\226*f\272\247_\277\376\275\367~\357\365\023Ba\203\223\n3~&\010\205i\235\330E\22366\227ll0\262\364\0049\214\240\321\327\206\215\253K\250Hm\364\312\251\354\265\226\030\022_\252\206U\322P\201\022\206,\312Q\321\340\310\260\020\"&\251\020\213\263\047\010sT\241\214\243\304\362r*\211\242(\216\260M\020s\252UjsR@\246\361\216 \275\251GP\t\366/j\032*c\206\226\227\023hS>\215\201b\013\260\n\335\021\024\210Fw\020\343\266Q\000\0359\247X$6\n\027M\3149\261\220!\344m\306\2654z\272\371\354o\177\337\r\3204\300,\304j\216\000@\213\010\253}\021\244\353\315#\343-ZF\342\245\003\224\206\301\313\210\227\t\372\356\305\367\310\006c0#\205\330\355\333\010\376\366\260\215+\204\023\233\311it\370\047\247M\224Vj\345T\374\305\001i\030\334\366<\232\247\0267J\016u\2306\300\0148\014\213\257G\341\221Z\215 GN\0345\003\307c\236L :R&?\2115\022+\305\0008\266m\334\212\311gx\251\260\024A\261XL\323u\330\002\366\351z\205T\250\335\252\033\244\241\353O\006\376\232@&\326\030\n\217\213\206\261v\224N\047\301\023\032jP\373\235t\007u8h\314\323j+&\367\213y\032(\000Q\3019\223\014}I\253\334\240\0266\207\207\034\200\267\220\340\031\342\255*A\330\202\230\023\253\004\016\2068C\340c\350%n\241\234$\001\3101b\026\201\227\026\252\2328O4 \220\325\032\352\242\020\023[r\322\304\325 Jr\027\003h?b\323!\273\266Mm\005P1\027P\3767 o\004)j\377r\t\314-&\310\225.:V>\255\227\014\263h\023\022\013\310\242\253\310\357\023\356\330\326D\330\345x,\006\302\357\340\231\221Vd\221\306d\230Dp\212\0026d\220\364H\243\014\224\325a\2274\344\025\265\010D\327\004\252\312o\203\263\005\360\361\243\345\360\020\366K\223\207\007\276\220\252\005\214\241F\221>x\214ox,\373\004\200\210\220\006\307\032\266\234\262\241\256\202!\266\004\336\034yw\342\250\301\0316\301\205(\265\314VD\236`\005\201\n\342,\365\253\230\311\210""\243*\266\271\201M\220\036EV\000V\021\033\242V5\007\326T\340\002,?(\271I8\377\226l\320\317\2271\221\316\026\256@\231\222\t-\353\302\240<\301\027(O\203\035L\271z\267\211+U\223L\246\267\234<{\366\014\031\025\341\272 \346\303\217E\233V\220\"\315@b\254\n\010\221`\252\030\025\236H[\003\230y\024\217\240h\"\202\222o5mD\252\321\032d\374\306[m\200/\317\301R\346T\302\306\262!K\262!\310kc\253D\302\214\203w#\220\353\264*\236\244\252i\302\0078\260\347<\301\235J6\200\304\262r\273\256\262J\347e\021S\266\031\327\365k\025\276\013\307B\336A\031\033\317/\001T\327\203c\240\032\345\250c\025\030\2528lxo\310\272\047K\204.T\350\301\242\240\002\324\207\225+\322P\234v\235\\\211\\Ff\200w\245k\256\305\217\217\240\302\371\003\302\361\025\270$5\264\271\211dl\341B\272\020\335@$ \302\241\355\0209\0205\343\300\251\310\2722y\225Ir\017\263?\r\256ED\322\007\234\025\250\2668)AH\201 \267\207\367\213\\\221#\270\031r\006\217\302\255\0017W\036\233\210\323\313\374D\213\003Kt\355\367^\223\212 J\373\365*\257\260b\000\365w\325\311k\224\307\377KU\230\360\341du\250\211\n \272\047U\035\020\372*\210\241T\222\210\047R\217S\253\2177\222\211\265\265\365\324Zr#\225ZM\255l\304\023\033\251\325\325\365\265\265x2\221X\273\342\274\361\253\377|?q\264\022[\213\240\270x$bkp>\264\006\tU\211R\261@\263\256\022\025\222T\264\024\347z\235\240]\203nd(\204?\262\373\031u=B\023\260\244\002\034\035Ww\276\rI\217\257\312\262\022l\325/\2516\341\243\250\354M#\243\026\365\2556!^\246f\001\356\020n\324I\224X\005\0034ZN%\047\263\346\" \305\036y\333(3\2536\3454OM4\356\336\010\032\271=\"\024Bge\025\324\222\350\342&0\374\206\326\264\272\206\003\254\270N\244\220\352\261\202V#2!\"\314\t\346\227\337\312i\0302&\372\230\315\246*\022A7\026\t\332JF@\024\363\001\220\261{{\340\363\013\027\267\262\345bQ\377\231@V\006\367V\320\230\207M\303\002\032=\216k\203N}p=\213\237\022\206U M\304\354\374\267*\257\276\315*JW[\315IV+M\t\241\351|\245Uk\311\304\212&|\365\216\330\0261\201e\270T\202\254\207\370\016\233G\331!\010\231|\231\344\337\241<\266\324\257\221\302\366""\366?_|\237\311\276\332z\271{\220=|\263\267\373\374\207\035\030e\367ZM\370\3371\362<\373\2124\371>)f\263r\027x,\013\177\242\276\211\2674E\014*\330\260\344\233\026\034S\212@\277\"\337\000\331\034\2149a\\\354b\331<\265!4\200_r\005\263\226\2257hl\370\225\345\312\206Y\203G\r\000f\212\005\t</\354\205#\263\334\2068\3460|\241\005B\200uDD\262XP\311\246\022mP\333\225s\005\251\262R;\217\247\340\221L\310\324\021\331j\260\340\227\031\274\305V\371{\022\222\241l\321\262AM\n\233h}\340\314*\255J6@\030\034\023\032}^ E,FT\005G\264\020\202\"\242\211\230\014\346\205\010\262&w$\034G\342\tj\206\254\037uq\2713A\300f\263l4M\332\254\277\017}x:5=\353\206\334\005w\313=\364\036\371v\373Q\247\326\2775\335\237\371\304m\371!\177\336\377\332\307\375\231{\336_=\346/\366g\356\272\330\255y7\275\244W\3623\375\231Y\3673\267&^\017\275E\361\372\024\226\353\336!l[\364\343\303\345;n\334}\3562\020\231[\360\036\373\321v-\220\265\374m\241|\326}\340\375\301\253\211\323\3723\237y\030\2067\375\204\177\324\013\257\037\207\004\220_\374-?\343\347\333\017;Z7~6\363\047\211k\361\375]\267\342\307?\034\206\246\246?\367\347?\334\236\232\236y\337\002hp\356\037\275P\177\366\236\367\225\227\221\3433\200\375\037?\324{\270{\2229\301\375[3W\033<\347\356x!o^Xu\307]\r\260\177\352\375\313\377\246\035j\177\336\211w\276\353\256\035\207\216\357\035\047\216\367\217kg\260\224\021{\266\334\327^\306+\370\261\316\215N\264k\3676^\234\202I\013\002\322\035w\303\333\222\213K\355\205\366V\177\356\236\247\371\361\336\027\261\016\356\324\273\231.\356?\372\213_og\332F\247\326\ru\357w3\301\3115\200q\337;\360Cb\307\262\277\325\373r\373d\361d\3754~\272\323\333\313\3642\373\275\375\003!\231p\017\300\3509y\326]7\347\335\000\353\367\275\206\217\375Z;\364?>\t\377\223v\262]\354<\357\330\335\007\307\227~\274\031\330\370\361\362\002\275\r\330\017\375\373\376\276\317\333\253m\247\263\335!\335d7w<}|x\362\3404t:\177\372\365i\276\227y\335{\375\246\367\346\247\336OG\312J?sv\005\325z\263\177\016\030\026Pn\\\340rb\211\311\214\177\303_\274\222p\"\216\031\027\007""\274\205H\301A\200\350\260=/8R;\023\237\373s_HN\202\220bco\352K\377\250\023\372\220\230\232\376\004\0205\274\242\377\217\366b;\016\324z\377#l\270u\307}*\217\\\360_\366\264\315\336\346\313\323\314\257++(\247";
+    PyObject *data = __Pyx_DecompressString(cstring, 2139, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3112 bytes) */
-static const char cstring[] = "\377  (items\367ize\010\000over\377flow=\047ra\377ise\047; us\373e \014\007wrap\047\377 for Num\337Py\047s \016\001pi\377ng) does\377 not fit\377 in  ele\377ments; a\377t most 2\377**63 - 1\377 are sup\377ported l\377ike `x`,\373 g=\000!)) h\377as **2 =\312\001\002iQ\005n\251\000X\001, \376%\003-D stri\375dA\000buffer\377 (flatte\373n \202\000first\377): <=>?@\365E\210\003w\324\000 squ\276}\001of a 2\003,\377 ``x[i] \353* \003\001`\210\000wit\377h the GI\367L r\312\000ased\377.\n\n    P\377arameter\035s\n\002---\000\000\002\001\031\002Gx :P\004(\002-\0011\247\000\375(\264 C-cont\177iguous)u\004} \205\000int8-\002\000_64, u\010\002u\007\004\376\214@at32 orxD\006\016\002&\001e.g.\266\000\277array.\001\002(\377\047d\047, ...\347)``0\000\335\000``m\377emoryvie\217w``;\250%\215\n\030\001s\373 (\037\t(a)[:\377:3]``) w\357ork \213!out>\257 copy.\202\"\014\001y:\200`\277`able\303&\377optional\362\366\006S\253 \217@em t\277ype an\361@e\343ng\336 \345@\366@. M\317ay b\200b\267@se\357lf (\301`pla\267ce)\276`ny\302&o:\221@r\217\204\002lap\222\002\267a\375 \241`a Valu?eError\232\004\311\204\004\266\216@{\047\270\204\002, \324\204\004}\333, \226\016As\265\204\001:f\377unc:`gil_free.\247c`\363D?Return\352J\215b\360\371(\364!\247 \363FA neiw\231K\231Af\356\204\001\047s\214#\277when `\335 `\376\305\001None, e\007lse\016\003t\005\220\206\001\346i\207\204\002\021T\317 \356\002\344fIV\002\373AI\006\212\224\206\001a\345ha\363\205\010\217A\212 r\326\351\204\001ir\235Bs\260\204\006di\340\323\205\001\351C\324\047^\n\256\005rea\277d-only\327 f\204\341@\243Cl\343B[\002\332\207\001\261@s\376\253Bpartial\004+\000\320Gr\200 \373\207\004\203\"\312\207\001\261CH\310\204\001\215\210\004\365cO\243\210\004\354\013W\260\206\001\363``\267\210\r\313\206\001nami\343ng\314\206\002\223\207\002\227\210\005 th\353at\332\210\006s\332\206\004Exa\317mple\321\206\013\366\206\002>>/> im\265\210\001 \363\205\002\014\006\037from \256d\032\005\217\210\003\350/\006\236\210\003\313d(\252\206\ni\047,\377 [1, -2,\337 3""]))\313g(\047>\024\0054, 9]\024\003\235\000\377ct ``sum\257(i*i\216\212\002i\362\211\001r\177ange(st\333 \277, stop\002\001e\227p))\317\210\001a\251\210\003\321\204\ru[m_\214\211\003s_:\002`\317\205\004\367`th\320As=1`\371`\324\210\"f\016 : in\265t\200\205\007s\267\213\002``a\003`\377; bounds\217 mus\257\213\006\201\211\002\236\207\002`\237step`\027\003\325\213\001bGe 0\350\205\034j\001\235\212\002R\216\205\033;, \272\204\020As \372\036\373\202\"\374\340\202(\354-(10**6\337) == \327B *\361 \315N\035\003\235cTrue\034\216\214\002\260\207\001Sum\311\213\001\274\214\014\273\216\002\376\341\214\006: an ex\335a\274`int\263cnt\377egers, a\360\331\214\002\356\213\002\341\216\002\370\213\002s (b\377it-ident\177ical to\2241[of\276e`)\357\2145A\233c\270\373\211\004\324\211#\302\001or \243\215\002\n\340\330\202!\230\211\r\327\217\004\203\211\031\261\206bum_\304\272\047\220\207\013q\232\207\001\272\221\001\227\207\004  \371#\276C\211\220\00221267\37764793255\37786539664\37760912964\37748551322\3215\365\207\016b\013\234\217\007(\277\217\016[0\337.5, 1\001\0012.\3275])\227\217\0012\203\210\0046.:T\003`\242\206\004be \351\220\001\335\220\014V\324\222\003a \033\007a\317\220, \355\220\006~\240\223\001formatB\n+wr\371\217\013:a\tn\204\210\001\331\223\003]`\333\207\020([-\227\224\002,\231\224\007\373])\"\nhold \377native-e\377ndian nu\203mb\261\205\002\177\017\324\224\004\272\223\002\222\224\004p\377rotocol \326\354\212\t, \223\222\007,M\001py\207.nd\313\222\002\300\222\003\246\n;\030:<\266\217\004\304\211\002have\265\224\002\366\215\003\200\216\207\002\331\225\001\332\217\003\035\003\313\001\352\217\003\200\216\023:\377 pass ou\227t=x\236\207\004 \211\222\002\245\217\002a\377 separat\300\354\222\005\352\215\006\374G\250\216\016\370$\303\212\017ze\363ro\261\214\004\223\226\003(linN\304`61)\242\226\005\221\230\004s\307\227\001\377index sr\333c/\234\222\004/_\322\215\004py+xs\271\205\n D\0032F\001\326\214\r\336\025\004330)\342\226\001ke\377rnel fla\017gged\241\211\001\205\231\005\234""\217\003\206\227\001\377check ca\375n\341\230\003ndBBHI\377LQ_NAMES\377_TYPECOD\336\007\000_Pyx\001\000Di\377ct_NextR\317ef__1\002\257 __\303__\336\223\001\004\001\306\002\r\001ma\373in\003\002odule\356\037\001nam\003\002qua\275l\004\005test<\000i\377s_corout\374\243 \367\226\002asynci\373o.\r\006sbhiluq\002\000q\236\000Qfd\264\002\365c\322!_e\000trac\377ebackcod\377edoneenu\033me\312Afd\257\231\002\355\227\004\341\227\004?ftotal\207\225\005\345$\372\340a_~\002t16in\347t32\271\230\002\304\230\001isfyi\245\232\001\005\000loat\332\233\002\377mathnohi\377olooutov\274\341\233\005\202\223\001per_\313\000n\357dpop\362\233\002res\377ultsetde\013fa\006\001o\230\220\004\322\220\001\220\217\001\224\217\001\351_\331\220\001\340Ks\271\220\rsxtl\267\002\316\231\00116\324\231\00132\322\231\003\352\337\231\002v\252\227\001s\320\234\001xxh\377ixloxv\200\001\377\360@\001\000\005\t\210\001\377\210\023\210A\210T\220\036\377\230r\240\036\250q\330\004\377\005\330\010\017\210y\230\001\377\230\021\230$\230a\330\010\377\022\220%\220s\230!\330\377\010\016\210a\210q\220\003\377\2203\220g\230Q\330\010\337\t\210\026\210q\003\001\031\220\356\032\000\t\210\025\034\000v\220T\3564\000!\2301\026\006\013\2101\357\210C\210s \000\014\023\220\3577\230-\240.\002\025\210n\373\230BY\001\t\210\027\220\007\373\220qj\001\330\010\026\220a\376\010\000\003\2302\230[\320(\3378\270\001\330\010;\000\330\014\377\r\210]\230*\240L\260\377\001\260\021\260)\2702\270\357Q\330\014\017\206\000\013\2303\366\234\000\020\021\036\000\330\020\024\220\377A\220Q\220a\330\020\031\377\230\036\240q\250\001\250\034\377\260Q\260a\340\020\032\230\316\212\000\230A\330z\000\217\002\035\220\377k\240\034\250Q\250a\250\337y\270\002\270!]\002\210K\366\333\002\014\r\321\000\330\014\020\220\367\001\220\021\253\001\033\2301\230\377A\230\\\250\021\250*\260\237A\260Q\340\014\231\003\223\000\017\273\210{Q\003\340\010\030\243\"!\377\200\016\210m\2301\360T\376\317 \032\230\021\360\n\000\005\307\010\200y\250 \205 M\000\330\tO\022\220#\220\260 Y\000""\340\304 \377j\230\001\320\031E\300Q\337\300a\330\004\010\337?\014\210\351D\215\004\215 4\306#\025\220U\377\230&\240\001\240\032\2501\377\250G\2605\270\001\270\022~\227 R\270q\340\014\025f\001\365\014\321@X\217 d\230.\250\377\002\250-\260r\3209I\277\310\021\330\010\023\220\230@\013\373\2109\252\"d\230\047\240\023\375\240\232 \022\220)\2301\320\353\034.\224 v\264!\330\036\037\377\230v\240Q\240i\250qv\363 \024\260\353@\013\2104\372@\377\001\220\024\220S\230\001\330\377\014\022\220*\230A\320\035\377B\300!\3008\3101\310\377D\320PQ\320QR\320\373RS\260A2\210S\220\001\276\354$\016\210b\220\002\373\000R\177\220w\230a\230q\240\322@\372\000\020\016\213be\2403\240f?\250C\250r\260\027\371A\003\017A\003\336\003\207\204\001\274a\006\047\272\001r\271\000\377T\230\024\230R\230t\240\3774\240u\250B\250e\260\3773\260b\270\005\270T\300\377\027\310\001\310\021\310$\310\377c\320QX\320XY\320\337YZ\320Z[\337\004\230Q\035\340\334\204\034\320\t\033\354\204\003\375\204\003\220\205\t\034\323\204\023\362\204\001\010\230\002\321\205\001\342\204\034\304AwQ\210a\242\204\003A\330\014\217\204\003{T\240\310@\017\210q\340\233\205\003\237\034\230A\230Q\247\206\001\207\204\004\320\377\000\035\230[\250\001\3604\377\000\005\034\230?\250)\260\177<\270r\300\021\330\004\275\206\001\377w\220f\230F\240!\240\3771\330\004\005\200V\2101\034\374c\032\000\007\200r\206\207\001\371\206\001\201\207\001\357\200]\220+\371\204\001\320*=\375\270\324`\330\004\007\200q\210_\013\2203\220a\242\205\001\004\335`\315\330\001\001\210Q\000\004\263\207\002\016\210_e\2202\220Q\257\206\001Ye\000\377B\230h\240e\2502\250\376\014\002U\220!\2209\230A\276\226\000\002\250\"\250A\036\003a\276\332\206\001\\\230\021\230#\224@|\276(\000S\260\003\2601\353\205\027\330\377\014\025\220[\240\001\240\021\357\240!\330\014\357\206\002\330\014\036\337\230a\340\010\022[\0001\220?A\330\004\013\2101";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3112, 5098);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2796 bytes) */
+static const char cstring[] = "\377  (items\367ize\010\000over\377flow=\047ra\377ise\047; us\373e \014\007wrap\047\377 for Num\337Py\047s \016\001pi\377ng) does\377 not fit\377 in  ele\377ments; a\377t most 2\377**63 - 1\377 are sup\377ported l\377ike `x`,\373 g=\000!)) h\377as **2 =\312\001\002iQ\005n\251\000X\001, \376%\003-D stri\375dA\000buffer\377 (flatte\373n \202\000first\377): <=>?@\365E\210\003w\324\000 squ\276}\001of a 2\003,\377 ``x[i] \353* \003\001`\210\000wit\377h the GI\367L r\312\000ased\377.\n\n    P\377arameter\035s\n\002---\000\000\002\001\031\002Gx :P\004(\002-\0011\247\000\375(\264 C-cont\177iguous)u\004} \205\000int8-\002\000_64, u\010\002u\007\004\376\214@at32 orxD\006\016\002&\001e.g.\266\000\277array.\001\002(\377\047d\047, ...\347)``0\000\335\000``m\377emoryvie\217w``;\250%\215\n\030\001s\373 (\037\t(a)[:\377:3]``) w\357ork \213!out>\257 copy.\202\"\014\001y:\200`\277`able\303&\377optional\362\366\006S\253 \217@em t\277ype an\361@e\343ng\336 \345@\366@. M\317ay b\200b\267@se\357lf (\301`pla\267ce)\276`ny\302&o:\221@r\217\204\002lap\222\002\267a\375 \241`a Valu?eError\232\004\311\204\004\266\216@{\047\270\204\002, \324\204\004}\333, \226\016As\265\204\001:f\377unc:`gil_free.\247c`\363D?Return\352J\215b\360\371(\364!\247 \363FA neiw\231K\231Af\356\204\001\047s\214#\277when `\335 `\376\305\001None, e\007lse\016\003t\005\220\206\001\346i\207\204\002\021T\317 \356\002\344fIV\002\373AI\006\212\224\206\001a\345ha\363\205\010\217A\212 r\326\351\204\001ir\235Bs\260\204\006di\340\323\205\001\351C\324\047^\n\256\005rea\277d-only\327 f\204\341@\243Cl\343B[\002\332\207\001\261@s\376\253Bpartial\004+\000\320Gr\200 \373\207\004\203\"\312\207\001\261CH\310\204\001\215\210\004\365cO\243\210\004\354\013W\260\206\001\363``\267\210\r\313\206\001nami\343ng\314\206\002\223\207\002\227\210\005 th\353at\332\210\006s\332\206\004Exa\317mple\321\206\013\366\206\002>>/> im\265\210\001 \363\205\002\014\006\037from \256d\032\005\217\210\003\350/\006\236\210\003\313d(\252\206\ni\047,\377 [1, -2,\337 3""]))\313g(\047>\024\0054, 9]\024\003\235\000\377ct ``sum\257(i*i\216\212\002i\362\211\001r\177ange(st\333 \277, stop\002\001e\227p))\317\210\001a\251\210\003\321\204\ru[m_\214\211\003s_:\002`\317\205\004\367`th\320As=1`\371`\324\210\"f\016 : in\265t\200\205\007s\267\213\002``a\003`\377; bounds\217 mus\257\213\006\201\211\002\236\207\002`\237step`\027\003\325\213\001bGe 0\350\205\034j\001\235\212\002R\216\205\033;, \272\204\020As \372\036\373\202\"\374\340\202(\354-(10**6\337) == \327B *\361 \315N\035\003\235cTrue\034\216\214\002\260\207\001Sum\311\213\001\274\214\014\273\216\002\376\341\214\006: an ex\335a\274`int\263cnt\377egers, a\360\331\214\002\356\213\002\341\216\002\370\213\002s (b\377it-ident\177ical to\2241[of\276e`)\357\2145A\233c\270\373\211\004\324\211#\302\001or \243\215\002\n\340\330\202!\230\211\r\327\217\004\203\211\031\261\206bum_\304\272\047\220\207\013q\232\207\001\272\221\001\227\207\004  \371#\276C\211\220\00221267\37764793255\37786539664\37760912964\37748551322\3215\365\207\016b\013\234\217\007(\277\217\016[0\337.5, 1\001\0012.\3275])\227\217\0012\203\210\0046.:T\003`\242\206\004be \351\220\001\335\220\014V\324\222\003a \033\007a\317\220, \355\220\006~\240\223\001formatB\n+wr\371\217\013:a\tn\204\210\001\331\223\003]`\333\207\020([-\227\224\002,\231\224\007\373])\"\nhold \377native-e\377ndian nu\203mb\261\205\002\177\017\324\224\004\272\223\002\222\224\004p\377rotocol \326\354\212\t, \223\222\007,M\001py\207.nd\313\222\002\300\222\003\246\n;\030:<\266\217\004\304\211\002have\265\224\002\366\215\003\200\216\207\002\331\225\001\332\217\003\035\003\313\001\352\217\003\200\216\023:\377 pass ou\227t=x\236\207\004 \211\222\002\245\217\002a\377 separat\300\354\222\005\352\215\006\374G\250\216\016\370$\303\212\017ze\363ro\261\214\004\223\226\003(linN\304`71)\242\226\005\221\230\004s\307\227\001\377index sr\333c/\234\222\004/_\322\215\004py+xs\271\205\n D\0032F\001\326\214\r\336\025\004320)\342\226\001ke\377rnel fla\017gged\241\211\001\205\231\005\234""\217\003\206\227\001\377check ca\375n\341\230\003ndBBHI\377LQ_NAMES\377_TYPECOD\336\007\000_Pyx\001\000Di\377ct_NextR\317ef__1\002\257 __\303__\336\223\001\004\001\306\002\r\001ma\373in\003\002odule\356\037\001nam\003\002qua\275l\004\005test<\000i\377s_corout\374\243 \367\226\002asynci\373o.\r\006sbhiluq\002\000q\236\000Qfd\264\002\365c\322!_e\000trac\377ebackcod\277eenume\306AfAd\344\227\004\330\227\004\370\224\005\326$\321a_o\002\377t16int32<\252\230\002\265\230\001isfi\226\232\001\005\000\357loat\313\233\002mat\377hnohiolo\337outov\322\233\005po\375p\326\233\002result\177setdefa\006\001Ao\374\217\004\266\220\001\364\216\001\270\220\001\277Ks\230\220\r\267sxt\250\231\00116\256\231\0013\2512\254\231\003\271\231\002v\204\227\001s\252\234\001x\377xhixloxv\377\200\001\360<\000\005\t\210\377\001\210\023\210A\210T\220\377\036\230r\240\036\250q\330\377\004\005\330\010\017\210y\230\377\001\230\021\230$\230a\330\377\010\022\220%\220s\230!\377\330\010\016\210a\210q\220\377\003\2203\220g\230Q\330\277\010\t\210\026\210q\003\001\031\335\220\032\000\t\210\025\034\000v\220\335T4\000!\2301\026\006\013\210\3371\210C\210s \000\014\023\337\2207\230-\240.\002\025\210\367n\230BY\001\t\210\027\220\367\007\220qj\001\330\010\026\220\375a\010\000\003\2302\230[\320\357(8\270\001\205\001}\230A\377\230Q\230c\240\031\250)\337\2601\340\010\030\223\002!\200\377\016\210m\2301\360T\001\377\000\005\032\230\021\360\n\000\317\005\010\200y\230\000u\000\020\220\177\001\330\t\022\220#\220\240\000\372\t\000\340\264\000j\230\001\320\031\377E\300Q\300a\330\004\010\376\317\037\014\210D\220\001\220\021\356\322\001\013\2104\266\003\025\220U\377\230&\240\001\240\032\2501\377\250G\2605\270\001\270\022\377\2702\270R\270q\340\014\365\025f\001\014\301 X\220Q\220\377d\230.\250\002\250-\260\377r\3209I\310\021\330\010\373\023\220\210 \013\2109\220A\376\030\002\047\240\023\240A\330\014\377\022\220)\2301\320\034.\377\250a\250v\260Q\260a\377\330\036\037\230v\240Q\240\377i\250q\260\001\260\024\260\364\333 v\001q\204""\000\024\220S\230\375\001.\001*\230A\320\035B\377\300!\3008\3101\310D\377\320PQ\320QR\320R\377S\330\010\013\2102\210S\372\362\000\014g\002\016\210b\220\002\376\373\000R\220w\230a\230q\351\240\302 \000\020\016\373\"e\2403\377\240f\250C\250r\260\027\004\351!\003\017\003\336\003\367A\254A\006\047\264!\367r\220\024\213`\024\230R\230\377t\2404\240u\250B\250\377e\2603\260b\270\005\270\377T\300\027\310\001\310\021\310\377$\310c\320QX\320X\177Y\320YZ\320Z[\337\004w\230Q\340\314|\320\t\033\334cp\355c\200\204\t\303s\342a\010\230\002\301\204\001\334\322|\304AQ\210a\322!1\210\330\247@f\000\376`T\240\310@\017\210{q\340\352 1\330\014\034\217\204\002\373a\330\206\204\005\320\000\035\230[\377\250\001\3602\000\005\017\210\377a\210w\220f\230F\240\377!\2401\330\004\005\200V\335\210\004\000\013\210<\337\204\002\023\230\377M\320)=\320=M\310\001Q";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2796, 4712);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (5098 bytes) */
-static const char bytes[] = "  (itemsize  (overflow=\047raise\047; use overflow=\047wrap\047 for NumPy\047s wrapping) does not fit in  elements; at most 2**63 - 1 are supported like `x`, got !)) has **2 = **2 is not finite in , , got -D strided buffer (flatten it first): <=>?@Elementwise square of a buffer, ``x[i] * x[i]``, with the GIL released.\n\n    Parameters\n    ----------\n    x : buffer\n        1-D (or C-contiguous) buffer of int8-int64, uint8-uint64, float32 or\n        float64, e.g. ``array.array(\047d\047, ...)`` or a ``memoryview``; strided\n        1-D views (``memoryview(a)[::3]``) work without a copy.\n    out : writeable buffer, optional\n        Same item type and length as `x`. May be `x` itself (in place); any\n        other overlap with `x` is a ValueError.\n    overflow : {\047wrap\047, \047raise\047}, optional\n        As in :func:`gilfree.square`.\n\n    Returns\n    -------\n    array.array or out\n        A new ``array.array`` of `x`\047s type when `out` is None, else `out`.\n\n    Raises\n    ------\n    TypeError\n        If `x` or `out` is not a buffer of a supported type, or their types\n        differ.\n    ValueError\n        If `out` is read-only, of another length, or overlaps `x` partially,\n        or `overflow` is not \047wrap\047 or \047raise\047.\n    OverflowError\n        With ``overflow=\047raise\047``, naming the first element that overflows.\n\n    Examples\n    --------\n    >>> import array\n    >>> from gilfree import buffer\n    >>> buffer.square(array.array(\047i\047, [1, -2, 3]))\n    array(\047i\047, [1, 4, 9])\n    Exact ``sum(i*i for i in range(start, stop, step))``, as\n    :func:`gilfree.sum_squares_range` with ``threads=1``.\n\n    Parameters\n    ----------\n    start, stop, step : int\n        As for ``range``; bounds must fit in int64 and `step` must not be 0.\n\n    Returns\n    -------\n    int\n\n    Raises\n    ------\n    TypeError, ValueError\n        As :func:`gilfree.sum_squares_range`.\n\n    Examples\n    --------\n    >>> fr""om gilfree import buffer\n    >>> buffer.sum_squares_range(10**6) == sum(i * i for i in range(10**6))\n    True\n    NoneSum of ``x[i] * x[i]`` over a buffer: an exact int for integers, a\n    float for floats (bit-identical to :func:`gilfree.sum_of_squares`).\n\n    Parameters\n    ----------\n    x : buffer\n        As for :func:`square`.\n\n    Returns\n    -------\n    int or float\n\n    Raises\n    ------\n    TypeError\n        If `x` is not a buffer of a supported type.\n\n    Examples\n    --------\n    >>> import array\n    >>> from gilfree import buffer\n    >>> buffer.sum_of_squares(array.array(\047q\047, [2**62, 3]))  # exact\n    21267647932558653966460912964485513225\n    >>> buffer.sum_of_squares(memoryview(array.array(\047d\047, [0.5, 1.5, 2.5]))[::2])\n    6.5\n    `` must be 1-D or C-contiguous, got a ` must be a buffer of int8-int64, uint8-uint64, float32 or float64, got format ` must be a writeable buffer: ` must be an int, got ` must fit in int64 ([-2**63, 2**63 - 1]), got ` must hold native-endian numbers, got format ` must support the buffer protocol (array.array, memoryview, numpy.ndarray, ...), got ` must support the buffer protocol: `out` must have the length of `x`, `out` must hold `out` overlaps `x` partially: pass out=x for in place, or a separate buffer`overflow` must be \047wrap\047 or \047raise\047, got `step` must not be zerorange(square (line 161)square overflows at index src/gilfree/_buffer.pyxsum_of_squares (line 261)sum_squares_range (line 330)the kernel flagged an overflow that the check cannot findBBHILQ_NAMES_TYPECODES__Pyx_PyDict_NextRef__annotate____func____index____main____module____name____qualname____test___is_coroutinearrayasyncio.coroutinesbhilqbhiqBHIQfdcheckcline_in_tracebackcodedoneenumeratefdfirstfloat32float64ftotalgilfree._bufferhave_outint16int32int64int8isfiniteisfloatitemsmathnohiolooutovoverflowpartper_roundpopraiseresultsetdefaultsosquarestartstepstep_stopsum_of_squaressum_squares_rangesxttotaluint16uint32ui""nt64uint8valueswrapxxhixloxv\200\001\360@\001\000\005\t\210\001\210\023\210A\210T\220\036\230r\240\036\250q\330\004\005\330\010\017\210y\230\001\230\021\230$\230a\330\010\022\220%\220s\230!\330\010\016\210a\210q\220\003\2203\220g\230Q\330\010\t\210\026\210q\330\010\t\210\031\220!\330\010\t\210\025\210a\210v\220T\230\021\230!\2301\330\010\t\210\026\210q\330\010\013\2101\210C\210s\220!\330\014\023\2207\230-\240q\330\010\t\210\025\210n\230B\230a\330\010\t\210\027\220\007\220q\230\001\230\021\330\010\026\220a\220q\230\003\2302\230[\320(8\270\001\330\010\013\2101\330\014\r\210]\230*\240L\260\001\260\021\260)\2702\270Q\330\014\017\210q\220\013\2303\230a\330\020\021\330\014\r\330\020\024\220A\220Q\220a\330\020\031\230\036\240q\250\001\250\034\260Q\260a\340\020\032\230!\2301\230A\330\014\023\2201\330\010\t\210\035\220k\240\034\250Q\250a\250y\270\002\270!\330\010\013\2101\210K\220s\230!\330\014\r\330\010\t\330\014\020\220\001\220\021\220!\330\014\033\2301\230A\230\\\250\021\250*\260A\260Q\340\014\026\220a\220q\230\001\330\010\017\210{\230!\2301\230A\340\010\030\230\001\230\021\230!\200\016\210m\2301\360T\001\000\005\032\230\021\360\n\000\005\010\200y\220\003\2201\330\010\020\220\001\330\t\022\220#\220Q\330\010\020\220\001\340\010\016\210j\230\001\320\031E\300Q\300a\330\004\010\210\001\210\023\210A\210T\220\036\230r\240\036\250q\330\004\005\330\010\017\210y\230\001\230\021\230$\230a\330\010\014\210D\220\001\220\021\220!\330\010\013\2104\210s\220!\330\014\025\220U\230&\240\001\240\032\2501\250G\2605\270\001\270\022\2702\270R\270q\340\014\025\220Q\330\010\014\210A\210X\220Q\220d\230.\250\002\250-\260r\3209I\310\021\330\010\023\2201\330\010\013\2109\220A\220Q\220d\230\047\240\023\240A\330\014\022\220)\2301\320\034.\250a\250v\260Q\260a\330\036\037\230v\240Q\240i\250q\260\001\260\024\260Q\330\010\013\2104\210q\220\001\220\024\220S\230\001\330\014\022\220*\230A\320\035B\300!\3008\3101\310D\320PQ\320QR\320RS\330\010\013\2102\210S\220\001\330\014\023\2201\330\010\016\210b\220\002""\220#\220R\220w\230a\230q\240\001\330\010\016\210b\220\002\220#\220R\220w\230a\230q\240\001\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\001\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\003\2702\270R\270q\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\001\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\003\2702\270R\270q\330\010\013\2104\210r\220\024\220T\230\024\230R\230t\2404\240u\250B\250e\2603\260b\270\005\270T\300\027\310\001\310\021\310$\310c\320QX\320XY\320YZ\320Z[\330\014\022\220*\230A\230Q\340\010\016\210a\210q\220\003\2203\220g\230Q\330\010\t\210\026\210q\330\010\t\210\031\220!\330\010\t\320\t\033\2301\330\010\t\210\025\210a\210v\220Q\330\010\t\210\026\210q\330\010\t\210\025\210n\230B\230a\330\010\t\210\027\220\007\220q\230\001\230\021\330\010\t\210\027\220\010\230\002\230!\330\010\t\210\027\220\007\220q\230\001\230\021\330\010\026\220a\220q\230\003\2302\230[\320(8\270\001\330\010\014\210A\210Q\210a\330\010\013\2101\210A\330\014\033\2301\230A\230T\240\021\330\010\017\210q\340\010\013\2101\330\014\034\230A\230Q\230a\330\010\030\230\001\230\021\230!\320\000\035\230[\250\001\3604\000\005\034\230?\250)\260<\270r\300\021\330\004\016\210a\210w\220f\230F\240!\2401\330\004\005\200V\2101\330\004\010\210\001\210\021\330\004\007\200r\210\023\210A\330\010\017\210q\330\004\005\200]\220+\230\\\250\021\320*=\270R\270q\330\004\007\200q\210\013\2203\220a\330\010\t\330\004\014\210A\330\004\014\210A\210Q\330\004\014\210A\210Q\330\004\005\330\010\016\210e\2202\220Q\330\014\r\210Y\220f\230B\230h\240e\2502\250Q\330\014\r\210U\220!\2209\230A\230[\250\002\250\"\250A\330\014\r\210Y\220a\330\014\r\210\\\230\021\230#\230R\230|\2502\250S\260\003\2601\330\014\020\220\001\220\021\220!\330\014\033\2301\230A\230\\\250\021\250*\260A\260Q\330\014\025\220[\240\001\240\021\240!\330\014\024\220A\220Q\330\014\036\230a\340\010\022\220!\2201\220A\330\004\013\2101";
+    #else /* compression: none (4712 bytes) */
+static const char bytes[] = "  (itemsize  (overflow=\047raise\047; use overflow=\047wrap\047 for NumPy\047s wrapping) does not fit in  elements; at most 2**63 - 1 are supported like `x`, got !)) has **2 = **2 is not finite in , , got -D strided buffer (flatten it first): <=>?@Elementwise square of a buffer, ``x[i] * x[i]``, with the GIL released.\n\n    Parameters\n    ----------\n    x : buffer\n        1-D (or C-contiguous) buffer of int8-int64, uint8-uint64, float32 or\n        float64, e.g. ``array.array(\047d\047, ...)`` or a ``memoryview``; strided\n        1-D views (``memoryview(a)[::3]``) work without a copy.\n    out : writeable buffer, optional\n        Same item type and length as `x`. May be `x` itself (in place); any\n        other overlap with `x` is a ValueError.\n    overflow : {\047wrap\047, \047raise\047}, optional\n        As in :func:`gilfree.square`.\n\n    Returns\n    -------\n    array.array or out\n        A new ``array.array`` of `x`\047s type when `out` is None, else `out`.\n\n    Raises\n    ------\n    TypeError\n        If `x` or `out` is not a buffer of a supported type, or their types\n        differ.\n    ValueError\n        If `out` is read-only, of another length, or overlaps `x` partially,\n        or `overflow` is not \047wrap\047 or \047raise\047.\n    OverflowError\n        With ``overflow=\047raise\047``, naming the first element that overflows.\n\n    Examples\n    --------\n    >>> import array\n    >>> from gilfree import buffer\n    >>> buffer.square(array.array(\047i\047, [1, -2, 3]))\n    array(\047i\047, [1, 4, 9])\n    Exact ``sum(i*i for i in range(start, stop, step))``, as\n    :func:`gilfree.sum_squares_range` with ``threads=1``.\n\n    Parameters\n    ----------\n    start, stop, step : int\n        As for ``range``; bounds must fit in int64 and `step` must not be 0.\n\n    Returns\n    -------\n    int\n\n    Raises\n    ------\n    TypeError, ValueError\n        As :func:`gilfree.sum_squares_range`.\n\n    Examples\n    --------\n    >>> fr""om gilfree import buffer\n    >>> buffer.sum_squares_range(10**6) == sum(i * i for i in range(10**6))\n    True\n    NoneSum of ``x[i] * x[i]`` over a buffer: an exact int for integers, a\n    float for floats (bit-identical to :func:`gilfree.sum_of_squares`).\n\n    Parameters\n    ----------\n    x : buffer\n        As for :func:`square`.\n\n    Returns\n    -------\n    int or float\n\n    Raises\n    ------\n    TypeError\n        If `x` is not a buffer of a supported type.\n\n    Examples\n    --------\n    >>> import array\n    >>> from gilfree import buffer\n    >>> buffer.sum_of_squares(array.array(\047q\047, [2**62, 3]))  # exact\n    21267647932558653966460912964485513225\n    >>> buffer.sum_of_squares(memoryview(array.array(\047d\047, [0.5, 1.5, 2.5]))[::2])\n    6.5\n    `` must be 1-D or C-contiguous, got a ` must be a buffer of int8-int64, uint8-uint64, float32 or float64, got format ` must be a writeable buffer: ` must be an int, got ` must fit in int64 ([-2**63, 2**63 - 1]), got ` must hold native-endian numbers, got format ` must support the buffer protocol (array.array, memoryview, numpy.ndarray, ...), got ` must support the buffer protocol: `out` must have the length of `x`, `out` must hold `out` overlaps `x` partially: pass out=x for in place, or a separate buffer`overflow` must be \047wrap\047 or \047raise\047, got `step` must not be zerorange(square (line 171)square overflows at index src/gilfree/_buffer.pyxsum_of_squares (line 271)sum_squares_range (line 320)the kernel flagged an overflow that the check cannot findBBHILQ_NAMES_TYPECODES__Pyx_PyDict_NextRef__annotate____func____index____main____module____name____qualname____test___is_coroutinearrayasyncio.coroutinesbhilqbhiqBHIQfdcheckcline_in_tracebackcodeenumeratefdfloat32float64gilfree._bufferhave_outint16int32int64int8isfiniteisfloatitemsmathnohiolooutovoverflowpopraiseresultsetdefaultsosquarestartstepstopsum_of_squaressum_squares_rangesxtuint16uint32uint64uint8valueswrapxxhixloxv\200\001""\360<\000\005\t\210\001\210\023\210A\210T\220\036\230r\240\036\250q\330\004\005\330\010\017\210y\230\001\230\021\230$\230a\330\010\022\220%\220s\230!\330\010\016\210a\210q\220\003\2203\220g\230Q\330\010\t\210\026\210q\330\010\t\210\031\220!\330\010\t\210\025\210a\210v\220T\230\021\230!\2301\330\010\t\210\026\210q\330\010\013\2101\210C\210s\220!\330\014\023\2207\230-\240q\330\010\t\210\025\210n\230B\230a\330\010\t\210\027\220\007\220q\230\001\230\021\330\010\026\220a\220q\230\003\2302\230[\320(8\270\001\330\010\017\210}\230A\230Q\230c\240\031\250)\2601\340\010\030\230\001\230\021\230!\200\016\210m\2301\360T\001\000\005\032\230\021\360\n\000\005\010\200y\220\003\2201\330\010\020\220\001\330\t\022\220#\220Q\330\010\020\220\001\340\010\016\210j\230\001\320\031E\300Q\300a\330\004\010\210\001\210\023\210A\210T\220\036\230r\240\036\250q\330\004\005\330\010\017\210y\230\001\230\021\230$\230a\330\010\014\210D\220\001\220\021\220!\330\010\013\2104\210s\220!\330\014\025\220U\230&\240\001\240\032\2501\250G\2605\270\001\270\022\2702\270R\270q\340\014\025\220Q\330\010\014\210A\210X\220Q\220d\230.\250\002\250-\260r\3209I\310\021\330\010\023\2201\330\010\013\2109\220A\220Q\220d\230\047\240\023\240A\330\014\022\220)\2301\320\034.\250a\250v\260Q\260a\330\036\037\230v\240Q\240i\250q\260\001\260\024\260Q\330\010\013\2104\210q\220\001\220\024\220S\230\001\330\014\022\220*\230A\320\035B\300!\3008\3101\310D\320PQ\320QR\320RS\330\010\013\2102\210S\220\001\330\014\023\2201\330\010\016\210b\220\002\220#\220R\220w\230a\230q\240\001\330\010\016\210b\220\002\220#\220R\220w\230a\230q\240\001\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\001\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\003\2702\270R\270q\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\001\330\010\016\210n\230B\230e\2403\240f\250C\250r\260\027\270\003\2702\270R\270q\330\010\013\2104\210r\220\024\220T\230\024\230R\230t\2404\240u\250B\250e\2603\260b\270\005\270T\300\027\310\001\310\021\310$\310c""\320QX\320XY\320YZ\320Z[\330\014\022\220*\230A\230Q\340\010\016\210a\210q\220\003\2203\220g\230Q\330\010\t\210\026\210q\330\010\t\210\031\220!\330\010\t\320\t\033\2301\330\010\t\210\025\210a\210v\220Q\330\010\t\210\026\210q\330\010\t\210\025\210n\230B\230a\330\010\t\210\027\220\007\220q\230\001\230\021\330\010\t\210\027\220\010\230\002\230!\330\010\t\210\027\220\007\220q\230\001\230\021\330\010\026\220a\220q\230\003\2302\230[\320(8\270\001\330\010\014\210A\210Q\210a\330\010\013\2101\210A\330\014\033\2301\230A\230T\240\021\330\010\017\210q\340\010\013\2101\330\014\034\230A\230Q\230a\330\010\030\230\001\230\021\230!\320\000\035\230[\250\001\3602\000\005\017\210a\210w\220f\230F\240!\2401\330\004\005\200V\2101\330\004\013\210<\220q\230\001\230\023\230M\320)=\320=M\310Q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 116; i++) {
+    for (int i = 0; i < 109; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 45) PyUnicode_InternInPlace(&string);
@@ -9333,8 +9672,8 @@ static const char bytes[] = "  (itemsize  (overflow=\047raise\047; use overflow=
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 116; i < 119; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-116].length;
+    for (int i = 109; i < 112; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-109].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -9344,14 +9683,14 @@ static const char bytes[] = "  (itemsize  (overflow=\047raise\047; use overflow=
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 119; i++) {
+    for (Py_ssize_t i = 0; i < 112; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 116;
+      PyObject **table = stringtab + 109;
       for (Py_ssize_t i=0; i<3; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -9458,19 +9797,19 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 1, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 161};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 1, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 171};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_overflow, __pyx_mstate->__pyx_n_u_xv, __pyx_mstate->__pyx_n_u_ov, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_code, __pyx_mstate->__pyx_n_u_check, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_sx, __pyx_mstate->__pyx_n_u_so, __pyx_mstate->__pyx_n_u_have_out, __pyx_mstate->__pyx_n_u_xlo, __pyx_mstate->__pyx_n_u_xhi, __pyx_mstate->__pyx_n_u_olo, __pyx_mstate->__pyx_n_u_ohi, __pyx_mstate->__pyx_n_u_result};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_gilfree__buffer_pyx, __pyx_mstate->__pyx_n_u_square, __pyx_mstate->__pyx_kp_b_iso88591_m1T_y_1_Q_j_EQa_AT_r_q_y_a_D_4s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 7, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 261};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_xv, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_total, __pyx_mstate->__pyx_n_u_ftotal, __pyx_mstate->__pyx_n_u_code, __pyx_mstate->__pyx_n_u_isfloat};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 271};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_xv, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_code, __pyx_mstate->__pyx_n_u_isfloat};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_gilfree__buffer_pyx, __pyx_mstate->__pyx_n_u_sum_of_squares, __pyx_mstate->__pyx_kp_b_iso88591_AT_r_q_y_a_s_aq_3gQ_q_avT_1_q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 330};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_stop, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_done, __pyx_mstate->__pyx_n_u_per_round, __pyx_mstate->__pyx_n_u_total, __pyx_mstate->__pyx_n_u_first, __pyx_mstate->__pyx_n_u_step_2};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_gilfree__buffer_pyx, __pyx_mstate->__pyx_n_u_sum_squares_range, __pyx_mstate->__pyx_kp_b_iso88591_4_r_awfF_1_V1_r_A_q_Rq_q_3a_A_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 320};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_stop, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_n_u_t};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_gilfree__buffer_pyx, __pyx_mstate->__pyx_n_u_sum_squares_range, __pyx_mstate->__pyx_kp_b_iso88591_2_awfF_1_V1_q_M_MQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -12461,6 +12800,665 @@ static CYTHON_INLINE PyObject* __Pyx__PyNumber_Or_object_object(PyObject *op1, P
 }
 #endif
 
+/* GetException */
+#if CYTHON_FAST_THREAD_STATE
+static int __Pyx__GetException(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb)
+#else
+static int __Pyx_GetException(PyObject **type, PyObject **value, PyObject **tb)
+#endif
+{
+    PyObject *local_type = NULL, *local_value, *local_tb = NULL;
+#if CYTHON_FAST_THREAD_STATE
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+  #if PY_VERSION_HEX >= 0x030C0000
+    local_value = tstate->current_exception;
+    tstate->current_exception = 0;
+  #else
+    local_type = tstate->curexc_type;
+    local_value = tstate->curexc_value;
+    local_tb = tstate->curexc_traceback;
+    tstate->curexc_type = 0;
+    tstate->curexc_value = 0;
+    tstate->curexc_traceback = 0;
+  #endif
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030C0000
+    local_value = PyErr_GetRaisedException();
+#else
+    PyErr_Fetch(&local_type, &local_value, &local_tb);
+#endif
+#if __PYX_LIMITED_VERSION_HEX >= 0x030C0000
+    if (likely(local_value)) {
+        local_type = (PyObject*) Py_TYPE(local_value);
+        Py_INCREF(local_type);
+        local_tb = PyException_GetTraceback(local_value);
+    }
+#else
+    PyErr_NormalizeException(&local_type, &local_value, &local_tb);
+#if CYTHON_FAST_THREAD_STATE
+    if (unlikely(tstate->curexc_type))
+#else
+    if (unlikely(PyErr_Occurred()))
+#endif
+        goto bad;
+    if (local_tb) {
+        if (unlikely(PyException_SetTraceback(local_value, local_tb) < 0))
+            goto bad;
+    }
+#endif // __PYX_LIMITED_VERSION_HEX >= 0x030C0000
+    Py_XINCREF(local_tb);
+    Py_XINCREF(local_type);
+    Py_XINCREF(local_value);
+    *type = local_type;
+    *value = local_value;
+    *tb = local_tb;
+#if CYTHON_FAST_THREAD_STATE
+    #if CYTHON_USE_EXC_INFO_STACK
+    {
+        _PyErr_StackItem *exc_info = tstate->exc_info;
+      #if PY_VERSION_HEX >= 0x030B00a4
+        tmp_value = exc_info->exc_value;
+        exc_info->exc_value = local_value;
+        tmp_type = NULL;
+        tmp_tb = NULL;
+        Py_XDECREF(local_type);
+        Py_XDECREF(local_tb);
+      #else
+        tmp_type = exc_info->exc_type;
+        tmp_value = exc_info->exc_value;
+        tmp_tb = exc_info->exc_traceback;
+        exc_info->exc_type = local_type;
+        exc_info->exc_value = local_value;
+        exc_info->exc_traceback = local_tb;
+      #endif
+    }
+    #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = local_type;
+    tstate->exc_value = local_value;
+    tstate->exc_traceback = local_tb;
+    #endif
+    Py_XDECREF(tmp_type);
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(tmp_tb);
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030b0000
+    PyErr_SetHandledException(local_value);
+    Py_XDECREF(local_value);
+    Py_XDECREF(local_type);
+    Py_XDECREF(local_tb);
+#else
+    PyErr_SetExcInfo(local_type, local_value, local_tb);
+#endif
+    return 0;
+#if __PYX_LIMITED_VERSION_HEX < 0x030C0000
+bad:
+    *type = 0;
+    *value = 0;
+    *tb = 0;
+    Py_XDECREF(local_type);
+    Py_XDECREF(local_value);
+    Py_XDECREF(local_tb);
+    return -1;
+#endif
+}
+
+/* SwapException */
+#if CYTHON_FAST_THREAD_STATE
+static CYTHON_INLINE void __Pyx__ExceptionSwap(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_value = exc_info->exc_value;
+    exc_info->exc_value = *value;
+    if (tmp_value == NULL || tmp_value == Py_None) {
+        Py_XDECREF(tmp_value);
+        tmp_value = NULL;
+        tmp_type = NULL;
+        tmp_tb = NULL;
+    } else {
+        tmp_type = (PyObject*) Py_TYPE(tmp_value);
+        Py_INCREF(tmp_type);
+        #if CYTHON_COMPILING_IN_CPYTHON
+        tmp_tb = ((PyBaseExceptionObject*) tmp_value)->traceback;
+        Py_XINCREF(tmp_tb);
+        #else
+        tmp_tb = PyException_GetTraceback(tmp_value);
+        #endif
+    }
+  #elif CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_type = exc_info->exc_type;
+    tmp_value = exc_info->exc_value;
+    tmp_tb = exc_info->exc_traceback;
+    exc_info->exc_type = *type;
+    exc_info->exc_value = *value;
+    exc_info->exc_traceback = *tb;
+  #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = *type;
+    tstate->exc_value = *value;
+    tstate->exc_traceback = *tb;
+  #endif
+    *type = tmp_type;
+    *value = tmp_value;
+    *tb = tmp_tb;
+}
+#else
+static CYTHON_INLINE void __Pyx_ExceptionSwap(PyObject **type, PyObject **value, PyObject **tb) {
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+    PyErr_GetExcInfo(&tmp_type, &tmp_value, &tmp_tb);
+    PyErr_SetExcInfo(*type, *value, *tb);
+    *type = tmp_type;
+    *value = tmp_value;
+    *tb = tmp_tb;
+}
+#endif
+
+/* GetTopmostException (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem *
+__Pyx_PyErr_GetTopmostException(PyThreadState *tstate)
+{
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    while ((exc_info->exc_value == NULL || exc_info->exc_value == Py_None) &&
+           exc_info->previous_item != NULL)
+    {
+        exc_info = exc_info->previous_item;
+    }
+    return exc_info;
+}
+#endif
+
+/* SaveResetException */
+#if CYTHON_FAST_THREAD_STATE
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
+    PyObject *exc_value = exc_info->exc_value;
+    if (exc_value == NULL || exc_value == Py_None) {
+        *value = NULL;
+        *type = NULL;
+        *tb = NULL;
+    } else {
+        *value = exc_value;
+        Py_INCREF(*value);
+        *type = (PyObject*) Py_TYPE(exc_value);
+        Py_INCREF(*type);
+        *tb = PyException_GetTraceback(exc_value);
+    }
+  #elif CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
+    *type = exc_info->exc_type;
+    *value = exc_info->exc_value;
+    *tb = exc_info->exc_traceback;
+    Py_XINCREF(*type);
+    Py_XINCREF(*value);
+    Py_XINCREF(*tb);
+  #else
+    *type = tstate->exc_type;
+    *value = tstate->exc_value;
+    *tb = tstate->exc_traceback;
+    Py_XINCREF(*type);
+    Py_XINCREF(*value);
+    Py_XINCREF(*tb);
+  #endif
+}
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    PyObject *tmp_value = exc_info->exc_value;
+    exc_info->exc_value = value;
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+  #else
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+    #if CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_type = exc_info->exc_type;
+    tmp_value = exc_info->exc_value;
+    tmp_tb = exc_info->exc_traceback;
+    exc_info->exc_type = type;
+    exc_info->exc_value = value;
+    exc_info->exc_traceback = tb;
+    #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = type;
+    tstate->exc_value = value;
+    tstate->exc_traceback = tb;
+    #endif
+    Py_XDECREF(tmp_type);
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(tmp_tb);
+  #endif
+}
+#endif
+
+/* DivInt[int64_t] */
+static CYTHON_INLINE int64_t __Pyx_div_int64_t(int64_t a, int64_t b, int b_is_constant) {
+    int64_t q = a / b;
+    int64_t r = a - q*b;
+    int64_t adapt_python = (b_is_constant ?
+        ((r != 0) & ((r < 0) ^ (b < 0))) :
+        ((r != 0) & ((r ^ b) < 0))
+    );
+    return q - adapt_python;
+}
+
+/* pybuiltin_invalid (used by pyint_simplify) */
+static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname) {
+    __Pyx_TypeName obj_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE(obj));
+    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (unlikely(!obj_type_name)) return;
+    #endif
+    if (argname) {
+        PyErr_Format(PyExc_TypeError,
+            "Argument '%.200s' has incorrect type (expected %.5s, got " __Pyx_FMT_TYPENAME ")",
+            argname, builtin_type_name, obj_type_name
+        );
+    } else {
+        PyErr_Format(PyExc_TypeError,
+            "Expected %.5s, got " __Pyx_FMT_TYPENAME,
+            builtin_type_name, obj_type_name
+        );
+    }
+    __Pyx_DECREF_TypeName(obj_type_name);
+}
+
+/* pyint_simplify */
+static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname);
+static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none) {
+    PyObject *number = *number_var;
+    if (likely((accept_none && number == Py_None) || PyLong_CheckExact(number))) {
+        return 0;
+    }
+    return __Pyx__PyInt_FromNumber(number_var, argname);
+}
+static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname) {
+    PyObject *number = *number_var;
+    PyObject *int_object;
+    if (likely(PyNumber_Check(number))) {
+        int_object = PyNumber_Long(number);
+        if (unlikely(!int_object)) goto bad;
+    } else {
+        __Pyx_PyBuiltin_Invalid(number, "int", argname);
+        goto bad;
+    }
+    *number_var = int_object;
+    Py_DECREF(number);
+    return 0;
+bad:
+    *number_var = NULL;
+    Py_DECREF(number);
+    return -1;
+}
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xfloat_int
+#define __Pyx_DEFINED_PyNumber_Multiply_xfloat_int
+static PyObject* __Pyx_PyNumber_Multiply_xfloat_int(PyObject *op1, PyObject *op2, int inplace) {
+    if (likely(op2 != Py_None)) {
+        double int_op2;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op2)) {
+            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
+            int_op2 = (double) compact_op2;
+        } else
+        #endif
+        {
+            int_op2 = PyLong_AsDouble(op2);
+            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        if (float_op1 == 0.) return __Pyx_NewRef(op1);
+        return PyFloat_FromDouble(float_op1 * int_op2);
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xint_int
+#define __Pyx_DEFINED_PyNumber_Multiply_xint_int
+static PyObject* __Pyx_PyNumber_Multiply_xint_int(PyObject *op1, PyObject *op2, int inplace) {
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        ssizeargfunc repeat_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_sequence, sq_repeat, ssizeargfunc);
+        if (likely(repeat_func)) {
+            Py_ssize_t count;
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                count = __Pyx_PyLong_CompactValue(op1);
+            } else
+            #endif
+            {
+                count = PyLong_AsSsize_t(op1);
+                if (unlikely((count == -1) && PyErr_Occurred())) return NULL;
+            }
+            return repeat_func(op2, count);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_int(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op1)) {
+        return __Pyx_PyNumber_Multiply_xfloat_int(op1, op2, inplace);
+    }
+    if (likely(PyLong_CheckExact(op1))) {
+        if (likely(op2 != Py_None)) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                long long int_op1 = (long long) __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op1);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    long long int_op2 = (long long) __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op2);
+                    return PyLong_FromLongLong(int_op1 * int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op2);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_multiply, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Multiply_xint_int(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+}
+#endif
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Add_xint_object
+#define __Pyx_DEFINED_PyNumber_Add_xint_object
+static PyObject* __Pyx_PyNumber_Add_xint_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op2)) {
+        double int_op1;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op1)) {
+            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
+            if (compact_op1 == 0) return __Pyx_NewRef(op2);
+            int_op1 = (double) compact_op1;
+        } else
+        #endif
+        {
+            int_op1 = PyLong_AsDouble(op1);
+            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
+            #if !CYTHON_USE_PYLONG_INTERNALS
+            if (int_op1 == 0.) return __Pyx_NewRef(op2);
+            #endif
+        }
+        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        return PyFloat_FromDouble(int_op1 + float_op2);
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "+", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_int_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (likely(op1 != Py_None)) {
+        if (likely(PyLong_CheckExact(op2))) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                Py_ssize_t int_op1 = __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op2);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    Py_ssize_t int_op2 = __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op1);
+                    return PyLong_FromSsize_t(int_op1 + int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op1);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_add, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Add_xint_object(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+}
+#endif
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Add_xfloat_object
+#define __Pyx_DEFINED_PyNumber_Add_xfloat_object
+static PyObject* __Pyx_PyNumber_Add_xfloat_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyLong_CheckExact(op2)) {
+        double int_op2;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op2)) {
+            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
+            if (compact_op2 == 0) return __Pyx_NewRef(op1);
+            int_op2 = (double) compact_op2;
+        } else
+        #endif
+        {
+            int_op2 = PyLong_AsDouble(op2);
+            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
+            #if !CYTHON_USE_PYLONG_INTERNALS
+            if (int_op2 == 0.) return __Pyx_NewRef(op1);
+            #endif
+        }
+        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        return PyFloat_FromDouble(float_op1 + int_op2);
+    }
+    if (PyLong_Check(op2)) {
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyFloat_Type, tp_as_number, nb_add, binaryfunc);
+        if (likely(slot_func)) {
+            return slot_func(op1, op2);
+        }
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "+", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+    #endif
+}
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Add_xint_object
+#define __Pyx_DEFINED_PyNumber_Add_xint_object
+static PyObject* __Pyx_PyNumber_Add_xint_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op2)) {
+        double int_op1;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op1)) {
+            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
+            if (compact_op1 == 0) return __Pyx_NewRef(op2);
+            int_op1 = (double) compact_op1;
+        } else
+        #endif
+        {
+            int_op1 = PyLong_AsDouble(op1);
+            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
+            #if !CYTHON_USE_PYLONG_INTERNALS
+            if (int_op1 == 0.) return __Pyx_NewRef(op2);
+            #endif
+        }
+        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        return PyFloat_FromDouble(int_op1 + float_op2);
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "+", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_object_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            return PyFloat_FromDouble(float_op1 + float_op2);
+        }
+        return __Pyx_PyNumber_Add_xfloat_object(op1, op2, inplace);
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (PyLong_CheckExact(op2)) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                Py_ssize_t int_op1 = __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op2);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    Py_ssize_t int_op2 = __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op1);
+                    return PyLong_FromSsize_t(int_op1 + int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op1);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_add, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Add_xint_object(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
+}
+#endif
+
 /* decode_c_bytes (used by decode_bytes) */
 static CYTHON_INLINE PyObject* __Pyx_decode_c_bytes(
          const char* cstring, Py_ssize_t length, Py_ssize_t start, Py_ssize_t stop,
@@ -12984,245 +13982,6 @@ static CYTHON_INLINE PyObject* __Pyx____Pyx_PyUnicode_From_Py_ssize_t(Py_ssize_t
     }
     return __Pyx_PyUnicode_BuildFromAscii(ulength, dpos, (int) length, prepend_sign, padding_char);
 }
-
-/* GetTopmostException (used by SaveResetException) */
-#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
-static _PyErr_StackItem *
-__Pyx_PyErr_GetTopmostException(PyThreadState *tstate)
-{
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    while ((exc_info->exc_value == NULL || exc_info->exc_value == Py_None) &&
-           exc_info->previous_item != NULL)
-    {
-        exc_info = exc_info->previous_item;
-    }
-    return exc_info;
-}
-#endif
-
-/* SaveResetException */
-#if CYTHON_FAST_THREAD_STATE
-static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
-  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
-    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
-    PyObject *exc_value = exc_info->exc_value;
-    if (exc_value == NULL || exc_value == Py_None) {
-        *value = NULL;
-        *type = NULL;
-        *tb = NULL;
-    } else {
-        *value = exc_value;
-        Py_INCREF(*value);
-        *type = (PyObject*) Py_TYPE(exc_value);
-        Py_INCREF(*type);
-        *tb = PyException_GetTraceback(exc_value);
-    }
-  #elif CYTHON_USE_EXC_INFO_STACK
-    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
-    *type = exc_info->exc_type;
-    *value = exc_info->exc_value;
-    *tb = exc_info->exc_traceback;
-    Py_XINCREF(*type);
-    Py_XINCREF(*value);
-    Py_XINCREF(*tb);
-  #else
-    *type = tstate->exc_type;
-    *value = tstate->exc_value;
-    *tb = tstate->exc_traceback;
-    Py_XINCREF(*type);
-    Py_XINCREF(*value);
-    Py_XINCREF(*tb);
-  #endif
-}
-static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
-  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    PyObject *tmp_value = exc_info->exc_value;
-    exc_info->exc_value = value;
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-  #else
-    PyObject *tmp_type, *tmp_value, *tmp_tb;
-    #if CYTHON_USE_EXC_INFO_STACK
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    tmp_type = exc_info->exc_type;
-    tmp_value = exc_info->exc_value;
-    tmp_tb = exc_info->exc_traceback;
-    exc_info->exc_type = type;
-    exc_info->exc_value = value;
-    exc_info->exc_traceback = tb;
-    #else
-    tmp_type = tstate->exc_type;
-    tmp_value = tstate->exc_value;
-    tmp_tb = tstate->exc_traceback;
-    tstate->exc_type = type;
-    tstate->exc_value = value;
-    tstate->exc_traceback = tb;
-    #endif
-    Py_XDECREF(tmp_type);
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(tmp_tb);
-  #endif
-}
-#endif
-
-/* GetException */
-#if CYTHON_FAST_THREAD_STATE
-static int __Pyx__GetException(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb)
-#else
-static int __Pyx_GetException(PyObject **type, PyObject **value, PyObject **tb)
-#endif
-{
-    PyObject *local_type = NULL, *local_value, *local_tb = NULL;
-#if CYTHON_FAST_THREAD_STATE
-    PyObject *tmp_type, *tmp_value, *tmp_tb;
-  #if PY_VERSION_HEX >= 0x030C0000
-    local_value = tstate->current_exception;
-    tstate->current_exception = 0;
-  #else
-    local_type = tstate->curexc_type;
-    local_value = tstate->curexc_value;
-    local_tb = tstate->curexc_traceback;
-    tstate->curexc_type = 0;
-    tstate->curexc_value = 0;
-    tstate->curexc_traceback = 0;
-  #endif
-#elif __PYX_LIMITED_VERSION_HEX >= 0x030C0000
-    local_value = PyErr_GetRaisedException();
-#else
-    PyErr_Fetch(&local_type, &local_value, &local_tb);
-#endif
-#if __PYX_LIMITED_VERSION_HEX >= 0x030C0000
-    if (likely(local_value)) {
-        local_type = (PyObject*) Py_TYPE(local_value);
-        Py_INCREF(local_type);
-        local_tb = PyException_GetTraceback(local_value);
-    }
-#else
-    PyErr_NormalizeException(&local_type, &local_value, &local_tb);
-#if CYTHON_FAST_THREAD_STATE
-    if (unlikely(tstate->curexc_type))
-#else
-    if (unlikely(PyErr_Occurred()))
-#endif
-        goto bad;
-    if (local_tb) {
-        if (unlikely(PyException_SetTraceback(local_value, local_tb) < 0))
-            goto bad;
-    }
-#endif // __PYX_LIMITED_VERSION_HEX >= 0x030C0000
-    Py_XINCREF(local_tb);
-    Py_XINCREF(local_type);
-    Py_XINCREF(local_value);
-    *type = local_type;
-    *value = local_value;
-    *tb = local_tb;
-#if CYTHON_FAST_THREAD_STATE
-    #if CYTHON_USE_EXC_INFO_STACK
-    {
-        _PyErr_StackItem *exc_info = tstate->exc_info;
-      #if PY_VERSION_HEX >= 0x030B00a4
-        tmp_value = exc_info->exc_value;
-        exc_info->exc_value = local_value;
-        tmp_type = NULL;
-        tmp_tb = NULL;
-        Py_XDECREF(local_type);
-        Py_XDECREF(local_tb);
-      #else
-        tmp_type = exc_info->exc_type;
-        tmp_value = exc_info->exc_value;
-        tmp_tb = exc_info->exc_traceback;
-        exc_info->exc_type = local_type;
-        exc_info->exc_value = local_value;
-        exc_info->exc_traceback = local_tb;
-      #endif
-    }
-    #else
-    tmp_type = tstate->exc_type;
-    tmp_value = tstate->exc_value;
-    tmp_tb = tstate->exc_traceback;
-    tstate->exc_type = local_type;
-    tstate->exc_value = local_value;
-    tstate->exc_traceback = local_tb;
-    #endif
-    Py_XDECREF(tmp_type);
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(tmp_tb);
-#elif __PYX_LIMITED_VERSION_HEX >= 0x030b0000
-    PyErr_SetHandledException(local_value);
-    Py_XDECREF(local_value);
-    Py_XDECREF(local_type);
-    Py_XDECREF(local_tb);
-#else
-    PyErr_SetExcInfo(local_type, local_value, local_tb);
-#endif
-    return 0;
-#if __PYX_LIMITED_VERSION_HEX < 0x030C0000
-bad:
-    *type = 0;
-    *value = 0;
-    *tb = 0;
-    Py_XDECREF(local_type);
-    Py_XDECREF(local_value);
-    Py_XDECREF(local_tb);
-    return -1;
-#endif
-}
-
-/* SwapException */
-#if CYTHON_FAST_THREAD_STATE
-static CYTHON_INLINE void __Pyx__ExceptionSwap(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
-    PyObject *tmp_type, *tmp_value, *tmp_tb;
-  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    tmp_value = exc_info->exc_value;
-    exc_info->exc_value = *value;
-    if (tmp_value == NULL || tmp_value == Py_None) {
-        Py_XDECREF(tmp_value);
-        tmp_value = NULL;
-        tmp_type = NULL;
-        tmp_tb = NULL;
-    } else {
-        tmp_type = (PyObject*) Py_TYPE(tmp_value);
-        Py_INCREF(tmp_type);
-        #if CYTHON_COMPILING_IN_CPYTHON
-        tmp_tb = ((PyBaseExceptionObject*) tmp_value)->traceback;
-        Py_XINCREF(tmp_tb);
-        #else
-        tmp_tb = PyException_GetTraceback(tmp_value);
-        #endif
-    }
-  #elif CYTHON_USE_EXC_INFO_STACK
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    tmp_type = exc_info->exc_type;
-    tmp_value = exc_info->exc_value;
-    tmp_tb = exc_info->exc_traceback;
-    exc_info->exc_type = *type;
-    exc_info->exc_value = *value;
-    exc_info->exc_traceback = *tb;
-  #else
-    tmp_type = tstate->exc_type;
-    tmp_value = tstate->exc_value;
-    tmp_tb = tstate->exc_traceback;
-    tstate->exc_type = *type;
-    tstate->exc_value = *value;
-    tstate->exc_traceback = *tb;
-  #endif
-    *type = tmp_type;
-    *value = tmp_value;
-    *tb = tmp_tb;
-}
-#else
-static CYTHON_INLINE void __Pyx_ExceptionSwap(PyObject **type, PyObject **value, PyObject **tb) {
-    PyObject *tmp_type, *tmp_value, *tmp_tb;
-    PyErr_GetExcInfo(&tmp_type, &tmp_value, &tmp_tb);
-    PyErr_SetExcInfo(*type, *value, *tb);
-    *type = tmp_type;
-    *value = tmp_value;
-    *tb = tmp_tb;
-}
-#endif
 
 /* CIntToPyUnicode */
 static CYTHON_INLINE PyObject* __Pyx_uchar___Pyx_PyUnicode_From_int(int value, Py_ssize_t width, char padding_char) {
@@ -14798,415 +15557,6 @@ __pyx_return_true:
 __pyx_return_false:
     return 0;
 }
-
-/* pybuiltin_invalid (used by pyint_simplify) */
-static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname) {
-    __Pyx_TypeName obj_type_name = __Pyx_PyType_GetFullyQualifiedName(Py_TYPE(obj));
-    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
-    if (unlikely(!obj_type_name)) return;
-    #endif
-    if (argname) {
-        PyErr_Format(PyExc_TypeError,
-            "Argument '%.200s' has incorrect type (expected %.5s, got " __Pyx_FMT_TYPENAME ")",
-            argname, builtin_type_name, obj_type_name
-        );
-    } else {
-        PyErr_Format(PyExc_TypeError,
-            "Expected %.5s, got " __Pyx_FMT_TYPENAME,
-            builtin_type_name, obj_type_name
-        );
-    }
-    __Pyx_DECREF_TypeName(obj_type_name);
-}
-
-/* pyint_simplify */
-static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname);
-static CYTHON_INLINE int __Pyx_PyInt_FromNumber(PyObject **number_var, const char *argname, int accept_none) {
-    PyObject *number = *number_var;
-    if (likely((accept_none && number == Py_None) || PyLong_CheckExact(number))) {
-        return 0;
-    }
-    return __Pyx__PyInt_FromNumber(number_var, argname);
-}
-static int __Pyx__PyInt_FromNumber(PyObject **number_var, const char *argname) {
-    PyObject *number = *number_var;
-    PyObject *int_object;
-    if (likely(PyNumber_Check(number))) {
-        int_object = PyNumber_Long(number);
-        if (unlikely(!int_object)) goto bad;
-    } else {
-        __Pyx_PyBuiltin_Invalid(number, "int", argname);
-        goto bad;
-    }
-    *number_var = int_object;
-    Py_DECREF(number);
-    return 0;
-bad:
-    *number_var = NULL;
-    Py_DECREF(number);
-    return -1;
-}
-
-/* PyNumberBinop */
-#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
-#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-#ifndef __Pyx_DEFINED_BinopTypeError
-#define __Pyx_DEFINED_BinopTypeError
-static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
-    char opname[4] = {op[0], op[1], 0, 0};
-    if (inplace) {
-        opname[op[1] ? 2 : 1] = '=';
-    }
-    __Pyx_RaiseErrorWithObjectTypes1(
-        PyExc_TypeError,
-        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
-        opname, op1, op2);
-}
-#endif
-#endif
-#ifndef __Pyx_DEFINED_PyNumber_Multiply_xfloat_int
-#define __Pyx_DEFINED_PyNumber_Multiply_xfloat_int
-static PyObject* __Pyx_PyNumber_Multiply_xfloat_int(PyObject *op1, PyObject *op2, int inplace) {
-    if (likely(op2 != Py_None)) {
-        double int_op2;
-        #if CYTHON_USE_PYLONG_INTERNALS
-        if (__Pyx_PyLong_IsCompact(op2)) {
-            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
-            int_op2 = (double) compact_op2;
-        } else
-        #endif
-        {
-            int_op2 = PyLong_AsDouble(op2);
-            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
-        }
-        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
-        #if !CYTHON_ASSUME_SAFE_MACROS
-        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
-        #endif
-        if (float_op1 == 0.) return __Pyx_NewRef(op1);
-        return PyFloat_FromDouble(float_op1 * int_op2);
-    }
-    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-    {
-        PyTypeObject *type_op2 = Py_TYPE(op2);
-        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
-        if (likely(slot_func)) {
-            PyObject *result = slot_func(op1, op2);
-            if (likely(result != Py_NotImplemented)) {
-                return result;
-            }
-            Py_DECREF(result);
-        }
-        __Pyx_BinopTypeError(op1, op2, "*", inplace);
-        return NULL;
-    }
-    #else
-    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
-    #endif
-}
-#endif
-#ifndef __Pyx_DEFINED_PyNumber_Multiply_xint_int
-#define __Pyx_DEFINED_PyNumber_Multiply_xint_int
-static PyObject* __Pyx_PyNumber_Multiply_xint_int(PyObject *op1, PyObject *op2, int inplace) {
-    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-    {
-        PyTypeObject *type_op2 = Py_TYPE(op2);
-        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
-        if (likely(slot_func)) {
-            PyObject *result = slot_func(op1, op2);
-            if (likely(result != Py_NotImplemented)) {
-                return result;
-            }
-            Py_DECREF(result);
-        }
-        ssizeargfunc repeat_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_sequence, sq_repeat, ssizeargfunc);
-        if (likely(repeat_func)) {
-            Py_ssize_t count;
-            #if CYTHON_USE_PYLONG_INTERNALS
-            if (__Pyx_PyLong_IsCompact(op1)) {
-                count = __Pyx_PyLong_CompactValue(op1);
-            } else
-            #endif
-            {
-                count = PyLong_AsSsize_t(op1);
-                if (unlikely((count == -1) && PyErr_Occurred())) return NULL;
-            }
-            return repeat_func(op2, count);
-        }
-        __Pyx_BinopTypeError(op1, op2, "*", inplace);
-        return NULL;
-    }
-    #else
-    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
-    #endif
-}
-#endif
-static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_int(PyObject *op1, PyObject *op2, int inplace) {
-    if (PyFloat_CheckExact(op1)) {
-        return __Pyx_PyNumber_Multiply_xfloat_int(op1, op2, inplace);
-    }
-    if (likely(PyLong_CheckExact(op1))) {
-        if (likely(op2 != Py_None)) {
-            #if CYTHON_USE_PYLONG_INTERNALS
-            if (__Pyx_PyLong_IsCompact(op1)) {
-                long long int_op1 = (long long) __Pyx_PyLong_CompactValue(op1);
-                if (int_op1 == 0) return __Pyx_NewRef(op1);
-                if (__Pyx_PyLong_IsCompact(op2)) {
-                    long long int_op2 = (long long) __Pyx_PyLong_CompactValue(op2);
-                    if (int_op2 == 0) return __Pyx_NewRef(op2);
-                    return PyLong_FromLongLong(int_op1 * int_op2);
-                }
-            }
-            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op2);
-            #endif
-            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_multiply, binaryfunc);
-            if (likely(slot_func)) {
-                return slot_func(op1, op2);
-            }
-        }
-        return __Pyx_PyNumber_Multiply_xint_int(op1, op2, inplace);
-    }
-    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
-}
-#endif
-
-/* PyNumberBinop */
-#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
-#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-#ifndef __Pyx_DEFINED_BinopTypeError
-#define __Pyx_DEFINED_BinopTypeError
-static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
-    char opname[4] = {op[0], op[1], 0, 0};
-    if (inplace) {
-        opname[op[1] ? 2 : 1] = '=';
-    }
-    __Pyx_RaiseErrorWithObjectTypes1(
-        PyExc_TypeError,
-        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
-        opname, op1, op2);
-}
-#endif
-#endif
-#ifndef __Pyx_DEFINED_PyNumber_Add_xint_object
-#define __Pyx_DEFINED_PyNumber_Add_xint_object
-static PyObject* __Pyx_PyNumber_Add_xint_object(PyObject *op1, PyObject *op2, int inplace) {
-    if (PyFloat_CheckExact(op2)) {
-        double int_op1;
-        #if CYTHON_USE_PYLONG_INTERNALS
-        if (__Pyx_PyLong_IsCompact(op1)) {
-            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
-            if (compact_op1 == 0) return __Pyx_NewRef(op2);
-            int_op1 = (double) compact_op1;
-        } else
-        #endif
-        {
-            int_op1 = PyLong_AsDouble(op1);
-            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
-            #if !CYTHON_USE_PYLONG_INTERNALS
-            if (int_op1 == 0.) return __Pyx_NewRef(op2);
-            #endif
-        }
-        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
-        #if !CYTHON_ASSUME_SAFE_MACROS
-        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
-        #endif
-        return PyFloat_FromDouble(int_op1 + float_op2);
-    }
-    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-    {
-        PyTypeObject *type_op2 = Py_TYPE(op2);
-        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
-        if (likely(slot_func)) {
-            PyObject *result = slot_func(op1, op2);
-            if (likely(result != Py_NotImplemented)) {
-                return result;
-            }
-            Py_DECREF(result);
-        }
-        __Pyx_BinopTypeError(op1, op2, "+", inplace);
-        return NULL;
-    }
-    #else
-    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
-    #endif
-}
-#endif
-static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_int_object(PyObject *op1, PyObject *op2, int inplace) {
-    if (likely(op1 != Py_None)) {
-        if (likely(PyLong_CheckExact(op2))) {
-            #if CYTHON_USE_PYLONG_INTERNALS
-            if (__Pyx_PyLong_IsCompact(op1)) {
-                Py_ssize_t int_op1 = __Pyx_PyLong_CompactValue(op1);
-                if (int_op1 == 0) return __Pyx_NewRef(op2);
-                if (__Pyx_PyLong_IsCompact(op2)) {
-                    Py_ssize_t int_op2 = __Pyx_PyLong_CompactValue(op2);
-                    if (int_op2 == 0) return __Pyx_NewRef(op1);
-                    return PyLong_FromSsize_t(int_op1 + int_op2);
-                }
-            }
-            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op1);
-            #endif
-            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_add, binaryfunc);
-            if (likely(slot_func)) {
-                return slot_func(op1, op2);
-            }
-        }
-        return __Pyx_PyNumber_Add_xint_object(op1, op2, inplace);
-    }
-    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
-}
-#endif
-
-/* PyNumberBinop */
-#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
-#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-#ifndef __Pyx_DEFINED_BinopTypeError
-#define __Pyx_DEFINED_BinopTypeError
-static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
-    char opname[4] = {op[0], op[1], 0, 0};
-    if (inplace) {
-        opname[op[1] ? 2 : 1] = '=';
-    }
-    __Pyx_RaiseErrorWithObjectTypes1(
-        PyExc_TypeError,
-        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
-        opname, op1, op2);
-}
-#endif
-#endif
-#ifndef __Pyx_DEFINED_PyNumber_Add_xfloat_object
-#define __Pyx_DEFINED_PyNumber_Add_xfloat_object
-static PyObject* __Pyx_PyNumber_Add_xfloat_object(PyObject *op1, PyObject *op2, int inplace) {
-    if (PyLong_CheckExact(op2)) {
-        double int_op2;
-        #if CYTHON_USE_PYLONG_INTERNALS
-        if (__Pyx_PyLong_IsCompact(op2)) {
-            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
-            if (compact_op2 == 0) return __Pyx_NewRef(op1);
-            int_op2 = (double) compact_op2;
-        } else
-        #endif
-        {
-            int_op2 = PyLong_AsDouble(op2);
-            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
-            #if !CYTHON_USE_PYLONG_INTERNALS
-            if (int_op2 == 0.) return __Pyx_NewRef(op1);
-            #endif
-        }
-        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
-        #if !CYTHON_ASSUME_SAFE_MACROS
-        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
-        #endif
-        return PyFloat_FromDouble(float_op1 + int_op2);
-    }
-    if (PyLong_Check(op2)) {
-        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyFloat_Type, tp_as_number, nb_add, binaryfunc);
-        if (likely(slot_func)) {
-            return slot_func(op1, op2);
-        }
-    }
-    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-    {
-        PyTypeObject *type_op2 = Py_TYPE(op2);
-        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
-        if (likely(slot_func)) {
-            PyObject *result = slot_func(op1, op2);
-            if (likely(result != Py_NotImplemented)) {
-                return result;
-            }
-            Py_DECREF(result);
-        }
-        __Pyx_BinopTypeError(op1, op2, "+", inplace);
-        return NULL;
-    }
-    #else
-    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
-    #endif
-}
-#endif
-#ifndef __Pyx_DEFINED_PyNumber_Add_xint_object
-#define __Pyx_DEFINED_PyNumber_Add_xint_object
-static PyObject* __Pyx_PyNumber_Add_xint_object(PyObject *op1, PyObject *op2, int inplace) {
-    if (PyFloat_CheckExact(op2)) {
-        double int_op1;
-        #if CYTHON_USE_PYLONG_INTERNALS
-        if (__Pyx_PyLong_IsCompact(op1)) {
-            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
-            if (compact_op1 == 0) return __Pyx_NewRef(op2);
-            int_op1 = (double) compact_op1;
-        } else
-        #endif
-        {
-            int_op1 = PyLong_AsDouble(op1);
-            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
-            #if !CYTHON_USE_PYLONG_INTERNALS
-            if (int_op1 == 0.) return __Pyx_NewRef(op2);
-            #endif
-        }
-        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
-        #if !CYTHON_ASSUME_SAFE_MACROS
-        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
-        #endif
-        return PyFloat_FromDouble(int_op1 + float_op2);
-    }
-    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
-    {
-        PyTypeObject *type_op2 = Py_TYPE(op2);
-        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_add, binaryfunc);
-        if (likely(slot_func)) {
-            PyObject *result = slot_func(op1, op2);
-            if (likely(result != Py_NotImplemented)) {
-                return result;
-            }
-            Py_DECREF(result);
-        }
-        __Pyx_BinopTypeError(op1, op2, "+", inplace);
-        return NULL;
-    }
-    #else
-    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
-    #endif
-}
-#endif
-static CYTHON_INLINE PyObject* __Pyx__PyNumber_Add_object_object(PyObject *op1, PyObject *op2, int inplace) {
-    if (PyFloat_CheckExact(op1)) {
-        if (PyFloat_CheckExact(op2)) {
-            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
-            #if !CYTHON_ASSUME_SAFE_MACROS
-            if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
-            #endif
-            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
-            #if !CYTHON_ASSUME_SAFE_MACROS
-            if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
-            #endif
-            return PyFloat_FromDouble(float_op1 + float_op2);
-        }
-        return __Pyx_PyNumber_Add_xfloat_object(op1, op2, inplace);
-    }
-    if (PyLong_CheckExact(op1)) {
-        if (PyLong_CheckExact(op2)) {
-            #if CYTHON_USE_PYLONG_INTERNALS
-            if (__Pyx_PyLong_IsCompact(op1)) {
-                Py_ssize_t int_op1 = __Pyx_PyLong_CompactValue(op1);
-                if (int_op1 == 0) return __Pyx_NewRef(op2);
-                if (__Pyx_PyLong_IsCompact(op2)) {
-                    Py_ssize_t int_op2 = __Pyx_PyLong_CompactValue(op2);
-                    if (int_op2 == 0) return __Pyx_NewRef(op1);
-                    return PyLong_FromSsize_t(int_op1 + int_op2);
-                }
-            }
-            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op1);
-            #endif
-            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_add, binaryfunc);
-            if (likely(slot_func)) {
-                return slot_func(op1, op2);
-            }
-        }
-        return __Pyx_PyNumber_Add_xint_object(op1, op2, inplace);
-    }
-    return (inplace) ? PyNumber_InPlaceAdd(op1, op2) : PyNumber_Add(op1, op2);
-}
-#endif
 
 /* TypeImport */
 #ifndef __PYX_HAVE_RT_ImportType_3_3_1

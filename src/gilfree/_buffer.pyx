@@ -23,12 +23,11 @@ In a subinterpreter, ``import gilfree`` gives these three functions as
 from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_IsContiguous,
                              PyBuffer_Release, PyObject_GetBuffer)
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 
 from ._gilfree cimport *
-from ._shared cimport range_plan, u192_to_int
+from ._shared cimport range_plan, range_rounds, reduce_chunks
 
 import array
 
@@ -156,6 +155,17 @@ cdef int _run(gf_task *t) except -1:
     else:
         _run_serial(t)
     return 0
+
+
+cdef int _run_cb(gf_task *t, void *ctx) except -1:
+    """_run in the shape the shared reduction helpers take."""
+    return _run(t)
+
+
+cdef int _run_rounds_cb(gf_task *t, void *ctx) except -1:
+    """One round of a long range, then Ctrl-C (main interpreter only)."""
+    _run(t)
+    return PyErr_CheckSignals()
 
 
 def square(x, out=None, *, overflow="wrap"):
@@ -287,8 +297,6 @@ def sum_of_squares(x):
     """
     cdef Py_buffer xv
     cdef gf_task t
-    cdef gf_u192 total
-    cdef double ftotal
     cdef int code
     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
     try:
@@ -304,25 +312,7 @@ def sum_of_squares(x):
         t.x = <const char *>xv.buf
         t.xs1 = _stride(&xv)
         gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)
-        if isfloat:
-            t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
-            if t.fpartials == NULL:
-                raise MemoryError()
-            try:
-                _run(&t)
-                ftotal = gf_combine_f64(t.fpartials, t.nchunks)
-            finally:
-                PyMem_Free(t.fpartials)
-            return ftotal
-        t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
-        if t.ipartials == NULL:
-            raise MemoryError()
-        try:
-            _run(&t)
-            gf_combine_u192(t.ipartials, t.nchunks, &total)
-        finally:
-            PyMem_Free(t.ipartials)
-        return u192_to_int(&total)
+        return reduce_chunks(&t, isfloat, _run_cb, NULL)
     finally:
         PyBuffer_Release(&xv)
 
@@ -352,30 +342,6 @@ def sum_squares_range(start, stop=None, step=1):
     True
     """
     cdef gf_task t
-    cdef gf_u192 part
-    cdef int64_t n, done = 0, per_round = <int64_t>RANGE_CHUNK * RANGE_ROUND_CHUNKS
     range_plan(start, stop, step, &t)
     t.op = GF_OP_RANGE_SUMSQ
-    n = t.n
-    if n == 0:
-        return 0
-    t.ipartials = <gf_u192 *>PyMem_Malloc(RANGE_ROUND_CHUNKS * sizeof(gf_u192))
-    if t.ipartials == NULL:
-        raise MemoryError()
-    total = 0
-    first = t.start
-    step_ = t.step
-    try:
-        while done < n:
-            t.start = first + <object>done * step_
-            t.n = t.n1 = min(per_round, n - done)
-            t.chunk = RANGE_CHUNK
-            t.nchunks = (t.n + RANGE_CHUNK - 1) // RANGE_CHUNK
-            _run(&t)
-            gf_combine_u192(t.ipartials, t.nchunks, &part)
-            total += u192_to_int(&part)
-            done += t.n
-            PyErr_CheckSignals()  # Ctrl-C between rounds (main interpreter only)
-    finally:
-        PyMem_Free(t.ipartials)
-    return total
+    return range_rounds(&t, RANGE_CHUNK, RANGE_ROUND_CHUNKS, _run_rounds_cb, NULL)

@@ -15,14 +15,13 @@ alone costs more than ``np.square`` does.
 
 cimport cython
 cimport numpy as cnp
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
                                PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memset
 
 from ._gilfree cimport *
-from ._shared cimport int64_arg, range_plan, u192_to_int
+from ._shared cimport int64_arg, range_plan, range_rounds, reduce_chunks, u192_to_int
 
 import operator
 import os
@@ -325,6 +324,17 @@ cdef int _run(gf_task *t, int nthreads, bint release) except -1:
                 while not gf_job_work(pool, &job, 0):
                     pass
             return -1
+
+
+cdef struct _RunArgs:
+    int nthreads
+    bint release
+
+
+cdef int _run_cb(gf_task *t, void *ctx) except -1:
+    """_run in the shape the shared reduction helpers take."""
+    cdef _RunArgs *a = <_RunArgs *>ctx
+    return _run(t, a.nthreads, a.release)
 
 
 cdef int _resolve_threads(object threads) except -1:
@@ -677,10 +687,9 @@ def _square_holding_gil(x, out=None):
 cdef object _sum_of_squares(object x, object threads, bint release):
     cdef cnp.ndarray a
     cdef gf_task t
-    cdef gf_u192 total
+    cdef _RunArgs args
     cdef int code, nthreads
     cdef bint isfloat
-    cdef double ftotal
     nthreads = _resolve_threads(threads)
     a = _as_input(x, "x", "a bool, integer or float dtype")
     code = _gf_dtype(a)
@@ -716,25 +725,9 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         t.xs1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
     gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), _chunk_bytes, GF_SPREAD_REDUCE)
-    if isfloat:
-        t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
-        if t.fpartials == NULL:
-            raise MemoryError()
-        try:
-            _run(&t, nthreads, release)
-            ftotal = gf_combine_f64(t.fpartials, t.nchunks)
-        finally:
-            PyMem_Free(t.fpartials)
-        return ftotal
-    t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
-    if t.ipartials == NULL:
-        raise MemoryError()
-    try:
-        _run(&t, nthreads, release)
-        gf_combine_u192(t.ipartials, t.nchunks, &total)
-    finally:
-        PyMem_Free(t.ipartials)
-    return u192_to_int(&total)
+    args.nthreads = nthreads
+    args.release = release
+    return reduce_chunks(&t, isfloat, _run_cb, &args)
 
 
 def sum_of_squares(x, /, *, threads=None):
@@ -791,38 +784,12 @@ def _sum_of_squares_holding_gil(x):
 cdef object _sum_squares_range(object start, object stop, object step, object threads,
                                bint release):
     cdef gf_task t
-    cdef gf_u192 part
-    cdef int nthreads = _resolve_threads(threads)
-    cdef int64_t rchunk = _range_chunk
-    cdef int64_t n, done = 0, per_round = rchunk * RANGE_ROUND_CHUNKS
+    cdef _RunArgs args
+    args.nthreads = _resolve_threads(threads)
+    args.release = release
     range_plan(start, stop, step, &t)
     t.op = GF_OP_RANGE_SUMSQ
-    n = t.n
-    if n == 0:
-        return 0
-    # Huge ranges run in rounds of fixed-size chunks, so chunks stay short
-    # (Ctrl-C is seen between them) and the partials stay small.  Integer sums
-    # are exact, so how the range is cut does not change the result.
-    t.ipartials = <gf_u192 *>PyMem_Malloc(
-        min((n + rchunk - 1) // rchunk, <int64_t>RANGE_ROUND_CHUNKS) * sizeof(gf_u192))
-    if t.ipartials == NULL:
-        raise MemoryError()
-    total = 0
-    first = t.start
-    step_ = t.step
-    try:
-        while done < n:
-            t.start = first + <object>done * step_  # Python ints: no int64 overflow
-            t.n = t.n1 = min(per_round, n - done)
-            t.chunk = rchunk
-            t.nchunks = (t.n + rchunk - 1) // rchunk
-            _run(&t, nthreads, release)
-            gf_combine_u192(t.ipartials, t.nchunks, &part)
-            total += u192_to_int(&part)
-            done += t.n
-    finally:
-        PyMem_Free(t.ipartials)
-    return total
+    return range_rounds(&t, _range_chunk, RANGE_ROUND_CHUNKS, _run_cb, &args)
 
 
 def sum_squares_range(start, stop=None, step=1, *, threads=None):

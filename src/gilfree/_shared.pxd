@@ -53,3 +53,73 @@ cdef inline object u192_to_int(gf_u192 *v):
     if v.w[1] == 0 and v.w[2] == 0:
         return v.w[0]
     return (<object>v.w[2] << 128) | (<object>v.w[1] << 64) | <object>v.w[0]
+
+
+# ------------------------------------------- running a reduction, one way
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+
+from ._gilfree cimport gf_combine_f64, gf_combine_u192
+
+#: How a module runs every chunk of a task (its pool, or the calling thread).
+ctypedef int (*run_fn)(gf_task *t, void *ctx) except -1
+
+
+cdef inline object reduce_chunks(gf_task *t, bint isfloat, run_fn run, void *ctx):
+    """Run a planned SUMSQ task and combine its per-chunk partials in chunk
+    order: a float, or the exact sum as a Python int."""
+    cdef gf_u192 total
+    cdef double ftotal
+    if isfloat:
+        t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
+        if t.fpartials == NULL:
+            raise MemoryError()
+        try:
+            run(t, ctx)
+            ftotal = gf_combine_f64(t.fpartials, t.nchunks)
+        finally:
+            PyMem_Free(t.fpartials)
+            t.fpartials = NULL
+        return ftotal
+    t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
+    if t.ipartials == NULL:
+        raise MemoryError()
+    try:
+        run(t, ctx)
+        gf_combine_u192(t.ipartials, t.nchunks, &total)
+    finally:
+        PyMem_Free(t.ipartials)
+        t.ipartials = NULL
+    return u192_to_int(&total)
+
+
+cdef inline object range_rounds(gf_task *t, int64_t rchunk, int64_t round_chunks,
+                                run_fn run, void *ctx):
+    """Run a RANGE_SUMSQ task planned by range_plan in rounds of
+    `round_chunks` chunks of `rchunk` terms, so chunks stay short (Ctrl-C is
+    seen between them) and the partials stay small.  Integer sums are exact,
+    so how the range is cut does not change the result."""
+    cdef gf_u192 part
+    cdef int64_t n = t.n, done = 0, per_round = rchunk * round_chunks
+    if n == 0:
+        return 0
+    t.ipartials = <gf_u192 *>PyMem_Malloc(
+        min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
+    if t.ipartials == NULL:
+        raise MemoryError()
+    total = 0
+    first = t.start
+    step = t.step
+    try:
+        while done < n:
+            t.start = first + <object>done * step  # Python ints: no int64 overflow
+            t.n = t.n1 = min(per_round, n - done)
+            t.chunk = rchunk
+            t.nchunks = (t.n + rchunk - 1) // rchunk
+            run(t, ctx)
+            gf_combine_u192(t.ipartials, t.nchunks, &part)
+            total += u192_to_int(&part)
+            done += t.n
+    finally:
+        PyMem_Free(t.ipartials)
+        t.ipartials = NULL
+    return total
