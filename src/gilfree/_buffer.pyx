@@ -27,7 +27,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.string cimport memset
 
 from ._gilfree cimport *
-from ._shared cimport range_plan, range_rounds, reduce_chunks
+from ._shared cimport overflow_check, range_plan, range_rounds, reduce_chunks
 
 import array
 
@@ -215,12 +215,7 @@ def square(x, out=None, *, overflow="wrap"):
     cdef const char *xhi
     cdef const char *olo
     cdef const char *ohi
-    if overflow == "wrap":
-        check = 0
-    elif overflow == "raise":
-        check = 1
-    else:
-        raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
+    check = overflow_check(overflow)
     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
     try:
         code = _dtype_of(&xv, "x")

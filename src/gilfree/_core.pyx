@@ -21,7 +21,8 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memset
 
 from ._gilfree cimport *
-from ._shared cimport int64_arg, range_plan, range_rounds, reduce_chunks, u192_to_int
+from ._shared cimport (int64_arg, overflow_check, range_plan, range_rounds,
+                      reduce_chunks, u192_to_int)
 
 import operator
 import os
@@ -524,12 +525,7 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
     cdef gf_task t
     cdef int code, nthreads, check
     cdef bint given_out = out is not None, via_tmp = False
-    if overflow == "wrap":
-        check = 0
-    elif overflow == "raise":
-        check = 1
-    else:
-        raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
+    check = overflow_check(overflow)
     nthreads = _resolve_threads(threads)
     a = _as_input(x, "x")
     code = _gf_dtype(a)

@@ -19,6 +19,15 @@ cdef inline int64_t int64_arg(object v, str name) except? -1:
     return v
 
 
+cdef inline int overflow_check(object overflow) except -1:
+    """1 for overflow='raise', 0 for 'wrap', else ValueError naming it."""
+    if overflow == "wrap":
+        return 0
+    if overflow == "raise":
+        return 1
+    raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
+
+
 cdef inline int64_t range_plan(object start, object stop, object step, gf_task *t) except -1:
     """Clear `t` and fill start/step/n for range(start, stop, step); return n."""
     cdef int64_t a, b, s
