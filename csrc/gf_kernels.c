@@ -122,6 +122,7 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 /* ------------------------------------------------------- the SIMD levels */
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define GF_X86_DISPATCH 1
+#include <immintrin.h> /* AVX2 intrinsics, used only inside target("avx2") code */
 #endif
 
 #define GF_SUFFIX baseline
@@ -136,7 +137,9 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #pragma GCC target("avx2")
 #endif
 #define GF_SUFFIX avx2
+#define GF_SQ64_AVX2 1
 #include "gf_kernels_impl.h"
+#undef GF_SQ64_AVX2
 #undef GF_SUFFIX
 #if defined(__clang__)
 #pragma clang attribute pop

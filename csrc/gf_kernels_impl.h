@@ -32,26 +32,58 @@
 #define GF_FBLOCK 256
 
 /* ---------------------------------------------------------------- square */
+/* 64-bit squares, contiguous: how many leading elements sq64_head did.
+ * AVX2 has no 64-bit multiply; x*x mod 2**64 is lo*lo + (lo*hi << 33) with
+ * lo, hi the 32-bit halves: two vpmuludq.  GCC's own vectorization of the
+ * product takes three plus a dependent add-shift-add, and stores each vector
+ * before loading the next; measured on the EPYC VM at 10^3-10^4 elements in
+ * cache, this loop (two vectors loaded, then stored) takes 0.5-0.9x its
+ * time.  In place (x == o) is fine: each vector is loaded before it is
+ * stored. */
+#if defined(GF_SQ64_AVX2)
+static int64_t GF_FN(sq64_head)(const char *xp, char *op, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(xp + 8 * i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(xp + 8 * i + 32));
+        __m256i la = _mm256_mul_epu32(a, a), lb = _mm256_mul_epu32(b, b);
+        __m256i ca = _mm256_mul_epu32(a, _mm256_srli_epi64(a, 32));
+        __m256i cb = _mm256_mul_epu32(b, _mm256_srli_epi64(b, 32));
+        _mm256_storeu_si256((__m256i *)(op + 8 * i), _mm256_add_epi64(la, _mm256_slli_epi64(ca, 33)));
+        _mm256_storeu_si256((__m256i *)(op + 8 * i + 32), _mm256_add_epi64(lb, _mm256_slli_epi64(cb, 33)));
+    }
+    return i;
+}
+#else
+static int64_t GF_FN(sq64_head)(const char *xp, char *op, int64_t n)
+{
+    (void)xp, (void)op, (void)n;
+    return 0;
+}
+#endif
+
 /* MT is the unsigned type the product is formed in (wraps modulo 2**bits),
  * LO/HI bound the inputs whose square fits in T. */
 #define GF_DEF_SQUARE_INT(NAME, T, MT, LO, HI)                                 \
 static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
                                 int64_t os, int64_t n, int check)             \
 {                                                                             \
-    int64_t i;                                                                \
+    int64_t i, i0;                                                            \
     int bad = 0;                                                              \
     if (xs == (int64_t)sizeof(T) && os == (int64_t)sizeof(T)) {               \
+        if (check) {                                                          \
+            const T *x = (const T *)xp;                                       \
+            for (i = 0; i < n; i++) bad |= (x[i] < (T)(LO)) | (x[i] > (T)(HI)); \
+        }                                                                     \
+        i0 = sizeof(T) == 8 ? GF_FN(sq64_head)(xp, op, n) : 0;                \
         if (xp == op) {                                                       \
             T *p = (T *)op;                                                   \
-            if (check)                                                        \
-                for (i = 0; i < n; i++) bad |= (p[i] < (T)(LO)) | (p[i] > (T)(HI)); \
-            for (i = 0; i < n; i++) p[i] = (T)((MT)p[i] * (MT)p[i]);          \
+            for (i = i0; i < n; i++) p[i] = (T)((MT)p[i] * (MT)p[i]);         \
         } else {                                                              \
             const T *x = (const T *)xp;                                       \
             T *o = (T *)op;                                                   \
-            if (check)                                                        \
-                for (i = 0; i < n; i++) bad |= (x[i] < (T)(LO)) | (x[i] > (T)(HI)); \
-            for (i = 0; i < n; i++) o[i] = (T)((MT)x[i] * (MT)x[i]);          \
+            for (i = i0; i < n; i++) o[i] = (T)((MT)x[i] * (MT)x[i]);         \
         }                                                                     \
     } else {                                                                  \
         for (i = 0; i < n; i++) {                                             \

@@ -370,15 +370,21 @@ def test_small_chunks_exact_and_thread_invariant(dtype, small_chunks):
 # ------------------------------------------------- same bits everywhere
 
 _SIMD_PROBE = r"""
-import sys, numpy as np, gilfree
+import hashlib, sys, numpy as np, gilfree
 rng = np.random.default_rng(5)
 out = []
-for n in (0, 1, 255, 256, 257, 1000, 3 * 16384 + 17, 200003):
+for n in (0, 1, 7, 9, 17, 255, 256, 257, 1000, 3 * 16384 + 17, 200003):
     x = rng.standard_normal(n) * np.exp(rng.uniform(-20, 20, n))
+    ints = rng.integers(-2**63, 2**63 - 1, n)
+    inplace = ints.view(np.uint64).copy()
+    gilfree.square(inplace, out=inplace)  # the level's own 64-bit square loop, in place
     out.append([gilfree.sum_of_squares(x, threads=t) for t in (1, 3)]
                + [gilfree.sum_of_squares(x[::3]), gilfree.sum_of_squares(x.astype(np.float32)),
                   gilfree.square(x[::-1]).tobytes().hex()[:64],
-                  gilfree.sum_of_squares(rng.integers(-2**63, 2**63 - 1, n))])
+                  gilfree.sum_of_squares(ints),
+                  hashlib.sha1(gilfree.square(ints).tobytes()).hexdigest(),
+                  bool(np.array_equal(gilfree.square(ints[1:]), np.square(ints[1:]))),
+                  bool(np.array_equal(inplace, np.square(ints.view(np.uint64))))])
 print(repr((gilfree._core.config()["simd"], out)))
 """
 
@@ -402,6 +408,8 @@ def test_every_simd_level_gives_the_same_bits():
         got_level, values = eval(r.stdout)  # repr of floats, ints and str: round-trips
         assert got_level == lv
         results[lv] = values
+    for lv in levels:  # each level's integer squares match NumPy's
+        assert all(row[-1] and row[-2] for row in results[lv]), lv
     base = results[levels[0]]
     for lv in levels[1:]:
         assert results[lv] == base, f"{lv} differs from {levels[0]}"

@@ -351,8 +351,21 @@ cdef int _resolve_threads(object threads) except -1:
 
 
 # ----------------------------------------------------------- dtype handling
-cdef int _gf_dtype(cnp.ndarray a):
-    """gf_dtype of a native-order array, or -1."""
+cdef inline int _int_code(Py_ssize_t size, int c1, int c2, int c4, int c8) noexcept:
+    # C int types are named by size per platform (long is 4 or 8 bytes).
+    if size == 1:
+        return c1
+    if size == 2:
+        return c2
+    if size == 4:
+        return c4
+    if size == 8:
+        return c8
+    return -1
+
+
+cdef int _gf_dtype(cnp.ndarray a) noexcept:
+    """gf_dtype of a native-order array, or -1.  Pure C: it runs twice per call."""
     cdef int tn = cnp.PyArray_TYPE(a)
     cdef Py_ssize_t size = cnp.PyArray_ITEMSIZE(a)
     if tn == cnp.NPY_DOUBLE:
@@ -361,10 +374,10 @@ cdef int _gf_dtype(cnp.ndarray a):
         return GF_FLOAT32
     if (tn == cnp.NPY_BYTE or tn == cnp.NPY_SHORT or tn == cnp.NPY_INT or
             tn == cnp.NPY_LONG or tn == cnp.NPY_LONGLONG):
-        return {1: GF_INT8, 2: GF_INT16, 4: GF_INT32, 8: GF_INT64}.get(size, -1)
+        return _int_code(size, GF_INT8, GF_INT16, GF_INT32, GF_INT64)
     if (tn == cnp.NPY_UBYTE or tn == cnp.NPY_USHORT or tn == cnp.NPY_UINT or
             tn == cnp.NPY_ULONG or tn == cnp.NPY_ULONGLONG):
-        return {1: GF_UINT8, 2: GF_UINT16, 4: GF_UINT32, 8: GF_UINT64}.get(size, -1)
+        return _int_code(size, GF_UINT8, GF_UINT16, GF_UINT32, GF_UINT64)
     return -1
 
 
