@@ -11,7 +11,8 @@ Times ``gilfree.sum_squares_range(0, 10**9)`` four ways, in interleaved rounds
    one half at the same time, timed inside the processes after a barrier.
 
 It prints the three speedups over one thread and each as a fraction of the
-ceiling's speedup over one process.  It is a thin wrapper over the bench
+ceiling's speedup over one process (ratios of medians), then the same
+fractions computed round by round (their median cancels drift between rounds).  It is a thin wrapper over the bench
 engine (strategies ``gilfree``, ``gilfree-threads`` and ``ceiling``), so the
 figures are measured exactly as ``gilfree bench`` measures them.
 
@@ -26,6 +27,7 @@ Exit status 1 if ``--min-fraction`` is given and a GIL-free row falls below it.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 
 from gilfree import bench
@@ -78,6 +80,16 @@ def main(argv=None) -> int:
             failed |= args.min_fraction is not None and frac < args.min_fraction
         print(line)
     print(f"  ceiling: {w} processes vs 1 process: {ceiling:.2f}x")
+    # The same fractions computed within each round (all four variants ran
+    # back to back), then the median over rounds: host drift between rounds
+    # cancels, so this spread is the run's own noise.
+    base1, basew = pts[("gilfree", 1)]["values"], pts[("ceiling", 1)]["values"]
+    cw = pts[("ceiling", w)]["values"]
+    for text, q, name in rows:
+        if name:
+            fr = sorted((o / v) / (c1 / c2) for o, v, c1, c2 in zip(base1, q["values"], basew, cw))
+            print(f"  {name}: per-round fraction of the ceiling, median {statistics.median(fr):.1%} "
+                  f"(quartiles {fr[len(fr) // 4]:.1%}-{fr[(3 * len(fr)) // 4]:.1%})")
     if args.min_fraction is not None:
         print(f"  {'FAIL' if failed else 'PASS'}: every GIL-free row at >= "
               f"{args.min_fraction:.0%} of the ceiling")

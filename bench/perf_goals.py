@@ -84,8 +84,9 @@ def goal1(dtypes, sizes):
         for n in sizes:
             x = (np.arange(n) % 100).astype(dt)
             o = np.empty_like(x)
+            # Microsecond calls drift most with the host: more rounds there.
             a, b = interleaved([lambda: np.square(x, out=o), lambda: gilfree.square(x, out=o)],
-                               rounds=7 if n < 10**7 else 5)
+                               rounds=15 if n < 10**7 else 7)
             ratio = b / a
             if n == 1000:
                 record("1a", f"{np.dtype(dt).name} n=1e3: time / np.square time", ratio, "<= 1.5",
@@ -96,7 +97,8 @@ def goal1(dtypes, sizes):
     for dt in (np.float64, np.int64):
         x = (np.arange(10**5) % 100).astype(dt)
         o = np.empty_like(x)
-        a, b = interleaved([lambda: np.square(x, out=o), lambda: gilfree.square(x, out=o, threads=2)])
+        a, b = interleaved([lambda: np.square(x, out=o), lambda: gilfree.square(x, out=o, threads=2)],
+                           rounds=15)
         record("1c", f"{np.dtype(dt).name} n=1e5, 2 threads: np.square time / gilfree time", a / b,
                ">= 1.3", a / b >= 1.3)
 
@@ -166,7 +168,7 @@ def goal3(bw, sizes, threads):
         x = rng.random(n)
         a, b, c = interleaved([lambda: np.dot(x, x), lambda: np.sum(x * x),
                                lambda: gilfree.sum_of_squares(x)],
-                              rounds=7 if n < 10**7 else 5, min_time=0.05)
+                              rounds=11 if n < 10**7 else 9, min_time=0.05)
         e = f"1e{int(np.log10(n))}"
         record("3a", f"n={e}: np.dot time / gilfree time", a / c, ">= 1.0", a / c >= 1.0)
         record("3b", f"n={e}: np.sum(x*x) time / gilfree time", b / c, ">= 5", b / c >= 5)
@@ -281,7 +283,7 @@ def goal7(threads):
                 _core._set_chunking(cb)
                 gilfree.sum_of_squares(x, threads=threads)
             fns += [sq, ss]
-        ts = interleaved(fns, rounds=5)
+        ts = interleaved(fns, rounds=7)
     finally:
         _core._set_chunking(*old)
     for i, cb in enumerate(sizes):
@@ -289,10 +291,25 @@ def goal7(threads):
         print(f"        chunk {cb >> 10:>5} KiB: square 1e6 {ts[2 * i] * 1e6:8.1f} us, "
               f"sum_of_squares 1e6 {ts[2 * i + 1] * 1e6:8.1f} us ({threads} threads)")
     best_sq = min(rows, key=lambda r: r[1])[0]
-    cur = [r for r in rows if r[0] == old[0]][0]
-    best = min(rows, key=lambda r: r[1])
-    record("7", f"square 1e6 at the default chunk / at the best chunk ({best_sq >> 10} KiB)",
-           cur[1] / best[1], "<= 1.10", cur[1] / best[1] <= 1.10)
+    ratio, how = 1.0, "the default was fastest in the sweep"
+    if best_sq != old[0]:
+        # The fastest of five noisy medians is biased low (the winner's
+        # curse): time the default against the sweep's winner afresh.
+        def at(cb):
+            def sq():
+                _core._set_chunking(cb)
+                gilfree.square(x, out=o, threads=threads)
+            return sq
+        try:
+            cur_t, best_t = interleaved([at(old[0]), at(best_sq)], rounds=11)
+        finally:
+            _core._set_chunking(*old)
+        ratio = cur_t / best_t
+        how = (f"re-timed, 11 rounds: {cur_t * 1e6:.1f} vs {best_t * 1e6:.1f} us; "
+               f"sweep: {[r[1] for r in rows if r[0] == old[0]][0] * 1e6:.1f} vs "
+               f"{min(r[1] for r in rows) * 1e6:.1f} us")
+    record("7", f"square 1e6 at the default chunk / at the sweep's best ({best_sq >> 10} KiB)",
+           ratio, "<= 1.10", ratio <= 1.10, note=how)
 
 
 def main(argv=None):

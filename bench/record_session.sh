@@ -47,7 +47,7 @@ fi
 
 step "5. Dask on arrays at 10^8 (memory-bound)"
 OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench --strategies numpy,gilfree,dask-gilfree,ceiling \
-    --workloads map,reduce --sizes 1e8 --dtypes float64 --workers 2 --heartbeat 0 \
+    --workloads map,reduce --sizes 1e8 --dtypes float64 --workers 2 --heartbeat 0 --repeats 9 \
     --json "$OUT/dask_arrays.json" --plain --no-progress | tee "$OUT/dask_arrays.txt" || ok=1
 
 step "6. Ctrl-C latency"

@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     if rc not in (0, 1):
         return rc
     if not args.skip_ceiling:
-        tee([sys.executable, os.path.join(HERE, "ceiling.py"), "--rounds", "15"],
+        tee([sys.executable, os.path.join(HERE, "ceiling.py"), "--rounds", "31"],
             os.path.join(args.out, "ceiling.txt"), env)
     with open(json_path, encoding="utf-8") as f:
         result = json.load(f)
