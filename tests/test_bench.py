@@ -92,6 +92,9 @@ def test_values_match_between_numpy_and_stdlib():
 
 def test_calibrate_grows_loops_for_short_calls():
     assert _portable.calibrate(lambda loops: 1.0, min_time=0.01) == 1
+    # the first call (one-time costs) is not what the loop count is set from
+    first = iter([1.0])
+    assert _portable.calibrate(lambda loops: next(first, 0.004 * loops), min_time=0.01) == 3
     loops = _portable.calibrate(lambda k: _portable.time_calls(lambda: None, k), 1e-3)
     assert loops > 1
 
@@ -109,7 +112,8 @@ def test_measure_interleaved_rotates_the_order():
         [timer("a"), timer("b"), timer("c")], repeats=3, warmup=0, min_time=0.1)
     assert loops == [1, 1, 1]
     assert [len(v) for v in values] == [3, 3, 3]
-    rounds = calls[3:]  # after one calibration call each
+    assert calls[:6] == ["a", "a", "b", "b", "c", "c"]  # an untimed call, then calibration
+    rounds = calls[6:]
     assert rounds == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
 
 
@@ -357,7 +361,7 @@ def test_json_schema(result, tmp_path):
                 "python", "numpy", "cython", "compiler", "cflags", "openmp", "simd"):
         assert key in h
     assert set(h["python"]) >= {"version", "gil_enabled", "free_threaded_build"}
-    assert data["bandwidth"]["GBps"] > 0
+    assert data["bandwidth"]["GBps"] > 0 and data["bandwidth"]["GBps_read"] > 0
     required = {"strategy", "label", "interpreter", "workload", "dtype", "n", "workers",
                 "status", "reason", "verified", "note"}
     measured = required | {"values", "loops", "median", "q1", "q3", "min", "max",
@@ -597,3 +601,26 @@ def test_python_dash_m(argv):
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "gilfree" in r.stdout
+
+
+def test_reads_only_workloads_are_compared_with_the_read_probe():
+    """reduce only reads: its fraction of bandwidth uses the read probe; map
+    (read + write) uses the copy; results without a read probe (older JSON)
+    fall back to the copy."""
+    from gilfree.bench._engine import bandwidth_for, derive
+
+    bw = {"GBps": 20.0, "GBps_read": 10.0}
+    assert bandwidth_for(bw, True) == 10.0 and bandwidth_for(bw, False) == 20.0
+    assert bandwidth_for({"GBps": 20.0}, True) == 20.0 and bandwidth_for(None, True) is None
+    r = bench.run(_tiny(strategies=("gilfree",), workloads=("map", "reduce"),
+                        dtypes={"map": ("float64",), "reduce": ("float64",)},
+                        heartbeat_time=0, bandwidth_bytes=2**20))
+    bw = r["bandwidth"]
+    assert bw["GBps_read"] > 0 and bw["GBps_read_1"] > 0 and bw["GBps_read_threads"] > 0
+    seen = set()
+    for p in r["points"]:
+        if p["status"] == "ok":
+            ref = bw["GBps_read"] if p["workload"] == "reduce" else bw["GBps"]
+            assert p["fraction_of_bandwidth"] == pytest.approx(p["GBps"] / ref)
+            seen.add(p["workload"])
+    assert seen == {"map", "reduce"}

@@ -73,6 +73,11 @@ class Case:
         return per * self.itemsize * self.n
 
     @property
+    def reads_only(self) -> bool:
+        """True when a call only reads memory (compare with the read probe)."""
+        return self.workload == "reduce"
+
+    @property
     def series(self) -> tuple:
         """The (workload, dtype) series this case belongs to."""
         return (self.workload, self.dtype)

@@ -41,7 +41,8 @@ from ._cases import WORKLOADS, Case, CaseData, format_n
 from ._registry import NAMES, make_strategies
 from ._strategy import Strategy
 
-__all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_probe", "derive", "machine_header", "run"]
+__all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_for", "bandwidth_probe", "derive",
+           "machine_header", "run"]
 
 #: Version tag of the JSON layout; bump it when a field changes meaning.
 SCHEMA = "gilfree-bench/1"
@@ -301,11 +302,15 @@ def machine_header() -> dict:
 
 
 def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
-    """Memory bandwidth from copying a large float64 array, on 1 and N threads.
+    """Memory bandwidth of a large float64 array, on 1 and N threads: copied,
+    and only read.
 
     The copy reads and writes every byte, as ``map`` does, so its GB/s are
-    counted the same way (2 x the array size per copy).  ``np.copyto``
-    releases the GIL, so chunks on N threads overlap.  The best of
+    counted the same way (2 x the array size per copy).  The read probe
+    (``np.sum``) reads every byte once, as ``reduce`` does: on many machines
+    reads alone move fewer bytes per second than a copy (whose large
+    ``memcpy`` uses streaming stores), so ``reduce`` is compared with it.
+    Both release the GIL, so the parts on N threads overlap.  The best of
     `repeats` is kept: the probe looks for the machine's capability.
 
     Parameters
@@ -313,15 +318,17 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     nbytes : int
         Array size; much larger than the last-level cache.
     threads : int
-        Threads for the parallel copy.
+        Threads for the parallel variants.
     repeats : int, optional
-        Copies per variant.
+        Calls per variant.
 
     Returns
     -------
     dict
-        ``GBps`` (the best of both), ``GBps_1``, ``GBps_threads``,
-        ``threads``, ``bytes``, ``method``.
+        ``GBps`` (the copy, the best of 1 and N threads), ``GBps_1``,
+        ``GBps_threads``, ``GBps_read`` (the read probe, the best of both),
+        ``GBps_read_1``, ``GBps_read_threads``, ``threads``, ``bytes``,
+        ``method``.
     """
     n = max(1, nbytes // 8)
     src = np.ones(n)
@@ -331,18 +338,35 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     def copy_part(_, a, b):
         np.copyto(dst[a:b], src[a:b])
 
+    def read_part(_, a, b):
+        src[a:b].sum()
+
     def best(fn):
         fn()
         return min(_portable.time_calls(fn, 1) for _ in range(repeats))
 
     t1 = best(lambda: np.copyto(dst, src))
     tn = best(lambda: _portable.run_in_threads(copy_part, None, bounds))
-    moved = 2 * 8 * n
-    g1, gn = moved / t1 / 1e9, moved / tn / 1e9
-    return {"GBps": max(g1, gn), "GBps_1": g1, "GBps_threads": gn, "threads": threads,
-            "bytes": 8 * n,
-            "method": f"np.copyto of a {8 * n / 2**20:.0f} MiB float64 array, best of "
-                      f"{repeats}; read + write bytes counted"}
+    r1 = best(lambda: src.sum())
+    rn = best(lambda: _portable.run_in_threads(read_part, None, bounds))
+    size = 8 * n
+    g1, gn = 2 * size / t1 / 1e9, 2 * size / tn / 1e9
+    q1, qn = size / r1 / 1e9, size / rn / 1e9
+    return {"GBps": max(g1, gn), "GBps_1": g1, "GBps_threads": gn,
+            "GBps_read": max(q1, qn), "GBps_read_1": q1, "GBps_read_threads": qn,
+            "threads": threads, "bytes": size,
+            "method": f"np.copyto (read + write bytes counted) and np.sum (read bytes) of a "
+                      f"{size / 2**20:.0f} MiB float64 array, best of {repeats}"}
+
+
+def bandwidth_for(bandwidth: dict | None, reads_only: bool):
+    """The probe's GB/s to compare a workload with: the read probe for a
+    workload that only reads (when the probe has one), else the copy."""
+    if not bandwidth:
+        return None
+    if reads_only and bandwidth.get("GBps_read"):
+        return bandwidth["GBps_read"]
+    return bandwidth.get("GBps")
 
 
 # ---------------------------------------------------------------------------
@@ -600,11 +624,11 @@ def derive(result: dict) -> None:
     ``efficiency`` (speedup_self / workers), ``ceiling_speedup`` and
     ``fraction_of_ceiling`` (speedup_self / the ceiling's speedup at the same
     case and workers), ``elements_per_s``, ``GBps`` and
-    ``fraction_of_bandwidth``.  Missing references give None.
+    ``fraction_of_bandwidth`` (of the copy probe, or of the read probe for a
+    workload that only reads).  Missing references give None.
     """
     ok = [p for p in result["points"] if p["status"] == "ok"]
     med = {(p["label"], p["workload"], p["dtype"], p["n"], p["workers"]): p["median"] for p in ok}
-    bw = (result.get("bandwidth") or {}).get("GBps")
     for p in ok:
         case = (p["workload"], p["dtype"], p["n"])
         t = p["median"]
@@ -619,8 +643,9 @@ def derive(result: dict) -> None:
         p["fraction_of_ceiling"] = (p["speedup_self"] / p["ceiling_speedup"]
                                     if (one and p["ceiling_speedup"]) else None)
         p["elements_per_s"] = p["n"] / t
-        nbytes = Case(p["workload"], p["n"], p["dtype"]).bytes_moved
-        p["GBps"] = nbytes / t / 1e9 if nbytes else None
+        c = Case(p["workload"], p["n"], p["dtype"])
+        bw = bandwidth_for(result.get("bandwidth"), c.reads_only)
+        p["GBps"] = c.bytes_moved / t / 1e9 if c.bytes_moved else None
         p["fraction_of_bandwidth"] = p["GBps"] / bw if (p["GBps"] and bw) else None
     result["verdicts"] = verdicts(result)
 

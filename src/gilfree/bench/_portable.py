@@ -310,6 +310,10 @@ def calibrate(timed, min_time: float, max_loops: int = 1 << 20) -> int:
     int
         The loop count, >= 1.
     """
+    # The first call of a row pays one-time costs (a pool's threads start,
+    # pages fault in): calibrated on it, a 15 ms call could look like 25 ms
+    # and get one loop, so that every value is a single call after idle.
+    timed(1)
     loops = 1
     while loops < max_loops:
         dt = timed(loops)

@@ -13,8 +13,8 @@ import math
 import os
 import sys
 
-from ._cases import WORKLOADS, format_n
-from ._engine import Progress
+from ._cases import WORKLOADS, Case, format_n
+from ._engine import Progress, bandwidth_for
 from ._registry import NAMES
 
 __all__ = ["PlotUnavailable", "make_progress", "render", "write_json", "write_plots"]
@@ -120,6 +120,10 @@ def header_lines(result: dict) -> list:
         lines.append(f"memory bandwidth (array copy): {bw['GBps']:.1f} GB/s "
                      f"(1 thread {bw['GBps_1']:.1f}, {bw['threads']} threads "
                      f"{bw['GBps_threads']:.1f})")
+        if bw.get("GBps_read"):
+            lines.append(f"memory bandwidth (reads only, np.sum; reduce is compared with it): "
+                         f"{bw['GBps_read']:.1f} GB/s (1 thread {bw['GBps_read_1']:.1f}, "
+                         f"{bw['threads']} threads {bw['GBps_read_threads']:.1f})")
     idle = result.get("heartbeat_idle")
     if idle:
         lines.append(f"heartbeat with nothing running: p50 {idle['p50_ms']:.2f} ms, "
@@ -453,7 +457,6 @@ def _plot_speedup(result, outdir, machine) -> str:
 def _plot_throughput(result, outdir, machine) -> str:
     series = _series(result)
     hw = result["settings"]["headline_workers"]
-    bw = (result.get("bandwidth") or {}).get("GBps")
     fig, axes = _grid(max(1, len(series)))
     for ax, (workload, dtype) in zip(axes, series):
         pts = _ok(result, workload=workload, dtype=dtype)
@@ -465,9 +468,12 @@ def _plot_throughput(result, outdir, machine) -> str:
                           for p in mine if p["workers"] == w)
             if line:
                 ax.plot(*zip(*line), label=f"{label} x{w}", **_style(label))
+        reads = Case(workload, 1, dtype).reads_only
+        bw = bandwidth_for(result.get("bandwidth"), reads)
         if arrays and bw:
+            probe = "reads" if reads and result["bandwidth"].get("GBps_read") else "copy"
             ax.axhline(bw, color="black", linestyle="--", linewidth=1,
-                       label=f"memory bandwidth (copy) {bw:.1f} GB/s")
+                       label=f"memory bandwidth ({probe}) {bw:.1f} GB/s")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(f"{workload}{' ' + dtype if dtype else ''}")
