@@ -72,6 +72,14 @@ def summary(result: dict) -> tuple:
         for s in result["strategies"]:
             p1 = pick(result, s["name"], workload, 1, dtype)
             pw = pick(result, s["name"], workload, hw, dtype)
+            if p1 and pw and pw["n"] != p1["n"]:
+                # One worker count skipped the largest size (--max-call):
+                # show both columns at one n, the largest where both ran.
+                same = [q for q in result["points"] if q["status"] == "ok"
+                        and q["label"] == s["name"] and q["workload"] == workload
+                        and q["workers"] == hw and q["n"] == p1["n"]
+                        and (dtype is None or q["dtype"] == dtype)]
+                pw = same[0] if same else None
             p = pw or p1
             if p is None:
                 continue

@@ -115,6 +115,7 @@ typedef struct gf_job {
     int max_helpers;
     int helpers;            /* workers attached now (pool mutex) */
     int linked;             /* in the pool's list (pool mutex) */
+    int caller_cpu;         /* the submitting thread's CPU, or -1 */
     struct gf_job *prev, *nextjob;
 } gf_job;
 
@@ -127,6 +128,8 @@ gf_pool *gf_pool_create(int64_t spin_ns);
 void gf_pool_destroy(gf_pool *pool);
 /* Number of worker threads started so far. */
 int gf_pool_size(gf_pool *pool);
+/* How many times a worker woke on its caller's CPU and stepped aside. */
+int64_t gf_pool_step_asides(gf_pool *pool);
 /* Make sure at least n workers exist; returns how many exist (may be < n if
  * the OS refuses threads). */
 int gf_pool_reserve(gf_pool *pool, int n);

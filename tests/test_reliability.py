@@ -401,3 +401,41 @@ def test_bench_sigterm_stops_like_ctrl_c_and_leaves_no_workers():
     alive = [k for k in kids if os.path.exists(f"/proc/{k}")]
     assert alive == [], f"workers left running: {alive}"
     assert _bench_leftovers(p.pid) == []
+
+
+_STEP_ASIDE = r"""
+import os, threading, time, json
+import numpy as np, gilfree
+from gilfree import _core
+full = os.sched_getaffinity(0)
+x = np.arange(10**6, dtype=np.float64) % 1000
+want = float(np.dot(x, x))
+gilfree.sum_of_squares(x, threads=2)  # starts the worker
+caller_cpu = min(full)
+os.sched_setaffinity(0, {caller_cpu})  # this thread only: the caller stays put
+ok = True
+for _ in range(40):
+    time.sleep(0.01)  # long enough for the worker to sleep
+    ok &= gilfree.sum_of_squares(x, threads=2) == want
+me = threading.get_native_id()
+masks = {int(t): sorted(os.sched_getaffinity(int(t))) for t in os.listdir("/proc/self/task")
+         if int(t) != me}
+print(json.dumps(dict(ok=bool(ok), full=sorted(full), masks=list(masks.values()),
+                      step_asides=_core._pool_step_asides())))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux affinity and 2+ CPUs")
+@pytest.mark.thread_unsafe(reason="starts a subprocess that pins its main thread")
+def test_worker_stepping_aside_leaves_affinity_as_it_was():
+    """A worker woken on its caller's CPU moves off it and then frees its
+    affinity again (gf_step_aside): after 40 cold calls from a caller pinned
+    to one CPU, results are right and every other thread still has the
+    process's full CPU set (a worker left pinned would be a leak of sorts)."""
+    r = subprocess.run([sys.executable, "-c", _STEP_ASIDE], capture_output=True, text=True,
+                       timeout=120, check=True)
+    out = json.loads(r.stdout)
+    assert out["ok"]
+    assert out["masks"] and all(m == out["full"] for m in out["masks"]), out
+    assert isinstance(out["step_asides"], int) and 0 <= out["step_asides"] <= 40

@@ -277,6 +277,12 @@ def pool_threads():
     return 0 if pool == NULL else gf_pool_size(pool)
 
 
+def _pool_step_asides():
+    """Times a worker woke on its caller's CPU and moved off it (Linux)."""
+    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
+    return 0 if pool == NULL else gf_pool_step_asides(pool)
+
+
 # --------------------------------------------------------------- the engine
 cdef int _run(gf_task *t, int nthreads, bint release) except -1:
     """Run every chunk of `t` on up to `nthreads` threads (the caller included)."""

@@ -64,6 +64,7 @@ cdef extern from "gilfree.h" nogil:
     gf_pool *gf_pool_create(int64_t spin_ns)
     void gf_pool_destroy(gf_pool *pool)
     int gf_pool_size(gf_pool *pool)
+    int64_t gf_pool_step_asides(gf_pool *pool)
     int gf_pool_reserve(gf_pool *pool, int n)
     void gf_job_init(gf_job *job, gf_task *task, gf_chunk_fn run, int max_helpers)
     void gf_pool_submit(gf_pool *pool, gf_job *job)
