@@ -66,16 +66,22 @@ typedef struct {
 typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
 
 /* Chunking (measured on the 2-core EPYC dev VM; README "Performance").
- * GF_CHUNK_BYTES of input per chunk for array work: 128 KiB (16,384 float64)
- * keeps the per-chunk cost (an atomic increment, ~50 ns) under 2% of the
- * chunk's time even in cache and fits a Zen 3 L2 with its output.
+ * GF_CHUNK_BYTES of input per chunk for array work: 512 KiB (65,536 float64,
+ * the size of a Zen 3 L2).  bench/perf_goals.py goal 7 sweeps 16 KiB-2 MiB:
+ * 512 KiB was the fastest for square at 10^6 on 2 threads in four runs of
+ * five (1.07-1.33x faster than 128 KiB, the earlier default), and an
+ * interleaved A/B at 10^6-10^8 gave it 0.98-1.15x (square) and 1.03-1.07x
+ * (sum of squares) against 128 KiB: fewer, longer streams keep the hardware
+ * prefetchers trained.  Per-chunk costs (an atomic increment, ~50 ns) are
+ * then far under 1%, and a chunk still lasts well under a millisecond, so a
+ * Ctrl-C cancels quickly.
  * Mid-size inputs (a few chunks) are cut into at least `spread` chunks so the
  * threads finish together (10^5 float64 is 7 chunks: on 2 threads one runs 4,
  * at most 1.75x; 8 chunks allow 2x), never below GF_SPREAD_MIN_BYTES.
  * Reductions pass GF_SPREAD_REDUCE whatever the thread count, so their chunks,
  * and so their float results, never depend on it; elementwise work passes
  * GF_SPREAD_PER_THREAD x threads. */
-#define GF_CHUNK_BYTES 131072
+#define GF_CHUNK_BYTES 524288
 #define GF_MAX_CHUNKS (1 << 22)
 #define GF_SPREAD_PER_THREAD 4
 #define GF_SPREAD_REDUCE 8
