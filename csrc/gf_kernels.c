@@ -169,7 +169,7 @@ void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t s
     t->chunk = per;
     if (t->n > per * (int64_t)GF_MAX_CHUNKS) {
         t->chunk = (t->n + GF_MAX_CHUNKS - 1) / GF_MAX_CHUNKS;
-    } else if (spread > 1 && t->n > per && t->n < per * spread) {
+    } else if (spread > 1 && t->n * itemsize > GF_PARALLEL_MIN_BYTES && t->n < per * spread) {
         floor = GF_SPREAD_MIN_BYTES / itemsize;
         if (floor < per) {
             t->chunk = (t->n + spread - 1) / spread;

@@ -86,6 +86,11 @@ typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
 #define GF_SPREAD_PER_THREAD 4
 #define GF_SPREAD_REDUCE 8
 #define GF_SPREAD_MIN_BYTES 16384
+/* Inputs up to this many bytes are one chunk, run by the caller alone (a
+ * 10^4-float64 call gained nothing from a second thread here); above it the
+ * spread rule cuts them for the threads.  It was GF_CHUNK_BYTES itself until
+ * chunks grew to 512 KiB. */
+#define GF_PARALLEL_MIN_BYTES 131072
 
 /* Fill t->chunk and t->nchunks for t->n elements of `itemsize` bytes. */
 void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread);
