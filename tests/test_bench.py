@@ -607,11 +607,13 @@ def test_reads_only_workloads_are_compared_with_the_read_probe():
     """reduce only reads: its fraction of bandwidth uses the read probe; map
     (read + write) uses the copy; results without a read probe (older JSON)
     fall back to the copy."""
-    from gilfree.bench._engine import bandwidth_for, derive
+    from gilfree.bench._engine import bandwidth_for
 
     bw = {"GBps": 20.0, "GBps_read": 10.0}
-    assert bandwidth_for(bw, True) == 10.0 and bandwidth_for(bw, False) == 20.0
-    assert bandwidth_for({"GBps": 20.0}, True) == 20.0 and bandwidth_for(None, True) is None
+    assert bandwidth_for(bw, True) == (10.0, "reads")
+    assert bandwidth_for(bw, False) == (20.0, "copy")
+    assert bandwidth_for({"GBps": 20.0}, True) == (20.0, "copy")
+    assert bandwidth_for(None, True) == (None, None)
     r = bench.run(_tiny(strategies=("gilfree",), workloads=("map", "reduce"),
                         dtypes={"map": ("float64",), "reduce": ("float64",)},
                         heartbeat_time=0, bandwidth_bytes=2**20))

@@ -361,14 +361,15 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
                       f"{size / 2**20:.0f} MiB float64 array, best of {repeats}"}
 
 
-def bandwidth_for(bandwidth: dict | None, reads_only: bool):
-    """The probe's GB/s to compare a workload with: the read probe for a
-    workload that only reads (when the probe has one), else the copy."""
+def bandwidth_for(bandwidth: dict | None, reads_only: bool) -> tuple:
+    """``(GB/s, "reads" or "copy")``: the probe to compare a workload with,
+    the read probe for a workload that only reads (when the probe has one),
+    else the copy; ``(None, None)`` without a probe."""
     if not bandwidth:
-        return None
+        return None, None
     if reads_only and bandwidth.get("GBps_read"):
-        return bandwidth["GBps_read"]
-    return bandwidth.get("GBps")
+        return bandwidth["GBps_read"], "reads"
+    return bandwidth.get("GBps"), "copy"
 
 
 # ---------------------------------------------------------------------------
@@ -646,7 +647,7 @@ def derive(result: dict) -> None:
                                     if (one and p["ceiling_speedup"]) else None)
         p["elements_per_s"] = p["n"] / t
         c = Case(p["workload"], p["n"], p["dtype"])
-        bw = bandwidth_for(result.get("bandwidth"), c.reads_only)
+        bw, _ = bandwidth_for(result.get("bandwidth"), c.reads_only)
         p["GBps"] = c.bytes_moved / t / 1e9 if c.bytes_moved else None
         p["fraction_of_bandwidth"] = p["GBps"] / bw if (p["GBps"] and bw) else None
     result["verdicts"] = verdicts(result)

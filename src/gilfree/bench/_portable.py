@@ -617,10 +617,9 @@ class InterpreterTeam:
 
     def range_sum(self, n: int) -> int:
         """``sum(i*i for i in range(n))`` split over the subinterpreters."""
-        results: list = [None] * self.workers
-        errors: list = []
 
-        def run(j, iid, a, b):
+        def run(_, iid, share):
+            a, b = share
             r, w = os.pipe()
             try:
                 try:
@@ -634,21 +633,14 @@ class InterpreterTeam:
                     if not b_:
                         break
                     chunks.append(b_)
-                results[j] = int(b"".join(chunks))
-            except BaseException as exc:  # re-raised in the caller
-                errors.append(exc)
+                return int(b"".join(chunks))
             finally:
                 os.close(r)
 
-        threads = [threading.Thread(target=run, args=(j, iid, a, b))
-                   for j, (iid, (a, b)) in enumerate(zip(self.ids, shares(n, self.workers)))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        return combine("range", results)
+        # One thread per interpreter: run_in_threads passes each pair as
+        # (start, stop), here (interpreter, share).
+        pairs = list(zip(self.ids, shares(n, self.workers)))
+        return combine("range", run_in_threads(run, None, pairs))
 
     def close(self) -> None:
         ids, self.ids = self.ids, []

@@ -468,10 +468,8 @@ def _plot_throughput(result, outdir, machine) -> str:
                           for p in mine if p["workers"] == w)
             if line:
                 ax.plot(*zip(*line), label=f"{label} x{w}", **_style(label))
-        reads = Case(workload, 1, dtype).reads_only
-        bw = bandwidth_for(result.get("bandwidth"), reads)
+        bw, probe = bandwidth_for(result.get("bandwidth"), Case(workload, 1, dtype).reads_only)
         if arrays and bw:
-            probe = "reads" if reads and result["bandwidth"].get("GBps_read") else "copy"
             ax.axhline(bw, color="black", linestyle="--", linewidth=1,
                        label=f"memory bandwidth ({probe}) {bw:.1f} GB/s")
         ax.set_xscale("log")
