@@ -307,24 +307,89 @@ GF_DEF_SUMSQ_SMALL(i16, int16_t)
 GF_DEF_SUMSQ_SMALL(u8, uint8_t)
 GF_DEF_SUMSQ_SMALL(u16, uint16_t)
 
+#define GF_MAG_I32(v) ((uint64_t)(uint32_t)((v) < 0 ? -(uint32_t)(v) : (uint32_t)(v)))
+#define GF_MAG_U32(v) ((uint64_t)(v))
+#define GF_MAG_I64(v) ((v) < 0 ? (uint64_t)0 - (uint64_t)(v) : (uint64_t)(v))
+#define GF_MAG_U64(v) ((uint64_t)(v))
+/* Squares of n values (n a multiple of 8) whose magnitudes fit in 32 bits,
+ * split into 32-bit halves added to the lanes lo[0..3], hi[0..3]: kind 0/1
+ * reads uint64/int64, 2/3 reads uint32/int32.  For 64-bit input it returns 0,
+ * adding nothing, when some magnitude does not fit.  AVX2: one vpmuludq per
+ * four squares (GCC vectorized the plain loop below poorly: 1.2 ns per
+ * int64 term at 10^5 on the EPYC VM). */
+static int GF_FN(ssq_narrow)(const char *xp, int64_t n, int kind, uint64_t *lo, uint64_t *hi)
+{
+    int64_t i;
+    int j;
+#if defined(GF_SQ64_AVX2)
+    const __m256i z = _mm256_setzero_si256(), m32 = _mm256_set1_epi64x(0xffffffff);
+    __m256i l0 = z, h0 = z, l1 = z, h1 = z, big = z, a, b, qa, qb, sa, sb;
+    uint64_t t[4];
+    for (i = 0; i < n; i += 8) {
+        if (kind <= 1) {
+            a = _mm256_loadu_si256((const __m256i *)(xp + 8 * i));
+            b = _mm256_loadu_si256((const __m256i *)(xp + 8 * i + 32));
+        } else if (kind == 2) {
+            a = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(xp + 4 * i)));
+            b = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(xp + 4 * i + 16)));
+        } else {
+            a = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(xp + 4 * i)));
+            b = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(xp + 4 * i + 16)));
+        }
+        if (kind & 1) { /* |v| = (v ^ s) - s, s = v < 0 ? -1 : 0 */
+            sa = _mm256_cmpgt_epi64(z, a);
+            sb = _mm256_cmpgt_epi64(z, b);
+            a = _mm256_sub_epi64(_mm256_xor_si256(a, sa), sa);
+            b = _mm256_sub_epi64(_mm256_xor_si256(b, sb), sb);
+        }
+        if (kind <= 1) big = _mm256_or_si256(big, _mm256_or_si256(a, b));
+        qa = _mm256_mul_epu32(a, a);
+        qb = _mm256_mul_epu32(b, b);
+        l0 = _mm256_add_epi64(l0, _mm256_and_si256(qa, m32));
+        h0 = _mm256_add_epi64(h0, _mm256_srli_epi64(qa, 32));
+        l1 = _mm256_add_epi64(l1, _mm256_and_si256(qb, m32));
+        h1 = _mm256_add_epi64(h1, _mm256_srli_epi64(qb, 32));
+    }
+    if (!_mm256_testz_si256(big, _mm256_andnot_si256(m32, _mm256_set1_epi64x(-1)))) return 0;
+    _mm256_storeu_si256((__m256i *)t, _mm256_add_epi64(l0, l1));
+    for (j = 0; j < 4; j++) lo[j] += t[j];
+    _mm256_storeu_si256((__m256i *)t, _mm256_add_epi64(h0, h1));
+    for (j = 0; j < 4; j++) hi[j] += t[j];
+    return 1;
+#else
+    uint64_t big = 0, bl[4] = {0}, bh[4] = {0};
+    for (i = 0; i < n; i += 4)
+        for (j = 0; j < 4; j++) {
+            const char *q = xp + (kind <= 1 ? 8 : 4) * (i + j);
+            uint64_t m;
+            if (kind == 0) m = *(const uint64_t *)q;
+            else if (kind == 1) m = GF_MAG_I64(*(const int64_t *)q);
+            else if (kind == 2) m = *(const uint32_t *)q;
+            else m = GF_MAG_I32(*(const int32_t *)q);
+            big |= m;
+            m = (uint32_t)m * (uint64_t)(uint32_t)m;
+            bl[j] += m & 0xffffffffu;
+            bh[j] += m >> 32;
+        }
+    if (big >> 32) return 0;
+    for (j = 0; j < 4; j++) lo[j] += bl[j], hi[j] += bh[j];
+    return 1;
+#endif
+}
+
 /* Squares below 2**64 (32-bit inputs): each square is split into 32-bit
  * halves summed in separate 64-bit lanes, so no carry is ever lost and the
  * loop stays a plain vectorizable add. */
-#define GF_DEF_SUMSQ_MID(NAME, T, MAG)                                         \
+#define GF_DEF_SUMSQ_MID(NAME, T, MAG, KIND)                                   \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_u192 *acc)                                 \
 {                                                                             \
-    uint64_t lo[8] = {0}, hi[8] = {0};                                        \
-    int64_t i = 0, j;                                                         \
+    uint64_t lo[4] = {0}, hi[4] = {0};                                        \
+    int64_t i = 0;                                                            \
+    int j;                                                                    \
     if (xs == (int64_t)sizeof(T)) {                                           \
-        const T *x = (const T *)xp;                                           \
-        for (; i + 8 <= n; i += 8)                                            \
-            for (j = 0; j < 8; j++) {                                         \
-                uint64_t m = MAG(x[i + j]);                                   \
-                uint64_t sq = m * m;                                          \
-                lo[j] += sq & 0xffffffffu;                                    \
-                hi[j] += sq >> 32;                                            \
-            }                                                                 \
+        i = n & ~(int64_t)7;                                                  \
+        GF_FN(ssq_narrow)(xp, i, KIND, lo, hi);                               \
     }                                                                         \
     for (; i < n; i++) {                                                      \
         uint64_t m = MAG(*(const T *)(xp + i * xs));                          \
@@ -332,32 +397,53 @@ static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
         lo[0] += sq & 0xffffffffu;                                            \
         hi[0] += sq >> 32;                                                    \
     }                                                                         \
-    for (j = 0; j < 8; j++) {                                                 \
+    for (j = 0; j < 4; j++) {                                                 \
         gf_u192_add64(acc, lo[j]);                                            \
         gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);                        \
     }                                                                         \
 }
-#define GF_MAG_I32(v) ((uint64_t)(uint32_t)((v) < 0 ? -(uint32_t)(v) : (uint32_t)(v)))
-#define GF_MAG_U32(v) ((uint64_t)(v))
-GF_DEF_SUMSQ_MID(i32, int32_t, GF_MAG_I32)
-GF_DEF_SUMSQ_MID(u32, uint32_t, GF_MAG_U32)
+GF_DEF_SUMSQ_MID(i32, int32_t, GF_MAG_I32, 3)
+GF_DEF_SUMSQ_MID(u32, uint32_t, GF_MAG_U32, 2)
 
-/* 64-bit inputs: 128-bit squares into a 192-bit sum. */
-#define GF_DEF_SUMSQ_WIDE(NAME, T, MAG)                                        \
+/* 64-bit inputs: 128-bit squares into a 192-bit sum.  Contiguous input goes
+ * in blocks of GF_IBLOCK: a block whose magnitudes all fit in 32 bits (the
+ * common case) is summed as in the 32-bit path above, vectorized (about 20x
+ * faster per term); any other block takes the scalar 128-bit path.  Both sum
+ * into locals: acc shares a char pointer's alias set, so adding into it
+ * directly stored and reloaded it on every term. */
+#define GF_IBLOCK 256
+#define GF_WIDE_STEP(MAG, v)                                                   \
+    do {                                                                      \
+        uint64_t m_ = MAG(v), plo_, phi_, c_;                                 \
+        gf_mul64(m_, m_, &plo_, &phi_);                                       \
+        w0 += plo_; c_ = w0 < plo_;                                           \
+        w1 += phi_; w2 += w1 < phi_;                                          \
+        w1 += c_; w2 += w1 < c_;                                              \
+    } while (0)
+#define GF_DEF_SUMSQ_WIDE(NAME, T, MAG, KIND)                                  \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_u192 *acc)                                 \
 {                                                                             \
-    int64_t i;                                                                \
-    for (i = 0; i < n; i++) {                                                 \
-        uint64_t m = MAG(*(const T *)(xp + i * xs)), lo, hi;                  \
-        gf_mul64(m, m, &lo, &hi);                                             \
-        gf_u192_add128(acc, lo, hi);                                          \
+    uint64_t w0 = 0, w1 = 0, w2 = 0, lo[4] = {0}, hi[4] = {0};               \
+    int64_t i = 0, b;                                                         \
+    int j;                                                                    \
+    if (xs == (int64_t)sizeof(T)) {                                           \
+        for (; i + GF_IBLOCK <= n; i += GF_IBLOCK) {                          \
+            if (GF_FN(ssq_narrow)(xp + i * xs, GF_IBLOCK, KIND, lo, hi)) continue; \
+            for (b = i; b < i + GF_IBLOCK; b++)                               \
+                GF_WIDE_STEP(MAG, *(const T *)(xp + b * xs));                 \
+        }                                                                     \
+    }                                                                         \
+    for (; i < n; i++) GF_WIDE_STEP(MAG, *(const T *)(xp + i * xs));          \
+    gf_u192_add128(acc, w0, w1);                                              \
+    acc->w[2] += w2;                                                          \
+    for (j = 0; j < 4; j++) {                                                 \
+        gf_u192_add64(acc, lo[j]);                                            \
+        gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);                        \
     }                                                                         \
 }
-#define GF_MAG_I64(v) ((v) < 0 ? (uint64_t)0 - (uint64_t)(v) : (uint64_t)(v))
-#define GF_MAG_U64(v) ((uint64_t)(v))
-GF_DEF_SUMSQ_WIDE(i64, int64_t, GF_MAG_I64)
-GF_DEF_SUMSQ_WIDE(u64, uint64_t, GF_MAG_U64)
+GF_DEF_SUMSQ_WIDE(i64, int64_t, GF_MAG_I64, 1)
+GF_DEF_SUMSQ_WIDE(u64, uint64_t, GF_MAG_U64, 0)
 
 static void GF_FN(sumsq_int)(int dtype, const char *xp, int64_t xs, int64_t n,
                              gf_u192 *acc)

@@ -111,6 +111,36 @@ def test_sum_of_squares_ints_exact(x, threads):
 
 
 @given(
+    dtype=st.sampled_from([np.dtype(t) for t in ("int64", "uint64", "int32", "uint32")]),
+    n=st.integers(0, 1300),
+    offset=st.integers(0, 9),
+    data=st.data(),
+    threads=threads_st,
+)
+def test_sum_of_squares_narrow_and_wide_blocks_exact(dtype, n, offset, data, threads):
+    """64-bit input is summed in blocks of 256: a block whose magnitudes all
+    fit in 32 bits takes the vectorized 32-bit path, any other the 128-bit
+    one.  Mostly-narrow values with a few wide spikes (and values at the
+    2**32 edge) exercise both and the switch between them."""
+    info = np.iinfo(dtype)
+    edge = min(2**32 - 1, info.max)
+    lo = 0 if dtype.kind == "u" else max(-edge, info.min)
+    x = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).integers(
+        lo, edge, n + offset, dtype=dtype, endpoint=True)
+    spikes = data.draw(st.lists(st.tuples(st.integers(0, max(n + offset - 1, 0)),
+                                          st.sampled_from(sorted({info.min, info.max, edge, lo,
+                                                                  min(edge + 1, info.max),
+                                                                  max(lo - 1, info.min)}))),
+                                max_size=4))
+    for i, v in spikes:
+        if i < x.size:
+            x[i] = v
+    v = x[offset:]
+    got = gilfree.sum_of_squares(v, threads=threads)
+    assert got == sum(int(e) ** 2 for e in v.tolist())
+
+
+@given(
     x=views([np.dtype("float64"), np.dtype("float32"), np.dtype("float16"), np.dtype(">f8")], max_side=20),
     threads=threads_st,
 )
