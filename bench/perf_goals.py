@@ -48,6 +48,19 @@ def clock(fn, min_time=0.02):
         n = max(n * 2, int(n * min_time / max(dt, 1e-9)))
 
 
+def _cpu_ticks():
+    """(steal, total) jiffies over all CPUs from /proc/stat, or None (not Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(t) for t in f.readline().split()[1:]]
+        return v[7], sum(v[:8])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_STEAL_MARK = [_cpu_ticks()]  # /proc/stat at the previous record()
+
+
 def interleaved(fns, rounds=9, min_time=0.02):
     """Median seconds per call of each function, timed round-robin.
 
@@ -64,7 +77,15 @@ def interleaved(fns, rounds=9, min_time=0.02):
 
 
 def record(goal, what, value, target, ok, unit="x", note=""):
+    """Print and keep one goal's figure.  A FAIL notes how much CPU time the
+    hypervisor stole since the previous figure, while this one was timed (a
+    VM's vCPUs share the host's cores)."""
     status = {True: "PASS", False: "FAIL", None: "SKIP"}[ok]
+    t0, t1 = _STEAL_MARK[0], _cpu_ticks()
+    _STEAL_MARK[0] = t1
+    if ok is False and t0 and t1 and t1[1] - t0[1] >= 10:
+        note = (note + "; " if note else "") + \
+            f"host steal {100 * (t1[0] - t0[0]) / (t1[1] - t0[1]):.1f}% meanwhile"
     RESULTS.append(dict(goal=goal, what=what, value=value, target=target, status=status,
                         unit=unit, note=note))
     val = "-" if value is None else (f"{value:.3g}{unit}" if unit != "us" else f"{value:.2f} us")
