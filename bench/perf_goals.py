@@ -122,8 +122,12 @@ def goal1(dtypes, sizes):
         o = np.empty_like(x)
         a, b = interleaved([lambda: np.square(x, out=o), lambda: gilfree.square(x, out=o, threads=2)],
                            rounds=15)
+        # The goal is absolute, but what 2 threads can give drifts with the
+        # host (it sometimes runs both vCPUs on one core), so print the
+        # machine's own ceiling for this call, measured just after.
+        ceil = square_ceiling(10**5, dt, 2)
         record("1c", f"{np.dtype(dt).name} n=1e5, 2 threads: np.square time / gilfree time", a / b,
-               ">= 1.3", a / b >= 1.3)
+               ">= 1.3", a / b >= 1.3, note=f"2-process ceiling just after: {ceil:.2f}x")
 
 
 def peers_square():
@@ -226,6 +230,47 @@ def processes_time(n_each, procs):
     for p in ps:
         p.wait()
     return max(ts)
+
+
+_CHILD_SQUARE = """
+import sys, time, numpy as np, gilfree
+n, dtype, secs = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+x = (np.arange(n) % 100).astype(dtype)
+o = np.empty_like(x)
+gilfree.square(x, out=o, threads=1)
+sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
+t0, k = time.perf_counter(), 0
+while time.perf_counter() - t0 < secs:
+    gilfree.square(x, out=o, threads=1)
+    k += 1
+sys.stdout.write(repr(k / (time.perf_counter() - t0)) + "\\n"); sys.stdout.flush()
+"""
+
+
+def square_ceiling(n, dtype, procs, secs=0.2, rounds=3):
+    """The machine's parallel ceiling for a 1-thread ``square`` call right now:
+    calls per second of `procs` processes running it at once, over one
+    process's alone (median of `rounds`, alternated)."""
+    def rate(k):
+        ps = [subprocess.Popen([sys.executable, "-c", _CHILD_SQUARE, str(n), np.dtype(dtype).name,
+                                str(secs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True) for _ in range(k)]
+        for p in ps:
+            assert p.stdout.readline().strip() == "ready"
+        for p in ps:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        r = sum(float(p.stdout.readline()) for p in ps)
+        for p in ps:
+            p.wait()
+        return r
+    one, many = [], []
+    for r in range(rounds):
+        steps = [lambda: one.append(rate(1)), lambda: many.append(rate(procs))]
+        for fn in (steps if r % 2 == 0 else steps[::-1]):
+            settle()
+            fn()
+    return statistics.median(many) / statistics.median(one)
 
 
 def goal4(threads, rounds=7):
