@@ -138,7 +138,9 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #endif
 #define GF_SUFFIX avx2
 #define GF_SQ64_AVX2 1
+#define GF_SSQ_AVX2 1
 #include "gf_kernels_impl.h"
+#undef GF_SSQ_AVX2
 #undef GF_SQ64_AVX2
 #undef GF_SUFFIX
 #if defined(__clang__)
@@ -154,7 +156,11 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl")
 #endif
 #define GF_SUFFIX avx512
+/* The integer sum-of-squares blocks use the AVX2 code here too (AVX-512F
+ * implies AVX2); the int64 square loop does not: vpmullq does it whole. */
+#define GF_SSQ_AVX2 1
 #include "gf_kernels_impl.h"
+#undef GF_SSQ_AVX2
 #undef GF_SUFFIX
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -314,14 +314,17 @@ GF_DEF_SUMSQ_SMALL(u16, uint16_t)
 /* Squares of n values (n a multiple of 8) whose magnitudes fit in 32 bits,
  * split into 32-bit halves added to the lanes lo[0..3], hi[0..3]: kind 0/1
  * reads uint64/int64, 2/3 reads uint32/int32.  For 64-bit input it returns 0,
- * adding nothing, when some magnitude does not fit.  AVX2: one vpmuludq per
- * four squares (GCC vectorized the plain loop below poorly: 1.2 ns per
- * int64 term at 10^5 on the EPYC VM). */
+ * adding nothing, when some magnitude does not fit.  AVX2 (also used by the
+ * AVX-512 level): one vpmuludq per four squares.  GCC vectorized the plain
+ * loop below poorly (1.2 ns per int64 term at 10^5 on the EPYC VM, no better
+ * than the 128-bit loop); it is the baseline and MSVC path.  A lane takes
+ * n/4 terms below 2**32: callers pass at most GF_LANE_TERMS elements between
+ * flushes of lo and hi. */
 static int GF_FN(ssq_narrow)(const char *xp, int64_t n, int kind, uint64_t *lo, uint64_t *hi)
 {
     int64_t i;
     int j;
-#if defined(GF_SQ64_AVX2)
+#if defined(GF_SSQ_AVX2)
     const __m256i z = _mm256_setzero_si256(), m32 = _mm256_set1_epi64x(0xffffffff);
     __m256i l0 = z, h0 = z, l1 = z, h1 = z, big = z, a, b, qa, qb, sa, sb;
     uint64_t t[4];
@@ -378,28 +381,39 @@ static int GF_FN(ssq_narrow)(const char *xp, int64_t n, int kind, uint64_t *lo, 
 }
 
 /* Squares below 2**64 (32-bit inputs): each square is split into 32-bit
- * halves summed in separate 64-bit lanes, so no carry is ever lost and the
- * loop stays a plain vectorizable add. */
+ * halves summed in separate 64-bit lanes, so no carry is ever lost; the
+ * lanes go into acc every GF_LANE_TERMS elements, far before any can
+ * overflow (each takes under 2**32 per term). */
+#define GF_LANE_TERMS ((int64_t)1 << 24)
+static void GF_FN(flush_lanes)(uint64_t *lo, uint64_t *hi, gf_u192 *acc)
+{
+    int j;
+    for (j = 0; j < 4; j++) {
+        gf_u192_add64(acc, lo[j]);
+        gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);
+        lo[j] = hi[j] = 0;
+    }
+}
 #define GF_DEF_SUMSQ_MID(NAME, T, MAG, KIND)                                   \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_u192 *acc)                                 \
 {                                                                             \
     uint64_t lo[4] = {0}, hi[4] = {0};                                        \
-    int64_t i = 0;                                                            \
-    int j;                                                                    \
-    if (xs == (int64_t)sizeof(T)) {                                           \
-        i = n & ~(int64_t)7;                                                  \
-        GF_FN(ssq_narrow)(xp, i, KIND, lo, hi);                               \
-    }                                                                         \
-    for (; i < n; i++) {                                                      \
-        uint64_t m = MAG(*(const T *)(xp + i * xs));                          \
-        uint64_t sq = m * m;                                                  \
-        lo[0] += sq & 0xffffffffu;                                            \
-        hi[0] += sq >> 32;                                                    \
-    }                                                                         \
-    for (j = 0; j < 4; j++) {                                                 \
-        gf_u192_add64(acc, lo[j]);                                            \
-        gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);                        \
+    int64_t i = 0, end;                                                       \
+    while (i < n) {                                                           \
+        end = n - i > GF_LANE_TERMS ? i + GF_LANE_TERMS : n;                  \
+        if (xs == (int64_t)sizeof(T)) {                                       \
+            int64_t m = (end - i) & ~(int64_t)7;                              \
+            GF_FN(ssq_narrow)(xp + i * xs, m, KIND, lo, hi);                  \
+            i += m;                                                           \
+        }                                                                     \
+        for (; i < end; i++) {                                                \
+            uint64_t m = MAG(*(const T *)(xp + i * xs));                      \
+            uint64_t sq = m * m;                                              \
+            lo[i & 3] += sq & 0xffffffffu;                                    \
+            hi[i & 3] += sq >> 32;                                            \
+        }                                                                     \
+        GF_FN(flush_lanes)(lo, hi, acc);                                      \
     }                                                                         \
 }
 GF_DEF_SUMSQ_MID(i32, int32_t, GF_MAG_I32, 3)
@@ -425,11 +439,16 @@ static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_u192 *acc)                                 \
 {                                                                             \
     uint64_t w0 = 0, w1 = 0, w2 = 0, lo[4] = {0}, hi[4] = {0};               \
-    int64_t i = 0, b;                                                         \
-    int j;                                                                    \
+    int64_t i = 0, b, since_flush = 0;                                        \
     if (xs == (int64_t)sizeof(T)) {                                           \
         for (; i + GF_IBLOCK <= n; i += GF_IBLOCK) {                          \
-            if (GF_FN(ssq_narrow)(xp + i * xs, GF_IBLOCK, KIND, lo, hi)) continue; \
+            if (GF_FN(ssq_narrow)(xp + i * xs, GF_IBLOCK, KIND, lo, hi)) {    \
+                if ((since_flush += GF_IBLOCK) >= GF_LANE_TERMS) {            \
+                    GF_FN(flush_lanes)(lo, hi, acc);                          \
+                    since_flush = 0;                                          \
+                }                                                             \
+                continue;                                                     \
+            }                                                                 \
             for (b = i; b < i + GF_IBLOCK; b++)                               \
                 GF_WIDE_STEP(MAG, *(const T *)(xp + b * xs));                 \
         }                                                                     \
@@ -437,10 +456,7 @@ static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
     for (; i < n; i++) GF_WIDE_STEP(MAG, *(const T *)(xp + i * xs));          \
     gf_u192_add128(acc, w0, w1);                                              \
     acc->w[2] += w2;                                                          \
-    for (j = 0; j < 4; j++) {                                                 \
-        gf_u192_add64(acc, lo[j]);                                            \
-        gf_u192_add128(acc, hi[j] << 32, hi[j] >> 32);                        \
-    }                                                                         \
+    GF_FN(flush_lanes)(lo, hi, acc);                                          \
 }
 GF_DEF_SUMSQ_WIDE(i64, int64_t, GF_MAG_I64, 1)
 GF_DEF_SUMSQ_WIDE(u64, uint64_t, GF_MAG_U64, 0)

@@ -50,6 +50,26 @@ def test_a_fail_names_the_hosts_steal_time(capsys, monkeypatch):
     ticks = iter([(10, 1000), (60, 2000)])  # 50 of 1000 jiffies stolen: 5.0%
     monkeypatch.setattr(perf_goals, "_cpu_ticks", lambda: next(ticks))
     monkeypatch.setattr(perf_goals, "_STEAL_MARK", [perf_goals._cpu_ticks()])
+    monkeypatch.setattr(perf_goals, "_STEAL_WINDOW", [None])
     monkeypatch.setattr(perf_goals, "RESULTS", [])
     perf_goals.record("9z", "a figure", 0.5, ">= 1", False)
     assert "host steal 5.0% meanwhile" in capsys.readouterr().out
+
+
+def test_the_steal_window_is_the_timing_not_what_came_after(capsys, monkeypatch):
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import perf_goals
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    # interleaved() spans ticks 0-1000 with 100 stolen (10%); then something
+    # else (a ceiling measurement) runs before record(): not counted.
+    ticks = iter([(0, 0), (0, 0), (100, 1000), (5000, 9000)])
+    monkeypatch.setattr(perf_goals, "_cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(perf_goals, "_STEAL_MARK", [perf_goals._cpu_ticks()])
+    monkeypatch.setattr(perf_goals, "_STEAL_WINDOW", [None])
+    monkeypatch.setattr(perf_goals, "RESULTS", [])
+    monkeypatch.setattr(perf_goals, "settle", lambda: 0.0)
+    perf_goals.interleaved([lambda: None], rounds=1, min_time=0.0)
+    perf_goals.record("9z", "a figure", 0.5, ">= 1", False)
+    assert "host steal 10.0% meanwhile" in capsys.readouterr().out

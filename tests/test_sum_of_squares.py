@@ -367,6 +367,29 @@ def test_small_chunks_exact_and_thread_invariant(dtype, small_chunks):
                 assert results[0] == exact_int_sum(v)
 
 
+@pytest.mark.slow
+@pytest.mark.thread_unsafe(reason="changes the process-wide chunk size")
+def test_lanes_flush_across_a_long_single_chunk():
+    """32-bit halves of the squares are summed in 64-bit lanes and flushed
+    into the 192-bit total every 2**24 elements: one chunk much longer than
+    that (chunks made huge) still sums exactly, contiguous and strided."""
+    hook = getattr(_core, "_set_chunking", None)
+    if hook is None:
+        pytest.skip("gilfree._core has no _set_chunking hook")
+    old = hook(chunk_bytes=2**40)
+    try:
+        n = 2**24 + 2**20 + 5
+        for dt, v in ((np.int32, -(2**31)), (np.uint64, 2**32 - 1), (np.int64, -(2**32 - 1))):
+            x = np.full(n, v, dtype=dt)
+            x[-3] = 7
+            want = (n - 1) * v * v + 49
+            assert gilfree.sum_of_squares(x, threads=1) == want, dt
+            half = (n + 1) // 2  # x[::2] keeps index n - 3 (n is odd)
+            assert gilfree.sum_of_squares(x[::2], threads=1) == (half - 1) * v * v + 49, dt
+    finally:
+        hook(*old)
+
+
 # ------------------------------------------------- same bits everywhere
 
 _SIMD_PROBE = r"""
