@@ -14,21 +14,14 @@ read on every call, so both run in one process, round by round.
 import os
 import statistics as st
 import sys
-import time
 
 import numpy as np
 
 import gilfree
+from _timing import per_call
 
 R = int(sys.argv[1]) if len(sys.argv) > 1 else 15
 
-
-def per_call(f, reps):
-    f()
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        f()
-    return (time.perf_counter() - t0) / reps
 
 
 for n in (10**5, 10**6, 10**7, 10**8):

@@ -9,20 +9,13 @@ threads, int64 and int32 at 10^5 and 10^6.
     python bench/probes/int_sumsq.py
 """
 import statistics
-import time
 
 import numpy as np
 
 import gilfree
+from _timing import per_call
 from gilfree.bench._portable import settle
 
-
-def per_call(fn, reps):
-    fn()
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t0) / reps
 
 
 for dt in (np.int64, np.int32):

@@ -13,19 +13,12 @@ array's work is half of what each took for theirs, as in bench/ceiling.py).
 import multiprocessing as mp
 import statistics as st
 import sys
-import time
 
 import numpy as np
 
 import gilfree
+from _timing import per_call
 
-
-def per_call(fn, reps):
-    fn()
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t0) / reps
 
 
 def partner(n, reps, go, done, stop):
