@@ -221,11 +221,12 @@ sys.stdout.write(repr(time.perf_counter() - t0) + "\\n"); sys.stdout.flush()
 """
 
 
-def processes_time(n_each, procs):
-    """Wall time of `procs` processes each running the 1-thread call at once."""
-    ps = [subprocess.Popen([sys.executable, "-c", _CHILD, str(n_each), str(k)],
+def run_together(code, argvs):
+    """Start one child per argv running `code`, release them together once
+    all say "ready", and return the float each one prints."""
+    ps = [subprocess.Popen([sys.executable, "-c", code, *map(str, argv)],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-          for k in range(procs)]
+          for argv in argvs]
     for p in ps:
         line = p.stdout.readline().strip()
         if line != "ready":  # not an assert: the read must happen under -O too
@@ -233,10 +234,15 @@ def processes_time(n_each, procs):
     for p in ps:  # release them together
         p.stdin.write("go\n")
         p.stdin.flush()
-    ts = [float(p.stdout.readline()) for p in ps]
+    out = [float(p.stdout.readline()) for p in ps]
     for p in ps:
         p.wait()
-    return max(ts)
+    return out
+
+
+def processes_time(n_each, procs):
+    """Wall time of `procs` processes each running the 1-thread call at once."""
+    return max(run_together(_CHILD, [(n_each, k) for k in range(procs)]))
 
 
 _CHILD_SQUARE = """
@@ -259,20 +265,7 @@ def square_ceiling(n, dtype, procs, secs=0.2, rounds=3):
     calls per second of `procs` processes running it at once, over one
     process's alone (median of `rounds`, alternated)."""
     def rate(k):
-        ps = [subprocess.Popen([sys.executable, "-c", _CHILD_SQUARE, str(n), np.dtype(dtype).name,
-                                str(secs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True) for _ in range(k)]
-        for p in ps:
-            line = p.stdout.readline().strip()
-        if line != "ready":  # not an assert: the read must happen under -O too
-            raise RuntimeError(f"timing child did not start: {line!r}")
-        for p in ps:
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        r = sum(float(p.stdout.readline()) for p in ps)
-        for p in ps:
-            p.wait()
-        return r
+        return sum(run_together(_CHILD_SQUARE, [(n, np.dtype(dtype).name, secs)] * k))
     one, many = [], []
     for r in range(rounds):
         steps = [lambda: one.append(rate(1)), lambda: many.append(rate(procs))]
@@ -399,7 +392,7 @@ def main(argv=None):
     try:
         want = {int(g) for g in args.goals.split(",")}
     except ValueError:
-        ap.error(f"--goals must be comma-separated goal numbers 1-8, got {args.goals!r}")
+        want = set()
     if not want or not want <= set(range(1, 9)):
         ap.error(f"--goals must be comma-separated goal numbers 1-8, got {args.goals!r}")
     threads = min(gilfree.cpu_count(), 2) if gilfree.cpu_count() >= 2 else 1
