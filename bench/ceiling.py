@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The core issue's check: how close does gilfree get to this machine's ceiling?
+"""The central check: how close does gilfree get to this machine's ceiling?
 
 Times ``gilfree.sum_squares_range(0, 10**9)`` four ways, in interleaved rounds
 (each round runs all four, starting with a different one), and reports medians:

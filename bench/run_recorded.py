@@ -14,7 +14,7 @@ which writes into ``bench/results/``:
 - ``table.txt``: the terminal report;
 - ``ceiling.txt``: ``bench/ceiling.py`` on ``sum_squares_range(0, 10**9)``;
 - ``summary.md``: Markdown tables and verdicts to paste into the README, and
-  the check of issue 3's acceptance criterion (on the headline worker count
+  the check of the acceptance criterion (on the headline worker count
   for the range workload, ``gilfree-threads`` and ``gilfree`` reach >= 90% of
   the ceiling's speedup, ``python-threads`` and ``gilfree-gil`` stay < 1.2x).
 
@@ -108,7 +108,7 @@ def summary(result: dict) -> tuple:
                f"{fmt(p['speedup_self'])}, {fmt(p.get('fraction_of_ceiling'), '{:.0%}')} "
                f"of the ceiling at n={format_n(p['n'])}")
         checks.append((ok, f"{label} on range x{hw}: {fig} (needs {words})"))
-    out += ["Acceptance (issue 3):", ""]
+    out += ["Acceptance (threads against the ceiling):", ""]
     out += [f"- {'PASS' if ok else 'FAIL'}: {text}" for ok, text in checks]
     return "\n".join(out) + "\n", all(ok for ok, _ in checks)
 

@@ -2,7 +2,7 @@
 
 CPU-bound pure-Python code does not get faster with threads, because only the
 thread holding the Global Interpreter Lock runs Python bytecode.  gilfree's
-kernels are plain C that release the GIL, so plain ``threading.Thread``s and
+kernels are plain C that release the GIL, so plain ``threading.Thread`` objects and
 gilfree's own pool run them on every core at once.
 
 Public API

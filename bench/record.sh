@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Re-record every figure the README quotes, on a quiet machine (nothing else
+# Re-record every figure the documentation quotes, on a quiet machine (nothing else
 # busy: the figures are only as good as the machine's idleness).  Writes into
 # bench/results/.  About 15-20 minutes on 2 cores.
 #
-#   bash bench/record_session.sh [FREE_THREADED_PYTHON]
+#   bash bench/record.sh [FREE_THREADED_PYTHON]
 #
 # FREE_THREADED_PYTHON defaults to the 3.13t that tools/get-pythons.sh builds;
 # rows for it, Jython and PyPy are added when they are installed.
@@ -18,7 +18,7 @@ ok=0
 step "1. the bench, quick preset (with Dask rows when Dask is installed) + ceiling.py"
 python3 bench/run_recorded.py --mode quick || ok=1
 
-step "2. issue 4's performance goals"
+step "2. the performance goals (bench/perf_goals.py)"
 python3 bench/perf_goals.py --json "$OUT/perf_goals.json" | tee "$OUT/perf_goals.txt" || true
 
 step "3. the seed's escape routes: other interpreters on the range loop"

@@ -1,0 +1,116 @@
+"""The documentation's examples run, so they cannot go stale.
+
+Every fenced ``pycon`` or ``python`` block with ``>>>`` prompts in README.md
+and docs/*.md is a doctest.  The blocks of one page run in order in one
+namespace, as a reader would type them, against the installed gilfree.  The
+README's test command must also be the one ``.ci/run`` runs.
+
+Outside a source checkout (a wheel's test copy has no docs/) these tests skip.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+
+pytestmark = pytest.mark.thread_unsafe(reason="examples change the process-wide thread default")
+
+FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\n`]*)$")
+LANGUAGES = {"pycon", "python", "py", "python3"}
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def fenced_blocks(text: str):
+    """Yield (first line number, language, body) of each fenced code block."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, indent = m["fence"], len(m["indent"])
+        info = m["info"].strip()
+        # MyST directive fences: ```{code-block} python
+        if info.startswith("{code-block}") or info.startswith("{code}"):
+            info = info.split("}", 1)[1].strip()
+        lang = info.split()[0].lower() if info else ""
+        body, j = [], i + 1
+        while j < len(lines) and not re.match(rf"^ {{0,{indent + 3}}}{fence[0]}{{{len(fence)},}}\s*$", lines[j]):
+            body.append(lines[j][indent:] if lines[j].startswith(" " * indent) else lines[j].lstrip())
+            j += 1
+        yield i + 2, lang, "\n".join(body) + "\n"
+        i = j + 1
+
+
+def page_doctest(path: Path) -> doctest.DocTest | None:
+    parser = doctest.DocTestParser()
+    examples: list[doctest.Example] = []
+    for lineno, lang, body in fenced_blocks(path.read_text(encoding="utf-8")):
+        if lang not in LANGUAGES or ">>>" not in body:
+            continue
+        for ex in parser.get_examples(body, name=str(path)):
+            ex.lineno += lineno - 1  # doctest adds 1 when it reports
+            examples.append(ex)
+    if not examples:
+        return None
+    return doctest.DocTest(examples, {}, path.name, str(path), 0, None)
+
+
+PAGES = sorted(DOCS.glob("*.md")) + [README] if DOCS.is_dir() and README.is_file() else []
+TESTED = [p for p in PAGES if page_doctest(p) is not None]
+
+
+@pytest.mark.skipif(not PAGES, reason="no docs/ here (not a source checkout)")
+def test_pages_with_examples_are_found():
+    names = {p.name for p in TESTED}
+    # The pages whose examples a reader types first must be among them.
+    assert {"README.md", "getting-started.md", "tutorial.md", "user-guide.md"} <= names, names
+
+
+@pytest.mark.parametrize("path", TESTED, ids=[p.name for p in TESTED])
+def test_page_examples(path, restore_num_threads):
+    test = page_doctest(path)
+    assert test is not None
+    source = "\n".join(ex.source for ex in test.examples)
+    if "dask" in source and importlib.util.find_spec("dask") is None:
+        pytest.skip("the examples need dask (pip install 'gilfree[dask]')")
+    test.globs = {"__name__": "__main__"}
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    report: list[str] = []
+    with np.printoptions(legacy=False):
+        result = runner.run(test, out=report.append, clear_globs=True)
+    assert result.attempted == len(test.examples)
+    assert result.failed == 0, "".join(report)
+
+
+def test_fenced_blocks_parser():
+    text = "a\n```pycon\n>>> 1 + 1\n2\n```\n\n  ~~~python\n  >>> 3\n  3\n  ~~~\n```bash\necho\n```\n"
+    blocks = list(fenced_blocks(text))
+    assert [(lang, body) for _, lang, body in blocks] == [
+        ("pycon", ">>> 1 + 1\n2\n"),
+        ("python", ">>> 3\n3\n"),
+        ("bash", "echo\n"),
+    ]
+    assert [line for line, _, _ in blocks] == [3, 8, 12]
+
+
+@pytest.mark.skipif(not (ROOT / ".ci" / "run").is_file() or not README.is_file(), reason="not a source checkout")
+def test_readme_test_command_is_what_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    m = re.search(r"# --- begin: the README's test command, verbatim ---\n(.*?)\n# --- end ---", ci, re.S)
+    assert m, ".ci/run lost its marker comments"
+    command = m.group(1).strip()
+    readme = README.read_text(encoding="utf-8")
+    assert command in readme.splitlines()
+    bench = 'python3 -m venv .venv && . .venv/bin/activate && pip install ".[bench]" && gilfree bench'
+    assert bench in readme.splitlines()
