@@ -13,7 +13,8 @@ import gilfree
 
 project = "gilfree"
 author = "gilfree developers"
-copyright = f"2026-{datetime.date.today().year}, {author}"
+_year = datetime.date.today().year
+copyright = f"2026, {author}" if _year <= 2026 else f"2026-{_year}, {author}"
 release = gilfree.__version__
 version = ".".join(release.split(".")[:2])
 
