@@ -93,7 +93,7 @@ def test_no_development_process_wording():
         ("see issue " + "#12", True),
         ("bash bench/record" + "_session.sh", True),
         ("reported not" + "_drawn", True),
-        ("Acceptance" + " (issue 3):", True),
+        ("Acceptance" + " (issue" + " 3):", True),
         ("the pool's helper threads attach to the job", False),
         ("max_helpers workers", False),
         ("a session of measurements", False),
