@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the recorded bench results shown in the README.
+"""Regenerate the recorded bench results the documentation quotes.
 
 Runs, on a quiet machine (nothing else busy: the figures are only as good as
 the machine's idleness)::
@@ -13,7 +13,7 @@ which writes into ``bench/results/``:
 - ``speedup.png``, ``throughput.png``, ``heartbeat.png``: the plots;
 - ``table.txt``: the terminal report;
 - ``ceiling.txt``: ``bench/ceiling.py`` on ``sum_squares_range(0, 10**9)``;
-- ``summary.md``: Markdown tables and verdicts to paste into the README, and
+- ``summary.md``: Markdown tables and verdicts for the documentation, and
   the check of the acceptance criterion (on the headline worker count
   for the range workload, ``gilfree-threads`` and ``gilfree`` reach >= 90% of
   the ceiling's speedup, ``python-threads`` and ``gilfree-gil`` stay < 1.2x).
@@ -58,7 +58,7 @@ def fmt(v, pattern="{:.2f}x"):
 
 
 def summary(result: dict) -> tuple:
-    """Markdown for the README, and whether the acceptance check passed."""
+    """Markdown for the documentation, and whether the acceptance check passed."""
     from gilfree.bench._cases import format_n
     from gilfree.bench._engine import pick
     from gilfree.bench._report import fmt_time, fmt_x, header_lines

@@ -1,5 +1,5 @@
-"""Smoke tests of bench/perf_goals.py, the script behind the README's
-Performance table (its figures are never asserted: see the README).  Skipped
+"""Smoke tests of bench/perf_goals.py, the script behind the goals
+table of docs/performance.md (its figures are never asserted).  Skipped
 where the repository's bench/ is not beside the tests (an installed wheel)."""
 
 from __future__ import annotations

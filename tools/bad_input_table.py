@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Print the README's "bad input table": each bad input tried and the exact
+"""Print the "bad input" table of docs/reliability.md: each bad input tried and the exact
 error a user gets (type and message), by actually calling gilfree.
 
 Usage: python tools/bad_input_table.py [--check]

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Shared-counter chunk claiming against per-thread slices, interleaved.
 
-Needs a build with bench/probes/sliced_claiming.patch applied (the README's
-"Who runs which chunk" experiment): that build claims chunks from one
+Needs a build with bench/probes/sliced_claiming.patch applied (the slice-per-thread
+experiment on the Performance page): that build claims chunks from one
 contiguous slice per thread, stealing from the back, unless GF_NOSLICE is set
 in the environment, when it behaves like the shared counter.  The variable is
 read on every call, so both run in one process, round by round.

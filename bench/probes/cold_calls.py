@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cold calls: 10^6 float64 sum_of_squares on 2 threads vs 1, after idle gaps.
 
-The figure behind the pool's step-aside (README "How it works"): the median
+The figure behind the pool's step-aside (docs: Performance, "Known limits"): the median
 of 25 calls after each idle gap, and how often a worker woke on the caller's
 CPU and moved off it.  For the "without" figures, build with the
 ``gf_step_aside(pool, job);`` line in csrc/gf_pool.c commented out.  Run with

@@ -4,7 +4,7 @@
 The bench's reduce graph (6 pieces of 2^24 elements, Dask's threaded
 scheduler on 2 threads); each task's start and end are printed in ms from
 the start of the compute.  The source of the "gap before each task" figure
-in README "Scaling out with Dask".  Needs ``gilfree[dask]``.
+in the Dask part of the documentation.  Needs ``gilfree[dask]``.
 
     python bench/probes/dask_task_gaps.py
 """

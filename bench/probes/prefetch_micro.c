@@ -3,8 +3,7 @@
  * 10^8 float64 (800 MB), summed in 64 Ki-element chunks handed out
  * dynamically (as gilfree's pool does) on 1 and 2 OpenMP threads, with
  * prefetches issued `dist` bytes ahead (0: none).  GB/s of reads, best of 3,
- * five repeats.  On the 2-vCPU EPYC VM no distance beat none (README,
- * Performance): the loop is at the memory bandwidth already.
+ * five repeats.  On the 2-vCPU EPYC VM no distance beat none (docs/performance.md): the loop is at the memory bandwidth already.
  *
  *     gcc -O3 -mavx2 -fopenmp bench/probes/prefetch_micro.c -o /tmp/pf && /tmp/pf
  */

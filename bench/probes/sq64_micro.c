@@ -1,7 +1,7 @@
 /*
  * int64 square in cache: GCC's own AVX2 loop against gf_kernels_impl.h's
  * sq64_head (two vpmuludq per vector, two vectors loaded and then stored).
- * The figures behind the AVX2 int64 square in README "Performance".
+ * The figures behind the AVX2 int64 square in docs/performance.md.
  *
  *   gcc -O3 -o /tmp/sq64 bench/probes/sq64_micro.c && for n in 1000 10000 100000; do /tmp/sq64 $n; done
  */

@@ -4,8 +4,8 @@
 Each round runs, in alternating order: the two halves on two fresh
 ``threading.Thread``s, the same halves in two spawned processes (told to go
 through a pipe, timed inside), and the whole range on one thread.  Prints
-the medians of the wall time and of the longest half.  The figures quoted
-in README "Why this is faster than threads in pure Python".
+the medians of the wall time and of the longest half.  Plain threads
+against processes on the same halves of one range.
 
     python bench/probes/threads_vs_processes.py [ROUNDS] [N]
 """

@@ -17,7 +17,7 @@ One run goes like this:
    bandwidth, and a one-line verdict per workload (:func:`derive`).
 
 The result is a plain dict, ready for ``json.dump`` (schema in
-the README's "What the bench shows" and :data:`SCHEMA`).
+docs/bench.md and :data:`SCHEMA`).
 """
 
 from __future__ import annotations
