@@ -5,8 +5,8 @@ Alternates np.square and gilfree.square(threads=2) on 10^5 float64, each
 value timed over 20 ms after the machine settles, for `rounds` rounds, and
 prints per round: the ratio (np.square time / gilfree time), the process's
 CPU time over wall time during the gilfree value (about 2 when both threads
-ran), and the steal and idle jiffies of each CPU meanwhile.  Goal 1c's slow
-phases (docs/performance.md) come from runs of this in fresh processes.
+ran), and the steal and idle jiffies of each CPU meanwhile.  Run it in fresh
+processes to see goal 1c's slow phases, rounds where two threads gain nothing.
 
     python bench/probes/slow_phases.py [rounds]
 """
