@@ -1020,7 +1020,9 @@ def run_request(req, emit=_emit):
                     row["loops"] = lp
                     row["values"] = vals
                     budget.record(key, c["n"], median(vals))
-            for row, call, key in items if full else ():
+            if not full:
+                continue  # the range profile runs no heartbeat probe
+            for row, call, key in items:
                 if req.get("heartbeat") and (c["workload"], c["dtype"]) in probe \
                         and row["workers"] == (1 if row["strategy"] == "python"
                                                else req["heartbeat_workers"]) \
