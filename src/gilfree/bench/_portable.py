@@ -326,7 +326,8 @@ def calibrate(timed, min_time: float, max_loops: int = 1 << 20) -> int:
     return loops
 
 
-def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, tick=None):
+def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, tick=None,
+                        settle_timeout: float = SETTLE_TIMEOUT, max_loops: int = 1 << 20):
     """Time several callables in round-robin so host drift hits all alike.
 
     Each timer is calibrated, warmed up `warmup` times, then timed `repeats`
@@ -347,6 +348,10 @@ def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, t
         Calibration target per value, seconds.
     tick : callable, optional
         Called with a short text after each phase (progress display).
+    settle_timeout : float, optional
+        Longest :func:`settle` wait before each value, seconds.
+    max_loops : int, optional
+        Most calls per value (:func:`calibrate`).
 
     Returns
     -------
@@ -356,7 +361,7 @@ def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, t
         Seconds per call, `repeats` values per timer.
     """
     tick = tick or (lambda what: None)
-    loops = [calibrate(t, min_time) for t in timers]
+    loops = [calibrate(t, min_time, max_loops) for t in timers]
     tick("calibrated")
     for _ in range(warmup):
         for t, n in zip(timers, loops):
@@ -367,7 +372,7 @@ def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, t
     for r in range(repeats):
         for j in range(k):
             i = (r + j) % k
-            settle()
+            settle(settle_timeout)
             values[i].append(timers[i](loops[i]) / loops[i])
         tick(f"round {r + 1}/{repeats}")
     return loops, values
@@ -445,7 +450,7 @@ def percentile(sorted_vals, q: float) -> float:
     return sorted_vals[k]
 
 
-def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
+def heartbeat(run_once, duration: float, period: float = 1e-3, samples=None) -> dict:
     """How late a 1 ms sleeper thread wakes while ``run_once()`` keeps running.
 
     A thread sleeps `period` in a loop and records how much longer than
@@ -464,6 +469,8 @@ def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
         Seconds to keep the strategy running.
     period : float, optional
         The sleeper's period, seconds.
+    samples : list, optional
+        If given, each beat's lateness (seconds) is appended to it.
 
     Returns
     -------
@@ -498,6 +505,8 @@ def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
         elapsed = perf_counter() - t0
         stop.set()
         th.join()
+    if samples is not None:
+        samples.extend(late)
     vals = sorted(late)
     return {
         "p50_ms": percentile(vals, 50) * 1e3,

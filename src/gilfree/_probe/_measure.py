@@ -1,0 +1,682 @@
+"""The probe's measurements of one function (standard library only).
+
+Runs in two places:
+
+1. in the probing process, imported as ``gilfree._probe._measure``;
+2. as a script under another Python (``gilfree probe --python PATH``), which
+   may have no gilfree installed: it reads a JSON request on stdin, imports
+   the function there, measures it the same way and writes one JSON line on
+   stdout (:func:`main`).
+
+Timing, calibration, thread fan-out and the heartbeat come from the bench's
+stdlib-only core (``gilfree/bench/_portable.py``), loaded by file path when
+this file runs as a script; worker processes come from the bench's
+``_processes.ProcessPools`` where gilfree can be imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import math
+import os
+import pickle
+import statistics
+import sys
+import threading
+import time
+import warnings
+
+if __package__:
+    from ..bench import _portable
+else:  # a script under another Python: load the portable core by path
+    import importlib.util as _util
+
+    _spec = _util.spec_from_file_location(
+        "_gilfree_portable",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bench",
+                     "_portable.py"))
+    _portable = _util.module_from_spec(_spec)
+    sys.modules["_gilfree_portable"] = _portable
+    _spec.loader.exec_module(_portable)
+
+perf_counter = time.perf_counter
+
+#: Results of the timed calls are kept and compared after each timed value
+#: (never inside it); a loop keeps at most this many bytes of them.
+KEEP_BYTES = 256 * 2**20
+
+#: A beat later than this fraction of the switch interval found the GIL held:
+#: a thread that wants the GIL waits one whole switch interval (5 ms by
+#: default) before it asks the holder to drop it, so a held GIL makes a beat
+#: at least that late, while a free GIL lets it run at once (0.05-0.1 ms; a
+#: busy 2-core VM adds up to 2-3 ms of scheduling delay, still below 4.5 ms).
+HELD_FRACTION_OF_INTERVAL = 0.9
+
+#: A one-call CPU time below this fraction of its wall time means the call
+#: mostly waits (sleep, I/O, a lock) rather than computes.
+WAITING_CPU_FRACTION = 0.5
+
+
+class ProbeUsageError(ValueError):
+    """The target, its arguments or a setting are unusable (exit status 2)."""
+
+
+class FunctionFailed(RuntimeError):
+    """The probed function raised, or returned different values (exit status 1)."""
+
+
+# ---------------------------------------------------------------------------
+# the target: MODULE:FUNCTION and a literal
+# ---------------------------------------------------------------------------
+
+
+def resolve(spec: str):
+    """Import ``MODULE:FUNCTION`` (dots allowed in both) the way ``python -m`` finds it.
+
+    Raises :class:`ProbeUsageError` for a malformed spec, a missing module or
+    attribute, or a non-callable; :class:`FunctionFailed` if importing the
+    module raised something else (the module's own code failed).
+    """
+    if not isinstance(spec, str) or spec.count(":") != 1:
+        raise ProbeUsageError(f"expected MODULE:FUNCTION (e.g. mymodule:work), got {spec!r}")
+    modname, _, attr = spec.partition(":")
+    if not modname or not attr or not all(p.isidentifier() for p in modname.split(".")) \
+            or not all(p.isidentifier() for p in attr.split(".")):
+        raise ProbeUsageError(f"expected MODULE:FUNCTION (e.g. mymodule:work), got {spec!r}")
+    try:
+        mod = importlib.import_module(modname)
+    except ModuleNotFoundError as exc:
+        if exc.name and (modname == exc.name or modname.startswith(exc.name + ".")):
+            raise ProbeUsageError(f"no module named {exc.name!r} (looked in the current "
+                                  f"directory first, then sys.path)") from None
+        raise FunctionFailed(f"importing {modname} raised ModuleNotFoundError: {exc}") from exc
+    except Exception as exc:
+        raise FunctionFailed(f"importing {modname} raised {type(exc).__name__}: {exc}") from exc
+    obj = mod
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ProbeUsageError(f"module {modname!r} has no attribute {attr!r}") from None
+    if not callable(obj):
+        raise ProbeUsageError(f"{spec} is a {type(obj).__name__}, not a callable")
+    return obj
+
+
+def parse_args(text):
+    """The positional arguments from a Python literal: a tuple, or one value.
+
+    ``ast.literal_eval`` only (never ``eval``): ``"(1, 'a')"`` gives
+    ``(1, 'a')``, ``"1000"`` gives ``(1000,)``, ``None`` or ``""`` gives ``()``.
+    """
+    if text is None or not text.strip():
+        return ()
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        why = "" if isinstance(exc, ValueError) else f" ({type(exc).__name__})"
+        raise ProbeUsageError(f"--args must be a Python literal such as 1000, (1, 'a') or "
+                              f"([1, 2], 3.5), got {text!r}{why}") from None
+    return value if isinstance(value, tuple) else (value,)
+
+
+def describe_call(fn, args) -> str:
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    text = ", ".join(_short(a, 30) for a in args)
+    return f"{name}({text})"
+
+
+def _short(obj, width: int = 60) -> str:
+    try:
+        text = repr(obj)
+    except Exception as exc:  # a broken __repr__ must not stop the probe
+        text = f"<{type(obj).__name__}: repr failed: {exc}>"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# ---------------------------------------------------------------------------
+# comparing results
+# ---------------------------------------------------------------------------
+
+
+def same(a, b) -> bool:
+    """True if two results of the function are the same value.
+
+    ``==`` where it gives a bool; arrays (anything with ``shape`` and
+    ``dtype``) through NumPy's ``array_equal`` with NaNs equal; NaN equals
+    NaN; otherwise equal pickles.
+    """
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if hasattr(a, "shape") and hasattr(a, "dtype") and "numpy" in sys.modules:
+        np = sys.modules["numpy"]
+        try:
+            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        except Exception:
+            pass
+    try:
+        eq = a == b
+        if isinstance(eq, bool):
+            if eq:
+                return True
+            if isinstance(a, float) and math.isnan(a) and math.isnan(b):
+                return True
+            if isinstance(a, (tuple, list)) and len(a) == len(b):
+                return all(same(x, y) for x, y in zip(a, b))
+            return False
+    except Exception:
+        pass
+    try:
+        return pickle.dumps(a) == pickle.dumps(b)
+    except Exception:
+        return False
+
+
+def _size_of(obj) -> int:
+    n = getattr(obj, "nbytes", None)
+    if isinstance(n, int):
+        return n
+    try:
+        n = sys.getsizeof(obj)
+        if isinstance(obj, (list, tuple, set, frozenset, dict)):
+            n += sum(sys.getsizeof(x) for x in list(obj)[:1000]) * max(1, len(obj) // 1000)
+        return n
+    except Exception:
+        return 1024
+
+
+class Checker:
+    """Compares every kept result with the first call's; remembers the first mismatch."""
+
+    def __init__(self, reference, impure: bool):
+        self.reference = reference
+        self.impure = impure
+        self.bad = None
+
+    def check(self, results, where: str) -> None:
+        if self.impure or self.bad is not None:
+            return
+        for r in results:
+            if not same(r, self.reference):
+                self.bad = (f"returned {_short(r)} {where}, but {_short(self.reference)} "
+                            f"on its first call")
+                return
+
+    def raise_if_bad(self) -> None:
+        if self.bad is not None:
+            raise FunctionFailed(self.bad + "; if its results are meant to differ, probe it "
+                                            "with --impure (impure=True)")
+
+
+def _call(fn, args, where: str):
+    try:
+        return fn(*args)
+    except (KeyboardInterrupt, FunctionFailed):
+        raise
+    except BaseException as exc:
+        raise FunctionFailed(f"{describe_call(fn, args)} raised {type(exc).__name__}: {exc}"
+                             f" ({where})") from exc
+
+
+# ---------------------------------------------------------------------------
+# the measurements
+# ---------------------------------------------------------------------------
+
+
+class Settings:
+    """How one probe measures (all times in seconds)."""
+
+    FIELDS = {"workers": None, "impure": False, "processes": True, "max_call": 10.0,
+              "min_time": 0.05, "repeats": 5, "warmup": 1, "heartbeat": 0.3, "settle": 0.02}
+
+    def __init__(self, **kw):
+        unknown = set(kw) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        for k, v in self.FIELDS.items():
+            setattr(self, k, kw.get(k, v))
+        if self.workers is None:
+            self.workers = usable_cpus()
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) \
+                or self.workers < 1:
+            raise ProbeUsageError(f"`workers` must be an integer >= 1, got {self.workers!r}")
+        for k in ("max_call", "min_time"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise ProbeUsageError(f"`{k}` must be a positive number of seconds, got {v!r}")
+        for k in ("heartbeat", "settle"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise ProbeUsageError(f"`{k}` must be a number of seconds >= 0, got {v!r}")
+        for k, low in (("repeats", 1), ("warmup", 0)):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ProbeUsageError(f"`{k}` must be an integer >= {low}, got {v!r}")
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.FIELDS}
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (affinity where the OS has it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def start_method() -> str:
+    """``fork`` where it is available and the platform's usual choice, else ``spawn``.
+
+    macOS has ``fork`` but its system libraries are not fork-safe (CPython
+    defaults to ``spawn`` there since 3.8).
+    """
+    import multiprocessing
+
+    if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
+def run_delay():
+    """Seconds this thread has waited for a CPU while runnable (Linux), or None."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) * 1e-9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _loop_calls(fn, args, loops: int, keep: list | None, stop=None) -> None:
+    """`loops` calls; results appended to `keep` (compared later, outside the timing)."""
+    if keep is None:
+        for _ in range(loops):
+            fn(*args)
+            if stop is not None and stop.is_set():
+                return
+    else:
+        app = keep.append
+        for _ in range(loops):
+            app(fn(*args))
+            if stop is not None and stop.is_set():
+                return
+
+
+def measure(fn, args, settings: Settings, progress=None) -> dict:
+    """Measure `fn(*args)`: one call, N threads, the GIL, N processes.
+
+    Returns a JSON-ready dict (see ``gilfree._probe.ProbeResult`` for the
+    derived figures).  Raises :class:`FunctionFailed` if the function raises
+    or returns a different value (unless ``settings.impure``); Ctrl-C
+    (``KeyboardInterrupt``) stops every thread and worker process first.
+    """
+    s = settings
+    tick = progress or (lambda what: None)
+    n = s.workers
+    out: dict = {"call": describe_call(fn, args), "workers": n, "usable_cpus": usable_cpus(),
+                 "interpreter": _portable.interpreter_info(), "settings": s.to_dict(),
+                 "skipped": {}, "notes": []}
+
+    # 1. the checked calls: the first (cold) and, unless too long, a second
+    tick("first call")
+    t0, c0 = perf_counter(), time.process_time()
+    ref = _call(fn, args, "on its first call")
+    out["first_call_s"] = t1 = perf_counter() - t0
+    out["first_call_cpu_s"] = time.process_time() - c0
+    out["result"] = _short(ref, 200)
+    checker = Checker(ref, s.impure)
+    budget = _portable.Budget(s.max_call)
+    budget.record("call", 1, t1)
+    reason = budget.skip_reason("call", 1)
+    if reason:
+        reason = f"{reason}: nothing else was timed"
+        for phase in ("single", "threads", "heartbeat", "processes"):
+            out["skipped"][phase] = reason
+        return out
+    tick("second call")
+    t0 = perf_counter()
+    second = _call(fn, args, "on its second call")
+    t1 = out["second_call_s"] = perf_counter() - t0
+    checker.check([second], "on its second call")
+    checker.raise_if_bad()
+    del second
+    keep_ok = not s.impure
+    max_loops = 1 << 20
+    if keep_ok:
+        max_loops = max(1, min(max_loops, KEEP_BYTES // max(1, _size_of(ref))))
+
+    # 2. one thread and N threads, interleaved
+    stop = threading.Event()
+    started: list = []
+
+    busy = [0.0, 0.0]  # the single timer's run delay and wall time
+
+    def single_timer(loops):
+        keep = [] if keep_ok else None
+        d0 = run_delay()
+        t = perf_counter()
+        _loop_calls(fn, args, loops, keep)
+        dt = perf_counter() - t
+        d1 = run_delay()
+        if d0 is not None and d1 is not None:
+            busy[0] += d1 - d0
+            busy[1] += dt
+        if keep:
+            checker.check(keep, "on a later call")
+        return dt
+
+    def threads_timer(loops):
+        keeps = [[] if keep_ok else None for _ in range(n)]
+
+        def work(_, k, count):
+            started.append(threading.current_thread())
+            try:
+                _loop_calls(fn, args, count, keeps[k], stop)
+            except BaseException as exc:
+                raise FunctionFailed(f"{out['call']} raised {type(exc).__name__}: {exc} "
+                                     f"(called from {n} threads at once)") from exc
+
+        t = perf_counter()
+        _portable.run_in_threads(work, None, [(k, loops) for k in range(n)])
+        dt = perf_counter() - t
+        for keep in keeps:
+            if keep:
+                checker.check(keep, f"when called from {n} threads at once")
+        started.clear()
+        return dt
+
+    tick(f"one thread and {n} threads")
+    try:
+        loops, values = _portable.measure_interleaved(
+            [single_timer, threads_timer], repeats=s.repeats, warmup=s.warmup,
+            min_time=s.min_time, settle_timeout=s.settle, max_loops=max_loops)
+    finally:
+        stop.set()
+        for th in list(started):
+            th.join()
+    checker.raise_if_bad()
+    single = _portable.summarize(values[0])
+    single.update(loops=loops[0], values=values[0])
+    threads = _portable.summarize(values[1])
+    threads.update(loops=loops[1], values=values[1],
+                   speedup=n * single["median"] / threads["median"])
+    out["single"], out["threads"] = single, threads
+
+    # CPU time of the calls (all the process's threads) against the wall time
+    # they could run: minus the time this thread sat runnable while other
+    # programs had the CPUs (a busy machine must not look like "waiting")
+    d0, w0, c0 = run_delay(), perf_counter(), time.process_time()
+    _loop_calls(fn, args, loops[0], None)
+    wall = perf_counter() - w0
+    cpu = time.process_time() - c0
+    d1 = run_delay()
+    delay = (d1 - d0) if d0 is not None and d1 is not None else 0.0
+    out["cpu_fraction"] = cpu / (wall - delay) if wall - delay > 0 else None
+    # the share of the one-thread timing spent waiting for a CPU held by other
+    # programs: on a busy machine each thread gets its own share of the CPUs,
+    # so threads "speed up" even code that holds the GIL
+    out["run_delay_fraction"] = (min(1.0, busy[0] / busy[1]) if busy[1] > 0
+                                 else (min(1.0, delay / wall) if wall > 0 else None))
+
+    # 3. the GIL: a 1 ms sleeper's lateness while the function runs
+    if s.heartbeat > 0:
+        tick("heartbeat")
+        out["heartbeat"] = gil_heartbeat(fn, args, s.heartbeat, checker)
+        checker.raise_if_bad()
+    else:
+        out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
+
+    # 4. N processes
+    if not s.processes:
+        out["skipped"]["processes"] = "processes=False (--no-processes)"
+    else:
+        tick(f"{n} processes")
+        out["processes"] = measure_processes(fn, args, ref, s, loops[0], checker)
+        if "skipped" in out["processes"]:
+            out["skipped"]["processes"] = out["processes"]["skipped"]
+        checker.raise_if_bad()
+    derive(out)
+    return out
+
+
+def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
+    """The fraction of time `fn` holds the GIL, from a sleeper thread's lateness.
+
+    A thread sleeps 1 ms in a loop while `fn` runs on this one.  When it
+    wakes it needs the GIL: if the GIL is free it runs at once; if `fn`
+    holds it, the sleeper waits a whole switch interval before asking for it
+    (or until `fn` releases it).  Each of the sleeper's cycles (its sleep
+    plus its lateness) is counted as GIL-held time when the beat was later
+    than 0.9 switch intervals: the held fraction is the counted time over
+    all the sleeper's time.  Holding periods shorter than the switch interval
+    between releases are not seen (the thread speedup catches those).
+    """
+    period = 1e-3
+    late: list = []
+    keep: list = []
+
+    def once():
+        r = fn(*args)
+        if not checker.impure and len(keep) < 64:
+            keep.append(r)
+
+    hb = _portable.heartbeat(once, duration, period=period, samples=late)
+    checker.check(keep, "while the heartbeat ran")
+    interval = sys.getswitchinterval()
+    threshold = max(HELD_FRACTION_OF_INTERVAL * interval, 0.5e-3)
+    total = sum(period + v for v in late)
+    held = sum(period + v for v in late if v >= threshold)
+    hb.update(held_fraction=(held / total) if total > 0 else None,
+              threshold_ms=threshold * 1e3, switch_interval_ms=interval * 1e3,
+              late_beats=sum(1 for v in late if v >= threshold))
+    return hb
+
+
+class CallLoop:
+    """The payload of each worker process: `loops` calls, results compared there.
+
+    Returns ``(calls, mismatch)``: ``mismatch`` is None, or a text naming
+    the first result that differs from `expected`, or the exception the
+    function raised.
+    """
+
+    def __init__(self, fn, args, expected, impure: bool, stop):
+        self.fn, self.args, self.expected, self.impure, self.stop = fn, args, expected, impure, stop
+
+    def __call__(self, loops: int):
+        fn, args = self.fn, self.args
+        try:
+            for i in range(loops):
+                r = fn(*args)
+                if not self.impure and not same(r, self.expected):
+                    return i + 1, (f"returned {_short(r)} in a worker process, but "
+                                   f"{_short(self.expected)} on its first call")
+                if self.stop.value:
+                    return i + 1, None
+        except BaseException as exc:
+            return 0, f"raised {type(exc).__name__}: {exc} (in a worker process)"
+        return loops, None
+
+
+def _processes_module():
+    if __package__:
+        from ..bench import _processes
+    else:
+        from gilfree.bench import _processes  # type: ignore[no-redef]
+    return _processes
+
+
+def measure_processes(fn, args, ref, s: Settings, loops: int, checker: Checker) -> dict:
+    """N worker processes, released together by a barrier, each running `loops` calls.
+
+    Start-up (starting the processes until all passed the barrier once) is
+    timed apart from the calls; each timed value is the slowest worker's own
+    time for its calls, and ``overhead_s`` what a batch cost on top of it
+    (submitting, the barrier, sending results back).
+    """
+    import multiprocessing
+
+    n = s.workers
+    method = start_method()
+    if method != "fork":
+        try:
+            pickle.loads(pickle.dumps((fn, args, ref)))
+        except Exception as exc:
+            return {"skipped": f"the function, its arguments or its result cannot be sent to a "
+                               f"{method}ed process ({type(exc).__name__}: {exc}); define it at "
+                               f"the top level of an importable module", "method": method}
+    ctx = multiprocessing.get_context(method)
+    stop = ctx.Value("b", 0, lock=False)
+    try:
+        procs = _processes_module()
+        pools = procs.ProcessPools(method=method, payload=CallLoop(fn, args, ref, s.impure, stop))
+    except Exception as exc:
+        return {"skipped": f"worker processes need this gilfree importable in this Python "
+                           f"({type(exc).__name__}: {exc}); threads and the GIL were measured"}
+    out: dict = {"method": method, "loops": loops}
+    try:
+        with warnings.catch_warnings():
+            # 3.12+ warns when forking a process with threads (NumPy's BLAS
+            # threads, say): the children only call the function and exit.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool = pools.get(n)
+        out["startup_s"] = pools.startup[n]
+        values, overheads = [], []
+        for r in range(s.warmup + s.repeats):
+            _portable.settle(s.settle)
+            t0 = perf_counter()
+            futures = [pool.submit(procs._timed_payload, loops) for _ in range(n)]
+            done = [f.result() for f in futures]
+            wall = perf_counter() - t0
+            for _, _, (calls, mismatch) in done:
+                if mismatch:
+                    if mismatch.startswith("raised"):
+                        raise FunctionFailed(f"{describe_call(fn, args)} {mismatch}")
+                    checker.bad = checker.bad or mismatch
+            if checker.bad:
+                return out
+            elapsed = max(b - a for a, b, _ in done)
+            if r >= s.warmup:
+                values.append(elapsed / loops)
+                overheads.append(max(0.0, wall - elapsed))
+        out.update(_portable.summarize(values))
+        out["values"] = values
+        out["overhead_s"] = statistics.median(overheads)
+        return out
+    except FunctionFailed:
+        stop.value = 1
+        _terminate(pools)
+        raise
+    except Exception as exc:  # a broken pool: the function cannot run in a child
+        stop.value = 1
+        _terminate(pools)
+        return {"skipped": f"the function could not run in a {method}ed worker process "
+                           f"({type(exc).__name__}: {exc})", "method": method}
+    except BaseException:  # Ctrl-C, SIGTERM: stop the workers, do not wait for them
+        stop.value = 1
+        _terminate(pools)
+        raise
+    finally:
+        pools.close()
+
+
+def _terminate(pools) -> None:
+    """Stop every worker now: a call in flight is not waited for (Ctrl-C).
+
+    The pool's manager thread then sees them gone; ``pools.close()`` joins it
+    (a ``shutdown(wait=False)`` here would leave it running into interpreter
+    exit, where 3.11's exit hook can race it on a closed pipe).
+    """
+    for pool in list(getattr(pools, "_pools", {}).values()):
+        for p in list((getattr(pool, "_processes", None) or {}).values()):
+            try:
+                p.terminate()
+            except Exception:
+                pass
+
+
+# ---------------------------------------------------------------------------
+# derived figures
+# ---------------------------------------------------------------------------
+
+
+def derive(out: dict) -> dict:
+    """Speedups, the Amdahl cross-check and the processes' pay-off call length."""
+    n = out["workers"]
+    single = out.get("single")
+    t1 = single["median"] if single else None
+    out["threads_speedup"] = out["threads"]["speedup"] if "threads" in out else None
+    p = out.get("processes") or {}
+    out["processes_speedup"] = None
+    if t1 and "median" in p:
+        sp = p["speedup"] = n * t1 / p["median"]
+        out["processes_speedup"] = sp
+        if sp > 1.0 and n > 1:
+            saved = n * (1 - 1 / sp)  # seconds saved per second of one call's length
+            p["payoff_call_s"] = (p["startup_s"] + p["overhead_s"]) / saved
+            p["payoff_call_running_s"] = p["overhead_s"] / saved
+    hb = out.get("heartbeat") or {}
+    out["gil_held_fraction"] = hb.get("held_fraction")
+    # Amdahl: N calls at once, each holding the GIL a fraction f of its time,
+    # give a throughput speedup S = 1 / (f + (1 - f) / C) over one thread, C
+    # being what N fully parallel calls would reach (the processes' speedup
+    # where measured, else N capped at the usable CPUs); so f = (C/S - 1)/(C - 1).
+    st = out["threads_speedup"]
+    ceiling = min(n, out["usable_cpus"])
+    sp = out["processes_speedup"]
+    if sp is not None and 1.2 < sp < ceiling:
+        ceiling = sp
+    out["amdahl_ceiling"] = ceiling
+    if sp is not None and sp <= 1.2:
+        # processes did not scale either: no parallel headroom to compare with
+        out["gil_held_fraction_amdahl"] = None
+    elif st and ceiling > 1.05:
+        f = (ceiling / st - 1) / (ceiling - 1)
+        out["gil_held_fraction_amdahl"] = min(1.0, max(0.0, f))
+    else:
+        out["gil_held_fraction_amdahl"] = None
+    return out
+
+
+# ---------------------------------------------------------------------------
+# script entry (--python PATH)
+# ---------------------------------------------------------------------------
+
+
+def run_request(req: dict) -> dict:
+    """Measure the target of a JSON request; errors come back as events."""
+    for p in reversed(req.get("paths", [])):
+        sys.path.insert(0, p)
+    try:
+        fn = resolve(req["target"])
+        args = parse_args(req.get("args"))
+        settings = Settings(**req.get("settings", {}))
+        return {"event": "result", "result": measure(fn, args, settings)}
+    except ProbeUsageError as exc:
+        return {"event": "error", "kind": "usage", "message": str(exc)}
+    except FunctionFailed as exc:
+        return {"event": "error", "kind": "function", "message": str(exc)}
+
+
+def main() -> int:
+    """Script entry: a JSON request on stdin, one JSON line on stdout."""
+    import signal
+
+    # The probing process handles Ctrl-C and ends this one (SIGTERM).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(130))
+    req = json.loads(sys.stdin.read())
+    # the script's own folder must not shadow the user's modules
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    sys.stdout.write(json.dumps(run_request(req)) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
