@@ -282,13 +282,31 @@ def start_method() -> str:
     return "spawn"
 
 
-def run_delay():
-    """Seconds this thread has waited for a CPU while runnable (Linux), or None."""
+def run_delays():
+    """``{thread id: seconds it waited, runnable, for a CPU}`` for this
+    process's threads (Linux: ``/proc/self/task/*/schedstat``), or None."""
     try:
-        with open("/proc/thread-self/schedstat", "rb") as f:
-            return int(f.read().split()[1]) * 1e-9
-    except (OSError, ValueError, IndexError):
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
         return None
+    out = {}
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat", "rb") as f:
+                out[tid] = int(f.read().split()[1]) * 1e-9
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended meanwhile
+    return out
+
+
+def delay_between(before, after) -> float:
+    """Run delay of the process's threads between two :func:`run_delays` (0 if unknown).
+
+    Threads that ended in between are left out; threads that started count whole.
+    """
+    if before is None or after is None:
+        return 0.0
+    return sum(v - before.get(tid, 0.0) for tid, v in after.items())
 
 
 def _loop_calls(fn, args, loops: int, keep: list | None, stop=None) -> None:
@@ -353,18 +371,16 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     stop = threading.Event()
     started: list = []
 
-    busy = [0.0, 0.0]  # the single timer's run delay and wall time
+    busy = [0.0, 0.0]  # the one-thread timing's run delay and CPU time
 
     def single_timer(loops):
         keep = [] if keep_ok else None
-        d0 = run_delay()
+        d0, c0 = run_delays(), time.process_time()
         t = perf_counter()
         _loop_calls(fn, args, loops, keep)
         dt = perf_counter() - t
-        d1 = run_delay()
-        if d0 is not None and d1 is not None:
-            busy[0] += d1 - d0
-            busy[1] += dt
+        busy[1] += time.process_time() - c0
+        busy[0] += delay_between(d0, run_delays())
         if keep:
             checker.check(keep, "on a later call")
         return dt
@@ -406,21 +422,22 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
                    speedup=n * single["median"] / threads["median"])
     out["single"], out["threads"] = single, threads
 
-    # CPU time of the calls (all the process's threads) against the wall time
-    # they could run: minus the time this thread sat runnable while other
-    # programs had the CPUs (a busy machine must not look like "waiting")
-    d0, w0, c0 = run_delay(), perf_counter(), time.process_time()
+    # The CPU the calls asked for over their wall time: the CPU time they got
+    # (all the process's threads) plus the time their threads sat runnable
+    # while other programs had the CPUs, so a busy machine does not look like
+    # "waiting"; about 0 for sleep or I/O, 1 for one busy thread, k for k.
+    d0, w0, c0 = run_delays(), perf_counter(), time.process_time()
     _loop_calls(fn, args, loops[0], None)
     wall = perf_counter() - w0
     cpu = time.process_time() - c0
-    d1 = run_delay()
-    delay = (d1 - d0) if d0 is not None and d1 is not None else 0.0
-    out["cpu_fraction"] = cpu / (wall - delay) if wall - delay > 0 else None
-    # the share of the one-thread timing spent waiting for a CPU held by other
-    # programs: on a busy machine each thread gets its own share of the CPUs,
-    # so threads "speed up" even code that holds the GIL
-    out["run_delay_fraction"] = (min(1.0, busy[0] / busy[1]) if busy[1] > 0
-                                 else (min(1.0, delay / wall) if wall > 0 else None))
+    delay = delay_between(d0, run_delays())
+    out["cpu_fraction"] = (cpu + delay) / wall if wall > 0 else None
+    # The share of the time the calls' threads were ready to run (during the
+    # one-thread timing) that they waited for a CPU other programs held: on a
+    # busy machine each thread gets its own share of the CPUs, so threads
+    # "speed up" even code that holds the GIL.
+    out["run_delay_fraction"] = busy[0] / (busy[0] + busy[1]) if busy[0] + busy[1] > 1e-3 \
+        else None
 
     # 3. the GIL: a 1 ms sleeper's lateness while the function runs
     if s.heartbeat > 0:
@@ -454,6 +471,11 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     than 0.9 switch intervals: the held fraction is the counted time over
     all the sleeper's time.  Holding periods shorter than the switch interval
     between releases are not seen (the thread speedup catches those).
+
+    On Linux the time the sleeper sat runnable while other programs held the
+    CPUs (its scheduler run delay) is taken out of each lateness: waiting for
+    the GIL is sleeping on a condition variable, not being runnable, so what
+    is left is the GIL's share alone, even on a busy machine.
     """
     period = 1e-3
     late: list = []
@@ -464,7 +486,14 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
         if not checker.impure and len(keep) < 64:
             keep.append(r)
 
-    hb = _portable.heartbeat(once, duration, period=period, samples=late)
+    clock = DelayClock()
+    use_clock = clock.works()
+    try:
+        hb = _portable.heartbeat(once, duration, period=period, samples=late,
+                                 clock=clock if use_clock else None)
+    finally:
+        clock.close()
+    hb["run_delay_removed"] = use_clock
     checker.check(keep, "while the heartbeat ran")
     interval = sys.getswitchinterval()
     threshold = max(HELD_FRACTION_OF_INTERVAL * interval, 0.5e-3)
@@ -474,6 +503,33 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
               threshold_ms=threshold * 1e3, switch_interval_ms=interval * 1e3,
               late_beats=sum(1 for v in late if v >= threshold))
     return hb
+
+
+class DelayClock:
+    """The calling thread's scheduler run delay in seconds (Linux), read with
+    ``pread`` on its own ``/proc/thread-self/schedstat`` (about 1.5 us)."""
+
+    def __init__(self):
+        self.fds: dict = {}
+
+    def works(self) -> bool:
+        try:
+            self()
+            return True
+        except (OSError, ValueError, IndexError, AttributeError):
+            return False
+
+    def __call__(self) -> float:
+        tid = threading.get_ident()
+        fd = self.fds.get(tid)
+        if fd is None:
+            fd = self.fds[tid] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        return int(os.pread(fd, 128, 0).split()[1]) * 1e-9
+
+    def close(self) -> None:
+        fds, self.fds = self.fds, {}
+        for fd in fds.values():
+            os.close(fd)
 
 
 class CallLoop:

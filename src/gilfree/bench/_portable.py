@@ -450,7 +450,8 @@ def percentile(sorted_vals, q: float) -> float:
     return sorted_vals[k]
 
 
-def heartbeat(run_once, duration: float, period: float = 1e-3, samples=None) -> dict:
+def heartbeat(run_once, duration: float, period: float = 1e-3, samples=None,
+              clock=None) -> dict:
     """How late a 1 ms sleeper thread wakes while ``run_once()`` keeps running.
 
     A thread sleeps `period` in a loop and records how much longer than
@@ -471,6 +472,10 @@ def heartbeat(run_once, duration: float, period: float = 1e-3, samples=None) -> 
         The sleeper's period, seconds.
     samples : list, optional
         If given, each beat's lateness (seconds) is appended to it.
+    clock : callable, optional
+        Seconds of the calling thread's time to leave out of its lateness
+        (read in the sleeper before and after each sleep), e.g. the time it
+        sat runnable while other programs held the CPUs.
 
     Returns
     -------
@@ -486,9 +491,11 @@ def heartbeat(run_once, duration: float, period: float = 1e-3, samples=None) -> 
     def beat():
         started.set()
         while not stop.is_set():
+            c0 = clock() if clock else 0.0
             t0 = perf_counter()
             time.sleep(period)
-            late.append(perf_counter() - t0 - period)
+            dt = perf_counter() - t0 - period
+            late.append(dt - (clock() - c0) if clock else dt)
 
     th = threading.Thread(target=beat, name="gilfree-bench-heartbeat", daemon=True)
     th.start()
