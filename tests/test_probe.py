@@ -124,7 +124,7 @@ def test_pure_python_loop_holds_the_gil(targets):
     r = gilfree.probe(targets.loop, 30000, **FAST)
     assert r.gil_held_fraction > 0.7
     assert "holds the GIL" in r.verdict and "threads won't help" in r.verdict
-    if r.to_dict()["run_delay_fraction"] <= 0.2:
+    if (_probe._busy(r.to_dict()) or 0) <= 0.2:
         # on a saturated host each thread gets its own share of the CPUs, so
         # even GIL-bound threads gain there (the verdict says so)
         assert r.threads_speedup < 1.3
@@ -135,11 +135,11 @@ def test_pure_python_loop_holds_the_gil(targets):
 
 def _headroom_or_skip(results):
     """Skip when no run found room for two parallel calls (a saturated shared host)."""
-    if all((r.processes_speedup or 0) < 1.3 or r.to_dict()["run_delay_fraction"] > 0.2
+    if all((r.processes_speedup or 0) < 1.3 or (_probe._busy(r.to_dict()) or 0) > 0.2
            for r in results):
         pytest.skip(f"no parallel headroom now: processes gave "
                     f"{[round(r.processes_speedup or 0, 2) for r in results]}, the calls "
-                    f"waited for a CPU {[round(r.to_dict()['run_delay_fraction'], 2) for r in results]}"
+                    f"waited for a CPU {[round(_probe._busy(r.to_dict()) or 0, 2) for r in results]}"
                     f" of their time")
 
 
@@ -227,7 +227,7 @@ def test_verdict_disagreement_and_other_interpreters():
           "workers": 2, "threads_speedup": 1.8, "gil_held_fraction": 0.0,
           "single": {"median": 0.12}}
     v = _probe.verdict(_figures(interpreters=[ft, {"python": "jython", "not_run": "missing"}]))
-    assert "On /x/python3.13t (3.13t, no GIL) 2 threads gave 1.80x" in v
+    assert "On python3.13t (3.13t, no GIL) 2 threads gave 1.80x" in v
     assert "Not probed under jython: missing" in v
 
 
@@ -323,6 +323,14 @@ def test_api_lambda_processes_fork_or_skip(monkeypatch):
     assert r.processes_speedup is None
     assert "cannot be sent to a spawned process" in r.to_dict()["skipped"]["processes"]
     assert "processes were not measured" in r.verdict
+
+
+def test_api_spawned_processes(targets, monkeypatch):
+    monkeypatch.setattr(_measure, "start_method", lambda: "spawn")
+    r = gilfree.probe(targets.nap, 0.002, **FAST)
+    p = r.to_dict()["processes"]
+    assert p["method"] == "spawn" and p["startup_s"] > 0 and len(p["values"]) == 3
+    assert isinstance(r.processes_speedup, float)
 
 
 def test_api_over_budget(targets):
@@ -474,7 +482,7 @@ def test_cli_python_option(targets_dir):
     assert same["python"] == sys.executable and isinstance(same["threads_speedup"], float)
     assert isinstance(same["processes_speedup"], float)
     assert "not installed here" in missing["not_run"]
-    assert f"On {sys.executable}" in d["verdict"]
+    assert f"On {os.path.basename(sys.executable)}" in d["verdict"]
 
 
 FREE_THREADED = os.path.expanduser("~/.cache/gilfree-pythons/cpython-3.13t/bin/python3.13t")

@@ -305,6 +305,13 @@ def _processes_phrase(d) -> str:
     return text
 
 
+def _busy(d: dict):
+    """The larger share of runnable time the calls waited for a CPU (one thread, N threads)."""
+    vals = [v for v in (d.get("run_delay_fraction"), d.get("threads_run_delay_fraction"))
+            if v is not None]
+    return max(vals) if vals else None
+
+
 def verdict(d: dict) -> str:
     """One paragraph a person can act on, from a probe's figures."""
     from ._measure import WAITING_CPU_FRACTION
@@ -328,9 +335,9 @@ def verdict(d: dict) -> str:
                  f"neither the GIL nor a core (more threads than cores help too); no need "
                  f"for processes")
     elif st is not None and st >= HELPS and f is not None and f >= HOLDS \
-            and (d.get("run_delay_fraction") or 0) > 0.2:
+            and (_busy(d) or 0) > 0.2:
         head += (f"{n} threads gave {_x(st)} here only as extra shares of a busy machine (the "
-                 f"call waited for a CPU {_pct(d['run_delay_fraction'])} of the time it was "
+                 f"calls waited for a CPU {_pct(_busy(d))} of the time they were "
                  f"ready to run): on an idle machine threads won't help; "
                  f"{_processes_phrase(d)}")
     elif st is not None and st >= HELPS:
@@ -346,8 +353,7 @@ def verdict(d: dict) -> str:
                              "from scaling: a lock inside the function, memory bandwidth, or "
                              "a busy machine")
     sentences.insert(0, head)
-    busy = d.get("run_delay_fraction")
-    busy = busy is not None and busy > 0.2
+    busy = (_busy(d) or 0) > 0.2
     if f is not None and fa is not None and abs(f - fa) > DISAGREE and n > 1 and not waits \
             and not (busy and fa < f):
         if fa > f:
@@ -363,8 +369,8 @@ def verdict(d: dict) -> str:
                 f"while the heartbeat ran; the thread speedup is the figure to act on")
     if busy and "busy machine" not in head:
         sentences.append(
-            f"The machine was busy: the call waited for a CPU "
-            f"{_pct(d['run_delay_fraction'])} of the time it was ready to run, so "
+            f"The machine was busy: the calls waited for a CPU "
+            f"{_pct(_busy(d))} of the time they were ready to run, so "
             f"these speedups may differ from an idle machine's")
     if cpu is not None and cpu > 1.5:
         sentences.append(
@@ -374,14 +380,19 @@ def verdict(d: dict) -> str:
     for e in d.get("interpreters", []):
         label = (e.get("interpreter") or {}).get("label") or e["python"]
         if e.get("error"):
-            sentences.append(f"Under {e['python']} it failed: {e['error']}")
+            sentences.append(f"Under {os.path.basename(e['python'])} it failed: {e['error']}")
         elif e.get("not_run"):
-            sentences.append(f"Not probed under {e['python']}: {e['not_run']}")
+            sentences.append(f"Not probed under {os.path.basename(e['python'])}: "
+                             f"{e['not_run']}")
         elif e.get("threads_speedup") is not None:
-            text = f"On {e['python']} ({label}) {e['workers']} threads gave {_x(e['threads_speedup'])}"
+            text = (f"On {os.path.basename(e['python'])} ({label}) {e['workers']} threads gave "
+                    f"{_x(e['threads_speedup'])}")
             if e.get("gil_held_fraction") is not None and (e.get("interpreter") or {}).get(
                     "gil_enabled", True):
                 text += f", the GIL held ~{_pct(e['gil_held_fraction'])}"
+                if e["gil_held_fraction"] >= HOLDS and e["threads_speedup"] >= HELPS \
+                        and (_busy(e) or 0) > 0.2:
+                    text += " (the thread gain is extra shares of a busy machine)"
             t_here, t_there = d["single"]["median"], e["single"]["median"]
             text += f"; one call took {_s(t_there)} there against {_s(t_here)} here"
             sentences.append(text)
@@ -481,19 +492,19 @@ def _rows(d: dict) -> list:
         rows.append((f"{phase} skipped", why))
     for e in d.get("interpreters", []):
         if e.get("not_run") or e.get("error"):
-            rows.append((e["python"], e.get("error") or e.get("not_run")))
+            rows.append((os.path.basename(e["python"]), e.get("error") or e.get("not_run")))
             continue
         label = e["interpreter"]["label"]
-        bits = [f"{label}", f"one call {_s(e['single']['median'])}"]
+        bits = [e["python"], f"one call {_s(e['single']['median'])}"]
         if e.get("threads_speedup") is not None:
             bits.append(f"{e['workers']} threads {_x(e['threads_speedup'])}")
         if e.get("processes_speedup") is not None:
             bits.append(f"{e['workers']} processes {_x(e['processes_speedup'])}")
         elif (e.get("skipped") or {}).get("processes"):
-            bits.append(f"processes skipped ({e['skipped']['processes']})")
+            bits.append("processes skipped (see the JSON)")
         if e.get("gil_held_fraction") is not None:
             bits.append(f"GIL held {e['gil_held_fraction']:.2f}")
-        rows.append((e["python"], ", ".join(bits)))
+        rows.append((label, ", ".join(bits)))
     return rows
 
 

@@ -299,6 +299,15 @@ def run_delays():
     return out
 
 
+def _own_delay():
+    """The calling thread's run delay in seconds (Linux), or None."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) * 1e-9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def delay_between(before, after) -> float:
     """Run delay of the process's threads between two :func:`run_delays` (0 if unknown).
 
@@ -372,6 +381,7 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     started: list = []
 
     busy = [0.0, 0.0]  # the one-thread timing's run delay and CPU time
+    tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
 
     def single_timer(loops):
         keep = [] if keep_ok else None
@@ -390,11 +400,16 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
 
         def work(_, k, count):
             started.append(threading.current_thread())
+            d0, c0 = _own_delay(), time.thread_time()
             try:
                 _loop_calls(fn, args, count, keeps[k], stop)
             except BaseException as exc:
                 raise FunctionFailed(f"{out['call']} raised {type(exc).__name__}: {exc} "
                                      f"(called from {n} threads at once)") from exc
+            d1, c1 = _own_delay(), time.thread_time()
+            if d0 is not None and d1 is not None:
+                tbusy[0] += d1 - d0
+                tbusy[1] += c1 - c0
 
         t = perf_counter()
         _portable.run_in_threads(work, None, [(k, loops) for k in range(n)])
@@ -405,15 +420,34 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
         started.clear()
         return dt
 
-    tick(f"one thread and {n} threads")
+    # 3. N worker processes, started (and their start-up timed) before the
+    # timing, so their values interleave with the threads' and one thread's
+    procs = None
+    if not s.processes:
+        out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
+    else:
+        tick(f"starting {n} worker processes")
+        procs = ProcessTimer(fn, args, ref, s, checker)
+        if procs.skipped:
+            out["skipped"]["processes"] = procs.skipped
+            out["processes"] = {"skipped": procs.skipped, "method": procs.method}
+            procs = None
+    timers = [single_timer, threads_timer] + ([procs] if procs else [])
+    tick(f"one thread, {n} threads" + (f" and {n} processes" if procs else ""))
     try:
         loops, values = _portable.measure_interleaved(
-            [single_timer, threads_timer], repeats=s.repeats, warmup=s.warmup,
+            timers, repeats=s.repeats, warmup=s.warmup,
             min_time=s.min_time, settle_timeout=s.settle, max_loops=max_loops)
+    except BaseException:
+        if procs:
+            procs.stop()
+        raise
     finally:
         stop.set()
         for th in list(started):
             th.join()
+        if procs:
+            procs.close()
     checker.raise_if_bad()
     single = _portable.summarize(values[0])
     single.update(loops=loops[0], values=values[0])
@@ -421,6 +455,11 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     threads.update(loops=loops[1], values=values[1],
                    speedup=n * single["median"] / threads["median"])
     out["single"], out["threads"] = single, threads
+    if procs:
+        p = _portable.summarize(values[2])
+        p.update(loops=loops[2], values=values[2], method=procs.method,
+                 startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
+        out["processes"] = p
 
     # The CPU the calls asked for over their wall time: the CPU time they got
     # (all the process's threads) plus the time their threads sat runnable
@@ -438,8 +477,10 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     # "speed up" even code that holds the GIL.
     out["run_delay_fraction"] = busy[0] / (busy[0] + busy[1]) if busy[0] + busy[1] > 1e-3 \
         else None
+    out["threads_run_delay_fraction"] = (tbusy[0] / (tbusy[0] + tbusy[1])
+                                         if tbusy[0] + tbusy[1] > 1e-3 else None)
 
-    # 3. the GIL: a 1 ms sleeper's lateness while the function runs
+    # 4. the GIL: a 1 ms sleeper's lateness while the function runs
     if s.heartbeat > 0:
         tick("heartbeat")
         out["heartbeat"] = gil_heartbeat(fn, args, s.heartbeat, checker)
@@ -447,15 +488,6 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     else:
         out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
 
-    # 4. N processes
-    if not s.processes:
-        out["skipped"]["processes"] = "processes=False (--no-processes)"
-    else:
-        tick(f"{n} processes")
-        out["processes"] = measure_processes(fn, args, ref, s, loops[0], checker)
-        if "skipped" in out["processes"]:
-            out["skipped"]["processes"] = out["processes"]["skipped"]
-        checker.raise_if_bad()
     derive(out)
     return out
 
@@ -566,91 +598,97 @@ def _processes_module():
     return _processes
 
 
-def measure_processes(fn, args, ref, s: Settings, loops: int, checker: Checker) -> dict:
-    """N worker processes, released together by a barrier, each running `loops` calls.
+class ProcessTimer:
+    """N worker processes, released together by a barrier; ``timer(loops)``
+    has each run `loops` calls and returns the slowest one's own time.
 
     Start-up (starting the processes until all passed the barrier once) is
-    timed apart from the calls; each timed value is the slowest worker's own
-    time for its calls, and ``overhead_s`` what a batch cost on top of it
-    (submitting, the barrier, sending results back).
+    timed apart from the calls (``startup_s``); ``overheads`` collects what
+    each batch cost on top of its calls (submitting, the barrier, sending
+    the results back).  ``skipped`` says why no processes could start.
     """
-    import multiprocessing
 
-    n = s.workers
-    method = start_method()
-    if method != "fork":
+    def __init__(self, fn, args, ref, s: Settings, checker: Checker):
+        import multiprocessing
+
+        self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
+        self.method = start_method()
+        self.skipped = None
+        self.overheads: list = []
+        self.pools = None
+        if self.method != "fork":
+            try:
+                pickle.loads(pickle.dumps((fn, args, ref)))
+            except Exception as exc:
+                self.skipped = (f"the function, its arguments or its result cannot be sent to "
+                                f"a {self.method}ed process ({type(exc).__name__}: {exc}); "
+                                f"define it at the top level of an importable module")
+                return
+        ctx = multiprocessing.get_context(self.method)
+        self._stop = ctx.Value("b", 0, lock=False)
         try:
-            pickle.loads(pickle.dumps((fn, args, ref)))
+            self._procs = _processes_module()
+            self.pools = self._procs.ProcessPools(
+                method=self.method, payload=CallLoop(fn, args, ref, s.impure, self._stop))
         except Exception as exc:
-            return {"skipped": f"the function, its arguments or its result cannot be sent to a "
-                               f"{method}ed process ({type(exc).__name__}: {exc}); define it at "
-                               f"the top level of an importable module", "method": method}
-    ctx = multiprocessing.get_context(method)
-    stop = ctx.Value("b", 0, lock=False)
-    try:
-        procs = _processes_module()
-        pools = procs.ProcessPools(method=method, payload=CallLoop(fn, args, ref, s.impure, stop))
-    except Exception as exc:
-        return {"skipped": f"worker processes need this gilfree importable in this Python "
-                           f"({type(exc).__name__}: {exc}); threads and the GIL were measured"}
-    out: dict = {"method": method, "loops": loops}
-    try:
-        with warnings.catch_warnings():
-            # 3.12+ warns when forking a process with threads (NumPy's BLAS
-            # threads, say): the children only call the function and exit.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pool = pools.get(n)
-        out["startup_s"] = pools.startup[n]
-        values, overheads = [], []
-        for r in range(s.warmup + s.repeats):
-            _portable.settle(s.settle)
-            t0 = perf_counter()
-            futures = [pool.submit(procs._timed_payload, loops) for _ in range(n)]
-            done = [f.result() for f in futures]
-            wall = perf_counter() - t0
-            for _, _, (calls, mismatch) in done:
-                if mismatch:
-                    if mismatch.startswith("raised"):
-                        raise FunctionFailed(f"{describe_call(fn, args)} {mismatch}")
-                    checker.bad = checker.bad or mismatch
-            if checker.bad:
-                return out
-            elapsed = max(b - a for a, b, _ in done)
-            if r >= s.warmup:
-                values.append(elapsed / loops)
-                overheads.append(max(0.0, wall - elapsed))
-        out.update(_portable.summarize(values))
-        out["values"] = values
-        out["overhead_s"] = statistics.median(overheads)
-        return out
-    except FunctionFailed:
-        stop.value = 1
-        _terminate(pools)
-        raise
-    except Exception as exc:  # a broken pool: the function cannot run in a child
-        stop.value = 1
-        _terminate(pools)
-        return {"skipped": f"the function could not run in a {method}ed worker process "
-                           f"({type(exc).__name__}: {exc})", "method": method}
-    except BaseException:  # Ctrl-C, SIGTERM: stop the workers, do not wait for them
-        stop.value = 1
-        _terminate(pools)
-        raise
-    finally:
-        pools.close()
+            self.skipped = (f"worker processes need this gilfree importable in this Python "
+                            f"({type(exc).__name__}: {exc}); threads and the GIL were measured")
+            return
+        try:
+            with warnings.catch_warnings():
+                # 3.12+ warns when forking a process with threads (NumPy's
+                # BLAS threads, say): the children only call the function.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pool = self.pools.get(self.n)
+            self.startup_s = self.pools.startup[self.n]
+        except Exception as exc:  # a broken pool: the function cannot run in a child
+            self.stop()
+            self.close()
+            self.skipped = (f"the function could not run in a {self.method}ed worker process "
+                            f"({type(exc).__name__}: {exc})")
+        except BaseException:
+            self.stop()
+            self.close()
+            raise
+
+    def __call__(self, loops: int) -> float:
+        t0 = perf_counter()
+        futures = [self.pool.submit(self._procs._timed_payload, loops) for _ in range(self.n)]
+        done = [f.result() for f in futures]
+        wall = perf_counter() - t0
+        for _, _, (calls, mismatch) in done:
+            if mismatch:
+                if mismatch.startswith("raised"):
+                    raise FunctionFailed(f"{self.call} {mismatch}")
+                self.checker.bad = self.checker.bad or mismatch
+        elapsed = max(b - a for a, b, _ in done)
+        self.overheads.append(max(0.0, wall - elapsed))
+        return elapsed
+
+    def stop(self) -> None:
+        """Stop every worker now (Ctrl-C, a failure): calls in flight are not waited for."""
+        self._stop.value = 1
+        _terminate(self.pools)
+
+    def close(self) -> None:
+        if self.pools is not None:
+            self.pools.close()
+            self.pools = None
 
 
 def _terminate(pools) -> None:
-    """Stop every worker now: a call in flight is not waited for (Ctrl-C).
+    """Stop every worker of `pools` now: a call in flight is not waited for.
 
     The pool's manager thread then sees them gone; ``pools.close()`` joins it
     (a ``shutdown(wait=False)`` here would leave it running into interpreter
     exit, where 3.11's exit hook can race it on a closed pipe).
     """
-    for pool in list(getattr(pools, "_pools", {}).values()):
+    for pool in list((getattr(pools, "_pools", None) or {}).values()):
         for p in list((getattr(pool, "_processes", None) or {}).values()):
             try:
-                p.terminate()
+                # SIGKILL: a forked worker inherits the command line's SIGTERM
+                # handler (stop like Ctrl-C), which would print its traceback
+                p.kill()
             except Exception:
                 pass
 
