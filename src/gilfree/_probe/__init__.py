@@ -423,11 +423,25 @@ class ProbeResult:
     def __init__(self, data: dict):
         self._data = data
 
-    verdict = property(lambda self: self._data["verdict"])
-    threads_speedup = property(lambda self: self._data.get("threads_speedup"))
-    processes_speedup = property(lambda self: self._data.get("processes_speedup"))
-    gil_held_fraction = property(lambda self: self._data.get("gil_held_fraction"))
-    workers = property(lambda self: self._data["workers"])
+    @property
+    def verdict(self) -> str:
+        return self._data["verdict"]
+
+    @property
+    def threads_speedup(self) -> float | None:
+        return self._data.get("threads_speedup")
+
+    @property
+    def processes_speedup(self) -> float | None:
+        return self._data.get("processes_speedup")
+
+    @property
+    def gil_held_fraction(self) -> float | None:
+        return self._data.get("gil_held_fraction")
+
+    @property
+    def workers(self) -> int:
+        return self._data["workers"]
 
     def to_dict(self) -> dict:
         """Every figure, the header and the verdict, as a JSON-ready dict (a copy)."""

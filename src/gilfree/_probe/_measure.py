@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import warnings
+from typing import Any
 
 if __package__:
     from ..bench import _portable
@@ -37,7 +38,8 @@ else:  # a script under another Python: load the portable core by path
         "_gilfree_portable",
         os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bench",
                      "_portable.py"))
-    _portable = _util.module_from_spec(_spec)
+    assert _spec is not None and _spec.loader is not None
+    _portable = _util.module_from_spec(_spec)  # type: ignore[no-redef]
     sys.modules["_gilfree_portable"] = _portable
     _spec.loader.exec_module(_portable)
 
@@ -94,7 +96,7 @@ def resolve(spec: str):
         raise FunctionFailed(f"importing {modname} raised ModuleNotFoundError: {exc}") from exc
     except Exception as exc:
         raise FunctionFailed(f"importing {modname} raised {type(exc).__name__}: {exc}") from exc
-    obj = mod
+    obj: Any = mod
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
@@ -195,7 +197,7 @@ class Checker:
     def __init__(self, reference, impure: bool):
         self.reference = reference
         self.impure = impure
-        self.bad = None
+        self.bad: str | None = None
 
     def check(self, results, where: str) -> None:
         if self.impure or self.bad is not None:
@@ -228,19 +230,20 @@ def _call(fn, args, where: str):
 
 
 class Settings:
-    """How one probe measures (all times in seconds)."""
+    """How one probe measures (all times in seconds); checked on creation."""
 
-    FIELDS = {"workers": None, "impure": False, "processes": True, "max_call": 10.0,
-              "min_time": 0.05, "repeats": 5, "warmup": 1, "heartbeat": 0.3, "settle": 0.02}
-
-    def __init__(self, **kw):
-        unknown = set(kw) - set(self.FIELDS)
-        if unknown:
-            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        for k, v in self.FIELDS.items():
-            setattr(self, k, kw.get(k, v))
-        if self.workers is None:
-            self.workers = usable_cpus()
+    def __init__(self, workers=None, impure: bool = False, processes: bool = True,
+                 max_call: float = 10.0, min_time: float = 0.05, repeats: int = 5,
+                 warmup: int = 1, heartbeat: float = 0.3, settle: float = 0.02):
+        self.workers: int = usable_cpus() if workers is None else workers
+        self.impure = bool(impure)
+        self.processes = bool(processes)
+        self.max_call = max_call
+        self.min_time = min_time
+        self.repeats = repeats
+        self.warmup = warmup
+        self.heartbeat = heartbeat
+        self.settle = settle
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) \
                 or self.workers < 1:
             raise ProbeUsageError(f"`workers` must be an integer >= 1, got {self.workers!r}")
@@ -258,7 +261,9 @@ class Settings:
                 raise ProbeUsageError(f"`{k}` must be an integer >= {low}, got {v!r}")
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.FIELDS}
+        return {k: getattr(self, k) for k in ("workers", "impure", "processes", "max_call",
+                                              "min_time", "repeats", "warmup", "heartbeat",
+                                              "settle")}
 
 
 def usable_cpus() -> int:
@@ -541,7 +546,7 @@ class DelayClock:
     """The calling thread's scheduler run delay in seconds (Linux), read with
     ``pread`` on its own ``/proc/thread-self/schedstat`` (about 1.5 us)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.fds: dict = {}
 
     def works(self) -> bool:

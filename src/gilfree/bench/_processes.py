@@ -98,8 +98,8 @@ class ProcessPools:
     """
 
     def __init__(self, method: str = "spawn", payload=None):
-        self._pools = {}
-        self.startup = {}
+        self._pools: dict = {}
+        self.startup: dict = {}
         self.method = method
         self.payload = payload
 
