@@ -306,9 +306,11 @@ def _processes_phrase(d) -> str:
 
 
 def _busy(d: dict):
-    """The larger share of runnable time the calls waited for a CPU (one thread, N threads)."""
-    vals = [v for v in (d.get("run_delay_fraction"), d.get("threads_run_delay_fraction"))
-            if v is not None]
+    """The largest share of their runnable time the calls waited for a CPU held by
+    other programs (on one thread, on N threads, in N processes)."""
+    vals = [d.get(k) for k in ("run_delay_fraction", "threads_run_delay_fraction",
+                               "processes_run_delay_fraction")]
+    vals = [v for v in vals if v is not None]
     return max(vals) if vals else None
 
 

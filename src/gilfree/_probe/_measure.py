@@ -465,6 +465,9 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
         p.update(loops=loops[2], values=values[2], method=procs.method,
                  startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
         out["processes"] = p
+        b = procs.busy
+        out["processes_run_delay_fraction"] = b[0] / (b[0] + b[1]) if b[0] + b[1] > 1e-3 \
+            else None
 
     # The CPU the calls asked for over their wall time: the CPU time they got
     # (all the process's threads) plus the time their threads sat runnable
@@ -572,9 +575,10 @@ class DelayClock:
 class CallLoop:
     """The payload of each worker process: `loops` calls, results compared there.
 
-    Returns ``(calls, mismatch)``: ``mismatch`` is None, or a text naming
-    the first result that differs from `expected`, or the exception the
-    function raised.
+    Returns ``(calls, mismatch, run_delay, cpu)``: ``mismatch`` is None, or
+    a text naming the first result that differs from `expected`, or the
+    exception the function raised; ``run_delay`` (None off Linux) and
+    ``cpu`` are the worker's seconds waiting for a CPU and on one.
     """
 
     def __init__(self, fn, args, expected, impure: bool, stop):
@@ -582,17 +586,24 @@ class CallLoop:
 
     def __call__(self, loops: int):
         fn, args = self.fn, self.args
+        d0, c0 = _own_delay(), time.thread_time()
+
+        def done(calls, mismatch=None):
+            d1 = _own_delay()
+            delay = None if d0 is None or d1 is None else d1 - d0
+            return calls, mismatch, delay, time.thread_time() - c0
+
         try:
             for i in range(loops):
                 r = fn(*args)
                 if not self.impure and not same(r, self.expected):
-                    return i + 1, (f"returned {_short(r)} in a worker process, but "
-                                   f"{_short(self.expected)} on its first call")
+                    return done(i + 1, f"returned {_short(r)} in a worker process, but "
+                                       f"{_short(self.expected)} on its first call")
                 if self.stop.value:
-                    return i + 1, None
+                    return done(i + 1)
         except BaseException as exc:
-            return 0, f"raised {type(exc).__name__}: {exc} (in a worker process)"
-        return loops, None
+            return done(0, f"raised {type(exc).__name__}: {exc} (in a worker process)")
+        return done(loops)
 
 
 def _processes_module():
@@ -620,6 +631,7 @@ class ProcessTimer:
         self.method = start_method()
         self.skipped = None
         self.overheads: list = []
+        self.busy = [0.0, 0.0]  # the workers' run delay and CPU time
         self.pools = None
         if self.method != "fork":
             try:
@@ -661,7 +673,10 @@ class ProcessTimer:
         futures = [self.pool.submit(self._procs._timed_payload, loops) for _ in range(self.n)]
         done = [f.result() for f in futures]
         wall = perf_counter() - t0
-        for _, _, (calls, mismatch) in done:
+        for _, _, (calls, mismatch, delay, cpu) in done:
+            if delay is not None:
+                self.busy[0] += delay
+                self.busy[1] += cpu
             if mismatch:
                 if mismatch.startswith("raised"):
                     raise FunctionFailed(f"{self.call} {mismatch}")
