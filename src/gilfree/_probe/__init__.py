@@ -395,6 +395,8 @@ def verdict(d: dict) -> str:
                 if e["gil_held_fraction"] >= HOLDS and e["threads_speedup"] >= HELPS \
                         and (_busy(e) or 0) > 0.2:
                     text += " (the thread gain is extra shares of a busy machine)"
+            if e["threads_speedup"] < HELPS and (_busy(e) or 0) > 0.2:
+                text += " on a busy machine"
             t_here, t_there = d["single"]["median"], e["single"]["median"]
             text += f"; one call took {_s(t_there)} there against {_s(t_here)} here"
             sentences.append(text)

@@ -351,7 +351,7 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     n = s.workers
     out: dict = {"call": describe_call(fn, args), "workers": n, "usable_cpus": usable_cpus(),
                  "interpreter": _portable.interpreter_info(), "settings": s.to_dict(),
-                 "skipped": {}, "notes": []}
+                 "skipped": {}}
 
     # 1. the checked calls: the first (cold) and, unless too long, a second
     tick("first call")
