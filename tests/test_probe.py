@@ -339,8 +339,9 @@ def test_api_over_budget(targets):
     assert set(d["skipped"]) == {"single", "threads", "heartbeat", "processes"}
     assert "0.01 s budget" in d["skipped"]["single"]
     assert r.threads_speedup is None and r.gil_held_fraction is None
+    assert d["threads_speedup"] is d["processes_speedup"] is d["gil_held_fraction"] is None
     assert "--max-call" in r.verdict
-    assert "verdict:" in repr(r)
+    assert "verdict:" in repr(r) and "budget" in r._repr_html_()
 
 
 def test_api_ctrl_c_leaves_no_threads(targets):

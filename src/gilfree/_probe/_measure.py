@@ -368,7 +368,7 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
         reason = f"{reason}: nothing else was timed"
         for phase in ("single", "threads", "heartbeat", "processes"):
             out["skipped"][phase] = reason
-        return out
+        return derive(out)
     tick("second call")
     t0 = perf_counter()
     second = _call(fn, args, "on its second call")
@@ -512,10 +512,13 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     all the sleeper's time.  Holding periods shorter than the switch interval
     between releases are not seen (the thread speedup catches those).
 
-    On Linux the time the sleeper sat runnable while other programs held the
-    CPUs (its scheduler run delay) is taken out of each lateness: waiting for
-    the GIL is sleeping on a condition variable, not being runnable, so what
-    is left is the GIL's share alone, even on a busy machine.
+    On Linux two scheduler run delays (time spent runnable while other
+    programs held the CPUs, from ``schedstat``) are taken out, so that a busy
+    machine does not distort the figure: the sleeper's own, from each
+    lateness (waiting for the GIL is sleeping on a condition variable, not
+    being runnable), and the function's thread's, from each cycle's length
+    (while that thread waits for a CPU it neither holds the GIL nor runs):
+    the fraction is of the time the function was running.
     """
     period = 1e-3
     late: list = []
@@ -537,20 +540,44 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     checker.check(keep, "while the heartbeat ran")
     interval = sys.getswitchinterval()
     threshold = max(HELD_FRACTION_OF_INTERVAL * interval, 0.5e-3)
-    total = sum(period + v for v in late)
-    held = sum(period + v for v in late if v >= threshold)
+    # the function's thread's run delay during each beat (0 where unknown)
+    marks = clock.marks
+    main_delay = [max(0.0, marks[2 * k + 1] - marks[2 * k]) if 2 * k + 1 < len(marks) else 0.0
+                  for k in range(len(late))]
+    held = free = 0.0
+    for v, dm in zip(late, main_delay):
+        cycle = max(0.0, period + v - dm)
+        if v >= threshold:
+            held += cycle
+        else:
+            free += cycle
+    total = held + free
     hb.update(held_fraction=(held / total) if total > 0 else None,
               threshold_ms=threshold * 1e3, switch_interval_ms=interval * 1e3,
-              late_beats=sum(1 for v in late if v >= threshold))
+              late_beats=sum(1 for v in late if v >= threshold),
+              function_run_delay_s=sum(main_delay))
     return hb
 
 
 class DelayClock:
     """The calling thread's scheduler run delay in seconds (Linux), read with
-    ``pread`` on its own ``/proc/thread-self/schedstat`` (about 1.5 us)."""
+    ``pread`` on its own ``/proc/thread-self/schedstat`` (about 1.5 us).
+
+    Each reading from another thread than the one that made the clock also
+    appends, to ``marks``, the run delay of that creating thread (the
+    function's, in the heartbeat) at the same moment.
+    """
 
     def __init__(self) -> None:
         self.fds: dict = {}
+        self.marks: list = []
+        self.owner = threading.get_ident()
+        self._owner_fd = None
+        try:
+            self._owner_fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat",
+                                     os.O_RDONLY)
+        except (OSError, AttributeError):
+            pass
 
     def works(self) -> bool:
         try:
@@ -564,10 +591,15 @@ class DelayClock:
         fd = self.fds.get(tid)
         if fd is None:
             fd = self.fds[tid] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
-        return int(os.pread(fd, 128, 0).split()[1]) * 1e-9
+        mine = int(os.pread(fd, 128, 0).split()[1]) * 1e-9
+        if tid != self.owner and self._owner_fd is not None:
+            self.marks.append(int(os.pread(self._owner_fd, 128, 0).split()[1]) * 1e-9)
+        return mine
 
     def close(self) -> None:
         fds, self.fds = self.fds, {}
+        if self._owner_fd is not None:
+            fds["owner"], self._owner_fd = self._owner_fd, None
         for fd in fds.values():
             os.close(fd)
 
