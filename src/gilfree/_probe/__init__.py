@@ -197,10 +197,19 @@ def check_python(python: str):
         info = _foreign.probe_python(python)
     except _foreign.ForeignError as exc:
         raise ProbeUsageError(f"--python: {exc}") from None
-    if not _foreign.uses_portable(info):
+    if not _cpython38(info):
         return (f"the probe runs on CPython 3.8+; {python} is {info.get('implementation')} "
                 f"{info.get('version')}")
     return None
+
+
+def _cpython38(info: dict) -> bool:
+    """True if `info` (``_foreign.probe_python``) describes a CPython 3.8+."""
+    try:
+        major, minor = (int(p) for p in str(info["version"]).split(".")[:2])
+    except (KeyError, ValueError):
+        return False
+    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
 
 
 def run_foreign(python: str, target: str, args_text: str, paths, settings: Settings) -> dict:
