@@ -517,8 +517,8 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     machine does not distort the figure: the sleeper's own, from each
     lateness (waiting for the GIL is sleeping on a condition variable, not
     being runnable), and the function's thread's, from each cycle's length
-    (while that thread waits for a CPU it neither holds the GIL nor runs):
-    the fraction is of the time the function was running.
+    (while that thread waits for a CPU it neither runs nor holds the GIL):
+    the fraction is about the time the function was running.
     """
     period = 1e-3
     late: list = []
@@ -544,6 +544,10 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     marks = clock.marks
     main_delay = [max(0.0, marks[2 * k + 1] - marks[2 * k]) if 2 * k + 1 < len(marks) else 0.0
                   for k in range(len(late))]
+    # Each beat's cycle minus the function's thread's run delay booked in it
+    # (the scheduler books a delay when the thread gets a CPU, so a stall
+    # that spans beats lands in the last one: on a very busy machine some of
+    # it stays in the free time and the fraction reads low).
     held = free = 0.0
     for v, dm in zip(late, main_delay):
         cycle = max(0.0, period + v - dm)
