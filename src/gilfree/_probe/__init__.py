@@ -317,9 +317,8 @@ def _processes_phrase(d) -> str:
 def _busy(d: dict):
     """The largest share of their runnable time the calls waited for a CPU held by
     other programs (on one thread, on N threads, in N processes)."""
-    vals = [d.get(k) for k in ("run_delay_fraction", "threads_run_delay_fraction",
-                               "processes_run_delay_fraction")]
-    vals = [v for v in vals if v is not None]
+    vals = [float(d[k]) for k in ("run_delay_fraction", "threads_run_delay_fraction",
+                                  "processes_run_delay_fraction") if d.get(k) is not None]
     return max(vals) if vals else None
 
 
