@@ -49,7 +49,7 @@ tr.dim td { color: var(--muted); }
 tr.section td { border-top: 2px solid var(--line); }
 .tablewrap { overflow-x: auto; display: inline-block; vertical-align: top;
              max-width: 100%; margin-right: 28px; }
-.note { color: var(--muted); font-size: 13px; margin: 2px 0; }
+.note { color: var(--muted); font-size: 13px; margin: 2px 0; white-space: normal; }
 .bars { margin: 10px 0; }
 .bar { display: grid; grid-template-columns: 170px 1fr 150px; align-items: center; gap: 10px;
        margin: 3px 0; font-size: 13.5px; }
@@ -134,8 +134,8 @@ def _table(t: Table) -> str:
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in t.notes)
     caption = f'<p class="note">{_e(t.caption)}</p>' if t.caption else ""
     return (f'<div class="tablewrap"><table><caption>{_e(t.title.strip("= "))}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-            f"{caption}{notes}")
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"{caption}{notes}</div>")
 
 
 def _bars(b: Bars) -> str:
