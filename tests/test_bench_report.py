@@ -189,6 +189,17 @@ def test_one_cpu_machine_checks_nothing():
     assert text_of(r).count("NOT CHECKED") == 3
 
 
+def test_a_busy_machine_is_said_to_be_busy():
+    r = synthetic()
+    assert "busy" not in text_of(r)
+    r["header"]["loadavg"] = {"start": 6.5, "end": 8.3}
+    out = text_of(r)
+    assert "warning: this machine was busy (load average 6.5 at the start, 8.3 at the end, " \
+           "on 2 CPUs)" in out
+    r["header"]["loadavg"] = {"start": 0.2, "end": 2.1}  # the bench's own threads at the end
+    assert "busy" not in text_of(r)
+
+
 def test_missing_rows_are_not_checked_with_a_reason():
     r = synthetic({"python": (0.06, None), "gilfree": (3e-4, 1.6e-4)})
     t, p, c = (claim(r, k) for k in ("threads", "processes", "c_nogil"))

@@ -47,8 +47,10 @@ tr.good td { color: var(--good); font-weight: 600; }
 tr.bad td { color: var(--bad); }
 tr.dim td { color: var(--muted); }
 tr.section td { border-top: 2px solid var(--line); }
-.tablewrap { overflow-x: auto; display: inline-block; vertical-align: top;
-             max-width: 100%; margin-right: 28px; }
+.tablewrap { overflow-x: auto; max-width: 100%; }
+.tablewrap.compact { display: inline-block; vertical-align: top; width: calc(50% - 16px);
+                     margin-right: 12px; }
+.tablewrap.compact table { width: 100%; }
 .note { color: var(--muted); font-size: 13px; margin: 2px 0; white-space: normal; }
 .bars { margin: 10px 0; }
 .bar { display: grid; grid-template-columns: 170px 1fr 150px; align-items: center; gap: 10px;
@@ -133,7 +135,8 @@ def _table(t: Table) -> str:
                                             for i, c in enumerate(r)) + "</tr>")
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in t.notes)
     caption = f'<p class="note">{_e(t.caption)}</p>' if t.caption else ""
-    return (f'<div class="tablewrap"><table><caption>{_e(t.title.strip("= "))}</caption>'
+    compact = " compact" if len(t.columns) <= 6 else ""
+    return (f'<div class="tablewrap{compact}"><table><caption>{_e(t.title.strip("= "))}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f"{caption}{notes}</div>")
 

@@ -113,9 +113,10 @@ def _rich(blocks, file) -> None:
                 t.append(ev)
                 console.print(t)
         elif isinstance(b, Table):
+            console.print()
             table = RichTable(title=b.title.strip("= "), box=box.SIMPLE_HEAD,
                               title_justify="left", title_style="bold", caption=b.caption,
-                              caption_justify="left", pad_edge=False)
+                              caption_justify="left", pad_edge=False, show_edge=False)
             for k, c in enumerate(b.columns):
                 table.add_column(c, justify="left" if k < b.text_cols else "right",
                                  no_wrap=True, style="bold" if c == "speedup" else None)
@@ -129,6 +130,7 @@ def _rich(blocks, file) -> None:
                 console.print(f"  note: {n}", markup=False,
                               style="red" if n.startswith("FAILED") else "dim")
         elif isinstance(b, Bars):
+            console.print()
             console.print(b.title, style="bold", markup=False)
 
             def paint(text, style):

@@ -184,6 +184,23 @@ def reference_line(result: dict) -> str | None:
     return "; ".join(parts) or None
 
 
+def busy_line(result: dict) -> str | None:
+    """A warning when other programs shared the cores during the run.
+
+    The load average before the run counts only the others; at its end it
+    also counts the bench's own one or two busy threads, hence the margin.
+    """
+    load = result["header"].get("loadavg") or {}
+    cpus = result["header"].get("usable_cpus") or 1
+    start, end = load.get("start"), load.get("end")
+    if (start is not None and start >= 0.5 * cpus + 0.5) or (
+            end is not None and end >= cpus + 1.5):
+        ends = f", {end:.1f} at the end" if end is not None else ""
+        return (f"warning: this machine was busy (load average {start:.1f} at the start{ends}, "
+                f"on {cpus} CPUs): other programs shared the cores, so the figures are noisy")
+    return None
+
+
 def header_lines(result: dict) -> list:
     """The machine and build, in a few lines (the ``--detail`` header)."""
     h = result["header"]
@@ -221,6 +238,9 @@ def header_lines(result: dict) -> list:
     if h.get("environment"):
         lines.append("environment: " + " ".join(f"{k}={v}" for k, v in h["environment"].items()))
     lines.append(f"measured {h.get('date_utc', '?')} UTC in {fmt_time(result.get('elapsed_s'))}")
+    busy = busy_line(result)
+    if busy:
+        lines.append(busy)
     return lines
 
 
@@ -520,6 +540,9 @@ def summary_blocks(result: dict) -> list:
     ref = reference_line(result)
     if ref:
         blocks.append(Lines([ref], style="dim"))
+    busy = busy_line(result)
+    if busy:
+        blocks.append(Lines([busy], style="error"))
     blocks.append(claims_block(result))
     for w in workloads_run(result):
         t = compact_table(result, w)
