@@ -20,7 +20,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: var(--fg); background: var(--bg); margin: 0; }
-main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 60px; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 32px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px;
      border-bottom: 2px solid var(--line); }
@@ -50,7 +50,8 @@ tr.section td { border-top: 2px solid var(--line); }
 .tablewrap { overflow-x: auto; max-width: 100%; }
 .tablewrap.compact { display: inline-block; vertical-align: top; width: calc(50% - 16px);
                      margin-right: 12px; }
-.tablewrap.compact table { width: 100%; }
+.tablewrap.compact table { width: 100%; font-size: 13px; }
+.tablewrap.compact th, .tablewrap.compact td { padding: 3px 6px; }
 .note { color: var(--muted); font-size: 13px; margin: 2px 0; white-space: normal; }
 .bars { margin: 10px 0; }
 .bar { display: grid; grid-template-columns: 170px 1fr 150px; align-items: center; gap: 10px;

@@ -138,15 +138,23 @@ def _plot_speedup(result, machine):
             ax.set_axis_off()
             continue
         n = max(multi)
-        ws = sorted({p["workers"] for p in pts if p["n"] == n})
+        ws = sorted({p["workers"] for p in pts})
         ax.plot(ws, ws, linestyle=":", color="grey", label="ideal (speedup = workers)")
         for label in label_order(result):
-            line = sorted((p["workers"], p["speedup_self"]) for p in pts
-                          if p["label"] == label and p["n"] == n and p["speedup_self"])
-            if len(line) >= 2:
-                ax.plot(*zip(*line), label=label, **_style(label))
+            # each strategy at the largest size it ran on several worker
+            # counts (the pure-Python rows stop at smaller sizes)
+            mine = [p for p in pts if p["label"] == label and p["speedup_self"]]
+            sizes = [m for m in {p["n"] for p in mine}
+                     if len([p for p in mine if p["n"] == m]) >= 2]
+            if not sizes:
+                continue
+            m = max(sizes)
+            line = sorted((p["workers"], p["speedup_self"]) for p in mine if p["n"] == m)
+            name = label if m == n else f"{label} (n={format_n(m)})"
+            ax.plot(*zip(*line), label=name, **_style(label))
         ax.axvline(result["header"]["usable_cpus"], color="grey", linewidth=0.8, alpha=0.5)
-        ax.set_title(f"{workload}{' ' + dtype if dtype else ''}, n={format_n(n)}")
+        ax.set_title(f"{workload}{' ' + dtype if dtype else ''}, n={format_n(n)} "
+                     f"(else as named)", fontsize=10)
         ax.set_xlabel("workers (threads or processes)")
         ax.set_ylabel("speedup over the same strategy on 1 worker (x)")
         ax.set_xticks(ws)
