@@ -39,7 +39,7 @@ from gilfree import _core, _threads
 
 from . import _foreign, _portable
 from ._analysis import SCHEMA, bandwidth_for, derive, pick, verdicts
-from ._cases import WORKLOADS, Case, CaseData, format_n
+from ._cases import WORKLOADS, Case, CaseData
 from ._registry import NAMES, make_strategies
 from ._strategy import Strategy
 
