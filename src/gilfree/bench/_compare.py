@@ -22,6 +22,7 @@ import math
 from functools import lru_cache
 
 from ._analysis import headline_size, main_dtype
+from ._registry import NAMES
 
 __all__ = ["ALPHA", "compare", "mann_whitney_u"]
 
@@ -131,9 +132,11 @@ def compare(a: dict, b: dict, names=("A", "B")) -> dict:
     for w in {k[1] for k in rows_a} | {k[1] for k in rows_b}:
         dtype = main_dtype(a, w)
         heads[w] = (dtype, headline_size(a, w, dtype))
+    rank = {n: i for i, n in enumerate(NAMES)}
     tables: dict = {}
     for key in sorted(rows_a.keys() & rows_b.keys(),
-                      key=lambda k: (k[1], k[2] or "", k[3], k[0], k[4])):
+                      key=lambda k: (k[1], k[2] or "", k[3], k[0] not in rank,
+                                     rank.get(k[0], 0), k[0], k[4])):
         pa, pb = rows_a[key], rows_b[key]
         label, workload, dtype, n, role = key
         va, vb = pa.get("values") or [], pb.get("values") or []

@@ -607,10 +607,12 @@ def compare_blocks(cmp: dict, detail: bool = False) -> list:
                            f"p >= {cmp['alpha']:g}"], style="dim")]
     rows = []
     for ca, cb in zip(a.get("claims", []), b.get("claims", [])):
-        rows.append([CLAIM_TITLES[ca["id"]], _status(ca).upper(), _status(cb).upper(),
+        words = {"holds": "HOLDS", "fails": "DOES NOT HOLD", "unknown": "NOT CHECKED"}
+        rows.append([CLAIM_TITLES[ca["id"]], words[_status(ca)], words[_status(cb)],
                      f"{fmt_x(ca.get('speedup'))} / {fmt_x(cb.get('speedup'))}"])
     if rows:
-        blocks.append(Table("== the three claims ==", ["claim", "A", "B", "speedup A / B"], rows))
+        blocks.append(Table("== the three claims ==", ["claim", "A", "B", "speedup A / B"], rows,
+                            text_cols=3))
     for workload, group in cmp["tables"].items():
         sel = group if detail else [r for r in group if r["headline"]]
         if not sel:
@@ -637,6 +639,8 @@ def compare_blocks(cmp: dict, detail: bool = False) -> list:
 def _faster(ratio) -> str:
     if not _finite(ratio):
         return "-"
+    if abs(ratio - 1) < 0.005:
+        return "same"
     if ratio >= 1:
         return f"{fmt_x(ratio)} faster"
     return f"{fmt_x(1 / ratio)} slower"
