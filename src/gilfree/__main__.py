@@ -281,7 +281,9 @@ def _show(result, args, html_path, explicit_html: bool) -> int:
     except _report.ReportError as exc:
         print(f"gilfree bench: error: {exc}", file=sys.stderr)
         return 2
-    if not args.detail:
+    if not args.detail and args.from_json:
+        print(f"every table: gilfree bench --from {args.from_json} --detail")
+    elif not args.detail:
         print("every table: gilfree bench --detail (or --full for all sizes, about 10-20 "
               "minutes)" + ("" if args.json else "; save the run with --json PATH"))
     failed = [p for p in result["points"] if p["status"] == "failed"]
