@@ -520,8 +520,13 @@ def _footer_lines(result: dict, brief: bool) -> list:
     out = []
     skipped = [s for s in result["strategies"] if s["skip_reason"]]
     if skipped and brief:
-        out.append("not run here: " + ", ".join(s["name"] for s in skipped)
-                   + " (reasons: --detail or the HTML report)")
+        # interpreters named with --python were asked for: their reason in full
+        asked = [s for s in skipped if s["name"].startswith("--python ")]
+        others = [s for s in skipped if s not in asked]
+        if others:
+            out.append("not run here: " + ", ".join(s["name"] for s in others)
+                       + " (reasons: --detail or the HTML report)")
+        out += [f"{s['name']}: {s['skip_reason']}" for s in asked]
     elif skipped:
         out.append("not run here:")
         out += [f"  {s}" for s in skipped_strategies(result)]
