@@ -135,7 +135,7 @@ def test_gil_build_verdicts():
     assert out.count("HOLDS") == 3 and "DOES NOT HOLD" not in out
     assert "heartbeat p99 130 ms late, 0.2 ms idle" in out
     assert "pool start-up 600 ms" in out
-    assert "control (same C, GIL held) 0.98x" in out
+    assert "same C, GIL held: 0.98x" in out
 
 
 def test_pure_python_rows_use_the_pure_python_ceiling():

@@ -194,7 +194,7 @@ def html_report(result: dict) -> str:
     """The HTML report of one run, as a string (needs matplotlib for the plots)."""
     h = result["header"]
     title = f"gilfree bench: {h['cpu_model']}, {h['usable_cpus']} CPUs"
-    sub = [_views.machine_line(result),
+    sub = [_views.machine_line(result) + f"; gilfree {h['gilfree']}, NumPy {h['numpy']}",
            f"{result['settings']['mode']} run, {h.get('date_utc', '?')} UTC, "
            f"{fmt_time(result.get('elapsed_s'))}"]
     return _html.page(title, sub, _views.report_blocks(result), _figures(result))

@@ -112,8 +112,8 @@ def _rich(blocks, file) -> None:
                 t.append(f"  {claim}: ", style="bold")
                 t.append(ev)
                 console.print(t)
-        elif isinstance(b, Table):
             console.print()
+        elif isinstance(b, Table):
             table = RichTable(title=b.title.strip("= "), box=box.SIMPLE_HEAD,
                               title_justify="left", title_style="bold", caption=b.caption,
                               caption_justify="left", pad_edge=False, show_edge=False)

@@ -165,7 +165,7 @@ def machine_line(result: dict) -> str:
     """One line: CPU, cores usable, Python build, GIL on/off."""
     h = result["header"]
     return (f"{h['cpu_model']}, {h['usable_cpus']} of {h['logical_cpus']} CPUs usable; "
-            f"{_python_words(h['python'])}; gilfree {h['gilfree']}, NumPy {h['numpy']}")
+            f"{_python_words(h['python'])}")
 
 
 def reference_line(result: dict) -> str | None:
@@ -268,9 +268,8 @@ def claim_evidence(c: dict) -> str:
     """The measured figures behind one claim, in one line."""
     if c.get("n") is None:
         return f"not checked: {c.get('reason') or 'not measured'}"
-    w = c["workers"]
     if c["id"] == "threads":
-        text = f"{c['strategy']} {fmt_x(c['speedup'])} on {w} threads ({_where(c)})"
+        text = f"{c['strategy']} {fmt_x(c['speedup'])} ({_where(c)})"
         if c.get("heartbeat_p99_ms") is not None:
             idle = (f", {fmt_ms(c['idle_p99_ms'])} idle" if c.get("idle_p99_ms") is not None
                     else "")
@@ -280,7 +279,7 @@ def claim_evidence(c: dict) -> str:
         for o in c.get("others", []):
             text += f"; {o['label']} {fmt_x(o['speedup'])}"
     elif c["id"] == "processes":
-        text = (f"{fmt_x(c['speedup'])} vs the loop on {w} processes ({_where(c)}, "
+        text = (f"{fmt_x(c['speedup'])} vs the loop ({_where(c)}, "
                 f"{fmt_time(c['call_s'])} a call)")
         if c.get("startup_s") is not None:
             text += f"; pool start-up {fmt_time(c['startup_s'])}"
@@ -291,12 +290,12 @@ def claim_evidence(c: dict) -> str:
         rows = c.get("rows", {})
         parts = []
         for label, r in rows.items():
-            ceil = (f" ({fmt_pct(r['fraction_of_ceiling'])} of ceiling)"
+            ceil = (f", {fmt_pct(r['fraction_of_ceiling'])} of ceiling"
                     if r.get("fraction_of_ceiling") is not None else "")
             parts.append(f"{label} {fmt_x(r['speedup'])}{ceil}")
-        text = ", ".join(parts) + f" on {w} threads ({_where(c)})"
+        text = "; ".join(parts) + f" ({_where(c)})"
         if c.get("control_speedup") is not None:
-            text += f"; control (same C, GIL held) {fmt_x(c['control_speedup'])}"
+            text += f"; same C, GIL held: {fmt_x(c['control_speedup'])}"
         elif c.get("control_reason"):
             text += f"; control: {c['control_reason']}"
     if c.get("reason"):
@@ -308,8 +307,8 @@ def claims_block(result: dict) -> Claims:
     w = result["settings"]["headline_workers"]
     items = [(_status(c), CLAIM_TITLES[c["id"]], claim_evidence(c))
              for c in result.get("claims", [])]
-    return Claims(f"verdict: the tutorial's three claims, measured here on {w} workers "
-                  f"(a speedup helps from {HELPS:.1f}x)", items)
+    return Claims(f"verdict: the tutorial's three claims, measured on {w} workers (threads or "
+                  f"processes; a speedup helps from {HELPS:.1f}x)", items)
 
 
 # ---------------------------------------------------------------------------
