@@ -1,10 +1,14 @@
-"""Strategies that use separate processes: ``python-processes`` and ``ceiling``.
+"""Strategies that use separate processes: ``python-processes`` and the ceilings.
 
 ``python-processes`` is the textbook answer to the GIL: the pure-Python loop
 split over a ``concurrent.futures.ProcessPoolExecutor``.  Arrays reach the
 workers through ``multiprocessing.shared_memory`` (attached by name, zero
 copy, never pickled).  Starting the pool is timed on its own and reported
 separately from the steady-state calls.
+
+``ceiling-python`` is the same with the pure-Python loop in each process:
+the limit for the pure-Python rows, which are compute-bound at every size
+while the C kernels meet the memory bandwidth on large arrays.
 
 ``ceiling`` is the physical limit of parallel work on this machine: N
 processes, each running the one-thread gilfree call on its own share at the
@@ -99,6 +103,7 @@ class ProcessPools:
 
     def __init__(self, method: str = "spawn", payload=None):
         self._pools: dict = {}
+        self._barriers: list = []
         self.startup: dict = {}
         self.method = method
         self.payload = payload
@@ -107,9 +112,11 @@ class ProcessPools:
         if workers not in self._pools:
             ctx = multiprocessing.get_context(self.method)
             t0 = time.perf_counter()
+            barrier = ctx.Barrier(workers)
+            self._barriers.append(barrier)
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                        initializer=_init_worker,
-                                       initargs=(ctx.Barrier(workers), self.payload))
+                                       initargs=(barrier, self.payload))
             self._pools[workers] = pool
             # Workers start lazily; tasks that wait for each other at the
             # barrier force all of them up, with their imports done.
@@ -120,6 +127,16 @@ class ProcessPools:
 
     def close(self) -> None:
         pools, self._pools = self._pools, {}
+        # A run interrupted between the submissions of one ceiling call
+        # leaves some workers waiting at the barrier for siblings that will
+        # never come (up to BARRIER_TIMEOUT): breaking it frees them now, so
+        # the shutdown below takes no longer than the tasks still running.
+        for barrier in self._barriers:
+            try:
+                barrier.abort()
+            except Exception:  # already broken, or its manager is gone
+                pass
+        self._barriers = []
         for pool in pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -183,7 +200,12 @@ def make_strategies() -> list:
         _PythonProcesses("python-processes",
                          "the pure-Python loop over N processes (ProcessPoolExecutor, "
                          "arrays in shared memory)", _portable.PY_KERNELS, pools),
+        _Ceiling("ceiling-python",
+                 "N independent processes, each the pure-Python loop on its share, "
+                 "timed inside: the limit for the pure-Python rows", _portable.PY_KERNELS,
+                 pools),
         _Ceiling("ceiling",
                  "N independent processes, each the 1-thread gilfree call on its share, "
-                 "timed inside: the machine's limit", NOGIL_KERNELS, pools),
+                 "timed inside: the machine's limit for the compiled rows", NOGIL_KERNELS,
+                 pools),
     ]
