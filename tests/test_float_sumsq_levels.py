@@ -17,7 +17,7 @@ import sys
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gilfree
@@ -171,6 +171,9 @@ _floats = st.one_of(
     off=st.integers(0, 15),
     step=st.sampled_from([1, 1, 2, 3, -1, -2]),
 )
+@example(dtype=np.float64, values=np.array([1.5]), off=0, step=1)
+@example(dtype=np.float32, values=np.arange(257.0), off=3, step=1)
+@example(dtype=np.float64, values=np.arange(600.0), off=1, step=-1)
 def test_float_sum_of_squares_any_layout_and_threads(dtype, values, off, step):
     """Bit-identical for any thread count and layout (offset, stride,
     reversed), and close to math.fsum."""
