@@ -75,6 +75,12 @@ def cases():
         yield f"{np.dtype(dt).name} step -3", base[::-3]
         yield f"{np.dtype(dt).name} 2-D rows", base[:4099 * 3].reshape(3, 4099)[:, 1:]
         yield f"{np.dtype(dt).name} F order", np.asfortranarray(base[:299 * 41].reshape(299, 41))
+        for n in (255, 256, 1000, 4099):  # not itemsize-aligned: byte offsets 1-3
+            for boff in (1, 2, 3):
+                raw = np.zeros(n * np.dtype(dt).itemsize + 8, np.uint8)
+                x = raw[boff:boff + n * np.dtype(dt).itemsize].view(dt)
+                x[...] = rng.standard_normal(n)
+                yield f"{np.dtype(dt).name} n={n} byte offset {boff}", x
 """
 
 _PROBE = _CASES + r"""

@@ -12,6 +12,16 @@
  *         bench/probes/sumsq_float_micro.c -o /tmp/ssqf -ldl
  *     /tmp/ssqf [path/to/libopenblas.so] [rounds] [size...]
  *
+ * Instruction counts (valgrind has no AVX-512: only baseline and AVX2 run;
+ * GF_REPS fixes the calls per round):
+ *
+ *     GF_REPS=10 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg \
+ *         /tmp/ssqf "" 1 100000 && callgrind_annotate /tmp/cg | grep sumsq_f
+ *
+ * GF_OFFSET=16 starts the arrays 16 bytes past a 64-byte boundary (where
+ * malloc puts a mid-size NumPy array): every 64-byte load then spans two
+ * cache lines.
+ *
  * Without a library path it looks for NumPy's bundled scipy-openblas
  * (GF_OPENBLAS in the environment also works) and skips the ddot column if
  * none loads.  Build a second binary against another checkout's csrc/ to
@@ -105,17 +115,20 @@ int main(int argc, char **argv)
         for (ns = 0; ns < argc - 3 && ns < 16; ns++) sizes[ns] = atoll(argv[ns + 3]);
     for (s = 0; s < ns; s++) {
         int64_t n = sizes[s], i;
-        double *xd = aligned_alloc(64, (size_t)n * 8 + 64);
-        float *xf = aligned_alloc(64, (size_t)n * 4 + 64);
+        double *xd = aligned_alloc(64, (size_t)n * 8 + 128);
+        float *xf = aligned_alloc(64, (size_t)n * 4 + 128);
         srand(1);
         for (i = 0; i < n; i++) xd[i] = xf[i] = (float)(rand() / (double)RAND_MAX - 0.5);
         for (f32 = 0; f32 < 2; f32++) {
-            const void *x = f32 ? (const void *)xf : (const void *)xd;
+            /* GF_OFFSET: start that many bytes past a 64-byte boundary */
+            size_t off = getenv("GF_OFFSET") ? (size_t)atoi(getenv("GF_OFFSET")) : 0;
+            const void *x = (const char *)(f32 ? (const void *)xf : (const void *)xd) + off;
             double t[4][64], med[4], mn[4];
             int reps;
             double one = run(1, f32, x, n, 1);
             reps = (int)(0.002 / (one > 1e-7 ? one : 1e-7));
             if (reps < 1) reps = 1;
+            if (getenv("GF_REPS")) reps = atoi(getenv("GF_REPS")); /* fixed, for callgrind */
             for (r = 0; r < rounds; r++)
                 for (m = 0; m < nm; m++) {
                     if (m == 0 && !ddot) { t[m][r] = 0; continue; }
