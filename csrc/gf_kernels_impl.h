@@ -344,8 +344,8 @@ static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) 
  * starts 16 bytes past a 64-byte boundary (malloc's header), and then every
  * unaligned 64-byte load spans two cache lines: measured with
  * bench/probes/sumsq_float_micro.c (GF_OFFSET=16) on a 2-vCPU Xeon (AVX-512)
- * KVM guest, 10^4-10^5 float64 in cache took 1.35-1.45x as long as from an
- * aligned start.  Here element p of the run (k elements past a 64-byte
+ * KVM guest, 10^4-10^5 float64 in cache took 1.34-1.47x as long as from an
+ * aligned start (now: 572 ns at 10^4 from any start, 564 aligned before).  Here element p of the run (k elements past a 64-byte
  * boundary) is lane (p + k) % 8 of aligned vector (p + k) / 8, added into
  * register ((p + k) / 8) % 4: register lane q holds logical accumulator
  * (q - k) mod 32, with the same additions in the same order.  A block's
