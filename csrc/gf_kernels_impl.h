@@ -408,6 +408,81 @@ static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C
     _mm512_storeu_pd(S, s);
     _mm512_storeu_pd(C, c);
 }
+#elif defined(GF_FSSQ_AVX2)
+/* AVX2 float64, the same idea at 32 bytes: element p of a run k elements
+ * past a 32-byte boundary is lane (p + k) % 4 of register ((p + k) / 4) % 8;
+ * the first and last vector of each block are masked loads (vmaskmovpd: the
+ * masked lanes are not read), and a lane shift across neighbouring
+ * registers (vperm2f128, and vshufpd for odd k) undoes the rotation.
+ * Measured as the AVX-512 one above: 10^4 float64 from 16 bytes past a
+ * 64-byte boundary 777-826 -> 662-685 ns, 10^5 7.9-8.1 -> 6.4-6.5 us
+ * (aligned start: 604 ns, 5.6 us). */
+GF_DEF_FBLOCKS(f64_u, double)
+static inline __m256d GF_FN(shift4)(__m256d lo, __m256d hi, int k)
+{
+    __m256d t = _mm256_permute2f128_pd(lo, hi, 0x21); /* lo[2], lo[3], hi[0], hi[1] */
+    if (k == 1) return _mm256_shuffle_pd(lo, t, 5);   /* lo[1], lo[2], lo[3], hi[0] */
+    if (k == 2) return t;
+    return _mm256_shuffle_pd(t, hi, 5);               /* lo[3], hi[0], hi[1], hi[2] */
+}
+static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
+{
+    int k = (int)(((uintptr_t)x >> 3) & 3), j;
+    const double *xa = x - k;
+    __m256d s0, s1, c0, c1;
+    __m256i first, last;
+    int64_t blk;
+    if (((uintptr_t)x & 7) || nb <= 0 || k == 0) {
+        GF_FN(fblocks_f64_u)(x, nb, S, C);
+        return;
+    }
+    /* lane j is read when j >= k (first vector) or j < k (last) */
+    first = _mm256_cmpgt_epi64(_mm256_set_epi64x(3, 2, 1, 0), _mm256_set1_epi64x(k - 1));
+    last = _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_set_epi64x(3, 2, 1, 0));
+    s0 = _mm256_loadu_pd(S);
+    s1 = _mm256_loadu_pd(S + 4);
+    c0 = _mm256_loadu_pd(C);
+    c1 = _mm256_loadu_pd(C + 4);
+    for (blk = 0; blk < nb; blk++) {
+        const double *p = xa + blk * GF_FBLOCK;
+        __m256d v, r[8], a[8], l0, l1, t, bp;
+        int b;
+        v = _mm256_maskload_pd(p, first);
+        r[0] = _mm256_mul_pd(v, v);
+        for (j = 1; j < 8; j++) {
+            v = _mm256_load_pd(p + 4 * j);
+            r[j] = _mm256_mul_pd(v, v);
+        }
+        for (b = GF_FACC, p += GF_FACC; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {
+            for (j = 0; j < 8; j++) {
+                v = _mm256_load_pd(p + 4 * j);
+                r[j] = _mm256_add_pd(r[j], _mm256_mul_pd(v, v));
+            }
+            GF_STEP_BARRIER(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+        }
+        v = _mm256_maskload_pd(p, last);
+        r[0] = _mm256_add_pd(r[0], _mm256_mul_pd(v, v));
+        /* logical accumulators 4j..4j+3 are lanes k.. of r[j] then r[j+1] */
+        for (j = 0; j < 8; j++) a[j] = GF_FN(shift4)(r[j], r[(j + 1) & 7], k);
+        /* lanes 0-3: (a[k] + a[k+16]) + (a[k+8] + a[k+24]); lanes 4-7 likewise */
+        l0 = _mm256_add_pd(_mm256_add_pd(a[0], a[4]), _mm256_add_pd(a[2], a[6]));
+        l1 = _mm256_add_pd(_mm256_add_pd(a[1], a[5]), _mm256_add_pd(a[3], a[7]));
+        t = _mm256_add_pd(s0, l0);
+        bp = _mm256_sub_pd(t, s0);
+        c0 = _mm256_add_pd(c0, _mm256_add_pd(_mm256_sub_pd(s0, _mm256_sub_pd(t, bp)),
+                                             _mm256_sub_pd(l0, bp)));
+        s0 = t;
+        t = _mm256_add_pd(s1, l1);
+        bp = _mm256_sub_pd(t, s1);
+        c1 = _mm256_add_pd(c1, _mm256_add_pd(_mm256_sub_pd(s1, _mm256_sub_pd(t, bp)),
+                                             _mm256_sub_pd(l1, bp)));
+        s1 = t;
+    }
+    _mm256_storeu_pd(S, s0);
+    _mm256_storeu_pd(S + 4, s1);
+    _mm256_storeu_pd(C, c0);
+    _mm256_storeu_pd(C + 4, c1);
+}
 #else
 GF_DEF_FBLOCKS(f64, double)
 #endif
