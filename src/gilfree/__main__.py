@@ -1,4 +1,4 @@
-"""Command line: ``gilfree bench`` and ``gilfree info``.
+"""Command line: ``gilfree bench``, ``gilfree info`` and ``gilfree probe``.
 
 ``gilfree`` (the console script) and ``python -m gilfree`` both land in
 :func:`main`.  Bad arguments print a message naming the argument to stderr
@@ -88,8 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="gilfree: GIL-free square kernels, and a bench that shows what "
                     "releasing the GIL buys on this machine.")
     parser.add_argument("--version", action="version", version=f"gilfree {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{bench,info}")
+    sub = parser.add_subparsers(dest="command", metavar="{bench,info,probe}")
     sub.add_parser("info", help="print how this gilfree build runs here (show_config)")
+    sub.add_parser("probe", add_help=False,  # parsed by gilfree._probe._cli (see main)
+                   help="will threads help your function? (gilfree probe --help)")
 
     b = sub.add_parser(
         "bench", help="compare every way to run CPU-bound work in parallel",
@@ -258,6 +260,11 @@ def main(argv=None) -> int:
         0 on success, 1 if a strategy gave a wrong result, 2 for bad
         arguments (argparse exits with 2 itself), 130 when interrupted.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["probe"]:
+        from gilfree._probe._cli import main as probe_main
+
+        return probe_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "info":

@@ -41,11 +41,13 @@ __all__ = ["make_strategies"]
 BARRIER_TIMEOUT = 120.0
 
 _barrier: Any = None  # the pool's start barrier, set in each worker by _init_worker
+_payload: Any = None  # the pool's payload (ProcessPools(payload=...)), likewise
 
 
-def _init_worker(barrier) -> None:
-    global _barrier
+def _init_worker(barrier, payload=None) -> None:
+    global _barrier, _payload
     _barrier = barrier
+    _payload = payload
     # Ctrl-C goes to the whole process group; the parent handles it and shuts
     # the pool down, so workers must not die mid-task with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -74,24 +76,40 @@ def _timed_share(spec, kernel, a: int, b: int, loops: int):
     return t0, time.perf_counter(), result
 
 
+def _timed_payload(loops: int):
+    """``payload(loops)`` in a worker, timed from the moment all siblings
+    passed the barrier (``gilfree probe``: one call loop per process)."""
+    _barrier.wait(BARRIER_TIMEOUT)
+    t0 = time.perf_counter()
+    result = _payload(loops)
+    return t0, time.perf_counter(), result
+
+
 class ProcessPools:
     """Spawned pools, one per worker count, shared by both strategies.
 
     Sharing halves the start-up time of a run (each spawned worker imports
     NumPy and gilfree: about 0.3 s of CPU).  The start-up of each pool is
     timed once and reported for both strategies.
+
+    `method` is the start method; `payload`, a callable handed to every
+    worker when it starts (inherited under ``fork``, pickled under
+    ``spawn``), is what :func:`_timed_payload` runs.
     """
 
-    def __init__(self):
-        self._pools = {}
-        self.startup = {}
+    def __init__(self, method: str = "spawn", payload=None):
+        self._pools: dict = {}
+        self.startup: dict = {}
+        self.method = method
+        self.payload = payload
 
     def get(self, workers: int) -> ProcessPoolExecutor:
         if workers not in self._pools:
-            ctx = multiprocessing.get_context("spawn")
+            ctx = multiprocessing.get_context(self.method)
             t0 = time.perf_counter()
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                       initializer=_init_worker, initargs=(ctx.Barrier(workers),))
+                                       initializer=_init_worker,
+                                       initargs=(ctx.Barrier(workers), self.payload))
             self._pools[workers] = pool
             # Workers start lazily; tasks that wait for each other at the
             # barrier force all of them up, with their imports done.
