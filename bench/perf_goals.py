@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 from gilfree.bench._engine import bandwidth_probe
 from gilfree.bench._portable import settle
 
@@ -343,8 +343,7 @@ def goal8(threads=16, rounds=5):
 def goal5(threads):
     print("Goal 5: parallel dispatch overhead on a tiny input (chunks shrunk to force the pool)",
           flush=True)
-    old = _core._set_chunking(64, 8)
-    try:
+    with _runtime.tuning(chunk_bytes=64, range_chunk=8):
         x = np.ones(16)
         o = np.empty_like(x)
         a, b = interleaved([lambda: gilfree.square(x, out=o, threads=1),
@@ -355,13 +354,11 @@ def goal5(threads):
                             lambda: gilfree.sum_squares_range(16, threads=threads)], rounds=11)
         record("5", f"sum_squares_range, 16 terms in 2 chunks: {threads} threads minus 1 thread",
                (b - a) * 1e6, "<= 5 us", (b - a) * 1e6 <= 5, unit="us")
-    finally:
-        _core._set_chunking(*old)
 
 
 def goal6():
     print("Goal 6: runtime SIMD dispatch", flush=True)
-    c = _core.config()
+    c = _runtime.config()
     supported = [k for k, ok in c["simd_levels"].items() if ok]
     best = supported[-1]
     ok = c["simd"] == best or "forced" in c["simd_reason"]
@@ -374,43 +371,37 @@ def goal7(threads):
     rows = []
     x = np.random.default_rng(2).random(10**6)
     o = np.empty_like(x)
-    old = _core._set_chunking()
+    default = _runtime.config()["chunk_bytes"]
     sizes = [16 << 10, 64 << 10, 128 << 10, 512 << 10, 2 << 20]
-    try:
-        fns = []
-        for cb in sizes:
-            def sq(cb=cb):
-                _core._set_chunking(cb)
+    fns = []
+    for cb in sizes:
+        def sq(cb=cb):
+            with _runtime.tuning(chunk_bytes=cb):
                 gilfree.square(x, out=o, threads=threads)
 
-            def ss(cb=cb):
-                _core._set_chunking(cb)
+        def ss(cb=cb):
+            with _runtime.tuning(chunk_bytes=cb):
                 gilfree.sum_of_squares(x, threads=threads)
-            fns += [sq, ss]
-        ts = interleaved(fns, rounds=7)
-    finally:
-        _core._set_chunking(*old)
+        fns += [sq, ss]
+    ts = interleaved(fns, rounds=7)
     for i, cb in enumerate(sizes):
         rows.append((cb, ts[2 * i], ts[2 * i + 1]))
         print(f"        chunk {cb >> 10:>5} KiB: square 1e6 {ts[2 * i] * 1e6:8.1f} us, "
               f"sum_of_squares 1e6 {ts[2 * i + 1] * 1e6:8.1f} us ({threads} threads)")
     best_sq = min(rows, key=lambda r: r[1])[0]
     ratio, how = 1.0, "the default was fastest in the sweep"
-    if best_sq != old[0]:
+    if best_sq != default:
         # The fastest of five noisy medians is biased low (the winner's
         # curse): time the default against the sweep's winner afresh.
         def at(cb):
             def sq():
-                _core._set_chunking(cb)
-                gilfree.square(x, out=o, threads=threads)
+                with _runtime.tuning(chunk_bytes=cb):
+                    gilfree.square(x, out=o, threads=threads)
             return sq
-        try:
-            cur_t, best_t = interleaved([at(old[0]), at(best_sq)], rounds=11)
-        finally:
-            _core._set_chunking(*old)
+        cur_t, best_t = interleaved([at(default), at(best_sq)], rounds=11)
         ratio = cur_t / best_t
         how = (f"re-timed, 11 rounds: {cur_t * 1e6:.1f} vs {best_t * 1e6:.1f} us; "
-               f"sweep: {[r[1] for r in rows if r[0] == old[0]][0] * 1e6:.1f} vs "
+               f"sweep: {[r[1] for r in rows if r[0] == default][0] * 1e6:.1f} vs "
                f"{min(r[1] for r in rows) * 1e6:.1f} us")
     record("7", f"square 1e6 at the default chunk / at the sweep's best ({best_sq >> 10} KiB)",
            ratio, "<= 1.10", ratio <= 1.10, note=how)
@@ -481,7 +472,7 @@ def goal9(sizes, threads, rounds=7):
                 record("9a", f"{np.dtype(dt).name} n={e}, {t} thread{'s' * (t > 1)}: "
                        "time / np.dot time", b / a, "<= 1.0", b / a <= 1.0, note=note)
         del x
-    levels = [k for k, ok in _core.config()["simd_levels"].items() if ok]
+    levels = [k for k, ok in _runtime.config()["simd_levels"].items() if ok]
     if not {"avx2", "avx512"} <= set(levels):
         record("9b", "avx512 level time / avx2 level time", None, "<= 1.0", None,
                note=f"this CPU/build runs only {levels}")
@@ -523,7 +514,7 @@ def main(argv=None):
         pass
     print(f"gilfree {gilfree.__version__}, NumPy {np.__version__}, Python "
           f"{platform.python_version()}, {cpu}, {gilfree.cpu_count()} usable CPUs, "
-          f"SIMD {_core.config()['simd']}; OPENBLAS_NUM_THREADS="
+          f"SIMD {_runtime.config()['simd']}; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset (BLAS default)')}", flush=True)
     bw, read_bw = memory_bandwidth()
     print(f"memory bandwidth: copy {bw:.1f} GB/s (read + write), reads only {read_bw:.1f} GB/s",
@@ -557,7 +548,7 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(dict(machine=cpu, cpus=gilfree.cpu_count(), copy_gbps=bw, read_gbps=read_bw,
                            numpy=np.__version__, python=platform.python_version(),
-                           config=_core.config(), results=RESULTS), f, indent=1)
+                           config=_runtime.config(), results=RESULTS), f, indent=1)
     return 0 if n_fail == 0 else 1
 
 
