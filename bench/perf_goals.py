@@ -1,4 +1,12 @@
-"""Issue 4's performance goals, each as a ratio measured in one run: PASS/FAIL.
+"""gilfree's performance goals, each as a ratio measured in one run: PASS/FAIL.
+
+1 square vs np.square; 2 square at 1e8 vs peers and the copy bandwidth;
+3 float64 sum_of_squares vs np.dot and np.sum(x*x); 4 sum_squares_range vs
+a Python loop and the process ceiling; 5 the pool's dispatch overhead;
+6 the SIMD level in use; 7 the chunk-size sweep; 8 the range at 16 threads
+(needs 16 cores: bench/run_goal8.sh); 9 float64 and float32 sum_of_squares
+vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, and the
+AVX-512 level against the AVX2 level.
 
 Every comparison is timed interleaved (A, B, A, B, ... with the order
 alternating), and the medians are compared, so host drift hits both sides.
@@ -27,7 +35,7 @@ import time
 import numpy as np
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 from gilfree.bench._engine import bandwidth_probe
 from gilfree.bench._portable import settle
 
@@ -306,11 +314,36 @@ def goal4(threads, rounds=7):
            note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {statistics.median(one):.3f} s")
 
 
+def goal8(threads=16, rounds=5):
+    """Goal 4b's comparison at 16 threads: needs 16 usable CPUs (run it with
+    bench/run_goal8.sh on such a machine); a SKIP elsewhere."""
+    print(f"Goal 8: sum_squares_range at {threads} threads vs the {threads}-process ceiling",
+          flush=True)
+    if gilfree.cpu_count() < threads:
+        record("8", f"range at {threads} threads / {threads}-process ceiling", None, ">= 0.90",
+               None, note=f"needs {threads} usable CPUs; this machine has {gilfree.cpu_count()}")
+        return
+    n = 2 * 10**9
+    one, par, p1, pn = [], [], [], []
+    for r in range(rounds):
+        steps = [lambda: one.append(clock(lambda: gilfree.sum_squares_range(n, threads=1), 0.1)),
+                 lambda: par.append(clock(lambda: gilfree.sum_squares_range(n, threads=threads),
+                                          0.1)),
+                 lambda: p1.append(processes_time(n, 1)),
+                 lambda: pn.append(processes_time(n // threads, threads))]
+        for s in (steps if r % 2 == 0 else steps[::-1]):
+            s()
+    sp = statistics.median(one) / statistics.median(par)
+    ceil = statistics.median(p1) / statistics.median(pn)
+    record("8", f"{threads}-thread speedup / {threads}-process ceiling (n=2e9)", sp / ceil,
+           ">= 0.90", sp / ceil >= 0.90,
+           note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {statistics.median(one):.3f} s")
+
+
 def goal5(threads):
     print("Goal 5: parallel dispatch overhead on a tiny input (chunks shrunk to force the pool)",
           flush=True)
-    old = _core._set_chunking(64, 8)
-    try:
+    with _runtime.tuning(chunk_bytes=64, range_chunk=8):
         x = np.ones(16)
         o = np.empty_like(x)
         a, b = interleaved([lambda: gilfree.square(x, out=o, threads=1),
@@ -321,13 +354,11 @@ def goal5(threads):
                             lambda: gilfree.sum_squares_range(16, threads=threads)], rounds=11)
         record("5", f"sum_squares_range, 16 terms in 2 chunks: {threads} threads minus 1 thread",
                (b - a) * 1e6, "<= 5 us", (b - a) * 1e6 <= 5, unit="us")
-    finally:
-        _core._set_chunking(*old)
 
 
 def goal6():
     print("Goal 6: runtime SIMD dispatch", flush=True)
-    c = _core.config()
+    c = _runtime.config()
     supported = [k for k, ok in c["simd_levels"].items() if ok]
     best = supported[-1]
     ok = c["simd"] == best or "forced" in c["simd_reason"]
@@ -340,61 +371,140 @@ def goal7(threads):
     rows = []
     x = np.random.default_rng(2).random(10**6)
     o = np.empty_like(x)
-    old = _core._set_chunking()
+    default = _runtime.config()["chunk_bytes"]
     sizes = [16 << 10, 64 << 10, 128 << 10, 512 << 10, 2 << 20]
-    try:
-        fns = []
-        for cb in sizes:
-            def sq(cb=cb):
-                _core._set_chunking(cb)
+    fns = []
+    for cb in sizes:
+        def sq(cb=cb):
+            with _runtime.tuning(chunk_bytes=cb):
                 gilfree.square(x, out=o, threads=threads)
 
-            def ss(cb=cb):
-                _core._set_chunking(cb)
+        def ss(cb=cb):
+            with _runtime.tuning(chunk_bytes=cb):
                 gilfree.sum_of_squares(x, threads=threads)
-            fns += [sq, ss]
-        ts = interleaved(fns, rounds=7)
-    finally:
-        _core._set_chunking(*old)
+        fns += [sq, ss]
+    ts = interleaved(fns, rounds=7)
     for i, cb in enumerate(sizes):
         rows.append((cb, ts[2 * i], ts[2 * i + 1]))
         print(f"        chunk {cb >> 10:>5} KiB: square 1e6 {ts[2 * i] * 1e6:8.1f} us, "
               f"sum_of_squares 1e6 {ts[2 * i + 1] * 1e6:8.1f} us ({threads} threads)")
     best_sq = min(rows, key=lambda r: r[1])[0]
     ratio, how = 1.0, "the default was fastest in the sweep"
-    if best_sq != old[0]:
+    if best_sq != default:
         # The fastest of five noisy medians is biased low (the winner's
         # curse): time the default against the sweep's winner afresh.
         def at(cb):
             def sq():
-                _core._set_chunking(cb)
-                gilfree.square(x, out=o, threads=threads)
+                with _runtime.tuning(chunk_bytes=cb):
+                    gilfree.square(x, out=o, threads=threads)
             return sq
-        try:
-            cur_t, best_t = interleaved([at(old[0]), at(best_sq)], rounds=11)
-        finally:
-            _core._set_chunking(*old)
+        cur_t, best_t = interleaved([at(default), at(best_sq)], rounds=11)
         ratio = cur_t / best_t
         how = (f"re-timed, 11 rounds: {cur_t * 1e6:.1f} vs {best_t * 1e6:.1f} us; "
-               f"sweep: {[r[1] for r in rows if r[0] == old[0]][0] * 1e6:.1f} vs "
+               f"sweep: {[r[1] for r in rows if r[0] == default][0] * 1e6:.1f} vs "
                f"{min(r[1] for r in rows) * 1e6:.1f} us")
     record("7", f"square 1e6 at the default chunk / at the sweep's best ({best_sq >> 10} KiB)",
            ratio, "<= 1.10", ratio <= 1.10, note=how)
+
+
+def blas_threads(k):
+    """A context that holds BLAS to k threads (threadpoolctl), and a note
+    saying whether it could."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext(), "threadpoolctl not installed: BLAS threads not limited"
+    return threadpool_limits(limits=k, user_api="blas"), ""
+
+
+_CHILD_SSQ = """
+import sys, time, statistics, numpy as np, gilfree
+n, dtype, secs = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+x = np.random.default_rng(3).random(n).astype(dtype)
+gilfree.sum_of_squares(x, threads=1)
+sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
+ts, t_end = [], time.perf_counter() + secs
+while time.perf_counter() < t_end or len(ts) < 5:
+    k, t0 = max(1, 10**6 // n), time.perf_counter()
+    for _ in range(k):
+        gilfree.sum_of_squares(x, threads=1)
+    ts.append((time.perf_counter() - t0) / k)
+sys.stdout.write(repr(statistics.median(ts)) + "\\n"); sys.stdout.flush()
+"""
+
+
+def level_time(level, n, dtype, secs=0.3):
+    """Median seconds per 1-thread sum_of_squares call in a child process
+    forced to one SIMD level (GILFREE_SIMD)."""
+    env = dict(os.environ, GILFREE_SIMD=level)
+    p = subprocess.Popen([sys.executable, "-c", _CHILD_SSQ, str(n), np.dtype(dtype).name,
+                          str(secs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         env=env)
+    line = p.stdout.readline().strip()
+    if line != "ready":
+        p.kill()
+        p.wait()
+        raise RuntimeError(f"timing child did not start: {line!r}")
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    t = float(p.stdout.readline())
+    p.wait()
+    return t
+
+
+def goal9(sizes, threads, rounds=7):
+    print("Goal 9: float sum_of_squares vs np.dot, BLAS held to the same thread count",
+          flush=True)
+    rng = np.random.default_rng(4)
+    for dt in (np.float64, np.float32):
+        for n in sizes:
+            x = rng.random(n).astype(dt)
+            e = f"1e{int(np.log10(n))}"
+            for t in sorted({1, threads}):
+                ctx, note = blas_threads(t)
+                with ctx:
+                    a, b = interleaved([lambda: np.dot(x, x),
+                                        lambda: gilfree.sum_of_squares(x, threads=t)],
+                                       rounds=15 if n < 10**6 else (9 if n < 10**8 else 5),
+                                       min_time=0.05 if n < 10**8 else 0.2)
+                record("9a", f"{np.dtype(dt).name} n={e}, {t} thread{'s' * (t > 1)}: "
+                       "time / np.dot time", b / a, "<= 1.0", b / a <= 1.0, note=note)
+        del x
+    levels = [k for k, ok in _runtime.config()["simd_levels"].items() if ok]
+    if not {"avx2", "avx512"} <= set(levels):
+        record("9b", "avx512 level time / avx2 level time", None, "<= 1.0", None,
+               note=f"this CPU/build runs only {levels}")
+        return
+    for dt in (np.float64, np.float32):
+        for n in (10**4, 10**5, 10**7):
+            t2, t5 = [], []
+            for r in range(rounds):
+                steps = [lambda: t2.append(level_time("avx2", n, dt)),
+                         lambda: t5.append(level_time("avx512", n, dt))]
+                for fn in (steps if r % 2 == 0 else steps[::-1]):
+                    settle()
+                    fn()
+            a, b = statistics.median(t2), statistics.median(t5)
+            record("9b", f"{np.dtype(dt).name} n=1e{int(np.log10(n))}, 1 thread: "
+                   "avx512 level time / avx2 level time", b / a, "<= 1.0", b / a <= 1.0,
+                   note=f"{b * 1e6:.1f} vs {a * 1e6:.1f} us, child processes")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--quick", action="store_true", help="fewer sizes (no 1e8)")
-    ap.add_argument("--goals", default="1,2,3,4,5,6,7,8",
+    ap.add_argument("--goals", default="1,2,3,4,5,6,7,8,9",
                     help="comma-separated goal numbers to run (default: all)")
     args = ap.parse_args(argv)
     try:
         want = {int(g) for g in args.goals.split(",")}
     except ValueError:
         want = set()
-    if not want or not want <= set(range(1, 9)):
-        ap.error(f"--goals must be comma-separated goal numbers 1-8, got {args.goals!r}")
+    if not want or not want <= set(range(1, 10)):
+        ap.error(f"--goals must be comma-separated goal numbers 1-9, got {args.goals!r}")
     threads = min(gilfree.cpu_count(), 2) if gilfree.cpu_count() >= 2 else 1
     cpu = platform.processor() or platform.machine()
     try:
@@ -404,7 +514,7 @@ def main(argv=None):
         pass
     print(f"gilfree {gilfree.__version__}, NumPy {np.__version__}, Python "
           f"{platform.python_version()}, {cpu}, {gilfree.cpu_count()} usable CPUs, "
-          f"SIMD {_core.config()['simd']}; OPENBLAS_NUM_THREADS="
+          f"SIMD {_runtime.config()['simd']}; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset (BLAS default)')}", flush=True)
     bw, read_bw = memory_bandwidth()
     print(f"memory bandwidth: copy {bw:.1f} GB/s (read + write), reads only {read_bw:.1f} GB/s",
@@ -427,8 +537,9 @@ def main(argv=None):
     if 7 in want:
         goal7(threads)
     if 8 in want:
-        record("8", "range at 16 threads / 16-process ceiling", None, ">= 0.90", None,
-               note="needs a 16-core machine; none was available to this run")
+        goal8()
+    if 9 in want:
+        goal9(big, threads)
     n_pass = sum(r["status"] == "PASS" for r in RESULTS)
     n_fail = sum(r["status"] == "FAIL" for r in RESULTS)
     print(f"\n{n_pass} passed, {n_fail} failed, "
@@ -437,7 +548,7 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(dict(machine=cpu, cpus=gilfree.cpu_count(), copy_gbps=bw, read_gbps=read_bw,
                            numpy=np.__version__, python=platform.python_version(),
-                           config=_core.config(), results=RESULTS), f, indent=1)
+                           config=_runtime.config(), results=RESULTS), f, indent=1)
     return 0 if n_fail == 0 else 1
 
 

@@ -131,7 +131,7 @@ static inline int64_t gf_range_at(int64_t v0, int64_t k, int64_t step)
 /* ------------------------------------------------------- the SIMD levels */
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define GF_X86_DISPATCH 1
-#include <immintrin.h> /* AVX2 intrinsics, used only inside target("avx2") code */
+#include <immintrin.h> /* AVX2/AVX-512 intrinsics, used only inside their target code */
 #endif
 
 #define GF_SUFFIX baseline
@@ -166,15 +166,17 @@ int64_t gf_first_overflow(const gf_task *t)
 
 #ifdef GF_X86_DISPATCH
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx2")
+#pragma GCC target("avx2,fma")
 #endif
 #define GF_SUFFIX avx2
 #define GF_SQ64_AVX2 1
 #define GF_SSQ_AVX2 1
+#define GF_FSSQ_AVX2 1
 #include "gf_kernels_impl.h"
+#undef GF_FSSQ_AVX2
 #undef GF_SSQ_AVX2
 #undef GF_SQ64_AVX2
 #undef GF_SUFFIX
@@ -194,7 +196,10 @@ int64_t gf_first_overflow(const gf_task *t)
 /* The integer sum-of-squares blocks use the AVX2 code here too (AVX-512F
  * implies AVX2); the int64 square loop does not: vpmullq does it whole. */
 #define GF_SSQ_AVX2 1
+/* The float sum of squares in zmm registers (see fblocks). */
+#define GF_FSSQ_AVX512 1
 #include "gf_kernels_impl.h"
+#undef GF_FSSQ_AVX512
 #undef GF_SSQ_AVX2
 #undef GF_SUFFIX
 #if defined(__clang__)
@@ -280,7 +285,10 @@ int gf_simd_supported(int level)
     /* libgcc's cpu model checks both cpuid and that the OS saves the
      * registers (xgetbv). */
     __builtin_cpu_init();
-    if (level == GF_SIMD_AVX2) return __builtin_cpu_supports("avx2") ? 1 : 0;
+    /* The AVX2 level also uses FMA (float32 sums of squares): every CPU
+     * with AVX2 so far has it, but it is a separate cpuid bit. */
+    if (level == GF_SIMD_AVX2)
+        return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
     if (level == GF_SIMD_AVX512)
         return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))

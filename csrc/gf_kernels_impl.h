@@ -200,51 +200,304 @@ static void GF_FN(fblock_ref)(const double *x, int64_t len, double *S, double *C
     }
 }
 
-/* nb full blocks.  With GCC/Clang vector extensions the 32 accumulators are
- * 8 vectors of 4 doubles held in registers (the plain-array version spills
- * them to the stack and clears them with rep stos each block); the operation
- * order is exactly fblock_ref's, so every level and compiler gives the same
- * bits. */
-static void GF_FN(fblocks)(const double *x, int64_t nb, double *S, double *C)
-{
-#if defined(GF_HAVE_VEC)
-    gf_v4d s0, s1, c0, c1;
-    int64_t blk;
-    memcpy(&s0, S, sizeof s0);
-    memcpy(&s1, S + 4, sizeof s1);
-    memcpy(&c0, C, sizeof c0);
-    memcpy(&c1, C + 4, sizeof c1);
-    for (blk = 0; blk < nb; blk++) {
-        const double *p = x + blk * GF_FBLOCK;
-        gf_v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
-               a6 = a0, a7 = a0, v, l0, l1, t, bp;
-        int b;
-        for (b = 0; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {
-#define GF_SQACC(acc, off) memcpy(&v, p + (off), sizeof v); acc += v * v;
-            GF_SQACC(a0, 0) GF_SQACC(a1, 4) GF_SQACC(a2, 8) GF_SQACC(a3, 12)
-            GF_SQACC(a4, 16) GF_SQACC(a5, 20) GF_SQACC(a6, 24) GF_SQACC(a7, 28)
-#undef GF_SQACC
-        }
-        /* lanes 0-3: (a[k] + a[k+16]) + (a[k+8] + a[k+24]); lanes 4-7 likewise */
-        l0 = (a0 + a4) + (a2 + a6);
-        l1 = (a1 + a5) + (a3 + a7);
-        t = s0 + l0; bp = t - s0; c0 += (s0 - (t - bp)) + (l0 - bp); s0 = t;
-        t = s1 + l1; bp = t - s1; c1 += (s1 - (t - bp)) + (l1 - bp); s1 = t;
-    }
-    memcpy(S, &s0, sizeof s0);
-    memcpy(S + 4, &s1, sizeof s1);
-    memcpy(C, &c0, sizeof c0);
-    memcpy(C + 4, &c1, sizeof c1);
-#else
-    int64_t blk;
-    for (blk = 0; blk < nb; blk++) GF_FN(fblock_ref)(x + blk * GF_FBLOCK, GF_FBLOCK, S, C);
-#endif
+/* nb full blocks of float64 (F = double) or float32 (F = float: each value
+ * is converted to double, exactly, before it is squared).  Every level runs
+ * exactly fblock_ref's operations on the same 32 logical accumulators and 8
+ * lanes, only packed into different registers, so every level and compiler
+ * gives the same bits:
+ *
+ * - AVX-512: 4 zmm accumulators (logical accumulators 8j..8j+7 in zmm j);
+ *   the fold (A0 + A2) + (A1 + A3) is fblock_ref's
+ *   (a[k] + a[k+16]) + (a[k+8] + a[k+24]) lane by lane, and the 8 lanes are
+ *   one zmm.
+ * - AVX2 and the baseline: 8 vectors of 4 doubles (GCC/Clang vector
+ *   extensions; the baseline lowers each to two SSE2 registers).
+ *
+ * float32 is converted in registers (vcvtps2pd), not through a buffer: the
+ * buffer cost a store and a reload per element, and at the AVX-512 level
+ * GCC filled it with zmm stores that the ymm loads after it could not
+ * forward from.  A float32 square is exact in double (24-bit significands
+ * give a 48-bit product), so round(a + x*x) is the same whether x*x is
+ * rounded first or not: the AVX2 and AVX-512 levels fuse it into one FMA
+ * for float32 (same bits as the baseline's multiply and add, one uop
+ * instead of two).  float64 squares are not exact, so float64 always
+ * multiplies and adds separately (the build also forbids contraction,
+ * -ffp-contract=off). */
+#if defined(GF_FSSQ_AVX512)
+#define GF_DEF_FBLOCKS(NAME, F)                                                \
+static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) \
+{                                                                             \
+    __m512d s = _mm512_loadu_pd(S), c = _mm512_loadu_pd(C);                   \
+    int64_t blk;                                                              \
+    for (blk = 0; blk < nb; blk++) {                                          \
+        const F *p = x + blk * GF_FBLOCK;                                     \
+        __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, l, t, bp; \
+        int b;                                                                \
+        for (b = 0; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {              \
+            GF_SQACC512(a0, p, 0) GF_SQACC512(a1, p, 8)                       \
+            GF_SQACC512(a2, p, 16) GF_SQACC512(a3, p, 24)                     \
+        }                                                                     \
+        l = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3));      \
+        t = _mm512_add_pd(s, l);                                              \
+        bp = _mm512_sub_pd(t, s);                                             \
+        c = _mm512_add_pd(c, _mm512_add_pd(_mm512_sub_pd(s, _mm512_sub_pd(t, bp)), \
+                                           _mm512_sub_pd(l, bp)));            \
+        s = t;                                                                \
+    }                                                                         \
+    _mm512_storeu_pd(S, s);                                                   \
+    _mm512_storeu_pd(C, c);                                                   \
 }
+#define GF_SQACC512(acc, p, off)                                              \
+    if (sizeof(*(p)) == sizeof(double)) {                                     \
+        __m512d v_ = _mm512_loadu_pd((const double *)(const void *)(p) + (off)); \
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(v_, v_));                      \
+    } else {                                                                  \
+        __m512d v_ = _mm512_cvtps_pd(_mm256_loadu_ps((const float *)(const void *)(p) + (off))); \
+        acc = _mm512_fmadd_pd(v_, v_, acc);                                   \
+    }
+#elif defined(GF_HAVE_VEC)
+#if defined(GF_FSSQ_AVX2)
+/* float32: 4 values to 4 doubles, squared and added in one exact FMA */
+#define GF_F32ACC(acc, q)                                                     \
+    do {                                                                      \
+        __m256d v_ = _mm256_cvtps_pd(_mm_loadu_ps(q)), a_;                    \
+        memcpy(&a_, &acc, sizeof a_);                                         \
+        a_ = _mm256_fmadd_pd(v_, v_, a_);                                     \
+        memcpy(&acc, &a_, sizeof a_);                                         \
+    } while (0)
+#else
+#define GF_F32ACC(acc, q)                                                     \
+    do {                                                                      \
+        const float *q_ = (q);                                                \
+        gf_v4d v_ = {q_[0], q_[1], q_[2], q_[3]};                             \
+        acc += v_ * v_;                                                       \
+    } while (0)
+#endif
+/* An empty asm that takes the 8 accumulators in and out of registers: GCC
+ * otherwise reorders the unrolled block into one accumulator's 8 terms after
+ * another (a chain of 8 dependent adds at a time), which measured 10% slower
+ * at 10^4-10^5 float64 in cache on a 2-vCPU Xeon (AVX-512) KVM guest than the
+ * written order, 32 consecutive elements into 8 independent accumulators.
+ * It changes no arithmetic. */
+#if defined(GF_FSSQ_AVX2) && defined(__GNUC__)
+#define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7)                       \
+    __asm__("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5),  \
+            "+x"(a6), "+x"(a7))
+#else
+#define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7) ((void)0)
+#endif
+#define GF_DEF_FBLOCKS(NAME, F)                                                \
+static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) \
+{                                                                             \
+    gf_v4d s0, s1, c0, c1;                                                    \
+    int64_t blk;                                                              \
+    memcpy(&s0, S, sizeof s0);                                                \
+    memcpy(&s1, S + 4, sizeof s1);                                            \
+    memcpy(&c0, C, sizeof c0);                                                \
+    memcpy(&c1, C + 4, sizeof c1);                                            \
+    for (blk = 0; blk < nb; blk++) {                                          \
+        const F *p = x + blk * GF_FBLOCK;                                     \
+        gf_v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, \
+               a6 = a0, a7 = a0, l0, l1, t, bp;                               \
+        int b;                                                                \
+        for (b = 0; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {              \
+            GF_SQACC4(a0, p, 0) GF_SQACC4(a1, p, 4) GF_SQACC4(a2, p, 8)       \
+            GF_SQACC4(a3, p, 12) GF_SQACC4(a4, p, 16) GF_SQACC4(a5, p, 20)    \
+            GF_SQACC4(a6, p, 24) GF_SQACC4(a7, p, 28)                         \
+            GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7);                  \
+        }                                                                     \
+        /* lanes 0-3: (a[k] + a[k+16]) + (a[k+8] + a[k+24]); lanes 4-7 likewise */ \
+        l0 = (a0 + a4) + (a2 + a6);                                           \
+        l1 = (a1 + a5) + (a3 + a7);                                           \
+        t = s0 + l0; bp = t - s0; c0 += (s0 - (t - bp)) + (l0 - bp); s0 = t;  \
+        t = s1 + l1; bp = t - s1; c1 += (s1 - (t - bp)) + (l1 - bp); s1 = t;  \
+    }                                                                         \
+    memcpy(S, &s0, sizeof s0);                                                \
+    memcpy(S + 4, &s1, sizeof s1);                                            \
+    memcpy(C, &c0, sizeof c0);                                                \
+    memcpy(C + 4, &c1, sizeof c1);                                            \
+}
+#define GF_SQACC4(acc, p, off)                                                \
+    if (sizeof(*(p)) == sizeof(double)) {                                     \
+        gf_v4d v_;                                                            \
+        memcpy(&v_, (const double *)(const void *)(p) + (off), sizeof v_);    \
+        acc += v_ * v_;                                                       \
+    } else {                                                                  \
+        GF_F32ACC(acc, (const float *)(const void *)(p) + (off));             \
+    }
+#else
+/* No vector extensions (MSVC): fblock_ref itself, through a double buffer. */
+#define GF_DEF_FBLOCKS(NAME, F)                                                \
+static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) \
+{                                                                             \
+    double buf_[GF_FBLOCK];                                                   \
+    int64_t blk;                                                              \
+    int b;                                                                    \
+    for (blk = 0; blk < nb; blk++) {                                          \
+        for (b = 0; b < GF_FBLOCK; b++) buf_[b] = (double)x[blk * GF_FBLOCK + b]; \
+        GF_FN(fblock_ref)(buf_, GF_FBLOCK, S, C);                             \
+    }                                                                         \
+}
+#endif
+#if defined(GF_FSSQ_AVX512)
+/* AVX-512 float64 reads with aligned loads.  A NumPy array's data usually
+ * starts 16 bytes past a 64-byte boundary (malloc's header), and then every
+ * unaligned 64-byte load spans two cache lines: measured with
+ * bench/probes/sumsq_float_micro.c (GF_OFFSET=16) on a 2-vCPU Xeon (AVX-512)
+ * KVM guest, 10^4-10^5 float64 in cache took 1.34-1.47x as long as from an
+ * aligned start (now: 572 ns at 10^4 from any start, 564 aligned before).  Here element p of the run (k elements past a 64-byte
+ * boundary) is lane (p + k) % 8 of aligned vector (p + k) / 8, added into
+ * register ((p + k) / 8) % 4: register lane q holds logical accumulator
+ * (q - k) mod 32, with the same additions in the same order.  A block's
+ * first and last vectors are loaded with masks (lanes outside the block, and
+ * outside the array, are not read; they add +0, which leaves a sum of
+ * squares unchanged); before the fold a two-source permute turns the
+ * rotation back. */
+GF_DEF_FBLOCKS(f64_u, double)
+static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
+{
+    int k = (int)(((uintptr_t)x >> 3) & 7);
+    const double *xa = x - k;
+    __m512d s, c;
+    __m512i idx;
+    __mmask8 first = (__mmask8)(0xff << k), last = (__mmask8)((1 << k) - 1);
+    int64_t blk;
+    if (((uintptr_t)x & 7) || nb <= 0) {
+        GF_FN(fblocks_f64_u)(x, nb, S, C);
+        return;
+    }
+    idx = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(k));
+    s = _mm512_loadu_pd(S);
+    c = _mm512_loadu_pd(C);
+    for (blk = 0; blk < nb; blk++) {
+        const double *p = xa + blk * GF_FBLOCK;
+        __m512d v, r0, r1, r2, r3, a0, a1, a2, a3, l, t, bp;
+        int b;
+        v = _mm512_maskz_load_pd(first, p);
+        r0 = _mm512_mul_pd(v, v);
+        v = _mm512_load_pd(p + 8);
+        r1 = _mm512_mul_pd(v, v);
+        v = _mm512_load_pd(p + 16);
+        r2 = _mm512_mul_pd(v, v);
+        v = _mm512_load_pd(p + 24);
+        r3 = _mm512_mul_pd(v, v);
+        for (b = GF_FACC, p += GF_FACC; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {
+            v = _mm512_load_pd(p);
+            r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
+            v = _mm512_load_pd(p + 8);
+            r1 = _mm512_add_pd(r1, _mm512_mul_pd(v, v));
+            v = _mm512_load_pd(p + 16);
+            r2 = _mm512_add_pd(r2, _mm512_mul_pd(v, v));
+            v = _mm512_load_pd(p + 24);
+            r3 = _mm512_add_pd(r3, _mm512_mul_pd(v, v));
+        }
+        v = _mm512_maskz_load_pd(last, p);
+        r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
+        /* logical accumulators 8j..8j+7 are lanes k.. of r_j then r_{j+1} */
+        a0 = _mm512_permutex2var_pd(r0, idx, r1);
+        a1 = _mm512_permutex2var_pd(r1, idx, r2);
+        a2 = _mm512_permutex2var_pd(r2, idx, r3);
+        a3 = _mm512_permutex2var_pd(r3, idx, r0);
+        l = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3));
+        t = _mm512_add_pd(s, l);
+        bp = _mm512_sub_pd(t, s);
+        c = _mm512_add_pd(c, _mm512_add_pd(_mm512_sub_pd(s, _mm512_sub_pd(t, bp)),
+                                           _mm512_sub_pd(l, bp)));
+        s = t;
+    }
+    _mm512_storeu_pd(S, s);
+    _mm512_storeu_pd(C, c);
+}
+#elif defined(GF_FSSQ_AVX2)
+/* AVX2 float64, the same idea at 32 bytes: element p of a run k elements
+ * past a 32-byte boundary is lane (p + k) % 4 of register ((p + k) / 4) % 8;
+ * the first and last vector of each block are masked loads (vmaskmovpd: the
+ * masked lanes are not read), and a lane shift across neighbouring
+ * registers (vperm2f128, and vshufpd for odd k) undoes the rotation.
+ * Measured as the AVX-512 one above: 10^4 float64 from 16 bytes past a
+ * 64-byte boundary 777-826 -> 662-685 ns, 10^5 7.9-8.1 -> 6.4-6.5 us
+ * (aligned start: 604 ns, 5.6 us). */
+GF_DEF_FBLOCKS(f64_u, double)
+static inline __m256d GF_FN(shift4)(__m256d lo, __m256d hi, int k)
+{
+    __m256d t = _mm256_permute2f128_pd(lo, hi, 0x21); /* lo[2], lo[3], hi[0], hi[1] */
+    if (k == 1) return _mm256_shuffle_pd(lo, t, 5);   /* lo[1], lo[2], lo[3], hi[0] */
+    if (k == 2) return t;
+    return _mm256_shuffle_pd(t, hi, 5);               /* lo[3], hi[0], hi[1], hi[2] */
+}
+static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
+{
+    int k = (int)(((uintptr_t)x >> 3) & 3), j;
+    const double *xa = x - k;
+    __m256d s0, s1, c0, c1;
+    __m256i first, last;
+    int64_t blk;
+    if (((uintptr_t)x & 7) || nb <= 0 || k == 0) {
+        GF_FN(fblocks_f64_u)(x, nb, S, C);
+        return;
+    }
+    /* lane j is read when j >= k (first vector) or j < k (last) */
+    first = _mm256_cmpgt_epi64(_mm256_set_epi64x(3, 2, 1, 0), _mm256_set1_epi64x(k - 1));
+    last = _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_set_epi64x(3, 2, 1, 0));
+    s0 = _mm256_loadu_pd(S);
+    s1 = _mm256_loadu_pd(S + 4);
+    c0 = _mm256_loadu_pd(C);
+    c1 = _mm256_loadu_pd(C + 4);
+    for (blk = 0; blk < nb; blk++) {
+        const double *p = xa + blk * GF_FBLOCK;
+        __m256d v, r[8], a[8], l0, l1, t, bp;
+        int b;
+        v = _mm256_maskload_pd(p, first);
+        r[0] = _mm256_mul_pd(v, v);
+        for (j = 1; j < 8; j++) {
+            v = _mm256_load_pd(p + 4 * j);
+            r[j] = _mm256_mul_pd(v, v);
+        }
+        for (b = GF_FACC, p += GF_FACC; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {
+            for (j = 0; j < 8; j++) {
+                v = _mm256_load_pd(p + 4 * j);
+                r[j] = _mm256_add_pd(r[j], _mm256_mul_pd(v, v));
+            }
+            GF_STEP_BARRIER(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+        }
+        v = _mm256_maskload_pd(p, last);
+        r[0] = _mm256_add_pd(r[0], _mm256_mul_pd(v, v));
+        /* logical accumulators 4j..4j+3 are lanes k.. of r[j] then r[j+1] */
+        for (j = 0; j < 8; j++) a[j] = GF_FN(shift4)(r[j], r[(j + 1) & 7], k);
+        /* lanes 0-3: (a[k] + a[k+16]) + (a[k+8] + a[k+24]); lanes 4-7 likewise */
+        l0 = _mm256_add_pd(_mm256_add_pd(a[0], a[4]), _mm256_add_pd(a[2], a[6]));
+        l1 = _mm256_add_pd(_mm256_add_pd(a[1], a[5]), _mm256_add_pd(a[3], a[7]));
+        t = _mm256_add_pd(s0, l0);
+        bp = _mm256_sub_pd(t, s0);
+        c0 = _mm256_add_pd(c0, _mm256_add_pd(_mm256_sub_pd(s0, _mm256_sub_pd(t, bp)),
+                                             _mm256_sub_pd(l0, bp)));
+        s0 = t;
+        t = _mm256_add_pd(s1, l1);
+        bp = _mm256_sub_pd(t, s1);
+        c1 = _mm256_add_pd(c1, _mm256_add_pd(_mm256_sub_pd(s1, _mm256_sub_pd(t, bp)),
+                                             _mm256_sub_pd(l1, bp)));
+        s1 = t;
+    }
+    _mm256_storeu_pd(S, s0);
+    _mm256_storeu_pd(S + 4, s1);
+    _mm256_storeu_pd(C, c0);
+    _mm256_storeu_pd(C + 4, c1);
+}
+#else
+GF_DEF_FBLOCKS(f64, double)
+#endif
+GF_DEF_FBLOCKS(f32, float)
+#undef GF_DEF_FBLOCKS
+#undef GF_SQACC512
+#undef GF_SQACC4
+#undef GF_F32ACC
+#undef GF_STEP_BARRIER
 
-/* Sum n squares into the compensated pair *ks (see GF_FACC).  float32 and
- * strided input are converted block by block into a double buffer, so every
- * layout of the same values gives the same bits; squares are formed and
- * summed in double for float32 too. */
+/* Sum n squares into the compensated pair *ks (see GF_FACC).  Contiguous
+ * input goes straight through fblocks; strided input is gathered block by
+ * block into a double buffer; the last partial block goes through
+ * fblock_ref.  So every layout of the same values gives the same bits, and
+ * squares are formed and summed in double for float32 too. */
 #define GF_DEF_SUMSQ_FLT(NAME, T)                                              \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_ksum *ks)                                  \
@@ -253,22 +506,19 @@ static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
     int64_t i = 0, b;                                                         \
     int k;                                                                    \
     for (k = 0; k < GF_FLANES; k++) S[k] = C[k] = 0.0;                        \
-    if (sizeof(T) == sizeof(double) && xs == (int64_t)sizeof(T)) {            \
+    if (xs == (int64_t)sizeof(T)) {                                           \
         int64_t nb = n / GF_FBLOCK;                                           \
-        GF_FN(fblocks)((const double *)xp, nb, S, C);                         \
+        const T *x = (const T *)xp;                                           \
+        GF_FN(fblocks_##NAME)(x, nb, S, C);                                   \
         i = nb * GF_FBLOCK;                                                   \
-        if (i < n) GF_FN(fblock_ref)((const double *)xp + i, n - i, S, C);    \
+        for (b = 0; b < n - i; b++) buf[b] = (double)x[i + b];                \
+        if (i < n) GF_FN(fblock_ref)(buf, n - i, S, C);                       \
     } else {                                                                  \
         while (i < n) {                                                       \
             int64_t len = n - i < GF_FBLOCK ? n - i : GF_FBLOCK;              \
-            if (xs == (int64_t)sizeof(T)) {                                   \
-                const T *x = (const T *)xp + i;                               \
-                for (b = 0; b < len; b++) buf[b] = (double)x[b];              \
-            } else {                                                          \
-                const char *q = xp + i * xs;                                  \
-                for (b = 0; b < len; b++) buf[b] = (double)*(const T *)(q + b * xs); \
-            }                                                                 \
-            if (len == GF_FBLOCK) GF_FN(fblocks)(buf, 1, S, C);               \
+            const char *q = xp + i * xs;                                      \
+            for (b = 0; b < len; b++) buf[b] = (double)*(const T *)(q + b * xs); \
+            if (len == GF_FBLOCK) GF_FN(fblocks_f64)(buf, 1, S, C);           \
             else GF_FN(fblock_ref)(buf, len, S, C);                           \
             i += len;                                                         \
         }                                                                     \

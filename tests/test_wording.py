@@ -33,8 +33,6 @@ FORBIDDEN = [
     (r"\brun\s+of\s+the\s+day\b", "name the recorded run by date"),
     (r"Acceptance\s+\(issue", "name the criterion"),
 ]
-# Rewritten separately; remove once its docstring no longer matches.
-PENDING = {"bench/perf_goals.py"}
 
 _COMPILED = [(re.compile(p, re.IGNORECASE), hint) for p, hint in FORBIDDEN]
 
@@ -48,7 +46,7 @@ def tracked_text_files() -> list[Path]:
         return []
     files = []
     for name in out.decode("utf-8", "surrogateescape").split("\0"):
-        if not name or name in PENDING:
+        if not name:
             continue
         path = ROOT / name
         if not path.is_file():  # deleted in the work tree, or a submodule
