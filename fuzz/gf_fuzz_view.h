@@ -108,7 +108,26 @@ static inline void fz_put_value(fz_vals *g, int dtype, int mode, int param, char
     int64_t isz = fz_isz[dtype];
     if (dtype == GF_FLOAT64 || dtype == GF_FLOAT32) {
         double d;
-        switch (mode % 4) {
+        switch (mode % 5) {
+        case 4: { /* around the square's overflow threshold, sqrt(max) */
+            double b = dtype == GF_FLOAT64 ? 0x1.fffffffffffffp+511 : 0x1.fffffep+63;
+            d = b * (1.0 + ((double)(int64_t)(r % 65) - 32) * (dtype == GF_FLOAT64 ? 0x1p-52 : 0x1p-23));
+            if ((r >> 8) & 1) d = -d;
+            if (((r >> 9) & 63) == 0) d = (r >> 15) & 1 ? -DBL_MAX : DBL_MAX;
+            if (dtype == GF_FLOAT32 && ((r >> 9) & 63) == 0) {
+                float f = (r >> 15) & 1 ? -FLT_MAX : FLT_MAX;
+                memcpy(p, &f, 4);
+                return;
+            }
+            if (dtype == GF_FLOAT32) { /* the same steps in float32's own precision */
+                float f = (float)b, u = 0x1p-23f * f;
+                f += (float)((int64_t)(r % 65) - 32) * u;
+                if ((r >> 8) & 1) f = -f;
+                memcpy(p, &f, 4);
+                return;
+            }
+            break;
+        }
         case 0: /* raw bits: NaNs, infs, subnormals, everything */
             memcpy(p, &r, (size_t)isz);
             return;
@@ -139,7 +158,13 @@ static inline void fz_put_value(fz_vals *g, int dtype, int mode, int param, char
         }
         return;
     }
-    switch (mode % 4) {
+    switch (mode % 5) {
+    case 4: { /* magnitudes up to one past the largest whose square fits */
+        static const uint64_t bound[GF_NDTYPES] = {11, 181, 46340, 3037000499u, 15, 255, 65535, 4294967295u};
+        r = r % (bound[dtype] + 2);
+        if ((fz_next(g) & 1) && dtype <= GF_INT64) r = (uint64_t)0 - r;
+        break;
+    }
     case 0: break; /* raw */
     case 1: /* magnitude below 2**param, sign-extended: narrow paths, exact checks */
         r &= ((uint64_t)1 << (param % 64)) - 1;
@@ -163,7 +188,7 @@ static inline void fz_view_fill(fz_in *in, fz_view *v, int dtype)
     int mode = fz_u8(in), param = fz_u8(in);
     int64_t i, j;
     if (dtype == GF_FLOAT32) param %= 128;
-    else if (dtype == GF_FLOAT64) param %= 1024;
+    else if (dtype == GF_FLOAT64) param *= 4; /* exponents up to 1020 */
     g.in = in;
     g.s = fz_u64(in) | 1;
     memset(v->buf, 0xEE, (size_t)(v->hi - v->lo));
