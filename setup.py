@@ -85,21 +85,31 @@ common = dict(
              "src/gilfree/_shared.pxd"],
 )
 
-ext = Extension(
-    "gilfree._core",
-    sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
-    extra_compile_args=cflags,
-    extra_link_args=ldflags,
-    **common,
-)
-extensions = [ext]
+# The runtime (pool, signals, fork safety, config) and the NumPy kernels'
+# argument handling are separate modules; _core cimports _runtime's run().
+extensions = [
+    Extension(
+        "gilfree._runtime",
+        sources=["src/gilfree/_runtime.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
+        extra_compile_args=cflags,
+        extra_link_args=ldflags,
+        **common,
+    ),
+    Extension(
+        "gilfree._core",
+        sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c"],
+        extra_compile_args=cflags,
+        extra_link_args=ldflags,
+        **dict(common, depends=common["depends"] + ["src/gilfree/_runtime.pxd"]),
+    ),
+]
 
 # NumPy-free kernels on buffers, loadable in subinterpreters with their own
 # GIL: Cython keeps its module state per interpreter only with this macro.
 extensions.append(
     Extension(
         "gilfree._buffer",
-        sources=["src/gilfree/_buffer.pyx", "csrc/gf_kernels.c"],
+        sources=["src/gilfree/_buffer.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         include_dirs=["csrc"],
