@@ -5,9 +5,10 @@
  * int64 -- the contract range_plan() gives the kernels -- cut into chunks of
  * an arbitrary size.
  *
- *  RANGE_SUMSQ: up to four chunks (the first, the last and two chosen ones;
- *    a task may have up to GF_MAX_CHUNKS chunks of up to 2**17 terms, so
- *    chunk starts reach 2**39) are run on every SIMD level.  Each chunk's
+ *  RANGE_SUMSQ: n up to the full int64 span, chunks of up to 2**17 terms,
+ *    planned by gf_plan_range; in one round (the first, the last or a chosen
+ *    one, so chunk starts reach 2**63) up to four chunks (the round's first,
+ *    last and two chosen ones) are run on every SIMD level.  Each chunk's
  *    192-bit partial must equal a closed form evaluated modulo 2**192 here
  *    (n a^2 + a d n(n-1) + d^2 n(n-1)(2n-1)/6, exact because the true sum is
  *    below 2**192), which is itself checked against a term-by-term 128-bit
@@ -23,8 +24,6 @@
  *
  * All levels must also agree bit for bit.
  */
-#include <sys/mman.h>
-
 #include "gf_fuzz.h"
 
 #define MAX_SUMSQ_CHUNK 131072 /* Python's RANGE_CHUNK */
@@ -72,20 +71,6 @@ static r192 loop_ref(__int128 a, __int128 d, int64_t len)
     return acc;
 }
 
-/* One big lazily-committed array for the partials, so a chunk index up to
- * GF_MAX_CHUNKS - 1 is a real, writable slot (only touched pages cost). */
-static gf_u192 *partials_area(void)
-{
-    static gf_u192 *area;
-    if (!area) {
-        void *p = mmap(NULL, (size_t)GF_MAX_CHUNKS * sizeof(gf_u192), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) GF_FUZZ_FAIL("mmap of the partials area failed");
-        area = (gf_u192 *)p;
-    }
-    return area;
-}
-
 static int64_t shape_i64(fz_in *in)
 {
     uint8_t how = fz_u8(in);
@@ -102,39 +87,43 @@ static int64_t shape_i64(fz_in *in)
 
 static void do_sumsq(fz_in *in, int64_t start, int64_t step, int64_t nmax)
 {
+    static gf_u192 *parts;
     gf_task t;
-    gf_u192 *parts = partials_area();
-    int64_t chunk, nchunks, n, cs[4], c;
+    int64_t chunk, n, rounds, r, cs[4], c;
     int i, l, nc;
+    uint8_t which;
+    if (!parts) parts = (gf_u192 *)malloc(GF_ROUND_CHUNKS * sizeof(gf_u192));
     memset(&t, 0, sizeof t);
-    chunk = (int64_t)fz_range(in, 1, MAX_SUMSQ_CHUNK);
-    if (fz_u8(in) & 1) chunk = (int64_t)fz_range(in, 1, 64); /* many edges */
     {
-        /* at most GF_MAX_CHUNKS chunks */
-        __int128 cap = (__int128)chunk * GF_MAX_CHUNKS;
-        int64_t nlim = cap < nmax ? (int64_t)cap : nmax;
-        n = (int64_t)fz_range(in, 1, (uint64_t)nlim);
+        /* mostly short chunks (the edges are what matter; a long one costs
+         * milliseconds under the sanitizers), now and then Python's size */
+        uint8_t len = fz_u8(in);
+        uint64_t c = fz_u64(in);
+        chunk = (int64_t)(len % 4 == 0 ? 1 + c % MAX_SUMSQ_CHUNK : len % 4 == 1 ? 1 + c % 64 : 1 + c % 4096);
     }
-    nchunks = (n - 1) / chunk + 1;
+    n = (int64_t)fz_range(in, 1, (uint64_t)nmax);
     t.op = GF_OP_RANGE_SUMSQ;
     t.start = start;
     t.step = step;
     t.n = n;
     t.n0 = 1;
     t.n1 = n;
-    t.chunk = chunk;
-    t.nchunks = nchunks;
     t.ipartials = parts;
+    rounds = gf_plan_range(&t, chunk);
+    if (t.chunk != chunk || rounds < 1) GF_FUZZ_FAIL("gf_plan_range");
+    which = fz_u8(in);
+    r = which % 3 == 0 ? 0 : which % 3 == 1 ? rounds - 1 : (int64_t)fz_range(in, 0, (uint64_t)rounds - 1);
+    gf_round(&t, r);
     cs[0] = 0;
-    cs[1] = nchunks - 1;
-    cs[2] = (int64_t)fz_range(in, 0, (uint64_t)nchunks - 1);
-    cs[3] = (int64_t)fz_range(in, 0, (uint64_t)nchunks - 1);
-    nc = nchunks == 1 ? 1 : 4;
+    cs[1] = t.nchunks - 1;
+    cs[2] = (int64_t)fz_range(in, 0, (uint64_t)t.nchunks - 1);
+    cs[3] = (int64_t)fz_range(in, 0, (uint64_t)t.nchunks - 1);
+    nc = t.nchunks == 1 ? 1 : 4;
     for (i = 0; i < nc; i++) {
         int64_t f0, f1;
         r192 want, got0 = {{0, 0, 0}};
         c = cs[i];
-        f0 = c * chunk; /* < n: no overflow */
+        f0 = t.first + c * chunk; /* < n: no overflow */
         f1 = n - f0 < chunk ? n : f0 + chunk;
         want = closed_form((__int128)start + (__int128)f0 * step, step, (unsigned __int128)(f1 - f0));
         if (f1 - f0 <= LOOP_CHECK_MAX) {
@@ -153,21 +142,21 @@ static void do_sumsq(fz_in *in, int64_t start, int64_t step, int64_t nmax)
             if (!r_eq(got, want)) {
                 r_print("kernel", got);
                 r_print("reference", want);
-                GF_FUZZ_FAIL("RANGE_SUMSQ level %s start=%lld step=%lld n=%lld chunk=%lld c=%lld",
+                GF_FUZZ_FAIL("RANGE_SUMSQ level %s start=%lld step=%lld n=%lld chunk=%lld round=%lld c=%lld",
                              gf_simd_name(fz_levels[l]), (long long)start, (long long)step,
-                             (long long)n, (long long)chunk, (long long)c);
+                             (long long)n, (long long)chunk, (long long)r, (long long)c);
             }
             if (l == 0) got0 = got;
             else if (!r_eq(got, got0)) GF_FUZZ_FAIL("levels disagree");
         }
     }
     /* Small tasks: every chunk, combined. */
-    if (nchunks <= 64 && n <= 4 * MAX_SUMSQ_CHUNK) {
+    if (rounds == 1 && t.nchunks <= 64 && n <= 4 * MAX_SUMSQ_CHUNK) {
         gf_u192 total;
         r192 want = closed_form(start, step, (unsigned __int128)n);
         for (l = 0; l < fz_nlevels; l++) {
-            for (c = nchunks - 1; c >= 0; c--) fz_runners[l](&t, c);
-            gf_combine_u192(parts, nchunks, &total);
+            for (c = t.nchunks - 1; c >= 0; c--) fz_runners[l](&t, c);
+            gf_combine_u192(parts, t.nchunks, &total);
             if (!r_eq(r_of_gf(&total), want)) {
                 r_print("combined", r_of_gf(&total));
                 r_print("reference", want);
@@ -202,7 +191,7 @@ static void do_fill(fz_in *in, int64_t start, int64_t step, int64_t nmax)
 {
     gf_task t;
     int dtype = fz_u8(in) % GF_NDTYPES;
-    int64_t isz = isz_of[dtype], n, k, c;
+    int64_t isz = isz_of[dtype], n, k, c, r, rounds;
     unsigned char *ref, *out[GF_SIMD_NLEVELS];
     int l, how;
     memset(&t, 0, sizeof t);
@@ -217,24 +206,26 @@ static void do_fill(fz_in *in, int64_t start, int64_t step, int64_t nmax)
     t.os1 = isz;
     how = fz_u8(in) % 3;
     if (how == 0) {
-        t.chunk = (int64_t)fz_range(in, 1, (uint64_t)n);
-        t.nchunks = (n - 1) / t.chunk + 1;
+        rounds = gf_plan_range(&t, (int64_t)fz_range(in, 1, (uint64_t)n));
     } else {
         /* as squares_range plans it, with a test-hook chunk size */
         int64_t cb = how == 1 ? GF_CHUNK_BYTES : (int64_t)fz_range(in, 1, 1 << 20);
         int64_t spread = (int64_t)fz_range(in, 1, 64);
-        gf_plan_chunks(&t, isz, cb, spread);
-        if (t.chunk <= 0 || t.nchunks != (n - 1) / t.chunk + 1)
-            GF_FUZZ_FAIL("bad plan chunk=%lld nchunks=%lld for n=%lld", (long long)t.chunk,
-                         (long long)t.nchunks, (long long)n);
+        rounds = gf_plan_chunks(&t, isz, cb, spread);
     }
+    if (t.chunk <= 0 || rounds < 1)
+        GF_FUZZ_FAIL("bad plan chunk=%lld rounds=%lld for n=%lld", (long long)t.chunk,
+                     (long long)rounds, (long long)n);
     ref = (unsigned char *)malloc((size_t)(n * isz));
     for (k = 0; k < n; k++) fill_ref(dtype, (int64_t)((__int128)start + (__int128)k * step), ref + k * isz);
     for (l = 0; l < fz_nlevels; l++) {
         out[l] = (unsigned char *)malloc((size_t)(n * isz));
         memset(out[l], 0x5A, (size_t)(n * isz));
         t.out = (char *)out[l];
-        for (c = 0; c < t.nchunks; c++) fz_runners[l](&t, l & 1 ? t.nchunks - 1 - c : c);
+        for (r = 0; r < rounds; r++) {
+            gf_round(&t, r);
+            for (c = 0; c < t.nchunks; c++) fz_runners[l](&t, l & 1 ? t.nchunks - 1 - c : c);
+        }
         if (memcmp(out[l], ref, (size_t)(n * isz)) != 0) {
             for (k = 0; k < n && !memcmp(out[l] + k * isz, ref + k * isz, (size_t)isz); k++) {}
             GF_FUZZ_FAIL("RANGE_FILL level %s dtype %d start=%lld step=%lld n=%lld chunk=%lld: "

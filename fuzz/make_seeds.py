@@ -95,8 +95,10 @@ def range_seeds(rng):
             op = (i + j) & 1
             b = u8(op) + shaped(sh, sr) + shaped(th, tr)
             if op == 0:
-                b += u64(rng.choice([131071, 15, 4095])) + u8(0) + u64(rng.getrandbits(64))
-                b += u64(rng.getrandbits(64)) + u64(rng.getrandbits(64))
+                # chunk (length class, value), n, round choice, two chunk choices
+                b += u8(rng.randrange(4)) + u64(rng.choice([131071, 15, 4095]))
+                b += u64(rng.getrandbits(64)) + u8(rng.randrange(3))
+                b += u64(rng.getrandbits(64)) + u64(rng.getrandbits(64)) + u64(rng.getrandbits(64))
             else:
                 b += u8(rng.randrange(10)) + u64(rng.choice([65535, 4096, 3, 300])) + u8(rng.randrange(3))
                 b += u64(rng.getrandbits(20)) + u64(rng.randrange(64))
