@@ -28,9 +28,10 @@
 #   * the tests: tests/test_threads.py test_concurrency.py test_freethreading.py
 #     test_range.py test_sum_of_squares.py (override with arguments; add
 #     tests/test_square.py for its 3,881 cases, which take over an hour under
-#     TSAN on 2 cores), run with `-X gil=0`, then again with --parallel-threads=4
-#     (pytest-run-parallel: every test not marked thread_unsafe runs in 4
-#     threads at once);
+#     TSAN on 2 cores), run with `-X gil=0`; then the pool's own tests
+#     (test_threads, test_concurrency, test_freethreading; or the arguments)
+#     again with --parallel-threads=4 (pytest-run-parallel: every test not
+#     marked thread_unsafe runs in 4 threads at once);
 #   * TSAN_OPTIONS: halt_on_error=0 (count every report, do not stop at the
 #     first), log_path=<scratch>/reports/tsan (catches the reports of test
 #     subprocesses too), suppressions=tools/tsan-suppressions.txt,
@@ -119,9 +120,14 @@ export TSAN_OPTIONS="halt_on_error=0:report_signal_unsafe=0:second_deadlock_stac
 export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-dev}
 export PYTHONFAULTHANDLER=1
 export GILFREE_SANITIZED=1
+# Run 2 (4 threads per test) of the range and sum-of-squares files would
+# take about 50 minutes here, so by default it covers the pool's own tests.
+PARALLEL=(tests/test_threads.py tests/test_concurrency.py tests/test_freethreading.py)
 if [[ $# -eq 0 ]]; then
     set -- tests/test_threads.py tests/test_concurrency.py tests/test_freethreading.py \
         tests/test_range.py tests/test_sum_of_squares.py
+else
+    PARALLEL=("$@")
 fi
 run_pytest() { # log extra-args...
     local log=$1; shift
@@ -141,7 +147,7 @@ s1=$(summary_of "$WORK/pytest1.log")
 rc2=0 s2="skipped"
 if [[ -z ${TSAN_SKIP_PARALLEL:-} ]]; then
     echo "== pytest -X gil=0 --parallel-threads=4 under TSAN"
-    run_pytest "$WORK/pytest2.log" --parallel-threads=4 "$@"; rc2=$?
+    run_pytest "$WORK/pytest2.log" --parallel-threads=4 "${PARALLEL[@]}"; rc2=$?
     s2="$(summary_of "$WORK/pytest2.log") (--parallel-threads=4)"
 fi
 unset LD_PRELOAD
