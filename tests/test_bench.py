@@ -592,7 +592,8 @@ def test_plot_without_matplotlib_fails_early(monkeypatch, capsys, tmp_path):
     assert "pip install gilfree[plot]" in capsys.readouterr().err
 
 
-def test_cli_bench_end_to_end(tmp_path, capsys):
+def test_cli_bench_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default HTML report goes to the current folder
     path = tmp_path / "out.json"
     rc = cli.main(["bench", "--strategies", "python,gilfree-gil,gilfree", "--workloads", "range",
                    "--sizes", "2e3", "--workers", "2", "--repeats", "2", "--min-time", "1e-4",
@@ -600,6 +601,9 @@ def test_cli_bench_end_to_end(tmp_path, capsys):
     assert rc == 0
     out = capsys.readouterr().out
     assert "verdict:" in out and f"wrote {path}" in out
+    if _report.have_matplotlib():
+        assert f"report: {tmp_path / 'gilfree-bench.html'}" in out
+        assert (tmp_path / "gilfree-bench.html").read_text().startswith("<!DOCTYPE html>")
     data = json.loads(path.read_text())
     assert {p["workers"] for p in data["points"] if p["strategy"] == "gilfree"} == {1, 2}
     assert data["settings"]["sizes"]["range"] == [2000]

@@ -13,11 +13,18 @@ get_num_threads, set_num_threads, num_threads, cpu_count, MAX_THREADS
     Thread-count control.
 show_config
     Print the SIMD path, chunk sizes and thread default in use.
+probe, ProbeResult
+    Will threads help *your* function?  (``gilfree probe`` on the command line.)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._probe import ProbeResult, probe
 
 
 def _in_subinterpreter() -> bool:
@@ -51,10 +58,12 @@ else:
 
 __all__ = [
     "MAX_THREADS",
+    "ProbeResult",
     "__version__",
     "cpu_count",
     "get_num_threads",
     "num_threads",
+    "probe",
     "set_num_threads",
     "show_config",
     "square",
@@ -100,6 +109,16 @@ def show_config() -> None:
           f"{c['spin_us']:g} us before sleeping (GILFREE_SPIN_US)")
     print(f"  GIL released : for calls on >= {c['gil_release_min']} elements; "
           f"signals checked every {c['signal_check_ms']:g} ms")
+
+
+def __getattr__(name: str):
+    # probe and ProbeResult load on first use: `import gilfree` stays as fast
+    # as without them (gilfree._probe imports the bench).
+    if name in ("probe", "ProbeResult") and not _SUBINTERPRETER:
+        from . import _probe
+
+        return getattr(_probe, name)
+    raise AttributeError(f"module 'gilfree' has no attribute {name!r}")
 
 
 if _SUBINTERPRETER:

@@ -1,4 +1,4 @@
-"""Command line: ``gilfree bench`` and ``gilfree info``.
+"""Command line: ``gilfree bench``, ``gilfree info`` and ``gilfree probe``.
 
 ``gilfree`` (the console script) and ``python -m gilfree`` both land in
 :func:`main`.  Bad arguments print a message naming the argument to stderr
@@ -88,8 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="gilfree: GIL-free square kernels, and a bench that shows what "
                     "releasing the GIL buys on this machine.")
     parser.add_argument("--version", action="version", version=f"gilfree {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{bench,info}")
+    sub = parser.add_subparsers(dest="command", metavar="{bench,info,probe}")
     sub.add_parser("info", help="print how this gilfree build runs here (show_config)")
+    sub.add_parser("probe", add_help=False,  # parsed by gilfree._probe._cli (see main)
+                   help="will threads help your function? (gilfree probe --help)")
 
     b = sub.add_parser(
         "bench", help="compare every way to run CPU-bound work in parallel",
@@ -98,13 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "processes, NumPy, gilfree with and without the GIL, and the machine's\n"
                     "ceiling; every result is checked before it is timed.",
         epilog="examples:\n"
-               "  gilfree bench                               # quick, under 90 s\n"
+               "  gilfree bench                               # quick: one screen and "
+               "gilfree-bench.html\n"
+               "  gilfree bench --detail                      # every table\n"
                "  gilfree bench --full --json out.json --plot plots/\n"
+               "  gilfree bench --from out.json --html out.html  # re-render, no measuring\n"
+               "  gilfree bench --compare gil.json ft.json --html cmp.html\n"
                "  gilfree bench --strategies python-threads,gilfree,ceiling --workloads range\n"
                "  gilfree bench --python /usr/bin/python3.13t  # add free-threaded rows")
     mode = b.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="small sizes, 5 repeats: under 90 s on 2 cores (default)")
+                      help="small sizes, 7 repeats: under 45 s on 2 cores (default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="all sizes 10^3..10^9, more repeats (about 10-20 minutes)")
     # command_parser: so errors found after parsing print bench's usage line
@@ -135,6 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", metavar="PATH", help="write every figure and the header as JSON")
     b.add_argument("--plot", metavar="DIR", help="write speedup, throughput and heartbeat "
                                                  "PNGs (needs matplotlib)")
+    b.add_argument("--html", metavar="PATH",
+                   help="write the self-contained HTML report here (default for a run: "
+                        "./gilfree-bench.html; needs matplotlib)")
+    b.add_argument("--no-html", action="store_true", help="write no HTML report")
+    b.add_argument("--detail", action="store_true",
+                   help="print every table (each size, dtype and worker count), not the "
+                        "one-screen summary")
+    saved = b.add_mutually_exclusive_group()
+    saved.add_argument("--from", dest="from_json", metavar="JSON",
+                       help="render a saved run (--json) instead of measuring")
+    saved.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
+                       help="two saved runs side by side, with ratios and significance")
     b.add_argument("--plain", action="store_true", help="plain-text table even if rich is "
                                                         "installed")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -191,8 +209,18 @@ def _bench(parser, args) -> int:
     if args.list:
         _list_strategies(sys.stdout)
         return 0
-    if args.plot and not _report.have_matplotlib():
-        bench_parser.error(f"--plot: {_report.PLOT_HINT}")
+    if args.html and args.no_html:
+        bench_parser.error("--html: not allowed with --no-html")
+    if (args.plot or args.html) and not _report.have_matplotlib():
+        bench_parser.error(f"{'--plot' if args.plot else '--html'}: {_report.PLOT_HINT}")
+    try:
+        for flag, path in (("--html", args.html), ("--json", args.json)):
+            if path:
+                _report.check_writable(path, flag)
+    except _report.ReportError as exc:
+        bench_parser.error(str(exc))
+    if args.from_json or args.compare:
+        return _bench_saved(bench_parser, args)
     for path in args.python:
         try:
             from gilfree.bench._foreign import ForeignError, missing_reason, probe_python
@@ -202,30 +230,101 @@ def _bench(parser, args) -> int:
             probe_python(path)
         except ForeignError as exc:
             bench_parser.error(f"--python: {exc}")
+    html_path = args.html
+    if html_path is None and not args.no_html:
+        html_path = _default_html()
     settings = _settings(args)
     progress = bench.make_progress(enabled=not args.no_progress)
     old_term = _term_as_interrupt()
     try:
         result = bench.run(settings, progress)
     except KeyboardInterrupt:
-        print("\ngilfree bench: interrupted (pools stopped, shared memory released)",
-              file=sys.stderr)
+        print("\ngilfree bench: interrupted (pools stopped, shared memory released; "
+              "no report written)", file=sys.stderr)
         return 130
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
-    bench.render(result, use_rich=False if args.plain else None)
-    if args.json:
-        bench.write_json(result, args.json)
-        print(f"wrote {args.json}")
-    if args.plot:
-        for path in bench.write_plots(result, args.plot):
-            print(f"wrote {path}")
+    return _show(result, args, html_path, explicit_html=args.html is not None)
+
+
+def _default_html():
+    """./gilfree-bench.html, or None (with a line) where it cannot be written."""
+    from gilfree.bench import _report
+
+    if not _report.have_matplotlib():
+        print(f"gilfree bench: no HTML report ({_report.PLOT_HINT})", file=sys.stderr)
+        return None
+    path = _report.DEFAULT_HTML
+    try:
+        _report.check_writable(path, "HTML report")
+    except _report.ReportError as exc:
+        print(f"gilfree bench: no HTML report ({exc}); use --html PATH", file=sys.stderr)
+        return None
+    return path
+
+
+def _show(result, args, html_path, explicit_html: bool) -> int:
+    """Print the summary (or every table), write the files asked for."""
+    from gilfree import bench
+    from gilfree.bench import _report
+
+    bench.render(result, use_rich=False if args.plain else None, detail=args.detail)
+    try:
+        if args.json:
+            bench.write_json(result, args.json)
+            print(f"wrote {args.json}")
+        if args.plot:
+            for path in bench.write_plots(result, args.plot):
+                print(f"wrote {path}")
+        if html_path:
+            bench.write_html(result, html_path)
+            print(f"report: {os.path.abspath(html_path)}")
+    except _report.ReportError as exc:
+        print(f"gilfree bench: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.detail and args.from_json:
+        print(f"every table: gilfree bench --from {args.from_json} --detail")
+    elif not args.detail:
+        print("every table: gilfree bench --detail (or --full for all sizes, about 10-20 "
+              "minutes)" + ("" if args.json else "; save the run with --json PATH"))
     failed = [p for p in result["points"] if p["status"] == "failed"]
     if failed:
         print(f"gilfree bench: {len(failed)} point(s) gave a wrong result (see FAILED above)",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _bench_saved(bench_parser, args) -> int:
+    """--from and --compare: render saved runs, measure nothing."""
+    from gilfree.bench import _compare, _report
+
+    measuring = [f for f, v in (("--strategies", args.strategies), ("--workloads", args.workloads),
+                                ("--sizes", args.sizes), ("--dtypes", args.dtypes),
+                                ("--workers", args.workers), ("--repeats", args.repeats),
+                                ("--min-time", args.min_time), ("--max-call", args.max_call),
+                                ("--heartbeat", args.heartbeat), ("--python", args.python))
+                 if v not in (None, [])]
+    what = "--from" if args.from_json else "--compare"
+    if measuring:
+        bench_parser.error(f"{what}: renders a saved run; {', '.join(measuring)} only apply "
+                           f"to a new run")
+    try:
+        if args.from_json:
+            result = _report.load_json(args.from_json, "--from")
+            return _show(result, args, args.html, explicit_html=True)
+        a, b = (_report.load_json(path, "--compare") for path in args.compare)
+        names = [os.path.basename(path) for path in args.compare]
+        if names[0] == names[1]:
+            names = list(args.compare)
+        cmp = _compare.compare(a, b, names)
+        _report.render_compare(cmp, use_rich=False if args.plain else None, detail=args.detail)
+        if args.html:
+            _report.write_compare_html(cmp, args.html)
+            print(f"report: {os.path.abspath(args.html)}")
+    except _report.ReportError as exc:
+        bench_parser.error(str(exc))
     return 0
 
 
@@ -258,6 +357,11 @@ def main(argv=None) -> int:
         0 on success, 1 if a strategy gave a wrong result, 2 for bad
         arguments (argparse exits with 2 itself), 130 when interrupted.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["probe"]:
+        from gilfree._probe._cli import main as probe_main
+
+        return probe_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "info":

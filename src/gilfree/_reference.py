@@ -168,6 +168,7 @@ def _raise_on_overflow(arr: np.ndarray, result) -> None:
     if offenders.size == 0:
         return
     flat = int(offenders[0])
+    index: int | tuple[int, ...] | None
     if arr.ndim == 0:
         index = None
     elif arr.ndim == 1:

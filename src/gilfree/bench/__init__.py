@@ -21,29 +21,38 @@ _strategy
 _python, _numpy, _gilfree, _processes, _foreign, _peers
     One module per family of strategies.
 _engine
-    Settings, machine header, bandwidth probe, the measurement loop,
-    derived figures and verdicts.
+    Settings, machine header, bandwidth probe, the measurement loop.
+_analysis
+    Derived figures, per-kind ceilings and the three claims, from the data.
+_views, _text, _html, _plots, _compare
+    What a report shows (blocks), printed on a terminal, written as HTML,
+    plotted with matplotlib; two runs side by side.
 _report
-    Table (rich or plain), JSON, PNG plots, progress bar.
+    The rendering entry points: summary, ``--detail``, HTML, JSON,
+    ``--from``, ``--compare``, progress bar.
 """
 
 from __future__ import annotations
 
 from ._engine import SCHEMA, Progress, Settings, bandwidth_probe, machine_header, run
 from ._registry import NAMES as STRATEGIES
-from ._report import PlotUnavailable, make_progress, render, write_json, write_plots
+from ._report import (PlotUnavailable, ReportError, load_json, make_progress, render,
+                      write_html, write_json, write_plots)
 
 __all__ = [
     "SCHEMA",
     "STRATEGIES",
     "PlotUnavailable",
     "Progress",
+    "ReportError",
     "Settings",
     "bandwidth_probe",
+    "load_json",
     "machine_header",
     "make_progress",
     "render",
     "run",
+    "write_html",
     "write_json",
     "write_plots",
 ]

@@ -23,6 +23,7 @@ the README's "What the bench shows" and :data:`SCHEMA`).
 from __future__ import annotations
 
 import datetime
+import glob
 import os
 import platform
 import sys
@@ -37,15 +38,13 @@ import gilfree
 from gilfree import _core, _threads
 
 from . import _foreign, _portable
-from ._cases import WORKLOADS, Case, CaseData, format_n
+from ._analysis import SCHEMA, bandwidth_for, derive, pick, verdicts
+from ._cases import WORKLOADS, Case, CaseData
 from ._registry import NAMES, make_strategies
 from ._strategy import Strategy
 
 __all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_for", "bandwidth_probe", "derive",
-           "machine_header", "run"]
-
-#: Version tag of the JSON layout; bump it when a field changes meaning.
-SCHEMA = "gilfree-bench/1"
+           "machine_header", "pick", "run", "verdicts"]
 
 DTYPES = ("float64", "int64")
 
@@ -123,22 +122,29 @@ class Settings:
 
     @classmethod
     def preset(cls, mode: str = "quick", ncpu: int | None = None) -> Settings:
-        """The ``quick`` (default, < 90 s on 2 cores), ``full`` or ``tiny`` settings.
+        """The ``quick`` (default, < 45 s on 2 cores), ``full`` or ``tiny`` settings.
 
         Quick sizes are chosen so the pure-Python loops still run at their
         smaller sizes (about 0.05-0.2 s a call) while the kernels see both
-        cache-resident (10^4) and memory-bound (10^7: 160 MB moved) arrays.
+        cache-resident (10^5) and memory-bound (10^7: 160 MB moved) arrays.
         """
         ncpu = ncpu or usable_cpus()
         if mode == "quick":
             return cls(
-                sizes={"range": (10**6, 10**8), "map": (10**4, 10**5, 10**7),
-                       "reduce": (10**4, 10**5, 10**7)},
-                dtypes={"map": ("float64", "int64"), "reduce": ("float64",)},
+                # One dtype per array workload (--dtypes int64 or --full adds
+                # int64): the default run answers in under 45 s on 2 cores.
+                # Two sizes per array workload: in cache (10^5) and memory-bound
+                # (10^7); --full adds 10^3-10^8.
+                sizes={"range": (10**6, 10**8), "map": (10**5, 10**7),
+                       "reduce": (10**5, 10**7)},
+                dtypes={"map": ("float64",), "reduce": ("float64",)},
                 workers=default_workers(ncpu, full=False),
                 # 7, not 5: the headline verdict is a ratio of medians, and
                 # on a VM one slow round in five moves it by 10-20%.
-                repeats=7, warmup=1, min_time=0.02, max_call=0.5, heartbeat_time=0.2,
+                # max_call 0.25 s keeps the pure-Python rows off the 10^7
+                # arrays (0.5-1 s a call, nine calls a row); min_time 10 ms
+                # per value halves the time of the microsecond rows.
+                repeats=7, warmup=1, min_time=0.01, max_call=0.25, heartbeat_time=0.1,
                 bandwidth_bytes=256 * 2**20, mode="quick")
         if mode == "full":
             return cls(
@@ -255,6 +261,34 @@ def _blas() -> str | None:
         return None
 
 
+def _llc_bytes() -> int | None:
+    """Size of the largest CPU cache (Linux sysfs), or None where unknown.
+
+    The report uses it to say "in cache" instead of a fraction of the memory
+    bandwidth for arrays that fit in it.
+    """
+    best = None
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(path, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            best = max(best or 0, int(digits) * scale)
+    return best
+
+
+def _loadavg():
+    """The 1-minute load average, or None where the OS has none (Windows)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def openmp_state() -> dict:
     from ._gilfree import openmp_module
 
@@ -283,6 +317,7 @@ def machine_header() -> dict:
         "machine": platform.machine(),
         "platform": platform.platform(),
         "logical_cpus": os.cpu_count(),
+        "llc_bytes": _llc_bytes(),
         "affinity_cpus": _threads._affinity_count(),
         "cgroup_cpu_limit": _threads._cgroup_cpu_limit(),
         "usable_cpus": usable_cpus(),
@@ -299,6 +334,7 @@ def machine_header() -> dict:
         "gilfree_config": cfg,
         "environment": {k: os.environ[k] for k in env_keys if k in os.environ},
         "optional": {d: _version(d) for d in ("rich", "matplotlib", "numexpr", "numba")},
+        "loadavg": {"start": _loadavg()},
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
 
@@ -308,12 +344,17 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     and only read.
 
     The copy reads and writes every byte, as ``map`` does, so its GB/s are
-    counted the same way (2 x the array size per copy).  The read probe
-    (``np.sum``) reads every byte once, as ``reduce`` does: on many machines
+    counted the same way (2 x the array size per copy).  The read probes
+    read every byte once, as ``reduce`` does: ``np.sum(x)`` and
+    ``np.dot(x, x)`` (BLAS), each on 1 thread and on N threads (one chunk
+    each), and the best of the four is the read reference.  On many machines
     reads alone move fewer bytes per second than a copy (whose large
-    ``memcpy`` uses streaming stores), so ``reduce`` is compared with it.
-    Both release the GIL, so the parts on N threads overlap.  The best of
-    `repeats` is kept: the probe looks for the machine's capability.
+    ``memcpy`` uses streaming stores), and which read is fastest depends on
+    the machine and the BLAS, so ``reduce`` is compared with the best read
+    rate measured: no reduce row can then beat "the bandwidth" while losing
+    to ``np.dot``.  Every variant releases the GIL, so the parts on N threads
+    overlap.  The best of `repeats` is kept: the probe looks for the
+    machine's capability.
 
     Parameters
     ----------
@@ -328,8 +369,10 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     -------
     dict
         ``GBps`` (the copy, the best of 1 and N threads), ``GBps_1``,
-        ``GBps_threads``, ``GBps_read`` (the read probe, the best of both),
-        ``GBps_read_1``, ``GBps_read_threads``, ``threads``, ``bytes``,
+        ``GBps_threads``, ``GBps_read`` (the best read rate),
+        ``GBps_read_1`` and ``GBps_read_threads`` (the best read on 1 and on
+        N threads), ``reads`` (GB/s of each read probe by name),
+        ``read_best`` (the name of the fastest), ``threads``, ``bytes``,
         ``method``.
     """
     n = max(1, nbytes // 8)
@@ -340,36 +383,40 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     def copy_part(_, a, b):
         np.copyto(dst[a:b], src[a:b])
 
-    def read_part(_, a, b):
+    def sum_part(_, a, b):
         src[a:b].sum()
+
+    def dot_part(_, a, b):
+        x = src[a:b]
+        np.dot(x, x)
 
     def best(fn):
         fn()
         return min(_portable.time_calls(fn, 1) for _ in range(repeats))
 
+    size = 8 * n
     t1 = best(lambda: np.copyto(dst, src))
     tn = best(lambda: _portable.run_in_threads(copy_part, None, bounds))
-    r1 = best(lambda: src.sum())
-    rn = best(lambda: _portable.run_in_threads(read_part, None, bounds))
-    size = 8 * n
+    reads = {
+        "np.sum, 1 thread": best(lambda: src.sum()),
+        f"np.sum, {threads} threads": best(
+            lambda: _portable.run_in_threads(sum_part, None, bounds)),
+        "np.dot, 1 thread": best(lambda: np.dot(src, src)),
+        f"np.dot, {threads} threads": best(
+            lambda: _portable.run_in_threads(dot_part, None, bounds)),
+    }
+    rates = {k: size / t / 1e9 for k, t in reads.items()}
     g1, gn = 2 * size / t1 / 1e9, 2 * size / tn / 1e9
-    q1, qn = size / r1 / 1e9, size / rn / 1e9
+    one = [v for k, v in rates.items() if k.endswith(" 1 thread")]
+    many = [v for k, v in rates.items() if not k.endswith(" 1 thread")]
+    read_best = max(rates, key=rates.get)
     return {"GBps": max(g1, gn), "GBps_1": g1, "GBps_threads": gn,
-            "GBps_read": max(q1, qn), "GBps_read_1": q1, "GBps_read_threads": qn,
+            "GBps_read": rates[read_best], "GBps_read_1": max(one),
+            "GBps_read_threads": max(many), "reads": rates, "read_best": read_best,
             "threads": threads, "bytes": size,
-            "method": f"np.copyto (read + write bytes counted) and np.sum (read bytes) of a "
-                      f"{size / 2**20:.0f} MiB float64 array, best of {repeats}"}
-
-
-def bandwidth_for(bandwidth: dict | None, reads_only: bool) -> tuple:
-    """``(GB/s, "reads" or "copy")``: the probe to compare a workload with,
-    the read probe for a workload that only reads (when the probe has one),
-    else the copy; ``(None, None)`` without a probe."""
-    if not bandwidth:
-        return None, None
-    if reads_only and bandwidth.get("GBps_read"):
-        return bandwidth["GBps_read"], "reads"
-    return bandwidth.get("GBps"), "copy"
+            "method": f"np.copyto (read + write bytes counted); np.sum and np.dot(x, x) "
+                      f"(read bytes), the best read kept; a {size / 2**20:.0f} MiB float64 "
+                      f"array, best of {repeats} calls each"}
 
 
 # ---------------------------------------------------------------------------
@@ -590,6 +637,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
         for s in strategies:
             s.close()
         progress.stop()
+    header["loadavg"]["end"] = _loadavg()
     result = {
         "schema": SCHEMA,
         "header": header,
@@ -614,122 +662,3 @@ def _settings_dict(s: Settings) -> dict:
     return d
 
 
-# ---------------------------------------------------------------------------
-# derived figures and verdicts
-# ---------------------------------------------------------------------------
-
-
-def derive(result: dict) -> None:
-    """Add speedups, efficiency, ceiling and bandwidth fractions, verdicts.
-
-    For each measured point: ``speedup_self`` (same label at 1 worker),
-    ``speedup_python`` (the host's ``python`` row of the same case),
-    ``efficiency`` (speedup_self / workers), ``ceiling_speedup`` and
-    ``fraction_of_ceiling`` (speedup_self / the ceiling's speedup at the same
-    case and workers), ``elements_per_s``, ``GBps`` and
-    ``fraction_of_bandwidth`` (of the copy probe, or of the read probe for a
-    workload that only reads).  Missing references give None.
-    """
-    ok = [p for p in result["points"] if p["status"] == "ok"]
-    med = {(p["label"], p["workload"], p["dtype"], p["n"], p["workers"]): p["median"] for p in ok}
-    for p in ok:
-        case = (p["workload"], p["dtype"], p["n"])
-        t = p["median"]
-        one = med.get((p["label"], *case, 1))
-        py = med.get(("python", *case, 1))
-        c1 = med.get(("ceiling", *case, 1))
-        cw = med.get(("ceiling", *case, p["workers"]))
-        p["speedup_self"] = one / t if one else None
-        p["speedup_python"] = py / t if py else None
-        p["efficiency"] = p["speedup_self"] / p["workers"] if one else None
-        p["ceiling_speedup"] = c1 / cw if (c1 and cw) else None
-        p["fraction_of_ceiling"] = (p["speedup_self"] / p["ceiling_speedup"]
-                                    if (one and p["ceiling_speedup"]) else None)
-        p["elements_per_s"] = p["n"] / t
-        c = Case(p["workload"], p["n"], p["dtype"])
-        bw, _ = bandwidth_for(result.get("bandwidth"), c.reads_only)
-        p["GBps"] = c.bytes_moved / t / 1e9 if c.bytes_moved else None
-        p["fraction_of_bandwidth"] = p["GBps"] / bw if (p["GBps"] and bw) else None
-    result["verdicts"] = verdicts(result)
-
-
-def pick(result: dict, label: str, workload: str, workers: int, dtype=None):
-    """The measured point of `label` at `workers` with the largest n, or None."""
-    cands = [p for p in result["points"]
-             if p["status"] == "ok" and p["label"] == label and p["workload"] == workload
-             and p["workers"] == workers and (dtype is None or p["dtype"] == dtype)]
-    return max(cands, key=lambda p: p["n"]) if cands else None
-
-
-def _speedup_text(p: dict, ref_n, ceiling: bool = False) -> str:
-    """``1.96x (98% of the ceiling) at n=10^6`` (n only when not `ref_n`)."""
-    text = f"{p['speedup_self']:.2f}x"
-    if ceiling and p.get("fraction_of_ceiling"):
-        text += f" ({p['fraction_of_ceiling']:.0%} of the ceiling)"
-    if p["n"] != ref_n:
-        text += f" at n={format_n(p['n'])}"
-    return text
-
-
-def _vs_own_processes(result: dict, p: dict) -> str:
-    """For another interpreter's threads or subinterpreters row: how it compares with that
-    interpreter's own processes on the same loop (its process ceiling), as a
-    ratio of speedups and as a ratio of times at the same worker count."""
-    if p["strategy"] not in ("python-threads", "free-threaded", "subinterpreters"):
-        return ""
-    for q in result["points"]:
-        if (q["status"] == "ok" and q["strategy"] == "python-processes"
-                and q["interpreter"] == p["interpreter"] and q["workload"] == p["workload"]
-                and q["n"] == p["n"] and q["workers"] == p["workers"] and q["speedup_self"]):
-            return (f" ({p['speedup_self'] / q['speedup_self']:.0%} of its processes' "
-                    f"{q['speedup_self']:.2f}x; speed {q['median'] / p['median']:.0%} of theirs)")
-    return ""
-
-
-def verdicts(result: dict) -> dict:
-    """One line per workload: what releasing the GIL buys, next to the rest.
-
-    Each figure is the speedup over the same strategy on 1 worker, at the
-    headline worker count, at the largest size that strategy ran (its n is
-    given when it differs from the GIL-free rows').
-    """
-    w = result["settings"]["headline_workers"]
-    out = {}
-    for workload in result["settings"]["workloads"]:
-        dtypes = [p["dtype"] for p in result["points"] if p["workload"] == workload]
-        if not dtypes:
-            continue
-        dtype = "float64" if "float64" in dtypes else dtypes[0]
-        main = [pick(result, s, workload, w, dtype) for s in ("gilfree", "gilfree-threads")]
-        main = [p for p in main if p and p["speedup_self"]]
-        ref_n = max((p["n"] for p in main), default=None)
-        parts = []
-        if main and ref_n is not None:
-            ceil = pick(result, "ceiling", workload, w, dtype)
-            ctext = (f"; ceiling {ceil['speedup_self']:.2f}x"
-                     if ceil and ceil["n"] == ref_n and ceil["speedup_self"] else "")
-            parts.append("releasing the GIL: " + ", ".join(
-                f"{p['label']} {_speedup_text(p, ref_n, True)}" for p in main)
-                + f" on {w} workers (n={format_n(ref_n)}{ctext})")
-        for label, words in (("python-threads", "pure-Python threads"),
-                             ("free-threaded", "pure-Python threads without the GIL"),
-                             ("gilfree-gil", "same C with the GIL held"),
-                             ("python-processes", "processes")):
-            p = pick(result, label, workload, w, dtype)
-            if p and p["speedup_self"]:
-                text = f"{words}: {_speedup_text(p, ref_n)}"
-                up = [u["seconds"] for u in result["startup"]
-                      if u["strategy"] == label and u["workers"] == w]
-                if up:
-                    text += f" after a {up[0]:.2f} s pool start-up"
-                parts.append(text)
-        host = result["header"]["python"]["label"]
-        for p in result["points"]:
-            if (p["status"] == "ok" and p["interpreter"] != host and p["workload"] == workload
-                    and p["workers"] == w and p["strategy"] != "python" and p["speedup_self"]
-                    and p is pick(result, p["label"], workload, w, dtype)):
-                parts.append(f"{p['label']}: {_speedup_text(p, ref_n)}"
-                             + _vs_own_processes(result, p))
-        if parts:
-            out[workload] = "; ".join(parts)
-    return out

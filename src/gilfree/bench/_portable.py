@@ -429,7 +429,8 @@ def warm_up(call, first, at_least):
     return times
 
 
-def measure_interleaved(timers, repeats, warmup, min_time, tick=None):
+def measure_interleaved(timers, repeats, warmup, min_time, tick=None,
+                        settle_timeout=SETTLE_TIMEOUT, max_loops=1 << 20):
     """Time several callables in round-robin so host drift hits all alike.
 
     Each timer is calibrated, warmed up `warmup` times, then timed `repeats`
@@ -450,6 +451,10 @@ def measure_interleaved(timers, repeats, warmup, min_time, tick=None):
         Calibration target per value, seconds.
     tick : callable, optional
         Called with a short text after each phase (progress display).
+    settle_timeout : float, optional
+        Longest :func:`settle` wait before each value, seconds.
+    max_loops : int, optional
+        Most calls per value (:func:`calibrate`).
 
     Returns
     -------
@@ -459,7 +464,7 @@ def measure_interleaved(timers, repeats, warmup, min_time, tick=None):
         Seconds per call, `repeats` values per timer.
     """
     tick = tick or (lambda what: None)
-    loops = [calibrate(t, min_time) for t in timers]
+    loops = [calibrate(t, min_time, max_loops) for t in timers]
     tick("calibrated")
     for _ in range(warmup):
         for t, n in zip(timers, loops):
@@ -470,7 +475,7 @@ def measure_interleaved(timers, repeats, warmup, min_time, tick=None):
     for r in range(repeats):
         for j in range(k):
             i = (r + j) % k
-            settle()
+            settle(settle_timeout)
             values[i].append(timers[i](loops[i]) / loops[i])
         tick("round {}/{}".format(r + 1, repeats))
     return loops, values
@@ -563,7 +568,7 @@ def percentile(sorted_vals, q):
     return sorted_vals[k]
 
 
-def heartbeat(run_once, duration, period=1e-3):
+def heartbeat(run_once, duration, period=1e-3, samples=None, clock=None):
     """How late a 1 ms sleeper thread wakes while ``run_once()`` keeps running.
 
     A thread sleeps `period` in a loop and records how much longer than
@@ -582,6 +587,12 @@ def heartbeat(run_once, duration, period=1e-3):
         Seconds to keep the strategy running.
     period : float, optional
         The sleeper's period, seconds.
+    samples : list, optional
+        If given, each beat's lateness (seconds) is appended to it.
+    clock : callable, optional
+        Seconds of the calling thread's time to leave out of its lateness
+        (read in the sleeper before and after each sleep), e.g. the time it
+        sat runnable while other programs held the CPUs.
 
     Returns
     -------
@@ -597,9 +608,11 @@ def heartbeat(run_once, duration, period=1e-3):
     def beat():
         started.set()
         while not stop.is_set():
+            c0 = clock() if clock else 0.0
             t0 = perf_counter()
             time.sleep(period)
-            late.append(perf_counter() - t0 - period)
+            dt = perf_counter() - t0 - period
+            late.append(dt - (clock() - c0) if clock else dt)
 
     th = threading.Thread(target=beat, name="gilfree-bench-heartbeat")
     th.daemon = True
@@ -617,6 +630,8 @@ def heartbeat(run_once, duration, period=1e-3):
         elapsed = perf_counter() - t0
         stop.set()
         th.join()
+    if samples is not None:
+        samples.extend(late)
     vals = sorted(late)
     return {
         "p50_ms": percentile(vals, 50) * 1e3,

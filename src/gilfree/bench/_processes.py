@@ -1,10 +1,14 @@
-"""Strategies that use separate processes: ``python-processes`` and ``ceiling``.
+"""Strategies that use separate processes: ``python-processes`` and the ceilings.
 
 ``python-processes`` is the textbook answer to the GIL: the pure-Python loop
 split over a ``concurrent.futures.ProcessPoolExecutor``.  Arrays reach the
 workers through ``multiprocessing.shared_memory`` (attached by name, zero
 copy, never pickled).  Starting the pool is timed on its own and reported
 separately from the steady-state calls.
+
+``ceiling-python`` is the same with the pure-Python loop in each process:
+the limit for the pure-Python rows, which are compute-bound at every size
+while the C kernels meet the memory bandwidth on large arrays.
 
 ``ceiling`` is the physical limit of parallel work on this machine: N
 processes, each running the one-thread gilfree call on its own share at the
@@ -41,11 +45,13 @@ __all__ = ["make_strategies"]
 BARRIER_TIMEOUT = 120.0
 
 _barrier: Any = None  # the pool's start barrier, set in each worker by _init_worker
+_payload: Any = None  # the pool's payload (ProcessPools(payload=...)), likewise
 
 
-def _init_worker(barrier) -> None:
-    global _barrier
+def _init_worker(barrier, payload=None) -> None:
+    global _barrier, _payload
     _barrier = barrier
+    _payload = payload
     # Ctrl-C goes to the whole process group; the parent handles it and shuts
     # the pool down, so workers must not die mid-task with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -74,24 +80,43 @@ def _timed_share(spec, kernel, a: int, b: int, loops: int):
     return t0, time.perf_counter(), result
 
 
+def _timed_payload(loops: int):
+    """``payload(loops)`` in a worker, timed from the moment all siblings
+    passed the barrier (``gilfree probe``: one call loop per process)."""
+    _barrier.wait(BARRIER_TIMEOUT)
+    t0 = time.perf_counter()
+    result = _payload(loops)
+    return t0, time.perf_counter(), result
+
+
 class ProcessPools:
     """Spawned pools, one per worker count, shared by both strategies.
 
     Sharing halves the start-up time of a run (each spawned worker imports
     NumPy and gilfree: about 0.3 s of CPU).  The start-up of each pool is
     timed once and reported for both strategies.
+
+    `method` is the start method; `payload`, a callable handed to every
+    worker when it starts (inherited under ``fork``, pickled under
+    ``spawn``), is what :func:`_timed_payload` runs.
     """
 
-    def __init__(self):
-        self._pools = {}
-        self.startup = {}
+    def __init__(self, method: str = "spawn", payload=None):
+        self._pools: dict = {}
+        self._barriers: list = []
+        self.startup: dict = {}
+        self.method = method
+        self.payload = payload
 
     def get(self, workers: int) -> ProcessPoolExecutor:
         if workers not in self._pools:
-            ctx = multiprocessing.get_context("spawn")
+            ctx = multiprocessing.get_context(self.method)
             t0 = time.perf_counter()
+            barrier = ctx.Barrier(workers)
+            self._barriers.append(barrier)
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                       initializer=_init_worker, initargs=(ctx.Barrier(workers),))
+                                       initializer=_init_worker,
+                                       initargs=(barrier, self.payload))
             self._pools[workers] = pool
             # Workers start lazily; tasks that wait for each other at the
             # barrier force all of them up, with their imports done.
@@ -102,6 +127,16 @@ class ProcessPools:
 
     def close(self) -> None:
         pools, self._pools = self._pools, {}
+        # A run interrupted between the submissions of one ceiling call
+        # leaves some workers waiting at the barrier for siblings that will
+        # never come (up to BARRIER_TIMEOUT): breaking it frees them now, so
+        # the shutdown below takes no longer than the tasks still running.
+        for barrier in self._barriers:
+            try:
+                barrier.abort()
+            except Exception:  # already broken, or its manager is gone
+                pass
+        self._barriers = []
         for pool in pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -165,7 +200,12 @@ def make_strategies() -> list:
         _PythonProcesses("python-processes",
                          "the pure-Python loop over N processes (ProcessPoolExecutor, "
                          "arrays in shared memory)", _portable.PY_KERNELS, pools),
+        _Ceiling("ceiling-python",
+                 "N independent processes, each the pure-Python loop on its share, "
+                 "timed inside: the limit for the pure-Python rows", _portable.PY_KERNELS,
+                 pools),
         _Ceiling("ceiling",
                  "N independent processes, each the 1-thread gilfree call on its share, "
-                 "timed inside: the machine's limit", NOGIL_KERNELS, pools),
+                 "timed inside: the machine's limit for the compiled rows", NOGIL_KERNELS,
+                 pools),
     ]

@@ -7,14 +7,14 @@ from . import _dask, _foreign, _gilfree, _numpy, _peers, _processes, _python
 __all__ = ["NAMES", "make_strategies"]
 
 #: Report order: the baseline first, then the classic answers to the GIL,
-#: NumPy, gilfree, peers, Dask, and the machine's limit last.
+#: NumPy, gilfree, peers, Dask, and the machine's limits last (pure Python, C).
 NAMES = (
     "python", "python-threads", "python-processes", "subinterpreters", "free-threaded",
     "numpy", "numpy-threads",
     "gilfree-gil", "gilfree-threads", "gilfree", "gilfree-openmp",
     "numexpr", "numba",
     "dask-python", "dask-gilfree",
-    "ceiling",
+    "ceiling-python", "ceiling",
 )
 
 _FAMILIES = (_python, _processes, _foreign, _numpy, _gilfree, _peers, _dask)

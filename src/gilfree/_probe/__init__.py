@@ -1,0 +1,597 @@
+"""``gilfree.probe``: will threads help *your* function?
+
+The bench answers "threads, processes or GIL-free C?" for gilfree's own
+workloads; the probe answers it for any function, with the bench's machinery
+(calibrated interleaved timing, plain threads, processes released together by
+a barrier, the GIL heartbeat, other interpreters).  The measurements are in
+:mod:`gilfree._probe._measure` (standard library only, so they also run
+under another Python); this module adds the machine header, the runs under
+``python=`` interpreters, the verdict and the reports (text, JSON, HTML).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args, resolve
+
+__all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "probe"]
+
+#: Version tag of the JSON layout; bump it when a field changes meaning.
+SCHEMA = "gilfree-probe/1"
+
+#: A speedup at least this large is "threads (or processes) help".
+HELPS = 1.3
+
+#: Heartbeat GIL fractions at or above HOLDS "hold the GIL"; at or below
+#: RELEASES they "release it for most of the time".
+HOLDS = 0.6
+RELEASES = 0.3
+
+#: The heartbeat and the Amdahl estimate "disagree" beyond this difference.
+DISAGREE = 0.35
+
+
+def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, python=(),
+          min_time=0.05, repeats=5, warmup=1, heartbeat=0.3, progress=None) -> ProbeResult:
+    """Measure whether threads, processes or another Python would speed up ``fn(*args)``.
+
+    Every call's result is compared with the first call's (unless `impure`);
+    then one call is timed on one thread, N calls at once on N threads and on
+    N worker processes, and the share of a call that holds the GIL is
+    measured with a heartbeat thread and cross-checked against the thread
+    speedup (Amdahl's law).
+
+    Parameters
+    ----------
+    fn : callable
+        The function to probe; keyword arguments can be bound with
+        ``functools.partial``.
+    *args
+        Its positional arguments.
+    workers : int, optional
+        N, the threads and processes that call `fn` at once (default: the
+        CPUs this process may use).
+    processes : bool, optional
+        Also measure N worker processes (``fork`` where available, else
+        ``spawn``, which needs `fn` and `args` to be picklable).
+    impure : bool, optional
+        Results may differ between calls: do not compare them.
+    max_call : float, optional
+        If one call takes longer than this (seconds), nothing more is timed.
+    python : str or sequence of str, optional
+        Other interpreters (e.g. a free-threaded ``python3.13t``) to run the
+        same probe under, in a subprocess; `fn` must be importable there by
+        ``fn.__module__`` and `args` must be Python literals.
+    min_time, repeats, warmup, heartbeat : optional
+        Target seconds per timed value, timed values per figure, discarded
+        values before them, seconds of the heartbeat.
+    progress : callable, optional
+        Called with a short text as each phase starts.
+
+    Returns
+    -------
+    ProbeResult
+        ``.verdict``, ``.threads_speedup``, ``.processes_speedup``,
+        ``.gil_held_fraction``, ``.to_dict()``; shown as text by ``repr``
+        and as HTML in notebooks.
+
+    Raises
+    ------
+    TypeError
+        If `fn` is not callable.
+    ValueError
+        If a setting is out of range (:class:`ProbeUsageError`).
+    RuntimeError
+        If `fn` raises or returns a different value (:class:`FunctionFailed`;
+        the function's exception is its ``__cause__``).
+
+    Examples
+    --------
+    >>> import gilfree
+    >>> r = gilfree.probe(gilfree.sum_squares_range, 10**6, repeats=1, min_time=0.01,
+    ...                   heartbeat=0.05)
+    >>> r.verdict.startswith("sum_squares_range(1000000) ")
+    True
+    >>> 0.0 <= r.gil_held_fraction <= 1.0
+    True
+    """
+    if not callable(fn):
+        raise TypeError(f"`fn` must be callable, got {type(fn).__name__}")
+    pythons = [python] if isinstance(python, str) else list(python or ())
+    if not all(isinstance(p, str) for p in pythons):
+        raise TypeError("`python` must be a path or a list of paths")
+    settings = Settings(workers=workers, processes=processes, impure=impure, max_call=max_call,
+                        min_time=min_time, repeats=repeats, warmup=warmup, heartbeat=heartbeat)
+    target, paths, why = _importable(fn)
+    args_text, why_args = _literal(args)
+    return _run(fn, args, settings, pythons, target, args_text, paths, why or why_args, progress)
+
+
+def _run(fn, args, settings, pythons, target, args_text, paths, foreign_why, progress):
+    data = measure(fn, args, settings, progress)
+    data = {"schema": SCHEMA, "target": target, "args": args_text, **data}
+    data["header"] = _header()
+    data["interpreters"] = []
+    for py in pythons:
+        if progress:
+            progress(f"under {py}")
+        if foreign_why:
+            entry = {"python": py, "not_run": foreign_why}
+        else:
+            entry = run_foreign(py, target, args_text, paths, settings)
+        data["interpreters"].append(entry)
+    data["verdict"] = verdict(data)
+    return ProbeResult(data)
+
+
+def _header() -> dict:
+    from ..bench import machine_header
+
+    h = machine_header()
+    keep = ("gilfree", "cpu_model", "machine", "platform", "logical_cpus", "affinity_cpus",
+            "cgroup_cpu_limit", "usable_cpus", "python", "numpy", "environment", "date_utc")
+    return {k: h[k] for k in keep if k in h}
+
+
+def _importable(fn):
+    """``(MODULE:QUALNAME, sys.path entries, None)``, or why another Python cannot import `fn`."""
+    mod = getattr(fn, "__module__", None)
+    qual = getattr(fn, "__qualname__", None)
+    if not mod or not qual or "<" in qual:
+        return None, [], (f"{qual or fn!r} is not importable by name (a lambda, a nested "
+                          f"function or a partial): define it at the top level of a module")
+    if mod == "__main__":
+        return None, [], ("the function is defined in __main__: put it in a module to run "
+                          "it under another Python")
+    try:
+        obj = importlib.import_module(mod)
+        for part in qual.split("."):
+            obj = getattr(obj, part)
+    except Exception:
+        obj = None
+    if obj is not fn:
+        return None, [], f"{mod}:{qual} does not name this function"
+    paths = [os.getcwd()]
+    file = getattr(sys.modules[mod], "__file__", None)
+    if file:
+        root = os.path.dirname(os.path.abspath(file))
+        depth = mod.count(".") + (os.path.basename(file).startswith("__init__."))
+        for _ in range(depth):
+            root = os.path.dirname(root)
+        paths.insert(0, root)
+    return f"{mod}:{qual}", paths, None
+
+
+def _literal(args):
+    text = repr(args)
+    try:
+        back = parse_args(text)
+        if back == args:
+            return text, None
+    except Exception:
+        pass
+    return text, "its arguments are not Python literals, which other interpreters need"
+
+
+# ---------------------------------------------------------------------------
+# other interpreters
+# ---------------------------------------------------------------------------
+
+
+def check_python(python: str):
+    """Why `python` cannot run the probe (a text), or None; raises ProbeUsageError
+    for a path that is not a runnable Python."""
+    from ..bench import _foreign
+
+    why = _foreign.missing_reason(python)
+    if why:
+        return why
+    try:
+        info = _foreign.probe_python(python)
+    except _foreign.ForeignError as exc:
+        raise ProbeUsageError(f"--python: {exc}") from None
+    if not _cpython38(info):
+        return (f"the probe runs on CPython 3.8+; {python} is {info.get('implementation')} "
+                f"{info.get('version')}")
+    return None
+
+
+def _cpython38(info: dict) -> bool:
+    """True if `info` (``_foreign.probe_python``) describes a CPython 3.8+."""
+    try:
+        major, minor = (int(p) for p in str(info["version"]).split(".")[:2])
+    except (KeyError, ValueError):
+        return False
+    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
+
+
+def run_foreign(python: str, target: str, args_text: str, paths, settings: Settings) -> dict:
+    """The probe of `target` under another interpreter: its figures, or why not."""
+    from ._measure import derive
+
+    entry: dict = {"python": python}
+    try:
+        why = check_python(python)
+    except ProbeUsageError as exc:
+        why = str(exc)
+    if why:
+        entry["not_run"] = why
+        return entry
+    req = {"target": target, "args": args_text, "paths": list(paths),
+           "settings": settings.to_dict()}
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+        try:
+            out, _ = proc.communicate(json.dumps(req))
+        except BaseException:  # Ctrl-C: end it (it stops its threads and workers)
+            proc.terminate()
+            try:
+                proc.wait(2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            raise
+        err.seek(0)
+        tail = " | ".join(err.read().strip().splitlines()[-2:])
+    event = None
+    for line in out.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+    if proc.returncode != 0 or not isinstance(event, dict):
+        entry["not_run"] = f"{python} exited with {proc.returncode}: {tail or 'no output'}"
+    elif event.get("event") == "error":
+        key = "error" if event.get("kind") == "function" else "not_run"
+        entry[key] = event["message"]
+    else:
+        entry.update(derive(event["result"]))
+    return entry
+
+
+# ---------------------------------------------------------------------------
+# the verdict
+# ---------------------------------------------------------------------------
+
+
+def _x(v) -> str:
+    return f"{v:.2f}x" if v < 10 else f"{v:.0f}x"
+
+
+def _s(v) -> str:
+    if v >= 1:
+        return f"{v:.2g} s"
+    if v >= 1e-3:
+        return f"{v * 1e3:.3g} ms"
+    return f"{v * 1e6:.3g} us"
+
+
+def _pct(v) -> str:
+    return f"{round(v * 100):d}%"
+
+
+def _gil_phrase(f, fa, cpu) -> str:
+    from ._measure import WAITING_CPU_FRACTION
+
+    if cpu is not None and cpu < WAITING_CPU_FRACTION:
+        return (f"mostly waits rather than computes (its CPU time is {_pct(cpu)} of its wall "
+                f"time: sleep, I/O or a lock)")
+    src = ""
+    if f is None:
+        f, src = fa, " (estimated from the thread speedup)"
+    if f is None:
+        return "was timed, but its GIL share could not be measured"
+    if f >= HOLDS:
+        return f"holds the GIL ~{_pct(f)} of the time{src}"
+    if f <= RELEASES:
+        return f"releases the GIL for most of its time (held ~{_pct(f)}){src}"
+    return f"holds the GIL about {_pct(f)} of the time{src}"
+
+
+def _processes_phrase(d) -> str:
+    n = d["workers"]
+    p = d.get("processes") or {}
+    sp = d.get("processes_speedup")
+    if sp is None:
+        why = d["skipped"].get("processes") or p.get("skipped") or "not measured"
+        return f"processes were not measured: {why}"
+    if sp < HELPS:
+        return (f"{n} processes gave only {_x(sp)} too: this machine left no room to run it "
+                f"in parallel (other load, shared cores or memory bandwidth)")
+    text = f"{n} processes gave {_x(sp)} after {_s(p['startup_s'])} of start-up"
+    if "payoff_call_s" in p:
+        text += (f", worth it for calls over {_s(p['payoff_call_s'])} "
+                 f"({_s(p['payoff_call_running_s'])} with the pool already running)")
+    return text
+
+
+def _busy(d: dict):
+    """The largest share of their runnable time the calls waited for a CPU held by
+    other programs (on one thread, on N threads, in N processes)."""
+    vals = [float(d[k]) for k in ("run_delay_fraction", "threads_run_delay_fraction",
+                                  "processes_run_delay_fraction") if d.get(k) is not None]
+    return max(vals) if vals else None
+
+
+def verdict(d: dict) -> str:
+    """One paragraph a person can act on, from a probe's figures."""
+    from ._measure import WAITING_CPU_FRACTION
+
+    call = d.get("call", "the function")
+    skipped = d.get("skipped", {})
+    if "single" in skipped:
+        return (f"{call}: {skipped['single']}. Probe it on a smaller input, or raise "
+                f"--max-call (max_call=).")
+    n = d["workers"]
+    st, sp = d.get("threads_speedup"), d.get("processes_speedup")
+    f, fa, cpu = d.get("gil_held_fraction"), d.get("gil_held_fraction_amdahl"), d.get("cpu_fraction")
+    waits = cpu is not None and cpu < WAITING_CPU_FRACTION
+    sentences = []
+    head = f"{call} {_gil_phrase(f, fa, cpu)}: "
+    if n == 1:
+        head += ("with 1 worker nothing ran in parallel, so no speedup was measured "
+                 "(use --workers 2 or more)")
+    elif waits and st is not None and st >= HELPS:
+        head += (f"{n} threads gave {_x(st)} because they overlap the waiting, which needs "
+                 f"neither the GIL nor a core (more threads than cores help too); no need "
+                 f"for processes")
+    elif st is not None and st >= HELPS and f is not None and f >= HOLDS \
+            and (_busy(d) or 0) > 0.2:
+        head += (f"{n} threads gave {_x(st)} here only as extra shares of a busy machine (the "
+                 f"calls waited for a CPU {_pct(_busy(d))} of the time they were "
+                 f"ready to run): on an idle machine threads won't help; "
+                 f"{_processes_phrase(d)}")
+    elif st is not None and st >= HELPS:
+        head += f"threads gave {_x(st)}"
+        if sp is not None and sp >= 1.15 * st and sp >= HELPS:
+            head += f"; {_processes_phrase(d)}"
+        else:
+            head += ", no need for processes"
+    else:
+        head += f"threads won't help ({n} threads gave {_x(st)}); {_processes_phrase(d)}"
+        if f is not None and f <= RELEASES and not waits and (sp is None or sp >= HELPS):
+            sentences.append("Since the GIL is mostly free, something else keeps the threads "
+                             "from scaling: a lock inside the function, memory bandwidth, or "
+                             "a busy machine")
+    sentences.insert(0, head)
+    busy = (_busy(d) or 0) > 0.2
+    if f is not None and fa is not None and abs(f - fa) > DISAGREE and n > 1 and not waits \
+            and not (busy and fa < f):
+        if fa > f:
+            sentences.append(
+                f"The thread speedup implies ~{_pct(fa)} of each call runs one thread at a "
+                f"time (Amdahl), more than the heartbeat's {_pct(f)}: the function takes and "
+                f"releases the GIL in stretches shorter than the switch interval, holds "
+                f"another lock, or the machine was busy")
+        else:
+            sentences.append(
+                f"The heartbeat saw the GIL held ~{_pct(f)} of the time, yet the threads "
+                f"scaled as if ~{_pct(fa)} were (Amdahl): the machine was probably busy "
+                f"while the heartbeat ran; the thread speedup is the figure to act on")
+    if busy and "busy machine" not in head:
+        sentences.append(
+            f"The machine was busy: the calls waited for a CPU "
+            f"{_pct(_busy(d))} of the time they were ready to run, so "
+            f"these speedups may differ from an idle machine's")
+    if cpu is not None and cpu > 1.5:
+        sentences.append(
+            f"Each call already keeps ~{cpu:.1f} cores busy by itself (its CPU time is "
+            f"{cpu:.1f}x its wall time), so more threads or processes compete for the same "
+            f"cores")
+    for e in d.get("interpreters", []):
+        label = (e.get("interpreter") or {}).get("label") or e["python"]
+        if e.get("error"):
+            sentences.append(f"Under {os.path.basename(e['python'])} it failed: {e['error']}")
+        elif e.get("not_run"):
+            sentences.append(f"Not probed under {os.path.basename(e['python'])}: "
+                             f"{e['not_run']}")
+        elif e.get("threads_speedup") is not None:
+            text = (f"On {os.path.basename(e['python'])} ({label}) {e['workers']} threads gave "
+                    f"{_x(e['threads_speedup'])}")
+            if e.get("gil_held_fraction") is not None and (e.get("interpreter") or {}).get(
+                    "gil_enabled", True):
+                text += f", the GIL held ~{_pct(e['gil_held_fraction'])}"
+                if e["gil_held_fraction"] >= HOLDS and e["threads_speedup"] >= HELPS \
+                        and (_busy(e) or 0) > 0.2:
+                    text += " (the thread gain is extra shares of a busy machine)"
+            if e["threads_speedup"] < HELPS and (_busy(e) or 0) > 0.2:
+                text += " on a busy machine"
+            t_here, t_there = d["single"]["median"], e["single"]["median"]
+            text += f"; one call took {_s(t_there)} there against {_s(t_here)} here"
+            sentences.append(text)
+    return ". ".join(sentences) + "."
+
+
+# ---------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------
+
+
+class ProbeResult:
+    """What :func:`gilfree.probe` measured, and its verdict.
+
+    Attributes
+    ----------
+    verdict : str
+        One paragraph: will threads (or processes, or another Python) help.
+    threads_speedup, processes_speedup : float or None
+        Throughput of N calls at once on N threads (processes) over one
+        thread calling N times; None where not measured.
+    gil_held_fraction : float or None
+        Share of a call's time that holds the GIL (0-1), from the heartbeat.
+    workers : int
+        N.
+    """
+
+    def __init__(self, data: dict):
+        self._data = data
+
+    @property
+    def verdict(self) -> str:
+        return self._data["verdict"]
+
+    @property
+    def threads_speedup(self) -> float | None:
+        return self._data.get("threads_speedup")
+
+    @property
+    def processes_speedup(self) -> float | None:
+        return self._data.get("processes_speedup")
+
+    @property
+    def gil_held_fraction(self) -> float | None:
+        return self._data.get("gil_held_fraction")
+
+    @property
+    def workers(self) -> int:
+        return self._data["workers"]
+
+    def to_dict(self) -> dict:
+        """Every figure, the header and the verdict, as a JSON-ready dict (a copy)."""
+        return json.loads(json.dumps(self._data))
+
+    def write_json(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self._data, f, indent=1)
+            f.write("\n")
+
+    def write_html(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(_html_page(self._data))
+
+    def lines(self) -> list:
+        """The text report, line by line (``repr`` joins them)."""
+        return _text_lines(self._data)
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _repr_html_(self) -> str:
+        return _html_body(self._data)
+
+
+def _rows(d: dict) -> list:
+    """(label, value) rows shared by the text and HTML reports."""
+    n = d["workers"]
+    rows = []
+    interp = d["interpreter"]
+    rows.append(("Python", f"{interp['version']} ({interp['label']}), {d['usable_cpus']} "
+                           f"usable CPUs, {n} workers"))
+    rows.append(("first call", f"{_s(d['first_call_s'])}, returned {d['result']}"))
+    if "single" in d:
+        s = d["single"]
+        rows.append(("one call", f"{_s(s['median'])} median of {s['count']} values "
+                                 f"({_s(s['q1'])}-{_s(s['q3'])} quartiles), {s['loops']} "
+                                 f"call(s) per value"))
+    if d.get("cpu_fraction") is not None:
+        rows.append(("CPU / wall", f"{d['cpu_fraction']:.2f} (CPU time a call used or waited "
+                                   f"for, over its wall time)"))
+    if d.get("threads_speedup") is not None:
+        t = d["threads"]
+        rows.append((f"{n} threads", f"{_x(d['threads_speedup'])} throughput "
+                                      f"({_s(t['median'])} for {n} calls at once)"))
+    p = d.get("processes") or {}
+    if d.get("processes_speedup") is not None:
+        text = (f"{_x(d['processes_speedup'])} throughput ({p['method']}; start-up "
+                f"{_s(p['startup_s'])}, {_s(p['overhead_s'])} overhead per batch")
+        if "payoff_call_s" in p:
+            text += f"; pays off for calls over {_s(p['payoff_call_s'])}"
+        rows.append((f"{n} processes", text + ")"))
+    hb = d.get("heartbeat") or {}
+    if d.get("gil_held_fraction") is not None:
+        text = (f"{d['gil_held_fraction']:.2f} (heartbeat: {hb['late_beats']} of "
+                f"{hb['samples']} beats late by >= {hb['threshold_ms']:.2g} ms; p50 "
+                f"{hb['p50_ms']:.2g} ms)")
+        if d.get("gil_held_fraction_amdahl") is not None:
+            text += f"; {d['gil_held_fraction_amdahl']:.2f} from the thread speedup (Amdahl)"
+        rows.append(("GIL held", text))
+    for phase, why in d.get("skipped", {}).items():
+        rows.append((f"{phase} skipped", why))
+    for e in d.get("interpreters", []):
+        if e.get("not_run") or e.get("error"):
+            rows.append((os.path.basename(e["python"]), e.get("error") or e.get("not_run")))
+            continue
+        label = e["interpreter"]["label"]
+        bits = [e["python"], f"one call {_s(e['single']['median'])}"]
+        if e.get("threads_speedup") is not None:
+            bits.append(f"{e['workers']} threads {_x(e['threads_speedup'])}")
+        if e.get("processes_speedup") is not None:
+            bits.append(f"{e['workers']} processes {_x(e['processes_speedup'])}")
+        elif (e.get("skipped") or {}).get("processes"):
+            bits.append("processes skipped (see the JSON)")
+        if e.get("gil_held_fraction") is not None:
+            bits.append(f"GIL held {e['gil_held_fraction']:.2f}")
+        rows.append((label, ", ".join(bits)))
+    return rows
+
+
+def _text_lines(d: dict) -> list:
+    head = f"gilfree probe: {d['call']}" + (" (impure: results not compared)"
+                                            if d["settings"]["impure"] else "")
+    rows = _rows(d)
+    width = max(len(k) for k, _ in rows)
+    lines = [head] + [f"  {k:<{width}} : {v}" for k, v in rows]
+    lines.append("verdict: " + d["verdict"])
+    return lines
+
+
+_CSS = ("font-family:system-ui,sans-serif;max-width:60em;line-height:1.4;"
+        "border:1px solid #ccc;padding:0.6em 1em;border-radius:6px")
+
+
+def _bars(d: dict) -> str:
+    bars = []
+    if d.get("threads_speedup") is not None:
+        bars.append((f"{d['workers']} threads", d["threads_speedup"]))
+    if d.get("processes_speedup") is not None:
+        bars.append((f"{d['workers']} processes", d["processes_speedup"]))
+    for e in d.get("interpreters", []):
+        if e.get("threads_speedup") is not None:
+            bars.append((f"{e['workers']} threads, {e['interpreter']['label']}",
+                         e["threads_speedup"]))
+    if not bars:
+        return ""
+    top = max([d["workers"]] + [v for _, v in bars])
+    h = 22 * len(bars) + 24
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="520" height="{h}" '
+           f'role="img" aria-label="throughput speedups over one thread">']
+    for i, (label, v) in enumerate(bars):
+        y = 4 + 22 * i
+        w = 300 * v / top
+        out.append(f'<text x="0" y="{y + 14}" font-size="12">{html.escape(label)}</text>'
+                   f'<rect x="170" y="{y}" width="{w:.1f}" height="16" fill="#4a7ebb"/>'
+                   f'<text x="{175 + w:.1f}" y="{y + 13}" font-size="12">{_x(v)}</text>')
+    x1 = 170 + 300 / top
+    out.append(f'<line x1="{x1:.1f}" y1="0" x2="{x1:.1f}" y2="{h - 20}" stroke="#c33" '
+               f'stroke-dasharray="3,3"/><text x="{x1 - 10:.1f}" y="{h - 6}" '
+               f'font-size="11" fill="#c33">1x</text></svg>')
+    return "".join(out)
+
+
+def _html_body(d: dict) -> str:
+    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em;vertical-align:top'>"
+                   f"{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in _rows(d))
+    h = d.get("header") or {}
+    machine = html.escape(f"{h.get('cpu_model', '?')}, {h.get('usable_cpus', '?')} usable "
+                          f"CPUs; gilfree {h.get('gilfree', '?')}; {h.get('date_utc', '')} UTC")
+    return (f"<div class='gilfree-probe' style='{_CSS}'>"
+            f"<p><b>gilfree probe</b>: <code>{html.escape(d['call'])}</code></p>"
+            f"<p>{html.escape(d['verdict'])}</p>{_bars(d)}"
+            f"<table style='border-collapse:collapse;font-size:0.9em'>{rows}</table>"
+            f"<p style='color:#666;font-size:0.8em'>{machine}</p></div>")
+
+
+def _html_page(d: dict) -> str:
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>gilfree probe: {html.escape(d['call'])}</title></head>"
+            f"<body>{_html_body(d)}</body></html>\n")

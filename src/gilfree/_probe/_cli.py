@@ -1,0 +1,180 @@
+"""``gilfree probe MODULE:FUNCTION``: the command line of :func:`gilfree.probe`.
+
+Exit status: 0 when the probe ran (its verdict may be that nothing helps),
+1 when the function failed (raised, or returned different values), 2 for
+usage errors (a missing module or attribute, a non-callable, ``--args`` not a
+literal, a bad option), 130 when interrupted (Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+__all__ = ["build_parser", "main"]
+
+PROG = "gilfree probe"
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
+    return v
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {v}")
+        return v
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Will threads help your function?  Times one call on one thread, N calls "
+                    "at once\non N threads and on N processes, and measures how much of a "
+                    "call holds the GIL;\nevery call's result is checked against the first.",
+        epilog="examples:\n"
+               "  gilfree probe mymodule:work --args 100000\n"
+               "  gilfree probe gilfree:sum_squares_range --args 10000000\n"
+               "  gilfree probe mymodule:work --args \"([1, 2, 3], 'fast')\" --json probe.json\n"
+               "  gilfree probe mymodule:work --python python3.13t    # and free-threaded")
+    p.add_argument("target", metavar="MODULE:FUNCTION",
+                   help="the function, imported as `python -m` would (current directory first)")
+    p.add_argument("--args", metavar="LITERAL", default=None,
+                   help="its positional arguments as a Python literal: a tuple, or one value")
+    p.add_argument("--workers", type=_int_at_least(1), metavar="N",
+                   help="threads and processes calling it at once (default: the usable CPUs)")
+    p.add_argument("--python", action="append", default=[], metavar="PATH",
+                   help="also probe it under this interpreter, e.g. a free-threaded "
+                        "python3.13t (repeatable)")
+    p.add_argument("--json", metavar="PATH", help="write every figure, the machine and the "
+                                                  "verdict as JSON")
+    p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
+    p.add_argument("--impure", action="store_true",
+                   help="its results may differ between calls: do not compare them")
+    p.add_argument("--max-call", type=_positive_float, default=10.0, metavar="SECONDS",
+                   help="time nothing more if one call takes longer (default 10)")
+    p.add_argument("--no-processes", action="store_true", help="do not start worker processes")
+    p.add_argument("--min-time", type=_positive_float, default=0.05, metavar="SECONDS",
+                   help="calibration target of one timed value (default 0.05)")
+    p.add_argument("--repeats", type=_int_at_least(1), default=5, metavar="R",
+                   help="timed values per figure (default 5)")
+    p.add_argument("--heartbeat", type=_nonneg_float, default=0.3, metavar="SECONDS",
+                   help="how long the GIL heartbeat runs (default 0.3; 0: off)")
+    return p
+
+
+def _check_output(parser, path, what: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder):
+        parser.error(f"{what}: cannot write {path!r} (no such folder, or it is a folder)")
+
+
+def main(argv=None) -> int:
+    """Run ``gilfree probe``; returns the exit status."""
+    from . import FunctionFailed, ProbeUsageError, _run, check_python
+    from ._measure import Settings, parse_args, resolve
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for path, what in ((args.json, "--json"), (args.html, "--html")):
+        if path:
+            _check_output(parser, path, what)
+    # `python -m` puts the current directory first on sys.path
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    old_term = _term_as_interrupt()
+    progress = _progress() if sys.stderr.isatty() else None
+    try:
+        try:
+            fn = resolve(args.target)
+            fargs = parse_args(args.args)
+            settings = Settings(workers=args.workers, impure=args.impure,
+                                processes=not args.no_processes, max_call=args.max_call,
+                                min_time=args.min_time, repeats=args.repeats,
+                                heartbeat=args.heartbeat)
+            pythons = []
+            for py in args.python:
+                check_python(py)  # a path that is no Python is a usage error
+                pythons.append(py)
+        except ProbeUsageError as exc:
+            parser.error(str(exc))
+        result = _run(fn, fargs, settings, pythons, args.target, args.args or "()", [cwd],
+                      None, progress)
+    except FunctionFailed as exc:
+        _clear(progress)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        _clear(progress)
+        print(f"\n{PROG}: interrupted (its threads and worker processes were stopped)",
+              file=sys.stderr)
+        return 130
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    _clear(progress)
+    print(repr(result))
+    for path, write in ((args.json, result.write_json), (args.html, result.write_html)):
+        if path:
+            try:
+                write(path)
+            except OSError as exc:
+                print(f"{PROG}: error: cannot write {path}: {exc.strerror or exc}",
+                      file=sys.stderr)
+                return 2
+            print(f"wrote {path}")
+    failed = [e for e in result.to_dict()["interpreters"] if e.get("error")]
+    return 1 if failed else 0
+
+
+def _progress():
+    def show(what: str) -> None:
+        sys.stderr.write(f"\r\x1b[K{PROG}: {what}...")
+        sys.stderr.flush()
+    return show
+
+
+def _clear(progress) -> None:
+    if progress is not None:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
+
+
+def _term_as_interrupt():
+    """SIGTERM stops the probe like Ctrl-C (threads and workers stopped)."""
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Report blocks (:mod:`._views`) as one self-contained HTML page.
+
+The page fetches nothing: the style sheet is inline, the plots are PNGs in
+``data:`` URIs, and there is no script.  It opens the same from a laptop, a
+CI artifact or an e-mail attachment.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+
+from ._views import Bars, Claims, Figure, Lines, Table
+
+__all__ = ["page"]
+
+_CSS = """
+:root { --fg:#1d2330; --muted:#5b6473; --line:#d9dee7; --good:#1b7f3b; --bad:#b42318;
+        --unknown:#8a6d00; --bg:#ffffff; --panel:#f6f8fb; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--fg); background: var(--bg); margin: 0; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 32px 60px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
+p.sub { color: var(--muted); margin: 2px 0; }
+.claims { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr));
+          gap: 14px; margin: 16px 0 6px; }
+.claim { background: var(--panel); border-radius: 10px; padding: 14px 16px;
+         border-left: 6px solid var(--unknown); }
+.claim.holds { border-left-color: var(--good); }
+.claim.fails { border-left-color: var(--bad); }
+.claim .badge { display: inline-block; font-size: 12px; font-weight: 700;
+                letter-spacing: .04em; color: #fff; background: var(--unknown);
+                border-radius: 4px; padding: 1px 7px; }
+.claim.holds .badge { background: var(--good); }
+.claim.fails .badge { background: var(--bad); }
+.claim h3 { font-size: 16px; margin: 8px 0 6px; }
+.claim p { margin: 0; color: var(--muted); font-size: 14px; }
+table { border-collapse: collapse; margin: 8px 0 4px; font-size: 13.5px; }
+caption { text-align: left; font-weight: 600; padding: 6px 0; font-size: 15px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th { background: var(--panel); text-align: left; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.good td { color: var(--good); font-weight: 600; }
+tr.bad td { color: var(--bad); }
+tr.dim td { color: var(--muted); }
+tr.section td { border-top: 2px solid var(--line); }
+.tablewrap { overflow-x: auto; max-width: 100%; }
+.tablewrap.compact { display: inline-block; vertical-align: top; width: calc(50% - 16px);
+                     margin-right: 12px; }
+.tablewrap.compact table { width: 100%; font-size: 13px; }
+.tablewrap.compact th, .tablewrap.compact td { padding: 3px 6px; }
+.note { color: var(--muted); font-size: 13px; margin: 2px 0; white-space: normal; }
+.bars { margin: 10px 0; }
+.bar { display: grid; grid-template-columns: 170px 1fr 150px; align-items: center; gap: 10px;
+       margin: 3px 0; font-size: 13.5px; }
+.track { position: relative; height: 16px; background: var(--panel); border-radius: 3px; }
+.fill { height: 100%; border-radius: 3px; background: #8aa4c8; }
+.fill.good { background: var(--good); } .fill.bad { background: #d9897f; }
+.fill.dim { background: #aab2bf; }
+.mark { position: absolute; top: -3px; bottom: -3px; border-left: 2px dashed var(--fg); }
+figure { margin: 18px 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
+pre { background: var(--panel); padding: 10px 12px; border-radius: 6px; font-size: 12.5px;
+      white-space: pre-wrap; }
+details summary { cursor: pointer; font-weight: 600; margin: 10px 0; }
+"""
+
+_BADGE = {"holds": "HOLDS", "fails": "DOES NOT HOLD HERE", "unknown": "NOT CHECKED"}
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def page(title: str, subtitle: list, blocks, figures: dict) -> str:
+    """The whole HTML document.
+
+    Parameters
+    ----------
+    title : str
+        The page's heading.
+    subtitle : list of str
+        Lines under the heading.
+    blocks : list
+        Report blocks from :mod:`._views`.
+    figures : dict
+        Figure name -> PNG bytes (a missing or None figure is left out).
+    """
+    body = [f"<h1>{_e(title)}</h1>"] + [f'<p class="sub">{_e(s)}</p>' for s in subtitle]
+    for b in blocks:
+        body.append(_block(b, figures))
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def _block(b, figures) -> str:
+    if isinstance(b, Lines):
+        head = f"<h2>{_e(b.title)}</h2>" if b.title else ""
+        if b.title and len(b.lines) > 2:
+            return head + "<pre>" + _e("\n".join(b.lines)) + "</pre>"
+        return head + "".join(f'<p class="note">{_e(line)}</p>' for line in b.lines)
+    if isinstance(b, Claims):
+        cards = "".join(
+            f'<div class="claim {s}"><span class="badge">{_BADGE[s]}</span>'
+            f"<h3>{_e(claim)}</h3><p>{_e(ev)}</p></div>" for s, claim, ev in b.items)
+        return f"<h2>{_e(b.title)}</h2><div class=\"claims\">{cards}</div>"
+    if isinstance(b, Table):
+        return _table(b)
+    if isinstance(b, Bars):
+        return _bars(b)
+    if isinstance(b, Figure):
+        png = figures.get(b.name)
+        if not png:
+            return ""
+        data = base64.b64encode(png).decode("ascii")
+        return (f'<figure><img alt="{_e(b.name)} plot" src="data:image/png;base64,{data}">'
+                f"<figcaption>{_e(b.caption)}</figcaption></figure>")
+    raise TypeError(f"unknown report block {type(b).__name__}")
+
+
+def _table(t: Table) -> str:
+    cls = ['' if i < t.text_cols else ' class="num"' for i in range(len(t.columns))]
+    head = "".join(f"<th{cls[i]}>{_e(c)}</th>" for i, c in enumerate(t.columns))
+    rows = []
+    for k, r in enumerate(t.rows):
+        style = t.row_styles[k] if k < len(t.row_styles) else None
+        classes = " ".join(c for c in (style, "section" if k and k in t.sections else None) if c)
+        attr = f' class="{classes}"' if classes else ""
+        rows.append(f"<tr{attr}>" + "".join(f"<td{cls[i]}>{_e(c)}</td>"
+                                            for i, c in enumerate(r)) + "</tr>")
+    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in t.notes)
+    caption = f'<p class="note">{_e(t.caption)}</p>' if t.caption else ""
+    compact = " compact" if len(t.columns) <= 6 else ""
+    return (f'<div class="tablewrap{compact}"><table><caption>{_e(t.title.strip("= "))}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"{caption}{notes}</div>")
+
+
+def _bars(b: Bars) -> str:
+    top = max([v for _, v, _, _ in b.items] + [m for m, _ in b.marks]) * 1.05 or 1.0
+    out = [f"<h2>{_e(b.title)}</h2><div class=\"bars\">"]
+    for label, value, text, style in b.items:
+        marks = "".join(f'<span class="mark" style="left:{100 * m / top:.1f}%" '
+                        f'title="{_e(name)}"></span>' for m, name in b.marks)
+        out.append(f'<div class="bar"><span>{_e(label)}</span><div class="track">'
+                   f'<div class="fill {style or ""}" style="width:{100 * value / top:.1f}%">'
+                   f"</div>{marks}</div><span>{_e(text)}</span></div>")
+    out.append("</div>")
+    if b.caption:
+        out.append(f'<p class="note">{_e(b.caption)}</p>')
+    return "".join(out)
