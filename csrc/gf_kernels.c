@@ -119,6 +119,16 @@ static inline void gf_u192_add128(gf_u192 *a, uint64_t lo, uint64_t hi)
 
 static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 0); }
 
+/* Set a flag that several threads may set at once (gf_task.overflowed):
+ * an atomic store, so concurrent setters are not a data race (ThreadSanitizer
+ * reported the plain store under free-threaded CPython). */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#define gf_flag_set(p) _InterlockedExchange((volatile long *)(p), 1)
+#else
+#define gf_flag_set(p) __atomic_store_n((p), 1, __ATOMIC_RELAXED)
+#endif
+
 /* v0 + k * step, the k-th term of a range, in wrapping unsigned arithmetic:
  * k * step alone may leave the int64 range (range(-2**63, 2**63 - 1, 2**46)
  * at k = 2**17) although every term is inside it, and signed overflow is

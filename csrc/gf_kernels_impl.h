@@ -857,7 +857,7 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
                                      t->check_overflow);
             f += len;
         }
-        if (bad) t->overflowed = 1;
+        if (bad) gf_flag_set(&t->overflowed);
         break;
     }
     case GF_OP_SUMSQ: {

@@ -227,9 +227,9 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
     req = {"target": target, "args": args_text, "paths": list(paths),
            "settings": settings.to_dict()}
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
-    with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=err, text=True)
+    with tempfile.TemporaryFile("w+") as err, subprocess.Popen(
+            [python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+            text=True) as proc:  # `with`: its pipes are closed on every path
         try:
             out, _ = proc.communicate(json.dumps(req))
         except BaseException:  # Ctrl-C: end it (it stops its threads and workers)
