@@ -297,7 +297,16 @@ def goal4(threads, rounds=7):
                          min_time=0.2)
     record("4a", "pure-Python loop time / gilfree 1-thread time (n=2e6)", py / gf, ">= 100",
            py / gf >= 100)
-    n = 10**9
+    sp, ceil, one = range_vs_ceiling(10**9, threads, rounds)
+    record("4b", f"{threads}-thread speedup / {threads}-process ceiling (n=1e9)", sp / ceil,
+           ">= 0.95", sp / ceil >= 0.95,
+           note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {one:.3f} s")
+
+
+def range_vs_ceiling(n, threads, rounds):
+    """sum_squares_range(n) on 1 and `threads` threads, and the one-worker
+    call in 1 and `threads` processes at once, interleaved: (thread speedup,
+    process ceiling, median 1-thread seconds)."""
     one, par, p1, pn = [], [], [], []
     for r in range(rounds):
         steps = [lambda: one.append(clock(lambda: gilfree.sum_squares_range(n, threads=1), 0.1)),
@@ -307,11 +316,8 @@ def goal4(threads, rounds=7):
                  lambda: pn.append(processes_time(n // threads, threads))]
         for s in (steps if r % 2 == 0 else steps[::-1]):
             s()
-    sp = statistics.median(one) / statistics.median(par)
-    ceil = statistics.median(p1) / statistics.median(pn)
-    record("4b", f"{threads}-thread speedup / {threads}-process ceiling (n=1e9)", sp / ceil,
-           ">= 0.95", sp / ceil >= 0.95,
-           note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {statistics.median(one):.3f} s")
+    return (statistics.median(one) / statistics.median(par),
+            statistics.median(p1) / statistics.median(pn), statistics.median(one))
 
 
 def goal8(threads=16, rounds=5):
@@ -323,21 +329,10 @@ def goal8(threads=16, rounds=5):
         record("8", f"range at {threads} threads / {threads}-process ceiling", None, ">= 0.90",
                None, note=f"needs {threads} usable CPUs; this machine has {gilfree.cpu_count()}")
         return
-    n = 2 * 10**9
-    one, par, p1, pn = [], [], [], []
-    for r in range(rounds):
-        steps = [lambda: one.append(clock(lambda: gilfree.sum_squares_range(n, threads=1), 0.1)),
-                 lambda: par.append(clock(lambda: gilfree.sum_squares_range(n, threads=threads),
-                                          0.1)),
-                 lambda: p1.append(processes_time(n, 1)),
-                 lambda: pn.append(processes_time(n // threads, threads))]
-        for s in (steps if r % 2 == 0 else steps[::-1]):
-            s()
-    sp = statistics.median(one) / statistics.median(par)
-    ceil = statistics.median(p1) / statistics.median(pn)
+    sp, ceil, one = range_vs_ceiling(2 * 10**9, threads, rounds)
     record("8", f"{threads}-thread speedup / {threads}-process ceiling (n=2e9)", sp / ceil,
            ">= 0.90", sp / ceil >= 0.90,
-           note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {statistics.median(one):.3f} s")
+           note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {one:.3f} s")
 
 
 def goal5(threads):

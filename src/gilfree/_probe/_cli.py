@@ -13,19 +13,11 @@ import os
 import signal
 import sys
 
+from gilfree.__main__ import _positive_float  # the one parser of a seconds option
+
 __all__ = ["build_parser", "main"]
 
 PROG = "gilfree probe"
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
-    return v
 
 
 def _nonneg_float(text: str) -> float:
