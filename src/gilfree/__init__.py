@@ -11,6 +11,8 @@ square, sum_of_squares, sum_squares_range, squares_range
     The kernels (see each docstring).
 get_num_threads, set_num_threads, num_threads, cpu_count, MAX_THREADS
     Thread-count control.
+register_threadpoolctl
+    Make gilfree's pool visible to threadpoolctl (automatic in most cases).
 show_config
     Print the SIMD path, chunk sizes and thread default in use.
 """
@@ -39,6 +41,10 @@ if not _SUBINTERPRETER:
     from . import _threads
     from ._core import square, squares_range, sum_of_squares, sum_squares_range
     from ._threads import MAX_THREADS, cpu_count, get_num_threads, num_threads, set_num_threads
+    from ._threadpoolctl import _auto_register, register_threadpoolctl
+
+    _auto_register()  # registers with threadpoolctl now or when it is imported
+    del _auto_register
 else:
     # NumPy does not load in subinterpreters: `import gilfree` there gives the
     # NumPy-free kernels on buffers (gilfree.buffer), which declare
@@ -55,6 +61,7 @@ __all__ = [
     "cpu_count",
     "get_num_threads",
     "num_threads",
+    "register_threadpoolctl",
     "set_num_threads",
     "show_config",
     "square",
@@ -86,14 +93,14 @@ def show_config() -> None:
     cg = _threads._cgroup_cpu_limit()
     if _threads._override.get():
         why = "a num_threads() context is active"
-    elif env is not None and _threads._default[0] == env:
+    elif env is not None and _threads._get_default() == env:
         why = "GILFREE_NUM_THREADS"
-    elif _threads._default[0] == cpu_count():
+    elif _threads._get_default() == cpu_count():
         why = f"cpu_count(): affinity allows {aff} CPUs, cgroup quota " + (
             f"{cg:g} CPUs" if cg is not None else "none"
         )
     else:
-        why = "set_num_threads()"
+        why = "set_num_threads() or a threadpoolctl limit"
     levels = ", ".join(f"{k}{'' if ok else ' (CPU lacks it)'}" for k, ok in c["simd_levels"].items())
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     print(f"gilfree {__version__} on Python {platform.python_version()} "

@@ -40,6 +40,13 @@ cdef extern from "Python.h":
     # cancel-and-wait below, leaving pool workers on a dead frame).
     int _check_signals "PyErr_CheckSignals" ()
 
+cdef extern from "gf_threadpool.h":
+    # The process default thread count (csrc/gf_threadpool.c), exported for
+    # threadpoolctl; see gilfree._threads and gilfree._threadpoolctl.
+    int gilfree_get_num_threads() nogil
+    int gilfree_set_num_threads(int n) nogil
+    void gf_threads_init(int initial, int max_threads) nogil
+
 cdef extern from "numpy/arrayobject.h":
     cnp.ndarray PyArray_NewLikeArray(cnp.ndarray proto, cnp.NPY_ORDER order,
                                      void *descr, int subok)
@@ -106,7 +113,20 @@ cdef enum:
 MAX_THREADS = _threads.MAX_THREADS
 # Bound once: module attribute lookups would cost more than a small kernel.
 _override = _threads._override
-_default = _threads._default
+gf_threads_init(_threads._initial_default, MAX_THREADS)
+
+
+def _get_default_threads():
+    """The process default thread count (the C int threadpoolctl also reads)."""
+    return gilfree_get_num_threads()
+
+
+def _set_default_threads(int n):
+    """Set the process default (already validated); returns the previous one."""
+    return gilfree_set_num_threads(n)
+
+
+_threads._bind_store(_get_default_threads, _set_default_threads)
 #: Elements per chunk for 8-byte dtypes (chunk edges are test cases).
 CHUNK = GF_CHUNK_BYTES // 8
 #: Inputs smaller than this (8-byte elements) fit in one chunk and run on the
@@ -348,7 +368,7 @@ cdef int _resolve_threads(object threads) except -1:
     cdef long long n
     if threads is None:
         n = _override.get()
-        return <int>n if n else <int>_default[0]
+        return <int>n if n else gilfree_get_num_threads()
     if type(threads) is int:
         n = threads if -(1 << 40) < threads < (1 << 40) else 0
         if 1 <= n <= MAX_THREADS:
