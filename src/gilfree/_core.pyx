@@ -18,6 +18,7 @@ cimport numpy as cnp
 from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
                                PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
 from libc.stdint cimport int64_t, uint64_t
+from libc.math cimport isfinite
 from libc.string cimport memset
 
 from ._gilfree cimport *
@@ -511,6 +512,57 @@ def _raise_overflow(a):
                         "use overflow='wrap' for NumPy's wrapping)")
 
 
+# ------------------------------------------------------ np.errstate replay
+# The float kernels return the IEEE status flags their chunks raised
+# (csrc/gf_fpstatus.h, NumPy's NPY_FPE_* bits).  When a call raised any,
+# NumPy itself handles them: np.square runs on one representative element
+# per flag (its square raises exactly that flag), so the warning, exception,
+# errcall/log call and their text are NumPy's own, under the error state of
+# the calling thread.  The call is made from compiled code: no Python frame
+# of gilfree's sits between it and the caller, so a warning is attributed to
+# the caller's line, as np.square's is.  Nothing of this runs (not even
+# np.geterr) when no flag was raised.
+_FPE_OVERFLOW = 2
+_FPE_UNDERFLOW = 4
+_FPE_INVALID = 8
+_fp_samples = {}
+
+
+def _fp_sample(dtype, int status):
+    """A small array of `dtype` whose np.square raises exactly `status`."""
+    key = (dtype, status)
+    s = _fp_samples.get(key)
+    if s is None:
+        fi = np.finfo(dtype)
+        vals = []
+        if status & _FPE_OVERFLOW:
+            vals.append(np.array([fi.max], dtype))
+        if status & _FPE_UNDERFLOW:
+            vals.append(np.array([fi.smallest_normal], dtype))
+        if status & _FPE_INVALID:
+            u = {4: np.uint32, 8: np.uint64}[dtype.itemsize]
+            nan = np.array([np.nan], dtype).view(u)
+            # Quiet NaN minus its quiet bit (the mantissa's top bit), plus a
+            # low bit so it stays a NaN: a signalling NaN.
+            quiet = u(1) << u(fi.nmant - 1)
+            vals.append(((nan & ~quiet) | u(1)).view(dtype))
+        s = np.concatenate(vals) if vals else np.empty(0, dtype)
+        s.flags.writeable = False
+        _fp_samples[key] = s
+    return s
+
+
+cdef inline int _sumsq_overflowed(cnp.ndarray a) except -1:
+    """1 if a finite element's square, or the sum of the finite squares, is
+    not finite in float64 (longdouble: in longdouble)."""
+    with np.errstate(all="ignore"):
+        fin = a[np.isfinite(a)]
+        if a.dtype.itemsize <= 8:
+            fin = fin.astype(np.float64)
+        sq = np.square(fin)
+        return 0 if np.isfinite(sq).all() and np.isfinite(np.sum(sq)) else 1
+
+
 # ------------------------------------------------------------------- square
 cdef bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
     cdef int i, nd = cnp.PyArray_NDIM(a)
@@ -586,17 +638,22 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         if not cnp.PyArray_ISWRITEABLE(o):
             raise ValueError("`out` is read-only: pass a writeable array")
     if code < 0:
-        # bool, float16, longdouble, complex: NumPy's own loop and results.
-        # Like the native kernels, no floating-point warnings: overflow is
-        # reported by overflow='raise' or not at all.
+        # bool, float16, longdouble, complex: NumPy's own loop and results,
+        # and NumPy's np.errstate handling.  overflow='raise' takes overflow
+        # out of errstate's hands (OverflowError); the other errors stay
+        # with it.
         if check:
-            with np.errstate(all="ignore", over="raise"):
+            over = False
+            with np.errstate(over="raise"):
                 try:
                     return np.square(a, out=out)
                 except FloatingPointError:
-                    _raise_overflow(a)
-        with np.errstate(all="ignore"):
-            return np.square(a, out=out)
+                    with np.errstate(all="ignore"):
+                        over = bool((np.isfinite(a) & ~np.isfinite(np.square(a))).any())
+                    if not over:
+                        raise
+            _raise_overflow(a)
+        return np.square(a, out=out)
     if given_out:
         if o is not a and _may_overlap(a, o):
             # Exact in-place (same memory, same steps) is safe element by
@@ -645,7 +702,9 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         _raise_overflow(a)
     if via_tmp:
         np.copyto(o, res)
-        return o
+    if t.fpstatus:
+        # overflow='raise' has raised above if a square overflowed.
+        np.square(_fp_sample((<object>a).dtype, t.fpstatus))
     if given_out:
         return o
     return _unwrap0d(res)
@@ -738,9 +797,13 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         if a.dtype.itemsize < 8:  # float16: exact in float64
             a = a.astype(np.float64)
             code = GF_FLOAT64
-        else:  # longdouble: keep NumPy's precision (and, like the kernels, no warnings)
+        else:  # longdouble: keep NumPy's precision; overflow reported as below
             with np.errstate(all="ignore"):
-                return float(np.sum(np.square(a)))
+                r = float(np.sum(np.square(a)))
+            if not isfinite(r) and _sumsq_overflowed(a):
+                s = _fp_sample(a.dtype, _FPE_OVERFLOW)
+                np.dot(s, s)
+            return r
     memset(&t, 0, sizeof(t))
     t.op = GF_OP_SUMSQ
     t.dtype = code
@@ -762,7 +825,16 @@ cdef object _sum_of_squares(object x, object threads, bint release):
     gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), _chunk_bytes, GF_SPREAD_REDUCE)
     args.nthreads = nthreads
     args.release = release
-    return reduce_chunks(&t, isfloat, _run_cb, &args)
+    r = reduce_chunks(&t, isfloat, _run_cb, &args)
+    if isfloat and not isfinite(<double>r) and _sumsq_overflowed(a):
+        # np.dot(x, x) is the reference: NumPy reports its overflow through
+        # np.errstate ("overflow encountered in dot"); so does this, with
+        # NumPy's own handling (see _fp_sample).  Underflow and invalid are
+        # not reported: the compensated sum's own arithmetic raises flags
+        # np.dot would not.
+        s = _fp_sample(np.dtype(np.float64), _FPE_OVERFLOW)
+        np.dot(s, s)
+    return r
 
 
 def sum_of_squares(x, /, *, threads=None):
