@@ -120,6 +120,15 @@ static inline void gf_u192_add128(gf_u192 *a, uint64_t lo, uint64_t hi)
 
 static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 0); }
 
+/* v0 + k * step, the k-th term of a range, in wrapping unsigned arithmetic:
+ * k * step alone may leave the int64 range (range(-2**63, 2**63 - 1, 2**46)
+ * at k = 2**17) although every term is inside it, and signed overflow is
+ * undefined behaviour.  The conversion back is exact for in-range terms. */
+static inline int64_t gf_range_at(int64_t v0, int64_t k, int64_t step)
+{
+    return (int64_t)((uint64_t)v0 + (uint64_t)k * (uint64_t)step);
+}
+
 /* ------------------------------------------------------- the SIMD levels */
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define GF_X86_DISPATCH 1
@@ -129,6 +138,32 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #define GF_SUFFIX baseline
 #include "gf_kernels_impl.h"
 #undef GF_SUFFIX
+
+int64_t gf_first_overflow(const gf_task *t)
+{
+    /* The kernel's own test (square_any with check on), run on blocks of
+     * GF_OVF_BLOCK elements into a scratch buffer, then element by element
+     * inside the first block it flags: the rule lives in one place. */
+    enum { GF_OVF_BLOCK = 64 };
+    double scratch[GF_OVF_BLOCK]; /* 64 elements of up to 8 bytes */
+    int64_t isz = gf_itemsize(t->dtype), f = 0, r, col, len, k;
+    while (f < t->n) {
+        const char *xp;
+        r = f / t->n1;
+        col = f % t->n1;
+        len = t->n1 - col < t->n - f ? t->n1 - col : t->n - f;
+        if (len > GF_OVF_BLOCK) len = GF_OVF_BLOCK;
+        xp = t->x + r * t->xs0 + col * t->xs1;
+        if (square_any_baseline(t->dtype, xp, t->xs1, (char *)scratch, isz, len, 1)) {
+            for (k = 0; k < len; k++)
+                if (square_any_baseline(t->dtype, xp + k * t->xs1, t->xs1, (char *)scratch,
+                                        isz, 1, 1))
+                    return f + k;
+        }
+        f += len;
+    }
+    return -1;
+}
 
 #ifdef GF_X86_DISPATCH
 #if defined(__clang__)
@@ -170,20 +205,45 @@ static inline void gf_u192_add64(gf_u192 *a, uint64_t v) { gf_u192_add128(a, v, 
 #endif
 #endif /* GF_X86_DISPATCH */
 
-void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
+/* ceil(n / d) for n >= 0, d > 0, without the overflow of n + d - 1. */
+static int64_t gf_ceil_div(int64_t n, int64_t d)
+{
+    return n / d + (n % d != 0);
+}
+
+static int64_t gf_plan_rounds(gf_task *t)
+{
+    int64_t chunks = t->n > 0 ? gf_ceil_div(t->n, t->chunk) : 0;
+    t->first = 0;
+    t->nchunks = chunks < GF_ROUND_CHUNKS ? chunks : GF_ROUND_CHUNKS;
+    return gf_ceil_div(chunks, GF_ROUND_CHUNKS);
+}
+
+int64_t gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
 {
     int64_t per = chunk_bytes >= itemsize ? chunk_bytes / itemsize : 1, floor;
     t->chunk = per;
-    if (t->n > per * (int64_t)GF_MAX_CHUNKS) {
-        t->chunk = (t->n + GF_MAX_CHUNKS - 1) / GF_MAX_CHUNKS;
-    } else if (spread > 1 && t->n * itemsize > GF_PARALLEL_MIN_BYTES && t->n < per * spread) {
+    if (spread > 1 && t->n < per * spread && t->n > GF_PARALLEL_MIN_BYTES / itemsize) {
         floor = GF_SPREAD_MIN_BYTES / itemsize;
         if (floor < per) {
             t->chunk = (t->n + spread - 1) / spread;
             if (t->chunk < floor) t->chunk = floor;
         }
     }
-    t->nchunks = t->n > 0 ? (t->n + t->chunk - 1) / t->chunk : 0;
+    return gf_plan_rounds(t);
+}
+
+int64_t gf_plan_range(gf_task *t, int64_t chunk)
+{
+    t->chunk = chunk > 0 ? chunk : 1;
+    return gf_plan_rounds(t);
+}
+
+void gf_round(gf_task *t, int64_t r)
+{
+    int64_t chunks = gf_ceil_div(t->n, t->chunk), c0 = r * GF_ROUND_CHUNKS;
+    t->first = c0 * t->chunk;
+    t->nchunks = chunks - c0 < GF_ROUND_CHUNKS ? chunks - c0 : GF_ROUND_CHUNKS;
 }
 
 int gf_stream_compiled(void)
@@ -250,12 +310,26 @@ gf_chunk_fn gf_chunk_runner(int level)
 }
 
 /* ------------------------------------------------------------- combining */
-double gf_combine_f64(const double *p, int64_t n)
+void gf_combine_f64_into(const double *p, int64_t n, double *sc)
 {
-    gf_ksum k = {0.0, 0.0};
+    gf_ksum k = {sc[0], sc[1]};
     int64_t i;
     for (i = 0; i < n; i++) gf_ksum_add(&k, p[i]);
+    sc[0] = k.s;
+    sc[1] = k.c;
+}
+
+double gf_ksum_result(const double *sc)
+{
+    gf_ksum k = {sc[0], sc[1]};
     return gf_ksum_value(&k);
+}
+
+double gf_combine_f64(const double *p, int64_t n)
+{
+    double sc[2] = {0.0, 0.0};
+    gf_combine_f64_into(p, n, sc);
+    return gf_ksum_result(sc);
 }
 
 void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total)

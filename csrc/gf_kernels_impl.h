@@ -299,28 +299,34 @@ GF_DEF_SUMSQ_FLT(f32, float)
 GF_DEF_SUMSQ_FLT(f64, double)
 
 /* -------------------------------------------------------- int sum of squares */
-/* Squares below 2**32 (8- and 16-bit inputs): plain 64-bit lanes cannot
- * overflow for fewer than 2**32 terms, and a chunk is far shorter. */
+/* Squares below 2**32 (8- and 16-bit inputs) in 64-bit lanes, which go into
+ * acc every GF_LANE_TERMS elements: a lane takes under 2**32 per term, so it
+ * cannot wrap before 2**32 terms, and no chunk (however long the hook that
+ * sets chunk sizes makes it) ever gets near that between flushes. */
+#define GF_LANE_TERMS ((int64_t)1 << 24)
 #define GF_DEF_SUMSQ_SMALL(NAME, T)                                            \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_u192 *acc)                                 \
 {                                                                             \
-    uint64_t lane[16] = {0}, s = 0;                                           \
-    int64_t i = 0, j;                                                         \
-    if (xs == (int64_t)sizeof(T)) {                                           \
-        const T *x = (const T *)xp;                                           \
-        for (; i + 16 <= n; i += 16)                                          \
-            for (j = 0; j < 16; j++) {                                        \
-                uint32_t v = (uint32_t)(int32_t)x[i + j];                     \
-                lane[j] += (uint64_t)(uint32_t)(v * v);                       \
-            }                                                                 \
+    int64_t i = 0, j, end;                                                    \
+    while (i < n) {                                                           \
+        uint64_t lane[16] = {0}, s = 0;                                       \
+        end = n - i > GF_LANE_TERMS ? i + GF_LANE_TERMS : n;                  \
+        if (xs == (int64_t)sizeof(T)) {                                       \
+            const T *x = (const T *)xp;                                       \
+            for (; i + 16 <= end; i += 16)                                    \
+                for (j = 0; j < 16; j++) {                                    \
+                    uint32_t v = (uint32_t)(int32_t)x[i + j];                 \
+                    lane[j] += (uint64_t)(uint32_t)(v * v);                   \
+                }                                                             \
+        }                                                                     \
+        for (; i < end; i++) {                                                \
+            uint32_t v = (uint32_t)(int32_t)*(const T *)(xp + i * xs);        \
+            s += (uint64_t)(uint32_t)(v * v);                                 \
+        }                                                                     \
+        for (j = 0; j < 16; j++) s += lane[j];                                \
+        gf_u192_add64(acc, s);                                                \
     }                                                                         \
-    for (; i < n; i++) {                                                      \
-        uint32_t v = (uint32_t)(int32_t)*(const T *)(xp + i * xs);            \
-        s += (uint64_t)(uint32_t)(v * v);                                     \
-    }                                                                         \
-    for (j = 0; j < 16; j++) s += lane[j];                                    \
-    gf_u192_add64(acc, s);                                                    \
 }
 GF_DEF_SUMSQ_SMALL(i8, int8_t)
 GF_DEF_SUMSQ_SMALL(i16, int16_t)
@@ -404,7 +410,6 @@ static int GF_FN(ssq_narrow)(const char *xp, int64_t n, int kind, uint64_t *lo, 
  * halves summed in separate 64-bit lanes, so no carry is ever lost; the
  * lanes go into acc every GF_LANE_TERMS elements, far before any can
  * overflow (each takes under 2**32 per term). */
-#define GF_LANE_TERMS ((int64_t)1 << 24)
 static void GF_FN(flush_lanes)(uint64_t *lo, uint64_t *hi, gf_u192 *acc)
 {
     int j;
@@ -543,7 +548,7 @@ static void GF_FN(range_onesign)(int64_t v0, int64_t step, int64_t len, gf_u192 
     uint64_t m0, mlast, d;
     int64_t vlast;
     if (len <= 0) return;
-    vlast = v0 + (len - 1) * step;
+    vlast = gf_range_at(v0, len - 1, step);
     if (v0 >= 0) {
         m0 = (uint64_t)v0;
         mlast = (uint64_t)vlast;
@@ -566,7 +571,7 @@ static void GF_FN(fill_##NAME)(char *op, int64_t v0, int64_t step, int64_t n) \
     T *o = (T *)op;                                                           \
     int64_t k;                                                                \
     for (k = 0; k < n; k++) {                                                 \
-        T v = (T)(v0 + k * step);                                             \
+        T v = (T)gf_range_at(v0, k, step);                                    \
         o[k] = (T)((MT)v * (MT)v);                                            \
     }                                                                         \
 }
@@ -594,8 +599,8 @@ static void GF_FN(fill_any)(int dtype, char *op, int64_t v0, int64_t step, int64
 /* ------------------------------------------------------------ chunk runner */
 static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
 {
-    int64_t f0 = c * t->chunk;
-    int64_t f1 = f0 + t->chunk < t->n ? f0 + t->chunk : t->n;
+    int64_t f0 = t->first + c * t->chunk;
+    int64_t f1 = t->n - f0 > t->chunk ? f0 + t->chunk : t->n;
     int64_t f = f0;
 
     switch (t->op) {
@@ -652,10 +657,10 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
     }
     case GF_OP_RANGE_SUMSQ: {
         gf_u192 acc = {{0, 0, 0}};
-        int64_t v0 = t->start + f0 * t->step, len = f1 - f0;
+        int64_t v0 = gf_range_at(t->start, f0, t->step), len = f1 - f0;
         /* Split where the sequence crosses zero so each part has one sign. */
         int64_t neg = 0; /* how many leading terms have the sign of v0 */
-        int64_t vlast = v0 + (len - 1) * t->step;
+        int64_t vlast = gf_range_at(v0, len - 1, t->step);
         if ((v0 < 0) == (vlast < 0)) {
             neg = len;
         } else if (v0 < 0) { /* increasing through zero: count v < 0 */
@@ -666,13 +671,13 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
             neg = (int64_t)((uint64_t)v0 / st + 1);
         }
         GF_FN(range_onesign)(v0, t->step, neg, &acc);
-        if (neg < len) GF_FN(range_onesign)(v0 + neg * t->step, t->step, len - neg, &acc);
+        if (neg < len) GF_FN(range_onesign)(gf_range_at(v0, neg, t->step), t->step, len - neg, &acc);
         t->ipartials[c] = acc;
         break;
     }
     case GF_OP_RANGE_FILL:
-        GF_FN(fill_any)(t->dtype, t->out + f0 * t->os1, t->start + f0 * t->step, t->step,
-                        f1 - f0);
+        GF_FN(fill_any)(t->dtype, t->out + f0 * t->os1, gf_range_at(t->start, f0, t->step),
+                        t->step, f1 - f0);
         break;
     default:
         break;

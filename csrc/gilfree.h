@@ -56,7 +56,8 @@ typedef struct {
     int64_t os0, os1;       /* byte strides of out */
     int64_t n;              /* number of elements */
     int64_t chunk;          /* elements per chunk (> 0) */
-    int64_t nchunks;
+    int64_t first;          /* element where chunk 0 of this round starts */
+    int64_t nchunks;        /* chunks in this round (see gf_round) */
     int64_t start, step;    /* RANGE_* */
     double *fpartials;      /* SUMSQ on floats: one per chunk */
     gf_u192 *ipartials;     /* SUMSQ on ints, RANGE_SUMSQ: one per chunk */
@@ -66,7 +67,11 @@ typedef struct {
 
 typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
 
-/* Chunking (measured on the 2-core EPYC dev VM; README "Performance").
+/* ----------------------------------------------------------- tuning */
+/* Every tuning constant lives here, once; Python reads them through
+ * gilfree._runtime.config().  Figures: 2-core AMD EPYC (Zen 3) KVM guest.
+ *
+ * Chunking.
  * GF_CHUNK_BYTES of input per chunk for array work: 512 KiB (65,536 float64,
  * the size of a Zen 3 L2).  bench/perf_goals.py goal 7 sweeps 16 KiB-2 MiB:
  * 512 KiB was the fastest for square at 10^6 on 2 threads in four runs of
@@ -83,7 +88,6 @@ typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
  * and so their float results, never depend on it; elementwise work passes
  * GF_SPREAD_PER_THREAD x threads. */
 #define GF_CHUNK_BYTES 524288
-#define GF_MAX_CHUNKS (1 << 22)
 #define GF_SPREAD_PER_THREAD 4
 #define GF_SPREAD_REDUCE 8
 #define GF_SPREAD_MIN_BYTES 16384
@@ -92,9 +96,45 @@ typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
  * spread rule cuts them for the threads.  It was GF_CHUNK_BYTES itself until
  * chunks grew to 512 KiB. */
 #define GF_PARALLEL_MIN_BYTES 131072
+/* Range terms per chunk: 30-60 us of work at 2-4 G terms/s, so a Ctrl-C is
+ * seen quickly and a thread's share stays even. */
+#define GF_RANGE_CHUNK 131072
+/* A chunk is never longer than chunk_bytes / itemsize elements (or
+ * GF_RANGE_CHUNK terms), whatever the input's size: a broadcast view of
+ * 2**54 elements reads no memory, but its chunks must still end within
+ * milliseconds for Ctrl-C to be seen (0.2 s is the bound promised).  Work is
+ * therefore run in rounds of at most GF_ROUND_CHUNKS chunks, each round one
+ * pool job with one buffer of partials: 65,536 partials (1.5 MiB for
+ * integers) cover 32 GiB of 8-byte input, so any array that fits in memory
+ * is one round; only broadcast views and long ranges take several.  Float
+ * partials are combined across rounds in the same running compensated sum,
+ * so the rounds never change a result. */
+#define GF_ROUND_CHUNKS 65536
+/* Calls on fewer elements keep the GIL (NumPy's habit): releasing and
+ * re-taking it costs ~0.1 us, and re-taking it can wait a whole switch
+ * interval (5 ms) when another thread is busy in Python. */
+#define GF_GIL_RELEASE_MIN 512
+/* How long a calling thread works before it takes the GIL back to look for
+ * signals (Ctrl-C): 20 ms keeps SIGINT latency far under 0.2 s for one GIL
+ * round-trip per 20 ms of work. */
+#define GF_SIGNAL_CHECK_NS 20000000
+/* How long an idle pool worker polls for new work before it sleeps on a
+ * condition variable (GILFREE_SPIN_US overrides): 100 us covers the gap
+ * between back-to-back calls from a loop, and costs nothing when idle. */
+#define GF_SPIN_NS_DEFAULT 100000
 
-/* Fill t->chunk and t->nchunks for t->n elements of `itemsize` bytes. */
-void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread);
+/* Fill t->chunk for t->n elements of `itemsize` bytes and set up round 0
+ * (t->first, t->nchunks); returns the number of rounds (0 when n is 0). */
+int64_t gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread);
+/* The same for t->n range terms, `chunk` terms per chunk. */
+int64_t gf_plan_range(gf_task *t, int64_t chunk);
+/* Point t at round r (0 <= r < the count the planner returned). */
+void gf_round(gf_task *t, int64_t r);
+
+/* The first element (numbered as in gf_task, over x, n0, n1, xs0, xs1, n
+ * and dtype of t) whose square overflows by the kernels' test for
+ * check_overflow, or -1: what an OverflowError names. */
+int64_t gf_first_overflow(const gf_task *t);
 
 /* SIMD levels compiled in.  Each level is the same C code compiled for a
  * different target; gf_simd_best() picks the best the CPU supports. */
@@ -109,6 +149,11 @@ int gf_stream_compiled(void);           /* 1 if task.stream can take effect */
 
 /* Combine per-chunk partials in chunk order. */
 double gf_combine_f64(const double *p, int64_t n);
+/* The same, across rounds: add p[0..n) to a running compensated sum
+ * sc[0] + sc[1] (start from {0, 0}); gf_ksum_result gives its value.
+ * Combining round by round gives the bits of one gf_combine_f64 call. */
+void gf_combine_f64_into(const double *p, int64_t n, double *sc);
+double gf_ksum_result(const double *sc);
 void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total);
 
 /* ---------------------------------------------------------------- the pool */

@@ -157,6 +157,21 @@ def test_summarize():
     assert one["q1"] == one["q3"] == 2.0
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_summarize_matches_statistics(seed):
+    """The portable median and quartiles (no ``statistics`` on Python 2) give
+    the same floats as the standard library's, even and odd lengths alike."""
+    import random
+    import statistics
+
+    rng = random.Random(seed)
+    vals = [rng.lognormvariate(-7, 1) for _ in range(rng.randint(2, 40))]
+    s = _portable.summarize(vals)
+    q1, q2, q3 = statistics.quantiles(vals, n=4, method="inclusive")
+    assert (s["q1"], s["q3"]) == (q1, q3)
+    assert s["median"] == statistics.median(vals) == _portable.median(vals)
+
+
 def test_budget_extrapolates_only_from_meaningful_times():
     b = _portable.Budget(max_call=1.0)
     key = ("python", 1, "range", None)
@@ -212,8 +227,9 @@ def test_portable_imports_only_the_standard_library():
             names.add(node.module.split(".")[0])
     if hasattr(sys, "stdlib_module_names"):
         # _interpreters: CPython's private module (3.13+), imported lazily and
-        # absent from stdlib_module_names on older Pythons
-        allowed = set(sys.stdlib_module_names) | {"__future__", "_interpreters"}
+        # absent from stdlib_module_names on older Pythons; java: Jython's
+        # Java packages, imported lazily on Jython only
+        allowed = set(sys.stdlib_module_names) | {"__future__", "_interpreters", "java"}
         assert names <= allowed, names
     assert not names & {"gilfree", "numpy"}
 

@@ -257,7 +257,7 @@ def test_unsupported_dtype():
     (lambda d: gdask.sum_of_squares(d, threads=-1), ValueError, "`threads`"),
     (lambda d: gdask.sum_of_squares(d, split_every=1), ValueError, "`split_every`"),
     (lambda d: gdask.sum_of_squares(d, split_every=2.5), TypeError, "`split_every`"),
-    (lambda d: gdask.sum_squares_range(1.5), TypeError, "`stop`"),
+    (lambda d: gdask.sum_squares_range(1.5), TypeError, "`start`"),
     (lambda d: gdask.sum_squares_range(0, "9"), TypeError, "`stop`"),
     (lambda d: gdask.sum_squares_range(True, 9), TypeError, "`start`"),
     (lambda d: gdask.sum_squares_range(0, 9, 0), ValueError, "`step` must not be zero"),

@@ -413,14 +413,15 @@ def test_dask_square_follows_the_computing_threads_errstate():
     x = np.ones(40)
     x[3] = x[25] = 1e300
     d = da.from_array(x, chunks=10)
-    for mode in ("raise", "ignore", "call"):
-        ref = observe(lambda: da.square(d).compute(scheduler="sync"), lambda: ((), {}),
+    for mode, sched in [(m, s) for m in ("raise", "ignore", "call", "warn")
+                        for s in ("sync", "threads")]:
+        ref = observe(lambda: da.square(d).compute(scheduler=sched), lambda: ((), {}),
                       dict(over=mode))
-        got = observe(lambda: gilfree.dask.square(d).compute(scheduler="sync"),
+        got = observe(lambda: gilfree.dask.square(d).compute(scheduler=sched),
                       lambda: ((), {}), dict(over=mode))
         for key in ("warnings", "exc", "calls", "log"):
             if key == "warnings":
                 # Both warn from inside Dask's code; compare category and text.
-                assert [w[:2] for w in ref[key]] == [w[:2] for w in got[key]], mode
+                assert [w[:2] for w in ref[key]] == [w[:2] for w in got[key]], (mode, sched)
             else:
-                assert ref[key] == got[key], (mode, key)
+                assert ref[key] == got[key], (mode, sched, key)

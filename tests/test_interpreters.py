@@ -8,7 +8,9 @@ skip cleanly otherwise; the JVM start makes a Jython test take ~10-20 s.
 from __future__ import annotations
 
 import ast
+import glob
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +19,7 @@ import pytest
 
 from gilfree import __main__ as cli
 from gilfree import bench
-from gilfree.bench import _cases, _foreign, _worker27
+from gilfree.bench import _cases, _foreign, _portable
 from gilfree.bench._cases import Case
 from gilfree.bench._engine import Settings
 
@@ -33,12 +35,12 @@ def _tiny(**changes) -> Settings:
 
 
 # ---------------------------------------------------------------------------
-# the Python 2.7/3 worker, checked without any other interpreter
+# the portable worker (Python 2.7 and 3), checked without any other interpreter
 # ---------------------------------------------------------------------------
 
 
-def test_worker27_source_is_python27_compatible():
-    with open(_worker27.__file__, encoding="utf-8") as f:
+def test_portable_source_is_python27_compatible():
+    with open(_portable.__file__, encoding="utf-8") as f:
         source = f.read()
     tree = ast.parse(source)
     future = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
@@ -51,15 +53,32 @@ def test_worker27_source_is_python27_compatible():
             a = node.args
             assert not a.kwonlyargs and not a.posonlyargs and not getattr(node, "returns", None)
             assert all(x.annotation is None for x in a.args)
+        if isinstance(node, ast.Attribute):
+            assert node.attr not in ("exec", "print"), "keywords in Python 2"
         if isinstance(node, ast.Import):
             names |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "no relative imports: it runs as a script"
             names.add(node.module.split(".")[0])
     assert "nonlocal" not in source and "yield from" not in source
-    std = set(getattr(sys, "stdlib_module_names", names)) | {"__future__", "java"}
+    std = set(getattr(sys, "stdlib_module_names", names)) | {"__future__", "java", "_interpreters"}
     assert names <= std, names - std
     assert not names & {"gilfree", "numpy"}
+
+
+def _python2():
+    """A working CPython 2.7 (on PATH or under pyenv), or None."""
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/2.7*/bin/python")))
+    found += [p for p in (shutil.which("python2.7"), shutil.which("python2")) if p]
+    for python in found:
+        try:  # a pyenv shim of a version that is not selected exits 127
+            r = subprocess.run([python, "-c", "import sys; assert sys.version_info[0] == 2"],
+                               capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if r.returncode == 0:
+            return python
+    return None
 
 
 def _check_rows(rows, java=False):
@@ -71,31 +90,64 @@ def _check_rows(rows, java=False):
     names = {(r["strategy"], r["workers"]) for r in measured}
     assert {("python", 1), ("python-threads", 1), ("python-threads", 2)} <= names
     if java:
-        assert {(_worker27.JAVA_LABEL, 1), (_worker27.JAVA_LABEL, 2)} <= names
+        assert {(_portable.JAVA_LABEL, 1), (_portable.JAVA_LABEL, 2)} <= names
 
 
-def test_worker27_runs_as_a_script_under_this_python(tmp_path):
-    script = tmp_path / "worker.py"
-    shutil.copy(_worker27.__file__, script)  # away from the package
+#: Runs the copied script in its range profile (what Jython, PyPy and older
+#: CPythons run) under this Python: it is imported as a module so the range
+#: profile's process pool can pickle its share function by name.
+_RANGE_PROFILE = ("import sys; sys.path.insert(0, sys.argv[1]); import worker; "
+                  "worker.full_profile = lambda info: False; sys.exit(worker.main())")
+
+
+def _run_range_profile(python, script):
     req = dict(REQ, cases=[{"workload": "range", "n": 3000, "dtype": None},
                            {"workload": "reduce", "n": 100, "dtype": "float64"}])
-    r = subprocess.run([sys.executable, "-I", str(script)], input=json.dumps(req),
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run([python, "-c", _RANGE_PROFILE, str(script.parent)],
+                       input=json.dumps(req), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert lines[-1]["event"] == "result"
     rows = lines[-1]["rows"]
     _check_rows([r for r in rows if r["workload"] == "range"])
     assert all("range workload only" in r["skipped"] for r in rows if r["workload"] == "reduce")
+    procs = [r for r in rows if r["strategy"] == "python-processes" and r["workload"] == "range"]
+    assert procs and all(r["result"] == sum(i * i for i in range(3000)) for r in procs), procs
+    return lines[-1]["interpreter"]
+
+
+def test_range_profile_runs_as_a_script_under_this_python(tmp_path):
+    script = tmp_path / "worker.py"
+    shutil.copy(_portable.__file__, script)  # away from the package
+    _run_range_profile(sys.executable, script)
     info = subprocess.run([sys.executable, str(script), "--info"], capture_output=True,
                           text=True, timeout=60)
     assert json.loads(info.stdout)["version"] == ".".join(map(str, sys.version_info[:3]))
 
 
-def test_worker27_warm_up_stops_when_stable():
+def test_portable_runs_under_cpython27(tmp_path):
+    """The whole file under a real Python 2.7 (where one is installed): its
+    --info line, and the range profile that interpreter gets by itself."""
+    python = _python2()
+    if python is None:
+        pytest.skip("no CPython 2.7 here")
+    script = tmp_path / "worker.py"
+    shutil.copy(_portable.__file__, script)
+    info = _run_range_profile(python, script)
+    assert info["version"].startswith("2.7") and not _portable.full_profile(info)
+    r = subprocess.run([python, str(script)], input=json.dumps(dict(REQ, cases=[
+        {"workload": "range", "n": 1000, "dtype": None}])), capture_output=True, text=True,
+        timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout.splitlines()[-1])["rows"]
+    assert rows and all(row["warmup_values"] for row in rows if row.get("values"))
+
+
+def test_warm_up_stops_when_stable():
     calls = []
-    times = _worker27.warm_up(lambda: calls.append(1), 1.0, 1)
-    assert 2 <= len(times) <= _worker27.MAX_WARMUP
+    times = _portable.warm_up(lambda: calls.append(1), 1.0, 1)
+    assert 2 <= len(times) <= _portable.MAX_WARMUP
+    assert len(calls) == len(times) - 1  # the first call is the caller's
 
 
 # ---------------------------------------------------------------------------
@@ -110,7 +162,7 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
         pytest.skip(f"{exe} is not installed (apt-get install -y jython pypy3)")
     info = _foreign.probe_python(path)
     assert info["implementation"] == impl and info["gil_enabled"] is gil
-    assert not _foreign.uses_portable(info)
+    assert not _portable.full_profile(info)
     got, rows = _foreign.run_foreign(path, [Case("range", 2000, None)], REQ)
     assert got["label"] == info["label"] and ("no GIL" in got["label"]) is not gil
     assert all(r.get("verified") for r in rows if "result" in r), rows
@@ -122,9 +174,10 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
         assert all(r.get("verified") for r in procs)
 
 
-def test_host_cpython_still_uses_the_portable_worker():
+def test_host_cpython_runs_the_full_profile():
     info = _foreign.probe_python(sys.executable)
-    assert _foreign.uses_portable(info)
+    assert _portable.full_profile(info)
+    assert info == dict(_portable.interpreter_info(), executable=info["executable"])
 
 
 # ---------------------------------------------------------------------------
@@ -174,8 +227,6 @@ def test_bad_python_value_exits_2(value, message, capsys):
 def test_portable_script_runs_threads_processes_and_verifies():
     """``_portable.py`` as a script: rows for the loop, threads and (spawned)
     processes, each with the exact result of the range loop."""
-    from gilfree.bench import _portable
-
     n = 20000
     req = dict(REQ, cases=[{"workload": "range", "n": n, "dtype": None}])
     r = subprocess.run([sys.executable, _portable.__file__], input=json.dumps(req),

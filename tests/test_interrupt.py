@@ -34,6 +34,7 @@ import os, signal, sys, threading, time
 signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 import gilfree
+import gilfree.buffer
 from gilfree._core import CHUNK
 
 def long_call():
@@ -81,6 +82,26 @@ CASES = {
     "sum_of_squares_float_threads2": "gilfree.sum_of_squares(np.broadcast_to(np.float64(1.5), (2**40,)), threads=2)",
     "sum_of_squares_float_threads1": "gilfree.sum_of_squares(np.broadcast_to(np.float64(1.5), (2**40,)), threads=1)",
     "sum_of_squares_int_threads2": "gilfree.sum_of_squares(np.broadcast_to(np.int64(3), (2**40,)), threads=2)",
+    # Chunks are bounded in elements, not only in count: a broadcast view of
+    # 2**62 elements reads no memory but must still see Ctrl-C quickly.
+    "sum_of_squares_broadcast_2_62": "gilfree.sum_of_squares(np.broadcast_to(1.0, (2**62,)), threads=2)",
+    "sum_of_squares_broadcast_int16_2_62": (
+        "gilfree.sum_of_squares(np.broadcast_to(np.int16(-7), (2**31, 2**31)), threads=1)"),
+    # The longest range there is: 2**63 - 1 terms.
+    "sum_squares_range_longest": "gilfree.sum_squares_range(2**63 - 1, threads=2)",
+    "buffer_sum_squares_range": "gilfree.buffer.sum_squares_range(-(2**62), 2**62, 3)",
+    "buffer_sum_of_squares_loop": (
+        "import array\n"
+        "big = array.array('d', bytes(8 * 4 * 10**6))\n"
+        "while True:\n"
+        "    gilfree.buffer.sum_of_squares(big)"
+    ),
+    "buffer_square_loop": (
+        "import array\n"
+        "x = array.array('f', bytes(4 * 4 * 10**6))\n"
+        "while True:\n"
+        "    gilfree.buffer.square(x, out=x)"
+    ),
     "sum_of_squares_loop": (
         "big = np.ones(4 * 10**6)\n"
         "while True:\n"

@@ -143,7 +143,9 @@ files = [n for n in rel if n]
 need = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in", "PKG-INFO",
         "csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_kernels.c", "csrc/gf_pool.c",
         "src/gilfree/__init__.py", "src/gilfree/_core.pyx", "src/gilfree/_gilfree.pxd",
-        "src/gilfree/_core.pyi", "src/gilfree/py.typed", "src/gilfree/_version.py",
+        "src/gilfree/_core.pyi", "src/gilfree/_runtime.pyx", "src/gilfree/_runtime.pxd",
+        "src/gilfree/_runtime.pyi", "src/gilfree/_rules.py", "src/gilfree/py.typed",
+        "src/gilfree/_version.py",
         "tests/conftest.py"]
 banned = ["src/gilfree/*.c", "*.so", "*.pyd", "*.dylib", "*.o", "*.pyc", "*__pycache__*",
           ".github/*", ".ci/*", "tools/*", "build/*", "dist/*", "*.egg-info/SOURCES.txt~"]

@@ -53,7 +53,7 @@ def main() -> int:
             return 1
 
     # One call through the pool and, where built, one through OpenMP.
-    n = 3 * 131072 + 5
+    n = 3 * gilfree._runtime.config()["range_chunk"] + 5
     expect = (n - 1) * n * (2 * n - 1) // 6
     got = gilfree.sum_squares_range(n, threads=2)
     if got != expect:

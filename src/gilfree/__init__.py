@@ -85,22 +85,10 @@ def show_config() -> None:
 
     import numpy as np
 
-    from ._core import config
+    from ._runtime import config
 
     c = config()
-    env = _threads._env_default()
-    aff = _threads._affinity_count()
-    cg = _threads._cgroup_cpu_limit()
-    if _threads._override.get():
-        why = "a num_threads() context is active"
-    elif env is not None and _threads._get_default() == env:
-        why = "GILFREE_NUM_THREADS"
-    elif _threads._get_default() == cpu_count():
-        why = f"cpu_count(): affinity allows {aff} CPUs, cgroup quota " + (
-            f"{cg:g} CPUs" if cg is not None else "none"
-        )
-    else:
-        why = "set_num_threads() or a threadpoolctl limit"
+    nthreads, why = _threads.describe_default()
     levels = ", ".join(f"{k}{'' if ok else ' (CPU lacks it)'}" for k, ok in c["simd_levels"].items())
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     print(f"gilfree {__version__} on Python {platform.python_version()} "
@@ -114,7 +102,7 @@ def show_config() -> None:
               f"{c['stream_min_bytes'] / 2**20:g} MiB ({c['stream_reason']})")
     else:
         print("  square out   : normal stores (no non-temporal stores on this architecture)")
-    print(f"  threads      : {get_num_threads()} ({why})")
+    print(f"  threads      : {nthreads} ({why})")
     print(f"  pool         : {c['pool_threads']} worker threads started; idle workers spin "
           f"{c['spin_us']:g} us before sleeping (GILFREE_SPIN_US)")
     print(f"  GIL released : for calls on >= {c['gil_release_min']} elements; "

@@ -23,18 +23,16 @@ In a subinterpreter, ``import gilfree`` gives these three functions as
 from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_IsContiguous,
                              PyBuffer_Release, PyObject_GetBuffer)
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from ._gilfree cimport *
-from ._shared cimport overflow_check, range_plan, range_rounds, reduce_chunks
+from ._shared cimport overflow_check, range_plan, reduce_rounds, run_rounds
 
 import array
 
-cdef enum:
-    GIL_RELEASE_MIN = 512          # as in gilfree._core
-    RANGE_CHUNK = 131072
-    RANGE_ROUND_CHUNKS = 1 << 12   # signals are checked between rounds
+from . import _rules
 
 #: array.array typecode per gf_dtype (for results when `out` is not given).
 _TYPECODES = "bhiqBHIQfd"
@@ -102,8 +100,8 @@ cdef inline int64_t _stride(Py_buffer *v) noexcept:
     return v.strides[0] if v.ndim == 1 else v.itemsize
 
 
-cdef object _item(Py_buffer *v, int64_t i, int dtype):
-    cdef const char *p = <const char *>v.buf + i * _stride(v)
+cdef object _item(const char *x, int64_t xs, int64_t i, int dtype):
+    cdef const char *p = x + i * xs
     if dtype == GF_INT8: return (<const int8_t *>p)[0]
     if dtype == GF_INT16: return (<const int16_t *>p)[0]
     if dtype == GF_INT32: return (<const int32_t *>p)[0]
@@ -116,56 +114,51 @@ cdef object _item(Py_buffer *v, int64_t i, int dtype):
     return (<const double *>p)[0]
 
 
-cdef object _raise_overflow(Py_buffer *v, int dtype):
-    """OverflowError naming the first element whose square does not fit."""
-    import math
-    cdef int64_t i, n = _len(v)
-    name = _NAMES[dtype]
-    if dtype >= GF_FLOAT32:
-        big = 3.4028234663852886e38 if dtype == GF_FLOAT32 else 1.7976931348623157e308
-        for i in range(n):
-            x = _item(v, i, dtype)
-            if math.isfinite(x) and not (x * x <= big):
-                raise OverflowError(f"square overflows at index {i}: {x!r}**2 is not finite in "
-                                    f"{name} (overflow='raise'; use overflow='wrap' for NumPy's "
-                                    f"wrapping)")
-    else:
-        bits = (8, 16, 32, 64)[dtype % 4]
-        hi = (1 << (bits - 1)) - 1 if dtype < GF_UINT8 else (1 << bits) - 1
-        for i in range(n):
-            x = _item(v, i, dtype)
-            if x * x > hi:
-                raise OverflowError(f"square overflows at index {i}: {x}**2 = {x * x} does not "
-                                    f"fit in {name} (overflow='raise'; use overflow='wrap' for "
-                                    f"NumPy's wrapping)")
-    raise AssertionError("the kernel flagged an overflow that the check cannot find")
+cdef object _raise_overflow(const char *x, int64_t xs, int64_t n, int dtype):
+    """The OverflowError naming the first element whose square does not fit
+    (found by the kernels' own test, gf_first_overflow)."""
+    cdef gf_task t
+    memset(&t, 0, sizeof(t))
+    t.dtype = dtype
+    t.x = x
+    t.n = t.n1 = n
+    t.n0 = 1
+    t.xs1 = xs
+    i = gf_first_overflow(&t)
+    if i < 0:
+        raise AssertionError("an overflow was reported that the input does not have")
+    raise _rules.square_overflow(i, _item(x, xs, i, dtype), _NAMES[dtype])
 
 
-cdef void _run_serial(gf_task *t) noexcept nogil:
+cdef void _run_slice(gf_task *t, gf_chunk_fn run, int64_t *c) noexcept nogil:
+    """Chunks from c[0] on until they are done or GF_SIGNAL_CHECK_NS passed."""
+    cdef int64_t deadline = gf_now_ns() + GF_SIGNAL_CHECK_NS
+    while c[0] < t.nchunks:
+        run(t, c[0])
+        c[0] += 1
+        if gf_now_ns() >= deadline:
+            return
+
+
+cdef int _run(gf_task *t, void *ctx) except -1:
+    """Every chunk of this round on the calling thread, the GIL released for
+    calls of GF_GIL_RELEASE_MIN elements or more; a Ctrl-C is seen between
+    chunks every GF_SIGNAL_CHECK_NS (main interpreter: other interpreters
+    do not receive signals)."""
     cdef gf_chunk_fn run = gf_chunk_runner(gf_simd_best())
-    cdef int64_t c
-    for c in range(t.nchunks):
-        run(t, c)
-
-
-cdef int _run(gf_task *t) except -1:
-    if t.n >= GIL_RELEASE_MIN:
+    cdef int64_t c = 0
+    if t.n < GF_GIL_RELEASE_MIN:
+        while c < t.nchunks:
+            run(t, c)
+            c += 1
+        return 0
+    while True:
         with nogil:
-            _run_serial(t)
-    else:
-        _run_serial(t)
-    return 0
-
-
-cdef int _run_cb(gf_task *t, void *ctx) except -1:
-    """_run in the shape the shared reduction helpers take."""
-    return _run(t)
-
-
-cdef int _run_rounds_cb(gf_task *t, void *ctx) except -1:
-    """One round of a long range, then Ctrl-C (main interpreter only)."""
-    _run(t)
-    return PyErr_CheckSignals()
+            _run_slice(t, run, &c)
+        if c >= t.nchunks:
+            return 0
+        if PyErr_CheckSignals() == -1:
+            return -1
 
 
 def square(x, out=None, *, overflow="wrap"):
@@ -197,7 +190,9 @@ def square(x, out=None, *, overflow="wrap"):
         If `out` is read-only, of another length, or overlaps `x` partially,
         or `overflow` is not 'wrap' or 'raise'.
     OverflowError
-        With ``overflow='raise'``, naming the first element that overflows.
+        With ``overflow='raise'``, naming the first element that overflows
+        and its value before squaring; `out` (for ``out=x``, `x` itself) then
+        holds unspecified values.
 
     Examples
     --------
@@ -209,8 +204,10 @@ def square(x, out=None, *, overflow="wrap"):
     cdef Py_buffer xv, ov
     cdef gf_task t
     cdef int code, check
-    cdef int64_t n, sx, so
+    cdef int64_t n, sx, so, k
     cdef bint have_out = False
+    cdef const char *xp
+    cdef char *keep = NULL
     cdef const char *xlo
     cdef const char *xhi
     cdef const char *olo
@@ -242,22 +239,34 @@ def square(x, out=None, *, overflow="wrap"):
         if olo < xhi and xlo < ohi and not (xv.buf == ov.buf and _stride(&xv) == _stride(&ov)):
             raise ValueError("`out` overlaps `x` partially: pass out=x for in place, "
                              "or a separate buffer")
+        xp = <const char *>xv.buf
+        if check and xv.buf == ov.buf:
+            # In place: keep the input, to name the element that overflows.
+            keep = <char *>PyMem_Malloc(n * xv.itemsize)
+            if keep == NULL:
+                raise MemoryError()
+            for k in range(n):
+                memcpy(keep + k * xv.itemsize, xp + k * _stride(&xv), xv.itemsize)
+            xp = keep
+            sx = xv.itemsize
+        else:
+            sx = _stride(&xv)
         memset(&t, 0, sizeof(t))
         t.op = GF_OP_SQUARE
         t.dtype = code
         t.check_overflow = check
         t.n = t.n1 = n
         t.n0 = 1
-        t.x = <const char *>xv.buf
-        t.xs1 = _stride(&xv)
+        t.x = xp
+        t.xs1 = sx
         t.out = <char *>ov.buf
         t.os1 = _stride(&ov)
-        gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1)
-        _run(&t)
+        run_rounds(&t, gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1), _run, NULL)
         if t.overflowed:
-            _raise_overflow(&xv, code)
+            _raise_overflow(xp, sx, n, code)
         return result
     finally:
+        PyMem_Free(keep)
         if have_out:
             PyBuffer_Release(&ov)
         PyBuffer_Release(&xv)
@@ -306,8 +315,8 @@ def sum_of_squares(x):
             return 0.0 if isfloat else 0
         t.x = <const char *>xv.buf
         t.xs1 = _stride(&xv)
-        gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE)
-        return reduce_chunks(&t, isfloat, _run_cb, NULL)
+        return reduce_rounds(&t, gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE),
+                             isfloat, _run, NULL)
     finally:
         PyBuffer_Release(&xv)
 
@@ -337,6 +346,6 @@ def sum_squares_range(start, stop=None, step=1):
     True
     """
     cdef gf_task t
-    range_plan(start, stop, step, &t)
+    cdef int64_t rounds = range_plan(start, stop, step, &t, GF_RANGE_CHUNK)
     t.op = GF_OP_RANGE_SUMSQ
-    return range_rounds(&t, RANGE_CHUNK, RANGE_ROUND_CHUNKS, _run_rounds_cb, NULL)
+    return reduce_rounds(&t, rounds, False, _run, NULL)

@@ -23,7 +23,7 @@ __test__: dict[str, str]
 MAX_THREADS: Final[int]
 #: Elements per chunk for 8-byte dtypes.
 CHUNK: Final[int]
-#: Inputs smaller than this (8-byte elements) run on the calling thread alone.
+#: Inputs of fewer 8-byte elements than this run on the calling thread alone.
 PARALLEL_MIN: Final[int]
 
 # ------------------------------------------------------------------ square
@@ -107,9 +107,13 @@ def squares_range(
     threads: _Threads = None,
 ) -> NDArray[Any]: ...
 
-# --------------------------------------------------------------- reporting
-def pool_threads() -> int: ...
+# ------------------------------------------ re-exported from gilfree._runtime
+from ._runtime import _pool_step_asides as _pool_step_asides
+from ._runtime import _set_chunking as _set_chunking
+from ._runtime import _set_stream_min as _set_stream_min
+from ._runtime import config as config
+from ._runtime import pool_threads as pool_threads
+
+def _raise_overflow(a: np.ndarray[Any, Any]) -> None: ...
 def _get_default_threads() -> int: ...
 def _set_default_threads(n: int) -> int: ...
-def _pool_step_asides() -> int: ...
-def config() -> dict[str, Any]: ...

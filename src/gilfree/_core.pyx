@@ -1,12 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False, embedsignature=True, freethreading_compatible=True
-"""The compiled core of gilfree: validation, chunk planning and the pool.
+"""gilfree's kernels on NumPy arrays: validation, dtypes, chunk planning.
 
 Data flows one way: a public function validates its arguments, fills a
-``gf_task`` (what to compute, split into fixed-size chunks), and hands it to
-``_run``, which shares the chunks between the calling thread and the C pool
-with the GIL released, checking for signals every few milliseconds.  The C
-kernels (csrc/) never see a Python object.
+``gf_task`` (what to compute, split into fixed-size chunks by the planner in
+csrc/), and hands it to :mod:`gilfree._runtime`, which runs the chunks on the
+calling thread and the pool with the GIL released.  The C kernels (csrc/)
+never see a Python object.
 
 Every public function lives here rather than in ``__init__.py`` because its
 argument handling is on the hot path: on 1,000 elements a pure-Python wrapper
@@ -15,31 +15,21 @@ alone costs more than ``np.square`` does.
 
 cimport cython
 cimport numpy as cnp
-from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
-                               PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
 from libc.stdint cimport int64_t, uint64_t
 from libc.math cimport isfinite
 from libc.string cimport memset
 
 from ._gilfree cimport *
-from ._shared cimport (int64_arg, overflow_check, range_plan, range_rounds,
-                      reduce_chunks, u192_to_int)
-
-import operator
-import os
-import sys
+from ._runtime cimport chunk_bytes, range_chunk, run, stream_min
+from ._shared cimport overflow_check, range_plan, reduce_rounds, run_fn, run_rounds
 
 import numpy as np
 
-from . import _threads
+from . import _rules, _threads
+from ._runtime import (CHUNK, PARALLEL_MIN, _pool_step_asides, _set_chunking,
+                       _set_stream_min, config, pool_threads)
 
 cnp.import_array()
-
-cdef extern from "Python.h":
-    # Declared here without an exception clause (cpython.exc has
-    # `except -1`, which would make Cython return at once and skip the
-    # cancel-and-wait below, leaving pool workers on a dead frame).
-    int _check_signals "PyErr_CheckSignals" ()
 
 cdef extern from "gf_threadpool.h":
     # The process default thread count (csrc/gf_threadpool.c), exported for
@@ -51,65 +41,6 @@ cdef extern from "gf_threadpool.h":
 cdef extern from "numpy/arrayobject.h":
     cnp.ndarray PyArray_NewLikeArray(cnp.ndarray proto, cnp.NPY_ORDER order,
                                      void *descr, int subok)
-
-cdef extern from *:
-    """
-    /* Plain loads and stores of the pool pointer, atomically, so free-threaded
-     * builds see a fully created pool or NULL. */
-    #if defined(_MSC_VER) && !defined(__clang__)
-    #include <intrin.h>
-    static void *gf_ptr_load(void **p) { return _InterlockedCompareExchangePointer(p, NULL, NULL); }
-    static void gf_ptr_store(void **p, void *v) { _InterlockedExchangePointer(p, v); }
-    #else
-    static void *gf_ptr_load(void **p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-    static void gf_ptr_store(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    #endif
-    #ifndef GF_BUILD_CFLAGS
-    #define GF_BUILD_CFLAGS "unknown"
-    #define GF_BUILD_CYTHON "unknown"
-    #define GF_BUILD_NUMPY "unknown"
-    #endif
-    #if defined(__clang__)
-    #define GF_COMPILER "clang " __clang_version__
-    #elif defined(__GNUC__)
-    #define GF_COMPILER "gcc " __VERSION__
-    #elif defined(_MSC_VER)
-    #define GF_STR2(x) #x
-    #define GF_STR(x) GF_STR2(x)
-    #define GF_COMPILER "MSVC " GF_STR(_MSC_FULL_VER)
-    #else
-    #define GF_COMPILER "unknown"
-    #endif
-    """
-    const char *GF_BUILD_CFLAGS
-    const char *GF_BUILD_CYTHON
-    const char *GF_BUILD_NUMPY
-    const char *GF_COMPILER
-    void *gf_ptr_load(void **p) nogil
-    void gf_ptr_store(void **p, void *v) nogil
-
-# ------------------------------------------------------------------ tuning
-# Every figure below was measured on the 2-core AMD EPYC (Zen 3) dev VM; see
-# README "Performance" and bench/ for the runs.
-
-# Chunk sizes and the mid-size spread: GF_CHUNK_BYTES, GF_SPREAD_* in
-# csrc/gilfree.h (with the measurements behind them); planned by gf_plan_chunks.
-#: Range iterations per chunk: ~30-60 us of work at 2-4 G iterations/s.
-cdef enum:
-    RANGE_CHUNK = 131072
-#: Range chunks per round (2**29 iterations, ~0.15 s on one core).
-cdef enum:
-    RANGE_ROUND_CHUNKS = 1 << 12
-#: NumPy's habit: releasing and re-taking the GIL costs ~0.1 us, and
-#: re-taking it can wait a whole switch interval (5 ms) when another thread is
-#: busy in Python, so tiny calls keep it.
-cdef enum:
-    GIL_RELEASE_MIN = 512
-#: How long the calling thread works before it takes the GIL back to look for
-#: signals (Ctrl-C): 20 ms keeps SIGINT latency far under the 0.2 s goal while
-#: costing one GIL round-trip per 20 ms of work.
-cdef enum:
-    SIGNAL_CHECK_NS = 20000000
 
 MAX_THREADS = _threads.MAX_THREADS
 # Bound once: module attribute lookups would cost more than a small kernel.
@@ -128,230 +59,6 @@ def _set_default_threads(int n):
 
 
 _threads._bind_store(_get_default_threads, _set_default_threads)
-#: Elements per chunk for 8-byte dtypes (chunk edges are test cases).
-CHUNK = GF_CHUNK_BYTES // 8
-#: Inputs smaller than this (8-byte elements) fit in one chunk and run on the
-#: calling thread with no pool round-trip at all.
-PARALLEL_MIN = CHUNK + 1
-
-cdef int64_t _chunk_bytes = GF_CHUNK_BYTES
-cdef int64_t _range_chunk = RANGE_CHUNK
-
-
-def _last_level_cache():
-    """``(bytes, where it came from)`` of the largest CPU cache, or ``(None, why)``."""
-    try:
-        v = os.sysconf("SC_LEVEL3_CACHE_SIZE")
-        if v and v > 0:
-            return int(v), "sysconf"
-    except (ValueError, OSError, AttributeError):
-        pass
-    best = 0
-    base = "/sys/devices/system/cpu/cpu0/cache"
-    try:
-        entries = os.listdir(base)
-    except OSError:
-        entries = []
-    for d in entries:
-        try:
-            with open(f"{base}/{d}/size") as f:
-                txt = f.read().strip().upper()
-            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(txt[len(txt) - 1:], 1)
-            best = max(best, int(txt.rstrip("KMG")) * mult)
-        except (OSError, ValueError):
-            continue
-    if best:
-        return best, "sysfs"
-    return None, "unknown"
-
-
-def _default_stream_min():
-    llc, src = _last_level_cache()
-    if llc is None:
-        return 32 << 20, "last-level cache size unknown: 32 MiB assumed"
-    return max(llc, 4 << 20), f"the last-level cache ({llc >> 20} MiB, {src})"
-
-
-#: square streams its output past the cache (non-temporal stores) when input
-#: and output together are at least this many bytes: they cannot stay cached
-#: anyway, and skipping the read-for-ownership of each output line saves a
-#: third of the memory traffic.  Smaller results stay in cache for the caller.
-_stream_min_default, _stream_reason = _default_stream_min()
-cdef int64_t _stream_min = _stream_min_default
-
-
-def _set_stream_min(nbytes=None):
-    """Test and bench hook: the streaming threshold in bytes (None: leave it);
-    returns the previous one.  Process-wide, like :func:`_set_chunking`."""
-    global _stream_min
-    old = _stream_min
-    if nbytes is not None:
-        if not (0 <= nbytes <= (1 << 62)):
-            raise ValueError(f"`nbytes` must be in [0, 2**62], got {nbytes}")
-        _stream_min = nbytes
-    return old
-
-
-def _set_chunking(chunk_bytes=None, range_chunk=None):
-    """Test and bench hook: change the chunk sizes, return the previous ones.
-
-    Smaller chunks let tests reach chunk edges and the pool with small inputs,
-    and let the bench time pure dispatch overhead.  Process-wide and not
-    synchronized with calls in flight: not for use in applications.
-    """
-    global _chunk_bytes, _range_chunk
-    old = (_chunk_bytes, _range_chunk)
-    if chunk_bytes is not None:
-        if not (1 <= chunk_bytes <= (1 << 40)):
-            raise ValueError(f"`chunk_bytes` must be in [1, 2**40], got {chunk_bytes}")
-        _chunk_bytes = chunk_bytes
-    if range_chunk is not None:
-        if not (1 <= range_chunk <= (1 << 30)):
-            raise ValueError(f"`range_chunk` must be in [1, 2**30], got {range_chunk}")
-        _range_chunk = range_chunk
-    return old
-
-
-cdef int _simd_level = GF_SIMD_BASELINE
-cdef gf_chunk_fn _runner = NULL
-cdef void *_pool = NULL
-cdef PyThread_type_lock _pool_lock = NULL
-cdef int64_t _spin_ns = 100000
-
-_SIMD_BY_NAME = {gf_simd_name(i).decode(): i for i in range(GF_SIMD_NLEVELS)}
-
-
-def _env_spin_ns():
-    raw = os.environ.get("GILFREE_SPIN_US", "").strip()
-    if not raw:
-        return 100000
-    try:
-        us = float(raw)
-        if not (0 <= us <= 1e6):
-            raise ValueError
-    except ValueError:
-        import warnings
-        warnings.warn(f"ignoring GILFREE_SPIN_US={raw!r}: expected microseconds in [0, 1e6]",
-                      RuntimeWarning, stacklevel=2)
-        return 100000
-    return int(us * 1000)
-
-
-def _choose_simd():
-    """Best level the CPU supports, unless GILFREE_SIMD asks for another."""
-    best = gf_simd_best()
-    raw = os.environ.get("GILFREE_SIMD", "").strip().lower()
-    if not raw:
-        return best, "best level this CPU supports"
-    level = _SIMD_BY_NAME.get(raw)
-    if level is None or not gf_simd_supported(level):
-        import warnings
-        ok = [n for n, i in _SIMD_BY_NAME.items() if gf_simd_supported(i)]
-        warnings.warn(f"ignoring GILFREE_SIMD={raw!r}: this build and CPU support {ok}",
-                      RuntimeWarning, stacklevel=2)
-        return best, "best level this CPU supports (GILFREE_SIMD was invalid)"
-    return level, "forced by GILFREE_SIMD"
-
-
-_level, _simd_reason = _choose_simd()
-_simd_level = _level
-_runner = gf_chunk_runner(_simd_level)
-_spin_ns = _env_spin_ns()
-_pool_lock = PyThread_allocate_lock()
-
-
-def _after_fork_in_child():
-    # The parent's workers do not exist in the child, and its lock may have
-    # been held by a thread that is gone: start over, leaking the old pool
-    # (freeing it would touch mutexes in an unknown state).
-    global _pool_lock
-    gf_ptr_store(&_pool, NULL)
-    _pool_lock = PyThread_allocate_lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-cdef gf_pool *_get_pool(int workers) except? NULL:
-    """The shared pool with at least `workers` threads (NULL: run serially)."""
-    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
-    if pool == NULL:
-        with nogil:
-            PyThread_acquire_lock(_pool_lock, WAIT_LOCK)
-        pool = <gf_pool *>gf_ptr_load(&_pool)
-        if pool == NULL:
-            pool = gf_pool_create(_spin_ns)
-            gf_ptr_store(&_pool, pool)
-        PyThread_release_lock(_pool_lock)
-        if pool == NULL:
-            return NULL
-    if workers > 0:
-        with nogil:
-            gf_pool_reserve(pool, workers)
-    return pool
-
-
-def pool_threads():
-    """Worker threads the pool has started (0 before the first parallel call)."""
-    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
-    return 0 if pool == NULL else gf_pool_size(pool)
-
-
-def _pool_step_asides():
-    """Times a worker woke on its caller's CPU and moved off it (Linux)."""
-    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
-    return 0 if pool == NULL else gf_pool_step_asides(pool)
-
-
-# --------------------------------------------------------------- the engine
-cdef int _run(gf_task *t, int nthreads, bint release) except -1:
-    """Run every chunk of `t` on up to `nthreads` threads (the caller included)."""
-    cdef gf_job job
-    cdef gf_pool *pool = NULL
-    cdef int helpers = 0, done = 0
-    cdef int64_t c
-    if t.nchunks <= 0:
-        return 0
-    if not release:
-        # The control for the bench: the same kernels with the GIL held, one
-        # chunk at a time, so no other Python thread can run meanwhile.
-        for c in range(t.nchunks):
-            _runner(t, c)
-            if (c & 63) == 63 and _check_signals() == -1:
-                return -1
-        return 0
-    if t.nchunks == 1:
-        if t.n >= GIL_RELEASE_MIN:
-            with nogil:
-                _runner(t, 0)
-        else:
-            _runner(t, 0)
-        return 0
-    if nthreads > 1:
-        helpers = nthreads - 1
-        if helpers > t.nchunks - 1:
-            helpers = <int>(t.nchunks - 1)
-        pool = _get_pool(helpers)
-        if pool == NULL:
-            helpers = 0
-    gf_job_init(&job, t, _runner, helpers)
-    if helpers > 0:
-        with nogil:
-            gf_pool_submit(pool, &job)
-    while True:
-        with nogil:
-            done = gf_job_work(pool, &job, SIGNAL_CHECK_NS)
-        if done:
-            return 0
-        if _check_signals() == -1:
-            # Stop handing out chunks, let started ones finish (each is well
-            # under a millisecond), then let the exception propagate.
-            gf_job_cancel(&job)
-            with nogil:
-                while not gf_job_work(pool, &job, 0):
-                    pass
-            return -1
 
 
 cdef struct _RunArgs:
@@ -360,9 +67,9 @@ cdef struct _RunArgs:
 
 
 cdef int _run_cb(gf_task *t, void *ctx) except -1:
-    """_run in the shape the shared reduction helpers take."""
+    """runtime.run in the shape the shared round helpers take."""
     cdef _RunArgs *a = <_RunArgs *>ctx
-    return _run(t, a.nthreads, a.release)
+    return run(t, a.nthreads, a.release)
 
 
 cdef int _resolve_threads(object threads) except -1:
@@ -478,38 +185,36 @@ cdef bint _collapse_2d(int ndim, cnp.npy_intp *shape, cnp.npy_intp *xs,
 
 
 # ----------------------------------------------------------- overflow errors
-_INT_LIMITS = {}
-for _dt in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64):
-    _info = np.iinfo(_dt)
-    import math as _math
-    _INT_LIMITS[np.dtype(_dt)] = _math.isqrt(int(_info.max))
-del _dt, _info, _math
-
-
 def _raise_overflow(a):
-    """Raise OverflowError naming the first element (C order) whose square overflows."""
-    if a.dtype.kind in "fc":
+    """Raise the OverflowError naming the first element (C order) of the
+    input `a` whose square overflows: found by the kernels' own test
+    (gf_first_overflow) for their dtypes, by NumPy's for the others."""
+    cdef gf_task t
+    cdef cnp.ndarray c
+    cdef int code = _gf_dtype(a)
+    cdef int64_t flat
+    if code >= 0:
+        c = np.ascontiguousarray(a)  # C order: the order the error promises
+        memset(&t, 0, sizeof(t))
+        t.dtype = code
+        t.x = <const char *>cnp.PyArray_DATA(c)
+        t.n = t.n1 = cnp.PyArray_SIZE(c)
+        t.n0 = 1
+        t.xs1 = cnp.PyArray_ITEMSIZE(c)
+        flat = gf_first_overflow(&t)
+    else:
         with np.errstate(all="ignore"):
-            bad = np.isfinite(a) & ~np.isfinite(np.square(a))
+            hits = np.flatnonzero(np.isfinite(a) & ~np.isfinite(np.square(a)))
+        flat = hits[0] if hits.size else -1
+    if flat < 0:
+        raise AssertionError("an overflow was reported that the input does not have")
+    if a.ndim == 0:
+        idx = None
+        v = a[()]
     else:
-        lim = _INT_LIMITS[a.dtype]
-        bad = a > lim
-        if a.dtype.kind == "i":
-            bad |= a < -lim
-    flat = int(np.flatnonzero(bad)[0])
-    if a.ndim == 1:
-        idx = flat
-    else:
-        idx = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-    v = a[idx] if a.ndim else a[()]
-    v = v.item()
-    if a.dtype.kind in "fc":
-        detail = f"{v!r}**2 is not finite in {a.dtype}"
-    else:
-        detail = f"{v}**2 = {v * v} does not fit in {a.dtype}"
-    where = f" at index {idx}" if a.ndim else ""
-    raise OverflowError(f"square overflows{where}: {detail} (overflow='raise'; "
-                        "use overflow='wrap' for NumPy's wrapping)")
+        idx = flat if a.ndim == 1 else tuple(int(i) for i in np.unravel_index(flat, a.shape))
+        v = a[idx]
+    raise _rules.square_overflow(idx, v.item(), a.dtype.name)
 
 
 # ------------------------------------------------------ np.errstate replay
@@ -614,7 +319,9 @@ cdef inline object _unwrap0d(cnp.ndarray r):
 cdef object _square(object x, object out, object threads, object overflow, bint release):
     cdef cnp.ndarray a, o, res
     cdef gf_task t
+    cdef _RunArgs args
     cdef int code, nthreads, check
+    cdef int64_t rounds
     cdef bint given_out = out is not None, via_tmp = False
     check = overflow_check(overflow)
     nthreads = _resolve_threads(threads)
@@ -632,7 +339,7 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         else:
             rdt = ((<object>a).dtype if code >= 0
                    else np.square.resolve_dtypes(((<object>a).dtype, None))[1])
-        if rdt is not None and o.dtype != rdt:
+        if rdt is not None and o.dtype != rdt and o.dtype.newbyteorder("=") != rdt:
             raise TypeError(f"`out` must have dtype {rdt} (np.square's result for `x` of dtype "
                             f"{a.dtype}), got {o.dtype}")
         if not cnp.PyArray_ISWRITEABLE(o):
@@ -643,6 +350,8 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         # out of errstate's hands (OverflowError); the other errors stay
         # with it.
         if check:
+            if given_out and _may_overlap(a, o):
+                a = a.copy()  # NumPy writes `out` first: keep the input to name the element
             over = False
             with np.errstate(over="raise"):
                 try:
@@ -694,10 +403,12 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         t.xs1 = t.os1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
     t.out = <char *>cnp.PyArray_DATA(res)
-    t.stream = 2 * t.n * cnp.PyArray_ITEMSIZE(a) >= _stream_min
-    gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), _chunk_bytes,
-                   GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
-    _run(&t, nthreads, release)
+    t.stream = 2 * t.n * cnp.PyArray_ITEMSIZE(a) >= stream_min()
+    rounds = gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), chunk_bytes(),
+                            GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
+    args.nthreads = nthreads
+    args.release = release
+    run_rounds(&t, rounds, _run_cb, &args)
     if t.overflowed:
         _raise_overflow(a)
     if via_tmp:
@@ -730,19 +441,27 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
         is handled by copying `x` first, as NumPy does.
     threads : int, optional
         Threads to use, the caller included; default: :func:`get_num_threads`.
-        Inputs of one chunk (``CHUNK`` 8-byte elements) run on the calling
-        thread alone.
+        Inputs of at most ``config()["parallel_min_bytes"]`` bytes (128 KiB)
+        run on the calling thread alone.
     overflow : {'wrap', 'raise'}, optional
         'wrap' (default) wraps integers modulo 2**bits like NumPy. 'raise'
         raises OverflowError naming the first element (in C order) whose
         square does not fit, or, for floats, whose finite value squares to
-        inf.
+        inf; for that overflow it takes precedence over ``np.errstate``.
 
     Returns
     -------
     ndarray
         `out` if given, else a new array (a NumPy scalar for 0-d input, as
         ``np.square`` returns).
+
+    Warns
+    -----
+    RuntimeWarning
+        Float overflow, underflow and invalid operations are reported
+        through ``np.errstate`` / ``np.seterr`` exactly as ``np.square``
+        reports them (with NumPy's defaults: a warning for overflow, e.g.
+        ``overflow encountered in square``); see ``docs/ecosystem.md``.
 
     Raises
     ------
@@ -754,7 +473,11 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
         `overflow` is not 'wrap' or 'raise'.
     OverflowError
         With ``overflow='raise'``, when a square does not fit.  `out` then
-        holds unspecified values.
+        holds unspecified values (for ``out=x``, `x` itself); the message
+        names the element's index and its value before squaring.
+    FloatingPointError
+        When ``np.errstate`` says ``"raise"`` for an error that occurred (the
+        result is written first, as with ``np.square``).
 
     Examples
     --------
@@ -767,7 +490,7 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
     >>> gilfree.square(np.array([100], dtype=np.int8), overflow="raise")
     Traceback (most recent call last):
     ...
-    OverflowError: square overflows at index 0: 100**2 = 10000 does not fit in int8 (overflow='raise'; use overflow='wrap' for NumPy's wrapping)
+    OverflowError: square overflows at index 0: 100**2 = 10000 ...
     """
     return _square(x, out, threads, overflow, True)
 
@@ -783,6 +506,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
     cdef gf_task t
     cdef _RunArgs args
     cdef int code, nthreads
+    cdef int64_t rounds
     cdef bint isfloat
     nthreads = _resolve_threads(threads)
     a = _as_input(x, "x", "a bool, integer or float dtype")
@@ -822,10 +546,10 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         t.n1 = t.n
         t.xs1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
-    gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), _chunk_bytes, GF_SPREAD_REDUCE)
+    rounds = gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), chunk_bytes(), GF_SPREAD_REDUCE)
     args.nthreads = nthreads
     args.release = release
-    r = reduce_chunks(&t, isfloat, _run_cb, &args)
+    r = reduce_rounds(&t, rounds, isfloat, _run_cb, &args)
     if isfloat and not isfinite(<double>r) and _sumsq_overflowed(a):
         # np.dot(x, x) is the reference: NumPy reports its overflow through
         # np.errstate ("overflow encountered in dot"); so does this, with
@@ -846,7 +570,11 @@ def sum_of_squares(x, /, *, threads=None):
     whose totals are added with compensation: at least as accurate as
     ``np.sum(x.astype(np.float64) ** 2)``.  The work is split in fixed
     chunks combined in a fixed order, so the result is bit-identical for any
-    `threads`.
+    `threads` and any SIMD level.  The elements are read in memory order when
+    `x` is C- or F-contiguous and in C (row-major) order otherwise, and the
+    result depends only on that sequence of values: ``x`` and ``x.T`` give
+    the same bits, while an F-ordered array and its C-ordered copy may differ
+    in the last bit.
 
     Parameters
     ----------
@@ -861,12 +589,22 @@ def sum_of_squares(x, /, *, threads=None):
         A Python int for integer and bool input, a Python float for float16,
         float32 and float64 input (longdouble: computed by NumPy).
 
+    Warns
+    -----
+    RuntimeWarning
+        When a finite input's square or the sum overflows float64 (the
+        result is then inf), reported through ``np.errstate`` exactly as
+        ``np.dot(x, x)`` reports it (``overflow encountered in dot``).
+        Underflow is not reported; see ``docs/ecosystem.md``.
+
     Raises
     ------
     TypeError
         For complex or non-numeric input, or a non-int `threads`.
     ValueError
         For `threads` out of range.
+    FloatingPointError
+        On that overflow under ``np.errstate(over="raise")``.
 
     Examples
     --------
@@ -892,11 +630,12 @@ cdef object _sum_squares_range(object start, object stop, object step, object th
                                bint release):
     cdef gf_task t
     cdef _RunArgs args
+    cdef int64_t rounds
     args.nthreads = _resolve_threads(threads)
     args.release = release
-    range_plan(start, stop, step, &t)
+    rounds = range_plan(start, stop, step, &t, range_chunk())
     t.op = GF_OP_RANGE_SUMSQ
-    return range_rounds(&t, _range_chunk, RANGE_ROUND_CHUNKS, _run_cb, &args)
+    return reduce_rounds(&t, rounds, False, _run_cb, &args)
 
 
 def sum_squares_range(start, stop=None, step=1, *, threads=None):
@@ -984,8 +723,10 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     array([1., 4., 9.], dtype=float32)
     """
     cdef gf_task t
+    cdef _RunArgs args
     cdef cnp.ndarray res
     cdef int code
+    cdef int64_t rounds
     cdef int nthreads = _resolve_threads(threads)
     try:
         if dtype is None:
@@ -993,42 +734,25 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"`dtype` must be a NumPy dtype, got {dtype!r}") from None
+    # A subarray dtype ('(2,)i8') would make np.empty below hold 2n items of
+    # which n get written; structured and other kinds have no square here.
+    if dt.subdtype is not None or dt.names is not None or dt.kind not in "iuf":
+        raise TypeError(f"`dtype` must be one of int8-int64, uint8-uint64, float32, float64; "
+                        f"got {dt}")
     native = dt.newbyteorder("=")
-    range_plan(start, stop, step, &t)
-    res = np.empty(t.n, native)
-    code = _gf_dtype(res)
+    range_plan(start, stop, step, &t, 1)
+    code = _gf_dtype(np.empty(0, native))
     if code < 0:
         raise TypeError(f"`dtype` must be one of int8-int64, uint8-uint64, float32, float64; "
                         f"got {dt}")
+    res = np.empty(t.n, native)
     t.op = GF_OP_RANGE_FILL
     t.dtype = code
     t.out = <char *>cnp.PyArray_DATA(res)
     t.os1 = cnp.PyArray_ITEMSIZE(res)
-    gf_plan_chunks(&t, t.os1, _chunk_bytes, GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
-    _run(&t, nthreads, True)
+    args.nthreads = nthreads
+    args.release = True
+    rounds = gf_plan_chunks(&t, t.os1, chunk_bytes(),
+                            GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
+    run_rounds(&t, rounds, _run_cb, &args)
     return res if native == dt else res.astype(dt)
-
-
-# --------------------------------------------------------------- reporting
-def config():
-    """The build and run-time choices, as a dict (see :func:`show_config`)."""
-    levels = {gf_simd_name(i).decode(): bool(gf_simd_supported(i))
-              for i in range(GF_SIMD_NLEVELS) if gf_simd_compiled(i)}
-    return {
-        "simd": gf_simd_name(_simd_level).decode(),
-        "simd_reason": _simd_reason,
-        "simd_levels": levels,
-        "chunk_bytes": _chunk_bytes,
-        "stream": bool(gf_stream_compiled()),
-        "stream_min_bytes": _stream_min,
-        "stream_reason": _stream_reason,
-        "range_chunk": _range_chunk,
-        "gil_release_min": GIL_RELEASE_MIN,
-        "signal_check_ms": SIGNAL_CHECK_NS / 1e6,
-        "spin_us": _spin_ns / 1000,
-        "pool_threads": pool_threads(),
-        "compiler": GF_COMPILER.decode(),
-        "cflags": GF_BUILD_CFLAGS.decode(),
-        "cython": GF_BUILD_CYTHON.decode(),
-        "numpy_build": GF_BUILD_NUMPY.decode(),
-    }

@@ -27,6 +27,7 @@ cdef extern from "gilfree.h" nogil:
         int64_t os0, os1
         int64_t n
         int64_t chunk
+        int64_t first
         int64_t nchunks
         int64_t start, step
         double *fpartials
@@ -38,11 +39,19 @@ cdef extern from "gilfree.h" nogil:
 
     enum:
         GF_CHUNK_BYTES
-        GF_MAX_CHUNKS
         GF_SPREAD_PER_THREAD
         GF_SPREAD_REDUCE
         GF_SPREAD_MIN_BYTES
-    void gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
+        GF_PARALLEL_MIN_BYTES
+        GF_RANGE_CHUNK
+        GF_ROUND_CHUNKS
+        GF_GIL_RELEASE_MIN
+        GF_SPIN_NS_DEFAULT
+    int64_t GF_SIGNAL_CHECK_NS
+    int64_t gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
+    int64_t gf_plan_range(gf_task *t, int64_t chunk)
+    int64_t gf_first_overflow(const gf_task *t)
+    void gf_round(gf_task *t, int64_t r)
 
     ctypedef enum gf_simd:
         GF_SIMD_BASELINE, GF_SIMD_AVX2, GF_SIMD_AVX512, GF_SIMD_NLEVELS
@@ -55,6 +64,8 @@ cdef extern from "gilfree.h" nogil:
     gf_chunk_fn gf_chunk_runner(int level)
 
     double gf_combine_f64(const double *p, int64_t n)
+    void gf_combine_f64_into(const double *p, int64_t n, double *sc)
+    double gf_ksum_result(const double *sc)
     void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total)
 
     ctypedef struct gf_job:

@@ -16,6 +16,7 @@ from libc.stdint cimport int64_t
 from libc.string cimport memset
 
 from ._gilfree cimport *
+from ._shared cimport range_plan, reduce_rounds
 
 available = True
 
@@ -49,35 +50,34 @@ def sum_of_squares(const num[::1] x, int nthreads):
     return s
 
 
-def sum_squares_range(int64_t start, int64_t stop, int64_t step, int nthreads):
-    """Exact sum of ``i*i`` over ``range(start, stop, step)`` (step > 0) with OpenMP."""
-    cdef gf_task t
-    cdef gf_u192 total
-    cdef gf_chunk_fn run = gf_chunk_runner(gf_simd_best())
+cdef struct _OmpArgs:
+    gf_chunk_fn run
+    int nthreads
+
+
+cdef int _run_omp(gf_task *t, void *ctx) except -1:
+    """One round of chunks under an OpenMP schedule(static) loop."""
+    cdef _OmpArgs *a = <_OmpArgs *>ctx
     cdef int64_t c
-    if step <= 0:
-        raise ValueError(f"`step` must be positive here, got {step}")
+    with nogil:
+        for c in prange(t.nchunks, num_threads=a.nthreads, schedule="static"):
+            a.run(t, c)
+    return 0
+
+
+def sum_squares_range(start, stop, step, int nthreads):
+    """Exact sum of ``i*i`` over ``range(start, stop, step)`` with OpenMP.
+
+    Bounds are checked, and the range planned, as in
+    :func:`gilfree.sum_squares_range`.
+    """
+    cdef gf_task t
+    cdef _OmpArgs args
+    cdef int64_t rounds
     if nthreads < 1:
         raise ValueError(f"`nthreads` must be a positive int, got {nthreads}")
-    memset(&t, 0, sizeof(t))
+    args.run = gf_chunk_runner(gf_simd_best())
+    args.nthreads = nthreads
+    rounds = range_plan(start, stop, step, &t, GF_RANGE_CHUNK)
     t.op = GF_OP_RANGE_SUMSQ
-    t.start = start
-    t.step = step
-    t.n = (stop - start + step - 1) // step if stop > start else 0
-    t.n0 = 1
-    t.n1 = t.n
-    t.chunk = 131072
-    t.nchunks = (t.n + t.chunk - 1) // t.chunk
-    if t.nchunks == 0:
-        return 0
-    t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
-    if t.ipartials == NULL:
-        raise MemoryError()
-    try:
-        with nogil:
-            for c in prange(t.nchunks, num_threads=nthreads, schedule="static"):
-                run(&t, c)
-        gf_combine_u192(t.ipartials, t.nchunks, &total)
-    finally:
-        PyMem_Free(t.ipartials)
-    return (<object>total.w[2] << 128) | (<object>total.w[1] << 64) | <object>total.w[0]
+    return reduce_rounds(&t, rounds, False, _run_omp, &args)

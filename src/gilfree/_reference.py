@@ -3,15 +3,17 @@
 Every fast function in :mod:`gilfree` has a twin here written in plain
 NumPy / plain Python.  The twins serve two purposes:
 
-* they are the **test oracle**: the test suite compares the compiled core
-  against these functions over a grid of dtypes, sizes, layouts and thread
-  counts;
-* they are the **fallback** for dtypes that the compiled core does not
-  handle natively (``bool``, ``float16``, complex and ``longdouble``).
+they are the **test oracle**: the test suite compares the compiled core
+against these functions over a grid of dtypes, sizes, layouts and thread
+counts.  (Nothing calls them at run time: the compiled core hands ``bool``,
+``float16``, complex and ``longdouble`` to NumPy's own loops.)
 
 Nothing in this module imports :mod:`gilfree._core`, so it keeps working
 (and keeps being a trustworthy oracle) when the compiled extension is broken.
-Speed is deliberately not a goal; exactness and readability are.
+Its arithmetic is its own; what it shares with the core is the wording of
+the errors and the argument rules (:mod:`gilfree._rules`), so that the two
+raise the same messages.  Speed is deliberately not a goal; exactness and
+readability are.
 
 The ``threads`` keyword is accepted by every function so that the twins can
 stand in for the fast functions call for call, but it is ignored: the twins
@@ -24,6 +26,8 @@ import math
 import operator
 
 import numpy as np
+
+from . import _rules
 
 __all__ = [
     "NATIVE_DTYPES",
@@ -57,9 +61,6 @@ NUMPY_DTYPES = tuple(
     for name in ("bool", "float16", "complex64", "complex128", "longdouble")
 )
 
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
-_OVERFLOW_MODES = ("wrap", "raise")
 
 # dtype kinds that can be squared: bool, signed, unsigned, float, complex.
 _SQUARE_KINDS = "biufc"
@@ -102,7 +103,7 @@ def _check_out(out, shape: tuple, dtype: np.dtype) -> None:
         raise ValueError(
             f"`out` has shape {out.shape}, but `x` has shape {shape}"
         )
-    if out.dtype != dtype:
+    if out.dtype.newbyteorder("=") != dtype:  # byte order is storage, as in NumPy
         raise TypeError(
             f"`out` has dtype {out.dtype}, but the result has dtype {dtype}"
         )
@@ -110,42 +111,8 @@ def _check_out(out, shape: tuple, dtype: np.dtype) -> None:
         raise ValueError("`out` is read-only")
 
 
-def _check_overflow_mode(overflow) -> None:
-    if not (isinstance(overflow, str) and overflow in _OVERFLOW_MODES):
-        raise ValueError(
-            f"`overflow` must be 'wrap' or 'raise', got {overflow!r}"
-        )
-
-
-def _index_arg(value, name: str) -> int:
-    """``operator.index(value)``, rejecting bool and values outside int64."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be an integer, got bool {value!r}")
-    try:
-        result = operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"`{name}` must be an integer, got {type(value).__name__} {value!r}"
-        ) from None
-    if not _INT64_MIN <= result <= _INT64_MAX:
-        raise ValueError(
-            f"`{name}` must fit in int64 [{_INT64_MIN}, {_INT64_MAX}], "
-            f"got {result}"
-        )
-    return result
-
-
-def _range_args(start, stop, step) -> tuple[int, int, int]:
-    """Validate and normalise ``range``-style arguments (``stop=None``)."""
-    start = _index_arg(start, "start")
-    if stop is None:
-        start, stop = 0, start
-    else:
-        stop = _index_arg(stop, "stop")
-    step = _index_arg(step, "step")
-    if step == 0:
-        raise ValueError("`step` must not be zero")
-    return start, stop, step
+_check_overflow_mode = _rules.overflow_mode
+_range_args = _rules.range_args
 
 
 def _range_len(start: int, stop: int, step: int) -> int:
@@ -192,22 +159,6 @@ def _overflow_mask(arr: np.ndarray, result) -> np.ndarray | None:
     return None  # bool never overflows
 
 
-def _format_index(flat: int, shape: tuple):
-    """Index of the ``flat``-th element in C order: int for 1-D, else tuple."""
-    if len(shape) == 1:
-        return int(flat)
-    return tuple(int(i) for i in np.unravel_index(flat, shape))
-
-
-def _format_value(value):
-    """Python-level value of a NumPy scalar, for error messages."""
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (np.float16, np.float32, np.float64)):
-        return float(value)
-    return value
-
-
 def _raise_on_overflow(arr: np.ndarray, result) -> None:
     mask = _overflow_mask(arr, result)
     if mask is None:
@@ -217,17 +168,13 @@ def _raise_on_overflow(arr: np.ndarray, result) -> None:
     if offenders.size == 0:
         return
     flat = int(offenders[0])
-    value = _format_value(arr.reshape(-1)[flat] if arr.ndim else arr[()])
-    # Same wording as gilfree._core, so the twin can stand in for it.
-    where = f" at index {_format_index(flat, arr.shape)!r}" if arr.ndim else ""
-    if arr.dtype.kind in "iu":
-        detail = f"{value}**2 = {value * value} does not fit in {arr.dtype.name}"
+    if arr.ndim == 0:
+        index = None
+    elif arr.ndim == 1:
+        index = flat
     else:
-        detail = f"{value!r}**2 is not finite in {arr.dtype.name}"
-    raise OverflowError(
-        f"square overflows{where}: {detail} (overflow='raise'; "
-        "use overflow='wrap' for NumPy's wrapping)"
-    )
+        index = tuple(int(i) for i in np.unravel_index(flat, arr.shape))
+    raise _rules.square_overflow(index, arr.reshape(-1)[flat].item(), arr.dtype.name)
 
 
 # ---------------------------------------------------------------------------
@@ -285,7 +232,7 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
     >>> _reference.square(np.array([0, 16], dtype=np.int8), overflow="raise")
     Traceback (most recent call last):
         ...
-    OverflowError: square overflows at index 1: 16**2 = 256 does not fit in int8 (overflow='raise'; use overflow='wrap' for NumPy's wrapping)
+    OverflowError: square overflows at index 1: 16**2 = 256 ...
     """
     _check_overflow_mode(overflow)
     arr = _as_input(x, _SQUARE_KINDS)
@@ -454,9 +401,7 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     start, stop, step = _range_args(start, stop, step)
     n = _range_len(start, stop, step)
     if n > 2**63 - 1:  # as gilfree: no array could hold it anyway
-        raise ValueError(
-            f"range({start}, {stop}, {step}) has {n} elements; at most 2**63 - 1 are supported"
-        )
+        raise _rules.range_too_long(start, stop, step, n)
     # start + k*step computed modulo 2**64: intermediate products may leave
     # the int64 range, but every element of the range is inside it, so the
     # wrapped result is exact.  (np.arange itself computes the length in

@@ -6,30 +6,32 @@ from cpython.number cimport PyNumber_Index
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
-from ._gilfree cimport gf_task, gf_u192
+from ._gilfree cimport gf_plan_range, gf_task, gf_u192
 
 
 cdef inline int64_t int64_arg(object v, str name) except? -1:
-    """`v` as an int64, or TypeError/ValueError naming the argument."""
-    if isinstance(v, bool) or not hasattr(type(v), "__index__"):
-        raise TypeError(f"`{name}` must be an int, got {type(v).__name__} {v!r}")
-    v = PyNumber_Index(v)
-    if not (-(1 << 63) <= v < (1 << 63)):
-        raise ValueError(f"`{name}` must fit in int64 ([-2**63, 2**63 - 1]), got {v}")
-    return v
+    """`v` as an int64, or the TypeError/ValueError of gilfree._rules.int64_arg."""
+    if type(v) is int and -(1 << 63) <= v < (1 << 63):
+        return v
+    from gilfree import _rules
+    return _rules.int64_arg(v, name)
 
 
 cdef inline int overflow_check(object overflow) except -1:
-    """1 for overflow='raise', 0 for 'wrap', else ValueError naming it."""
-    if overflow == "wrap":
-        return 0
-    if overflow == "raise":
-        return 1
-    raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
+    """1 for overflow='raise', 0 for 'wrap' (gilfree._rules.overflow_mode)."""
+    if type(overflow) is str:
+        if overflow == "wrap":
+            return 0
+        if overflow == "raise":
+            return 1
+    from gilfree import _rules
+    return _rules.overflow_mode(overflow)
 
 
-cdef inline int64_t range_plan(object start, object stop, object step, gf_task *t) except -1:
-    """Clear `t` and fill start/step/n for range(start, stop, step); return n."""
+cdef inline int64_t range_plan(object start, object stop, object step, gf_task *t,
+                               int64_t chunk) except -1:
+    """Clear `t`, fill start/step/n for range(start, stop, step) and plan it in
+    chunks of `chunk` terms; return the number of rounds (gf_round)."""
     cdef int64_t a, b, s
     if stop is None:
         a = 0
@@ -39,7 +41,8 @@ cdef inline int64_t range_plan(object start, object stop, object step, gf_task *
         b = int64_arg(stop, "stop")
     s = int64_arg(step, "step")
     if s == 0:
-        raise ValueError("`step` must not be zero")
+        from gilfree import _rules
+        _rules.range_args(a, b, s)  # raises: `step` must not be zero
     # The length with Python ints: b - a can overflow int64.
     d = <object>b - <object>a
     if s > 0:
@@ -47,14 +50,15 @@ cdef inline int64_t range_plan(object start, object stop, object step, gf_task *
     else:
         n = (d + s + 1) // s if d < 0 else 0
     if n > (1 << 63) - 1:
-        raise ValueError(f"range({a}, {b}, {s}) has {n} elements; at most 2**63 - 1 are supported")
+        from gilfree import _rules
+        raise _rules.range_too_long(a, b, s, n)
     memset(t, 0, sizeof(t[0]))
     t.start = a
     t.step = s
     t.n = n
     t.n0 = 1
     t.n1 = n
-    return n
+    return gf_plan_range(t, chunk)
 
 
 cdef inline object u192_to_int(gf_u192 *v):
@@ -64,71 +68,57 @@ cdef inline object u192_to_int(gf_u192 *v):
     return (<object>v.w[2] << 128) | (<object>v.w[1] << 64) | <object>v.w[0]
 
 
-# ------------------------------------------- running a reduction, one way
+# ------------------------------------------------ running a planned task
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
-from ._gilfree cimport gf_combine_f64, gf_combine_u192
+from ._gilfree cimport gf_combine_f64_into, gf_combine_u192, gf_ksum_result, gf_round
 
-#: How a module runs every chunk of a task (its pool, or the calling thread).
+#: How a module runs every chunk of one round of a task (its pool, or the
+#: calling thread), checking for signals as it goes.
 ctypedef int (*run_fn)(gf_task *t, void *ctx) except -1
 
 
-cdef inline object reduce_chunks(gf_task *t, bint isfloat, run_fn run, void *ctx):
-    """Run a planned SUMSQ task and combine its per-chunk partials in chunk
-    order: a float, or the exact sum as a Python int."""
-    cdef gf_u192 total
-    cdef double ftotal
-    if isfloat:
-        t.fpartials = <double *>PyMem_Malloc(t.nchunks * sizeof(double))
-        if t.fpartials == NULL:
-            raise MemoryError()
-        try:
-            run(t, ctx)
-            ftotal = gf_combine_f64(t.fpartials, t.nchunks)
-        finally:
-            PyMem_Free(t.fpartials)
-            t.fpartials = NULL
-        return ftotal
-    t.ipartials = <gf_u192 *>PyMem_Malloc(t.nchunks * sizeof(gf_u192))
-    if t.ipartials == NULL:
-        raise MemoryError()
-    try:
+cdef inline int run_rounds(gf_task *t, int64_t rounds, run_fn run, void *ctx) except -1:
+    """Run every round of a planned task that writes an output (square, fill)."""
+    cdef int64_t r
+    for r in range(rounds):
+        gf_round(t, r)
         run(t, ctx)
-        gf_combine_u192(t.ipartials, t.nchunks, &total)
-    finally:
-        PyMem_Free(t.ipartials)
-        t.ipartials = NULL
-    return u192_to_int(&total)
+    return 0
 
 
-cdef inline object range_rounds(gf_task *t, int64_t rchunk, int64_t round_chunks,
-                                run_fn run, void *ctx):
-    """Run a RANGE_SUMSQ task planned by range_plan in rounds of
-    `round_chunks` chunks of `rchunk` terms, so chunks stay short (Ctrl-C is
-    seen between them) and the partials stay small.  Integer sums are exact,
-    so how the range is cut does not change the result."""
+cdef inline object reduce_rounds(gf_task *t, int64_t rounds, bint isfloat, run_fn run,
+                                 void *ctx):
+    """Run every round of a planned SUMSQ or RANGE_SUMSQ task and combine the
+    per-chunk partials in chunk order: a float, or the exact sum as a Python
+    int.  Rounds bound the partials' memory; they change no result (float
+    partials go into one running compensated sum)."""
     cdef gf_u192 part
-    cdef int64_t n = t.n, done = 0, per_round = rchunk * round_chunks
-    if n == 0:
-        return 0
-    t.ipartials = <gf_u192 *>PyMem_Malloc(
-        min((n + rchunk - 1) // rchunk, round_chunks) * sizeof(gf_u192))
-    if t.ipartials == NULL:
+    cdef double sc[2]
+    cdef int64_t r, size = t.nchunks  # round 0 is the largest
+    cdef void *buf
+    sc[0] = sc[1] = 0.0
+    if rounds == 0:
+        return 0.0 if isfloat else 0
+    buf = PyMem_Malloc(size * (sizeof(double) if isfloat else sizeof(gf_u192)))
+    if buf == NULL:
         raise MemoryError()
+    if isfloat:
+        t.fpartials = <double *>buf
+    else:
+        t.ipartials = <gf_u192 *>buf
     total = 0
-    first = t.start
-    step = t.step
     try:
-        while done < n:
-            t.start = first + <object>done * step  # Python ints: no int64 overflow
-            t.n = t.n1 = min(per_round, n - done)
-            t.chunk = rchunk
-            t.nchunks = (t.n + rchunk - 1) // rchunk
+        for r in range(rounds):
+            gf_round(t, r)
             run(t, ctx)
-            gf_combine_u192(t.ipartials, t.nchunks, &part)
-            total += u192_to_int(&part)
-            done += t.n
+            if isfloat:
+                gf_combine_f64_into(t.fpartials, t.nchunks, sc)
+            else:
+                gf_combine_u192(t.ipartials, t.nchunks, &part)
+                total += u192_to_int(&part)
     finally:
-        PyMem_Free(t.ipartials)
+        PyMem_Free(buf)
+        t.fpartials = NULL
         t.ipartials = NULL
-    return total
+    return gf_ksum_result(sc) if isfloat else total

@@ -320,3 +320,28 @@ def num_threads(n: int) -> Iterator[int]:
         yield n
     finally:
         _override.reset(token)
+
+
+def describe_default() -> tuple[int, str]:
+    """The thread count ``threads=None`` gives in this context, and why.
+
+    Examples
+    --------
+    >>> from gilfree import _threads
+    >>> n, why = _threads.describe_default()
+    >>> n >= 1 and isinstance(why, str)
+    True
+    """
+    override = _override.get()
+    if override:
+        return override, "a num_threads() context is active"
+    n = _get_default()
+    env = _env_default()
+    if env is not None and n == env:
+        return n, "GILFREE_NUM_THREADS"
+    if n == cpu_count():
+        cg = _cgroup_cpu_limit()
+        quota = f"{cg:g} CPUs" if cg is not None else "none"
+        return n, f"cpu_count(): affinity allows {_affinity_count()} CPUs, cgroup quota {quota}"
+    return n, "set_num_threads() or a threadpoolctl limit"
+

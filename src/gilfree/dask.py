@@ -34,11 +34,11 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
-import operator
 
 import numpy as np
 
 import gilfree
+from gilfree import _rules
 from gilfree._threads import validate_threads
 
 __all__ = ["square", "sum_of_squares", "sum_squares_range"]
@@ -218,7 +218,7 @@ def square(darr, *, overflow="wrap", threads=1):
     ...                     overflow="raise").compute(scheduler="threads")
     Traceback (most recent call last):
     ...
-    OverflowError: square overflows at index 0: 100**2 = 10000 does not fit in int8 ...
+    OverflowError: square overflows at index 0: 100**2 = 10000 ...
     """
     _check_array(darr)
     threads = _check_threads(threads)
@@ -290,24 +290,7 @@ def sum_of_squares(darr, *, threads=1, split_every=SPLIT_EVERY):
 
 
 def _range_args(start, stop, step):
-    names = ("start", "stop", "step") if stop is not None else ("stop", None, "step")
-    values = []
-    for v, name in zip((start, stop, step), names):
-        if name is None:
-            continue
-        if isinstance(v, bool) or not hasattr(type(v), "__index__"):
-            raise TypeError(f"`{name}` must be an int, got {type(v).__name__} {v!r}")
-        values.append(operator.index(v))
-    if stop is None:
-        start, stop, step = 0, values[0], values[1]
-    else:
-        start, stop, step = values
-    if step == 0:
-        raise ValueError("`step` must not be zero")
-    for v, name in ((start, "start"), (stop, "stop"), (step, "step")):
-        if not -(1 << 63) <= v < (1 << 63):
-            raise ValueError(f"`{name}` must fit in int64 ([-2**63, 2**63 - 1]), got {v}")
-    return range(start, stop, step)
+    return range(*_rules.range_args(start, stop, step))
 
 
 def _piece_lengths(n: int, chunks) -> list:

@@ -10,19 +10,20 @@ GIL, per worker thread.  NumPy cannot be imported in a subinterpreter, so it
 only runs the range workload.
 
 ``--python PATH`` runs the pure-Python rows (``python``, ``python-threads``
-or ``free-threaded``, and ``subinterpreters`` on 3.14+) in another Python, for
-example a free-threaded 3.13t build.  That Python only needs the standard
-library: it runs ``_portable.py`` as a script, which prints JSON; this module
-checks every returned result against the exact value and turns the rows
-into report points labelled with that interpreter's version and GIL state.
+or ``free-threaded``, and ``subinterpreters`` on 3.13+) in another Python, for
+example a free-threaded 3.13t build, Jython 2.7 or PyPy.  That Python only
+needs the standard library: it runs ``_portable.py`` as a script, which prints
+JSON; this module checks every returned result against the exact value and
+turns the rows into report points labelled with that interpreter's version
+and GIL state.
 
-``_portable.py`` needs CPython 3.8+.  Other interpreters (Jython 2.7, PyPy,
-IronPython, CPython older than 3.8) run ``_worker27.py`` instead: one file
-that runs unchanged on Python 2.7 and 3, measures the range workload as
-``python``, ``python-threads``, ``python-processes`` (and, on Jython only, a
-separately labelled Java ``long`` loop), and warms each row up until its
-timings are stable (JIT compilers).  Every interpreter is first probed with
-``_worker27.py --info``, which works on all of them.
+``_portable.py`` runs unchanged on Python 2.7 and 3.  CPython 3.8+ runs every
+row there; other interpreters (Jython 2.7, PyPy, IronPython, CPython older
+than 3.8) run its range profile (:func:`_portable.full_profile`): the range
+workload as ``python``, ``python-threads``, ``python-processes`` (and, on
+Jython only, a separately labelled Java ``long`` loop), each row warmed up
+until its timings are stable (JIT compilers).  Every interpreter is first
+probed with ``_portable.py --info``.
 
 A ``--python`` value that is a bare command name not found on PATH (``ipy``,
 ``jython`` where it is not installed) is a *missing* interpreter: the bench
@@ -38,7 +39,7 @@ import shutil
 import subprocess
 import tempfile
 
-from . import _portable, _worker27
+from . import _portable
 from ._cases import Case, expected_fingerprint
 from ._strategy import Bound, Strategy
 
@@ -89,13 +90,8 @@ class ForeignError(RuntimeError):
 
 
 def portable_path() -> str:
-    """Path of the self-contained worker script."""
+    """Path of the self-contained worker script (Python 2.7 and 3)."""
     return os.path.abspath(_portable.__file__)
-
-
-def worker27_path() -> str:
-    """Path of the Python 2.7/3 worker script (Jython, PyPy, old CPython)."""
-    return os.path.abspath(_worker27.__file__)
 
 
 def missing_reason(python: str) -> str | None:
@@ -113,23 +109,14 @@ def missing_reason(python: str) -> str | None:
     return f"not installed here (no {python!r} on PATH){hint}"
 
 
-def uses_portable(info: dict) -> bool:
-    """True if `info` describes a CPython 3.8+ that runs ``_portable.py``."""
-    try:
-        major, minor = (int(p) for p in info["version"].split(".")[:2])
-    except (KeyError, ValueError):
-        return False
-    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
-
-
 def probe_python(python: str) -> dict:
     """Check that `python` runs and describe it (raises :class:`ForeignError`).
 
-    Runs ``_worker27.py --info``, which works on Python 2.7 and 3 alike; the
+    Runs ``_portable.py --info``, which works on Python 2.7 and 3 alike; the
     JVM start of Jython takes a few seconds.
     """
     try:
-        r = subprocess.run([python, worker27_path(), "--info"],
+        r = subprocess.run([python, portable_path(), "--info"],
                            capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:
         raise ForeignError(f"cannot run {python!r}: {exc}") from None
@@ -174,7 +161,8 @@ def run_foreign(python: str, cases, request: dict, progress=None) -> tuple:
         If the interpreter cannot run the worker or its output is not JSON.
     """
     req = dict(request, cases=[c.to_dict() for c in cases])
-    script = portable_path() if uses_portable(probe_python(python)) else worker27_path()
+    probe_python(python)  # a clear error for a program that is not a Python
+    script = portable_path()
     result = None
     # stderr goes to a file: a pipe left unread could fill up and block the
     # worker while this process waits on its stdout

@@ -7,31 +7,61 @@ purpose, because it runs in three places:
 2. inside subinterpreters (``InterpreterPoolExecutor``), which can import
    neither NumPy nor gilfree's compiled core, loaded from its file path under
    the name ``_gilfree_portable``;
-3. as a script under *another* Python (``gilfree bench --python PATH``, e.g. a
-   free-threaded 3.13t build that has no gilfree installed): it reads a JSON
-   request on stdin and writes JSON lines on stdout (see :func:`main`).
+3. as a script under *another* Python (``gilfree bench --python PATH``: a
+   free-threaded 3.13t build that has no gilfree installed, Jython 2.7,
+   PyPy, IronPython, an older CPython): it reads a JSON request on stdin and
+   writes JSON lines on stdout (see :func:`main`); ``--info`` prints the
+   interpreter's description only, which is how the bench probes a Python.
 
 So the timing rules (calibration, interleaving, statistics, the heartbeat
 probe) are written once, here, and every interpreter measures the same way.
-Keep it importable on Python 3.8+ with only the standard library; the tests
-check both.
+
+It runs unchanged on Python 2.7 (Jython 2.7.3) and on Python 3 (PyPy,
+CPython 3.x): standard library only, no f-strings, no annotations, no
+keyword-only arguments; the tests check its syntax and run it under every
+interpreter they find.  CPython 3.8+ runs every row (:func:`full_profile`);
+the other interpreters run the range workload only, with a warm-up until the
+timings are stable (:func:`warm_up`, for JIT compilers) and, on Jython, a
+Java ``long`` variant of the loop (:data:`JAVA_LABEL`).
 """
 
-from __future__ import annotations
+from __future__ import division, print_function
 
 import json
 import math
 import os
 import platform
-import statistics
 import sys
-import sysconfig
 import threading
 import time
 import zlib
 from array import array
 
-perf_counter = time.perf_counter
+try:
+    import sysconfig
+except ImportError:  # pragma: no cover - an interpreter without it
+    sysconfig = None  # type: ignore[assignment]
+
+if sys.version_info[0] == 2:  # pragma: no cover - Python 2 (Jython 2.7) only
+    # the loops below iterate over `range`: on Python 2 that would build a
+    # list of n integers first, so use the lazy one under the same name
+    range = xrange  # noqa: A001, F821
+
+JYTHON = platform.python_implementation() == "Jython" or sys.platform.startswith("java")
+
+
+def _clock():
+    """The best monotonic clock this interpreter has, in seconds."""
+    if hasattr(time, "perf_counter"):
+        return time.perf_counter
+    if JYTHON:  # pragma: no cover - Jython only
+        from java.lang import System
+
+        return lambda: System.nanoTime() / 1e9
+    return time.time  # pragma: no cover - Python 2 outside the JVM
+
+
+perf_counter = _clock()
 
 # ---------------------------------------------------------------------------
 # the data every interpreter regenerates identically
@@ -51,7 +81,7 @@ VALUE_OFFSET = 1000
 TYPECODES = {"float64": "d", "int64": "q"}
 
 
-def make_values(n: int, dtype: str) -> array:
+def make_values(n, dtype):
     """The input array of the ``map`` and ``reduce`` workloads, without NumPy.
 
     Parameters
@@ -77,23 +107,23 @@ def make_values(n: int, dtype: str) -> array:
     return array(code, (conv(i * VALUE_MULT % VALUE_MOD - VALUE_OFFSET) for i in range(n)))
 
 
-class ArrayData:
+class ArrayData(object):
     """Inputs of one case for the pure-Python kernels (no NumPy needed).
 
     The kernels only use ``x_mv`` and ``out_mv``, so NumPy-backed case data
     in the bench and this stdlib version are interchangeable.
     """
 
-    def __init__(self, workload: str, n: int, dtype: str | None):
+    def __init__(self, workload, n, dtype):
         self.workload = workload
         self.n = n
         if workload == "range":
             self.x_mv = self.out_mv = None
         elif dtype is None:
-            raise ValueError(f"the {workload} workload needs a dtype")
+            raise ValueError("the {} workload needs a dtype".format(workload))
         else:
             self.x = make_values(n, dtype)
-            self.out = array(self.x.typecode, bytes(len(self.x) * self.x.itemsize))
+            self.out = array(self.x.typecode, [0]) * len(self.x)
             self.x_mv = memoryview(self.x)
             self.out_mv = memoryview(self.out)
 
@@ -109,7 +139,7 @@ class ArrayData:
 # ---------------------------------------------------------------------------
 
 
-def shares(n: int, parts: int) -> list:
+def shares(n, parts):
     """Split ``range(n)`` into `parts` contiguous ``(start, stop)`` pairs.
 
     The lengths differ by at most one, the first ``n % parts`` shares being
@@ -136,7 +166,7 @@ def shares(n: int, parts: int) -> list:
     [(0, 1), (1, 1)]
     """
     if parts < 1:
-        raise ValueError(f"`parts` must be >= 1, got {parts}")
+        raise ValueError("`parts` must be >= 1, got {}".format(parts))
     q, r = divmod(n, parts)
     bounds = []
     a = 0
@@ -147,7 +177,7 @@ def shares(n: int, parts: int) -> list:
     return bounds
 
 
-def run_in_threads(fn, data, bounds) -> list:
+def run_in_threads(fn, data, bounds):
     """Call ``fn(data, a, b)`` for each share on its own ``threading.Thread``.
 
     This is the code a user writes: start one plain thread per share, join
@@ -191,7 +221,7 @@ def run_in_threads(fn, data, bounds) -> list:
     return results
 
 
-def combine(workload: str, partials):
+def combine(workload, partials):
     """Merge share results: sums for ``range``/``reduce``, nothing for ``map``."""
     if workload == "map":
         return None
@@ -206,7 +236,7 @@ def combine(workload: str, partials):
 # ---------------------------------------------------------------------------
 
 
-def range_sum(data, a: int, b: int) -> int:
+def range_sum(data, a, b):
     """``sum(i * i for i in range(a, b))`` as the plain loop a user writes."""
     total = 0
     for i in range(a, b):
@@ -214,7 +244,7 @@ def range_sum(data, a: int, b: int) -> int:
     return total
 
 
-def map_squares(data, a: int, b: int) -> None:
+def map_squares(data, a, b):
     """``out[i] = x[i] * x[i]`` for ``i`` in ``range(a, b)``, element by element."""
     x = data.x_mv
     out = data.out_mv
@@ -223,7 +253,7 @@ def map_squares(data, a: int, b: int) -> None:
         out[i] = v * v
 
 
-def reduce_squares(data, a: int, b: int):
+def reduce_squares(data, a, b):
     """Sum of ``x[i] * x[i]`` over ``range(a, b)``."""
     total = 0
     # memoryview slices are zero-copy; iterating one yields Python scalars
@@ -233,6 +263,37 @@ def reduce_squares(data, a: int, b: int):
 
 
 PY_KERNELS = {"range": range_sum, "map": map_squares, "reduce": reduce_squares}
+
+#: The Jython-only row: NOT the seed's loop (see :func:`java_range_sum`).
+JAVA_LABEL = "python-threads (jython, java long loop)"
+
+
+def java_range_sum(data, a, b):  # pragma: no cover - Jython only
+    """Sum of squares with Java ``long`` arithmetic in blocks (Jython only).
+
+    The squares and partial sums are computed by
+    ``java.lang.Math.multiplyExact``/``addExact`` on Java longs, so the loop
+    creates no Python ``long`` (BigInteger) objects.  A block is short enough
+    that its sum fits in 63 bits (and ``*Exact`` raise on overflow, so no
+    wrong value can pass); each block's sum is added to an exact Python
+    integer, so the result is still checked against the exact value.
+    """
+    from java.lang import Math
+
+    mul = Math.multiplyExact
+    add = Math.addExact
+    total = 0
+    top = max(b, 2)
+    block = max(1, (1 << 62) // (top * top))
+    start = a
+    while start < b:
+        stop = min(b, start + block)
+        part = 0
+        for i in range(start, stop):
+            part = add(part, mul(i, i))
+        total += part
+        start = stop
+    return total
 
 
 # ---------------------------------------------------------------------------
@@ -251,12 +312,12 @@ def _procs_running():
             for line in f:
                 if line.startswith(b"procs_running "):
                     return int(line.split()[1])
-    except (OSError, ValueError):
+    except (OSError, IOError, ValueError):
         pass
     return None
 
 
-def settle(timeout: float = SETTLE_TIMEOUT) -> float:
+def settle(timeout=SETTLE_TIMEOUT):
     """Wait until nothing but this thread is runnable, at most `timeout` s.
 
     Some strategies leave threads spinning after they return: OpenBLAS's
@@ -281,7 +342,7 @@ def settle(timeout: float = SETTLE_TIMEOUT) -> float:
     return perf_counter() - t0
 
 
-def time_calls(call, loops: int) -> float:
+def time_calls(call, loops):
     """Wall-clock seconds for `loops` consecutive calls of ``call()``."""
     t0 = perf_counter()
     for _ in range(loops):
@@ -289,7 +350,7 @@ def time_calls(call, loops: int) -> float:
     return perf_counter() - t0
 
 
-def calibrate(timed, min_time: float, max_loops: int = 1 << 20) -> int:
+def calibrate(timed, min_time, max_loops=1 << 20):
     """Loops per value so that one timed value lasts at least `min_time` s.
 
     Like pyperf: a call much shorter than the clock's useful resolution and
@@ -321,12 +382,54 @@ def calibrate(timed, min_time: float, max_loops: int = 1 << 20) -> int:
             break
         # Aim 20% above the target (the next value may run faster), and grow
         # at least 2x so the loop ends quickly even on a noisy clock.
-        guess = math.ceil(loops * min_time * 1.2 / max(dt, 1e-9))
+        guess = int(math.ceil(loops * min_time * 1.2 / max(dt, 1e-9)))
         loops = min(max_loops, max(2 * loops, guess))
     return loops
 
 
-def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, tick=None):
+#: JIT warm-up (:func:`warm_up`): at most this many calls ...
+MAX_WARMUP = 8
+#: ... or this many seconds of calls, per row;
+MAX_WARMUP_S = 60.0
+#: stable once two consecutive calls agree within this fraction.
+STABLE = 0.05
+
+
+def warm_up(call, first, at_least):
+    """Call until two consecutive calls agree within 5%; all their times.
+
+    JIT compilers (the JVM's under Jython, PyPy's tracing JIT) make the first
+    calls of a row slower: the first 2*10**7-element call under Jython took
+    6.5 s, later ones 2.6-3.0 s.  So a row is called until two consecutive
+    calls agree within :data:`STABLE`, at least `at_least` calls after the
+    first, at most :data:`MAX_WARMUP` calls or :data:`MAX_WARMUP_S` seconds.
+
+    Parameters
+    ----------
+    call : callable
+        One call of the row.
+    first : float
+        Seconds the row's first call (already made) took.
+    at_least : int
+        Fewest calls after the first.
+
+    Returns
+    -------
+    list of float
+        Seconds of each warm-up call, `first` included.
+    """
+    times = [first]
+    spent = first
+    while len(times) < MAX_WARMUP and spent < MAX_WARMUP_S:
+        dt = time_calls(call, 1)
+        times.append(dt)
+        spent += dt
+        if len(times) > at_least and abs(times[-1] - times[-2]) <= STABLE * times[-2]:
+            break
+    return times
+
+
+def measure_interleaved(timers, repeats, warmup, min_time, tick=None):
     """Time several callables in round-robin so host drift hits all alike.
 
     Each timer is calibrated, warmed up `warmup` times, then timed `repeats`
@@ -362,30 +465,45 @@ def measure_interleaved(timers, *, repeats: int, warmup: int, min_time: float, t
         for t, n in zip(timers, loops):
             t(n)
     tick("warmed up")
-    values: list = [[] for _ in timers]
+    values = [[] for _ in timers]
     k = len(timers)
     for r in range(repeats):
         for j in range(k):
             i = (r + j) % k
             settle()
             values[i].append(timers[i](loops[i]) / loops[i])
-        tick(f"round {r + 1}/{repeats}")
+        tick("round {}/{}".format(r + 1, repeats))
     return loops, values
 
 
-def summarize(values) -> dict:
-    """Median, quartiles, min and max of a list of timings (seconds)."""
+def median(values):
+    """The median of a non-empty list, as ``statistics.median`` gives it."""
     vals = sorted(values)
-    med = statistics.median(vals)
+    n = len(vals)
+    if n % 2 == 1:
+        return vals[n // 2]
+    return (vals[n // 2 - 1] + vals[n // 2]) / 2
+
+
+def summarize(values):
+    """Median, quartiles, min and max of a list of timings (seconds).
+
+    The quartiles are ``statistics.quantiles(values, n=4,
+    method="inclusive")``, written out (Python 2 has no ``statistics``).
+    """
+    vals = sorted(values)
+    med = median(vals)
     if len(vals) >= 2:
-        q1, _, q3 = statistics.quantiles(vals, n=4, method="inclusive")
+        m = len(vals) - 1
+        q1, q3 = [(vals[j] * (4 - delta) + vals[j + 1] * delta) / 4
+                  for j, delta in (divmod(i * m, 4) for i in (1, 3))]
     else:
         q1 = q3 = med
     return {"median": med, "q1": q1, "q3": q3, "min": vals[0], "max": vals[-1],
             "count": len(vals)}
 
 
-class Budget:
+class Budget(object):
     """Skip points whose single call would take longer than `max_call` s.
 
     Pure-Python loops are ~10,000x slower than the C kernels, so a size grid
@@ -400,16 +518,16 @@ class Budget:
     measurement.
     """
 
-    def __init__(self, max_call: float):
+    def __init__(self, max_call):
         self.max_call = max_call
-        self._seen: dict = {}
+        self._seen = {}
 
-    def record(self, key, n: int, seconds: float) -> None:
+    def record(self, key, n, seconds):
         """Remember that one call on `n` items took `seconds`."""
         pts = [p for p in self._seen.get(key, []) if p[0] != n]
         self._seen[key] = (pts + [(n, seconds)])[-2:]
 
-    def estimate(self, key, n: int):
+    def estimate(self, key, n):
         """Predicted seconds for one call on `n` items, or None if unknown."""
         pts = sorted(self._seen.get(key, []))
         if len(pts) == 2:
@@ -423,12 +541,12 @@ class Budget:
                 return t1 * n / n1
         return None
 
-    def skip_reason(self, key, n: int):
+    def skip_reason(self, key, n):
         """A reason to skip, or None when the call fits the budget."""
         est = self.estimate(key, n)
         if est is not None and est > self.max_call:
-            return (f"one call would take ~{est:.2g} s, over the {self.max_call:g} s "
-                    f"budget per call (--max-call)")
+            return ("one call would take ~{:.2g} s, over the {:g} s "
+                    "budget per call (--max-call)".format(est, self.max_call))
         return None
 
 
@@ -437,15 +555,15 @@ class Budget:
 # ---------------------------------------------------------------------------
 
 
-def percentile(sorted_vals, q: float) -> float:
+def percentile(sorted_vals, q):
     """Nearest-rank percentile of an already sorted list (q in [0, 100])."""
     if not sorted_vals:
-        return math.nan
-    k = max(0, min(len(sorted_vals) - 1, math.ceil(q / 100 * len(sorted_vals)) - 1))
+        return float("nan")
+    k = max(0, min(len(sorted_vals) - 1, int(math.ceil(q / 100 * len(sorted_vals))) - 1))
     return sorted_vals[k]
 
 
-def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
+def heartbeat(run_once, duration, period=1e-3):
     """How late a 1 ms sleeper thread wakes while ``run_once()`` keeps running.
 
     A thread sleeps `period` in a loop and records how much longer than
@@ -483,7 +601,8 @@ def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
             time.sleep(period)
             late.append(perf_counter() - t0 - period)
 
-    th = threading.Thread(target=beat, name="gilfree-bench-heartbeat", daemon=True)
+    th = threading.Thread(target=beat, name="gilfree-bench-heartbeat")
+    th.daemon = True
     th.start()
     started.wait()
     calls = 0
@@ -502,7 +621,7 @@ def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
     return {
         "p50_ms": percentile(vals, 50) * 1e3,
         "p99_ms": percentile(vals, 99) * 1e3,
-        "max_ms": (vals[-1] if vals else math.nan) * 1e3,
+        "max_ms": (vals[-1] if vals else float("nan")) * 1e3,
         "samples": len(vals),
         "expected": int(elapsed / period),
         "calls": calls,
@@ -511,7 +630,7 @@ def heartbeat(run_once, duration: float, period: float = 1e-3) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# subinterpreters (Python 3.14+)
+# subinterpreters (Python 3.13+) and worker processes
 # ---------------------------------------------------------------------------
 
 #: Run once in each subinterpreter: load this very file as ``_gilfree_portable``
@@ -534,22 +653,31 @@ def _interpreters_module():
     return _interpreters
 
 
+def _free_threaded_build():
+    """True on a free-threaded (``Py_GIL_DISABLED``) CPython build."""
+    try:
+        return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    except Exception:  # no sysconfig, or one that does not know the variable
+        return False
+
+
 def subinterpreters_skip_reason():
     """None where subinterpreters with their own GIL can run, else why not."""
     if sys.version_info < (3, 13):
-        return f"needs Python 3.13+ (subinterpreters with their own GIL); this is {platform.python_version()}"
-    if sysconfig.get_config_var("Py_GIL_DISABLED") and sys.version_info < (3, 14):
+        return ("needs Python 3.13+ (subinterpreters with their own GIL); this is {}"
+                .format(platform.python_version()))
+    if _free_threaded_build() and sys.version_info < (3, 14):
         return ("not run on a 3.13 free-threaded build: there a subinterpreter importing a "
                 "module was seen spinning for minutes in the type cache's lock "
                 "(_PySeqLock_BeginRead); measure it on a GIL build of 3.13, or on 3.14")
     try:
         _interpreters_module()
     except ImportError as exc:
-        return f"CPython's _interpreters module is unavailable: {exc}"
+        return "CPython's _interpreters module is unavailable: {}".format(exc)
     return None
 
 
-class _Team:
+class _Team(object):
     """A pool of `workers` executors that each load this file, then run the
     pure-Python range loop on their share.
 
@@ -558,7 +686,7 @@ class _Team:
     are pickled between processes.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers):
         t0 = perf_counter()
         self.workers = workers
         self.pool = self._make_pool(workers, (_LOADER.format(path=os.path.abspath(__file__)), {}))
@@ -569,22 +697,23 @@ class _Team:
             f.result()
         self.startup_s = perf_counter() - t0
 
-    def _make_pool(self, workers: int, initargs):
+    def _make_pool(self, workers, initargs):
         raise NotImplementedError
 
-    def range_sum(self, n: int) -> int:
+    def range_sum(self, n):
         """``sum(i*i for i in range(n))`` split over the workers."""
         futures = [
-            self.pool.submit(eval, f"__import__('_gilfree_portable').range_sum(None, {a}, {b})", {})
+            self.pool.submit(
+                eval, "__import__('_gilfree_portable').range_sum(None, {}, {})".format(a, b), {})
             for a, b in shares(n, self.workers)
         ]
         return combine("range", [f.result() for f in futures])
 
-    def close(self) -> None:
+    def close(self):
         self.pool.shutdown(wait=True)
 
 
-class InterpreterTeam:
+class InterpreterTeam(object):
     """`workers` subinterpreters, each with its own GIL (the ``isolated``
     config), that have loaded this file; a call runs one share in each, from
     one thread per interpreter, and each share's result comes back through a
@@ -596,11 +725,11 @@ class InterpreterTeam:
     for each result, and one was seen spinning there for 10 minutes.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers):
         t0 = perf_counter()
         self._mod = _interpreters_module()
         self.workers = workers
-        self.ids: list = []
+        self.ids = []
         try:
             for _ in range(workers):
                 self.ids.append(self._mod.create())
@@ -610,12 +739,13 @@ class InterpreterTeam:
             raise
         self.startup_s = perf_counter() - t0
 
-    def _exec(self, iid, code: str) -> None:
-        err = self._mod.exec(iid, code)
+    def _exec(self, iid, code):
+        # getattr: `exec` is a keyword in Python 2, which must parse this file
+        err = getattr(self._mod, "exec")(iid, code)
         if err is not None:
-            raise RuntimeError(f"in a subinterpreter: {getattr(err, 'formatted', err)}")
+            raise RuntimeError("in a subinterpreter: {}".format(getattr(err, "formatted", err)))
 
-    def range_sum(self, n: int) -> int:
+    def range_sum(self, n):
         """``sum(i*i for i in range(n))`` split over the subinterpreters."""
 
         def run(_, iid, share):
@@ -623,8 +753,9 @@ class InterpreterTeam:
             r, w = os.pipe()
             try:
                 try:
-                    self._exec(iid, f"import os\nos.write({w}, str(__import__("
-                                    f"'_gilfree_portable').range_sum(None, {a}, {b})).encode())")
+                    self._exec(iid, "import os\nos.write({}, str(__import__("
+                                    "'_gilfree_portable').range_sum(None, {}, {})).encode())"
+                                    .format(w, a, b))
                 finally:
                     os.close(w)
                 chunks = []
@@ -642,7 +773,7 @@ class InterpreterTeam:
         pairs = list(zip(self.ids, shares(n, self.workers)))
         return combine("range", run_in_threads(run, None, pairs))
 
-    def close(self) -> None:
+    def close(self):
         ids, self.ids = self.ids, []
         for iid in ids:
             try:
@@ -657,7 +788,7 @@ class ProcessTeam(_Team):
     another interpreter's pure-Python rows their own process ceiling: the
     same loop, N processes, no shared GIL."""
 
-    def _make_pool(self, workers: int, initargs):
+    def _make_pool(self, workers, initargs):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -665,9 +796,51 @@ class ProcessTeam(_Team):
                                    mp_context=multiprocessing.get_context("spawn"))
 
 
-def _exec(source: str, namespace: dict) -> None:
+def _exec(source, namespace):
     """``exec`` as a plain function (a pool initializer pickles it by name)."""
     exec(source, namespace)
+
+
+def _range_share(ab):
+    """:func:`range_sum` on one ``(start, stop)`` pair (for ``Pool.map``)."""
+    return range_sum(None, ab[0], ab[1])
+
+
+class PoolTeam(object):
+    """A ``multiprocessing.Pool`` of `workers` processes, started and warmed
+    beforehand: the ``python-processes`` row of the interpreters that run the
+    range profile (PyPy, CPython before 3.8, which may lack
+    ``ProcessPoolExecutor``'s ``initializer`` and ``mp_context``).  The shares
+    go to the children as :func:`_range_share` calls of this script's
+    ``__main__``, which the platform's default start method provides."""
+
+    def __init__(self, workers):
+        import multiprocessing
+
+        t0 = perf_counter()
+        self.workers = workers
+        self.pool = multiprocessing.Pool(workers)
+        self.pool.map(_range_share, [(0, 1000)] * workers)  # all processes up
+        self.startup_s = perf_counter() - t0
+
+    def range_sum(self, n):
+        """``sum(i*i for i in range(n))`` split over the processes."""
+        return combine("range", self.pool.map(_range_share, shares(n, self.workers), 1))
+
+    def close(self):
+        self.pool.terminate()
+        self.pool.join()
+
+
+def processes_skip_reason():
+    """None where this interpreter can start worker processes, else why not."""
+    if JYTHON:
+        return "Jython 2.7 has no multiprocessing module"
+    try:
+        import multiprocessing  # noqa: F401
+    except ImportError as exc:
+        return "multiprocessing unavailable: {}".format(exc)
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -675,34 +848,102 @@ def _exec(source: str, namespace: dict) -> None:
 # ---------------------------------------------------------------------------
 
 
-def interpreter_info() -> dict:
-    """Version, build and GIL state of the running interpreter."""
-    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    ft_build = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+def interpreter_info():
+    """Implementation, version, build and GIL state of the running interpreter."""
+    impl = platform.python_implementation()
     version = platform.python_version()
+    ft_build = _free_threaded_build()
+    if impl == "CPython":
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    else:
+        # Jython and IronPython have no GIL; PyPy has one.
+        gil = impl == "PyPy"
     short = ".".join(version.split(".")[:2]) + ("t" if ft_build else "")
+    if impl == "PyPy":
+        pv = getattr(sys, "pypy_version_info", None)
+        if pv is not None:
+            short = "{} {}.{}.{} (Python {})".format(impl, pv[0], pv[1], pv[2], short)
+        else:
+            short = "{} {}".format(impl, short)
+    elif impl != "CPython":
+        short = "{} {}".format(impl, version)
+    try:
+        compiler = platform.python_compiler()
+    except Exception:  # pragma: no cover - an interpreter that cannot tell
+        compiler = ""
+    if JYTHON:  # pragma: no cover - Jython only
+        from java.lang import System
+
+        compiler = "Java {} ({})".format(System.getProperty("java.version"),
+                                         System.getProperty("java.vm.name"))
     return {
-        "executable": sys.executable,
-        "implementation": platform.python_implementation(),
+        "executable": sys.executable or "",
+        "implementation": impl,
         "version": version,
         "free_threaded_build": ft_build,
         "gil_enabled": bool(gil),
-        "compiler": platform.python_compiler(),
-        "label": f"{short}, {'GIL' if gil else 'no GIL'}",
+        "compiler": compiler,
+        "label": "{}, {}".format(short, "GIL" if gil else "no GIL"),
     }
+
+
+def full_profile(info):
+    """True if the interpreter `info` describes runs every pure-Python row.
+
+    That is CPython 3.8+ (e.g. 3.13t): every workload, ``free-threaded`` or
+    ``python-threads``, processes and subinterpreters on the range loop, the
+    heartbeat probe.  Every other interpreter (Jython, PyPy, IronPython,
+    older CPython) runs the *range profile*: the range workload only, as
+    ``python``, ``python-threads`` and ``python-processes`` (and
+    :data:`JAVA_LABEL` on Jython), each row warmed up until its timings are
+    stable (:func:`warm_up`).
+
+    Parameters
+    ----------
+    info : dict
+        From :func:`interpreter_info`.
+    """
+    try:
+        major, minor = (int(p) for p in info["version"].split(".")[:2])
+    except (KeyError, ValueError):
+        return False
+    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
 
 
 # ---------------------------------------------------------------------------
 # running the pure-Python rows in another interpreter (--python PATH)
 # ---------------------------------------------------------------------------
 
+#: Why the range profile skips the array workloads.
+RANGE_ONLY = "this interpreter runs the range workload only (the Python 2.7-compatible worker)"
 
-def _emit(obj) -> None:
+
+def _emit(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 
 
-def run_request(req: dict, emit=_emit) -> dict:
+def _plan(case, workers, full, info, proc_reason):
+    """The ``(strategy, workers, skip reason or None)`` rows of one case."""
+    range_case = case["workload"] == "range"
+    if full:
+        threads_name = "python-threads" if info["gil_enabled"] else "free-threaded"
+        plan = [("python", 1)] + [(threads_name, w) for w in workers]
+        if range_case:
+            plan += [("python-processes", w) for w in workers]
+            if subinterpreters_skip_reason() is None:
+                plan += [("subinterpreters", w) for w in workers]
+        return [(name, w, None) for name, w in plan]
+    plan = [("python", 1)] + [("python-threads", w) for w in workers]
+    plan += [("python-processes", w) for w in workers]
+    if JYTHON:
+        plan += [(JAVA_LABEL, w) for w in sorted(set([1] + list(workers)))]
+    if not range_case:
+        return [(name, w, RANGE_ONLY) for name, w in plan]
+    return [(name, w, proc_reason if name == "python-processes" else None) for name, w in plan]
+
+
+def run_request(req, emit=_emit):
     """Measure the pure-Python strategies for every case of `req`.
 
     Parameters
@@ -723,55 +964,64 @@ def run_request(req: dict, emit=_emit) -> dict:
         has ``strategy``, ``workload``, ``n``, ``dtype``, ``workers`` and
         either ``values``/``loops``/``result`` or ``skipped``/``error``.
         Map results are CRC-32 fingerprints of ``out`` (``{"crc32": int}``).
+        In the range profile (:func:`full_profile`) a measured row also has
+        ``warmup_values``, and there is no heartbeat probe.
     """
     info = interpreter_info()
-    threads_name = "python-threads" if info["gil_enabled"] else "free-threaded"
-    sub_reason = subinterpreters_skip_reason()
+    full = full_profile(info)
+    proc_reason = None if full else processes_skip_reason()
     budget = Budget(req["max_call"])
     sizes = series_sizes(req["cases"])
-    probe = {tuple(s) for s in req.get("heartbeat_series", [])}
-    teams: dict = {}
+    probe = set(tuple(s) for s in req.get("heartbeat_series", []))
+    teams = {}
     rows = []
     try:
         for ci, c in enumerate(req["cases"]):
             emit({"event": "progress", "done": ci, "total": len(req["cases"]),
-                  "what": f"{c['workload']} {c['dtype'] or ''} n={c['n']}"})
-            data = ArrayData(c["workload"], c["n"], c["dtype"])
-            plan = [("python", 1)] + [(threads_name, w) for w in req["workers"]]
-            if c["workload"] == "range":
-                plan += [("python-processes", w) for w in req["workers"]]
-                if sub_reason is None:
-                    plan += [("subinterpreters", w) for w in req["workers"]]
+                  "what": "{} {} n={}".format(c["workload"], c["dtype"] or "", c["n"])})
+            plan = _plan(c, list(req["workers"]), full, info, proc_reason)
+            data = (ArrayData(c["workload"], c["n"], c["dtype"])
+                    if any(skip is None for _, _, skip in plan) else None)
             items = []
-            for name, w in plan:
+            for name, w, skip in plan:
                 row = {"strategy": name, "workload": c["workload"], "n": c["n"],
                        "dtype": c["dtype"], "workers": w}
                 rows.append(row)
+                if skip:
+                    row["skipped"] = skip
+                    continue
                 key = (name, w, c["workload"], c["dtype"])
                 row["skipped"] = budget.skip_reason(key, c["n"])
                 if row["skipped"]:
                     continue
                 try:
-                    call = _foreign_call(name, w, data, teams)
+                    call = _foreign_call(name, w, data, teams, full)
                     t0 = perf_counter()
                     result = call()
                     dt = perf_counter() - t0
+                    budget.record(key, c["n"], dt)
+                    row["result"] = data.fingerprint(result)
+                    row["skipped"] = budget.skip_reason(key, c["n"])
+                    if not row["skipped"] and not full:
+                        row["warmup_values"] = warm_up(call, dt, req.get("warmup", 1))
                 except Exception as exc:  # reported per row; the run goes on
-                    row["error"] = f"{type(exc).__name__}: {exc}"
+                    row["error"] = "{}: {}".format(type(exc).__name__, exc)
+                    row.pop("result", None)
                     continue
-                budget.record(key, c["n"], dt)
-                row["result"] = data.fingerprint(result)
-                row["skipped"] = budget.skip_reason(key, c["n"])
                 if not row["skipped"]:
                     items.append((row, call, key))
             if items:
+                # the range profile warmed each row up already (warm_up)
                 loops, values = measure_interleaved(
                     [(lambda k, f=call: time_calls(f, k)) for _, call, _ in items],
-                    repeats=req["repeats"], warmup=req["warmup"], min_time=req["min_time"])
+                    repeats=req["repeats"], warmup=req["warmup"] if full else 0,
+                    min_time=req["min_time"])
                 for (row, _, key), lp, vals in zip(items, loops, values):
                     row["loops"] = lp
                     row["values"] = vals
-                    budget.record(key, c["n"], statistics.median(vals))
+                    budget.record(key, c["n"], median(vals))
+            if not full:
+                continue  # the range profile runs no heartbeat probe
             for row, call, key in items:
                 if req.get("heartbeat") and (c["workload"], c["dtype"]) in probe \
                         and row["workers"] == (1 if row["strategy"] == "python"
@@ -784,15 +1034,15 @@ def run_request(req: dict, emit=_emit) -> dict:
     return {"event": "result", "interpreter": info, "rows": rows}
 
 
-def series_sizes(cases) -> dict:
+def series_sizes(cases):
     """Sorted sizes of each ``(workload, dtype)`` series of a case list."""
-    sizes: dict = {}
+    sizes = {}
     for c in cases:
         sizes.setdefault((c["workload"], c["dtype"]), set()).add(c["n"])
-    return {k: sorted(v) for k, v in sizes.items()}
+    return dict((k, sorted(v)) for k, v in sizes.items())
 
 
-def is_last_size(budget: Budget, key, n: int, sizes) -> bool:
+def is_last_size(budget, key, n, sizes):
     """True if `n` is the largest size of `sizes` that series `key` will run.
 
     The heartbeat probe runs once per series, at its largest size: the
@@ -803,7 +1053,7 @@ def is_last_size(budget: Budget, key, n: int, sizes) -> bool:
     return not bigger or budget.skip_reason(key, bigger[0]) is not None
 
 
-def _foreign_call(name: str, workers: int, data, teams):
+def _foreign_call(name, workers, data, teams, full=True):
     """The zero-argument call that runs strategy `name` once on `data`."""
     fn = PY_KERNELS[data.workload]
     if name == "python":
@@ -811,15 +1061,26 @@ def _foreign_call(name: str, workers: int, data, teams):
     if name in ("subinterpreters", "python-processes"):
         key = (name, workers)
         if key not in teams:
-            teams[key] = (InterpreterTeam if name == "subinterpreters" else ProcessTeam)(workers)
+            kind = (InterpreterTeam if name == "subinterpreters"
+                    else ProcessTeam if full else PoolTeam)
+            teams[key] = kind(workers)
         team = teams[key]
         return lambda: team.range_sum(data.n)
+    if name == JAVA_LABEL:
+        fn = java_range_sum
     bounds = shares(data.n, workers)
     return lambda: combine(data.workload, run_in_threads(fn, data, bounds))
 
 
-def main() -> int:
-    """Script entry: JSON request on stdin, JSON lines on stdout."""
+def main(argv=None):
+    """Script entry: JSON request on stdin, JSON lines on stdout.
+
+    With ``--info``, print :func:`interpreter_info` only (one JSON line).
+    """
+    argv = sys.argv if argv is None else argv
+    if "--info" in argv[1:]:
+        _emit(interpreter_info())
+        return 0
     req = json.loads(sys.stdin.read())
     _emit(run_request(req))
     return 0

@@ -1,0 +1,10 @@
+# The runtime's C-level interface, for gilfree._core: how a planned task is
+# run (the pool, signal checks, fork safety) and the chunk sizes in force.
+from libc.stdint cimport int64_t
+
+from ._gilfree cimport gf_task
+
+cdef int run(gf_task *t, int nthreads, bint release) except -1
+cdef int64_t chunk_bytes() noexcept
+cdef int64_t range_chunk() noexcept
+cdef int64_t stream_min() noexcept

@@ -1,0 +1,412 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, embedsignature=True, freethreading_compatible=True
+"""The runtime of gilfree's NumPy API: how planned work runs.
+
+One home for everything that is process state rather than arithmetic: the
+tuning constants in force (defined in csrc/gilfree.h, changed only through
+:func:`tuning`), the SIMD level and pool spin chosen from the environment,
+the pool's life (created on first use, replaced in a forked child), and
+:c:func:`run`, which shares a task's chunks between the calling thread and
+the pool with the GIL released, checking for signals every
+``GF_SIGNAL_CHECK_NS``.  :mod:`gilfree._core` validates arguments and plans
+tasks; it calls :c:func:`run` and nothing else of the pool.
+"""
+
+cimport cython
+from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
+                               PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
+from libc.stdint cimport int64_t
+
+from ._gilfree cimport *
+
+import contextlib
+import os
+
+cdef extern from "Python.h":
+    # Declared here without an exception clause (cpython.exc has
+    # `except -1`, which would make Cython return at once and skip the
+    # cancel-and-wait below, leaving pool workers on a dead frame).
+    int _check_signals "PyErr_CheckSignals" ()
+
+cdef extern from *:
+    """
+    /* Plain loads and stores of the pool pointer, atomically, so free-threaded
+     * builds see a fully created pool or NULL. */
+    #if defined(_MSC_VER) && !defined(__clang__)
+    #include <intrin.h>
+    static void *gf_ptr_load(void **p) { return _InterlockedCompareExchangePointer(p, NULL, NULL); }
+    static void gf_ptr_store(void **p, void *v) { _InterlockedExchangePointer(p, v); }
+    #else
+    static void *gf_ptr_load(void **p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+    static void gf_ptr_store(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+    #endif
+    #ifndef GF_BUILD_CFLAGS
+    #define GF_BUILD_CFLAGS "unknown"
+    #define GF_BUILD_CYTHON "unknown"
+    #define GF_BUILD_NUMPY "unknown"
+    #endif
+    #if defined(__clang__)
+    #define GF_COMPILER "clang " __clang_version__
+    #elif defined(__GNUC__)
+    #define GF_COMPILER "gcc " __VERSION__
+    #elif defined(_MSC_VER)
+    #define GF_STR2(x) #x
+    #define GF_STR(x) GF_STR2(x)
+    #define GF_COMPILER "MSVC " GF_STR(_MSC_FULL_VER)
+    #else
+    #define GF_COMPILER "unknown"
+    #endif
+    """
+    const char *GF_BUILD_CFLAGS
+    const char *GF_BUILD_CYTHON
+    const char *GF_BUILD_NUMPY
+    const char *GF_COMPILER
+    void *gf_ptr_load(void **p) nogil
+    void gf_ptr_store(void **p, void *v) nogil
+
+
+# ------------------------------------------------------------------ tuning
+# The constants themselves, with the measurements behind them, are in
+# csrc/gilfree.h; config() reports the values in force.
+
+#: Elements per chunk for 8-byte dtypes (chunk edges are test cases).
+CHUNK = GF_CHUNK_BYTES // 8
+#: Inputs of fewer 8-byte elements than this are one chunk, run by the
+#: calling thread alone (GF_PARALLEL_MIN_BYTES).
+PARALLEL_MIN = GF_PARALLEL_MIN_BYTES // 8 + 1
+
+cdef int64_t _chunk_bytes = GF_CHUNK_BYTES
+cdef int64_t _range_chunk = GF_RANGE_CHUNK
+
+
+cdef int64_t chunk_bytes() noexcept:
+    return _chunk_bytes
+
+
+cdef int64_t range_chunk() noexcept:
+    return _range_chunk
+
+
+cdef int64_t stream_min() noexcept:
+    return _stream_min
+
+
+def _last_level_cache():
+    """``(bytes, where it came from)`` of the largest CPU cache, or ``(None, why)``."""
+    try:
+        v = os.sysconf("SC_LEVEL3_CACHE_SIZE")
+        if v and v > 0:
+            return int(v), "sysconf"
+    except (ValueError, OSError, AttributeError):
+        pass
+    best = 0
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        entries = []
+    for d in entries:
+        try:
+            with open(f"{base}/{d}/size") as f:
+                txt = f.read().strip().upper()
+            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(txt[len(txt) - 1:], 1)
+            best = max(best, int(txt.rstrip("KMG")) * mult)
+        except (OSError, ValueError):
+            continue
+    if best:
+        return best, "sysfs"
+    return None, "unknown"
+
+
+def _default_stream_min():
+    llc, src = _last_level_cache()
+    if llc is None:
+        return 32 << 20, "last-level cache size unknown: 32 MiB assumed"
+    return max(llc, 4 << 20), f"the last-level cache ({llc >> 20} MiB, {src})"
+
+
+#: square streams its output past the cache (non-temporal stores) when input
+#: and output together are at least this many bytes: they cannot stay cached
+#: anyway, and skipping the read-for-ownership of each output line saves a
+#: third of the memory traffic.  Smaller results stay in cache for the caller.
+_stream_min_default, _stream_reason = _default_stream_min()
+cdef int64_t _stream_min = _stream_min_default
+
+
+def _set_stream_min(nbytes=None):
+    """Test and bench hook: the streaming threshold in bytes (None: leave it);
+    returns the previous one.  Process-wide, like :func:`_set_chunking`."""
+    global _stream_min
+    old = _stream_min
+    if nbytes is not None:
+        if not (0 <= nbytes <= (1 << 62)):
+            raise ValueError(f"`nbytes` must be in [0, 2**62], got {nbytes}")
+        _stream_min = nbytes
+    return old
+
+
+def _set_chunking(chunk_bytes=None, range_chunk=None):
+    """Test and bench hook: change the chunk sizes, return the previous ones.
+
+    Smaller chunks let tests reach chunk edges and the pool with small inputs,
+    and let the bench time pure dispatch overhead.  Process-wide and not
+    synchronized with calls in flight: not for use in applications.
+    """
+    global _chunk_bytes, _range_chunk
+    old = (_chunk_bytes, _range_chunk)
+    if chunk_bytes is not None:
+        if not (1 <= chunk_bytes <= (1 << 40)):
+            raise ValueError(f"`chunk_bytes` must be in [1, 2**40], got {chunk_bytes}")
+        _chunk_bytes = chunk_bytes
+    if range_chunk is not None:
+        if not (1 <= range_chunk <= (1 << 30)):
+            raise ValueError(f"`range_chunk` must be in [1, 2**30], got {range_chunk}")
+        _range_chunk = range_chunk
+    return old
+
+
+
+
+@contextlib.contextmanager
+def tuning(chunk_bytes=None, range_chunk=None, stream_min=None):
+    """Change chunk sizes or the streaming threshold inside a ``with`` block.
+
+    The one tuning hook, for the bench and the tests: small chunks reach
+    chunk edges and the pool with small inputs, and let the bench time pure
+    dispatch overhead.  ``None`` leaves a value as it is; the previous values
+    come back when the block ends, also on an exception.  Process-wide and
+    not synchronized with calls in flight: not for use in applications.
+
+    Examples
+    --------
+    >>> from gilfree import _runtime
+    >>> with _runtime.tuning(chunk_bytes=64):
+    ...     _runtime.config()["chunk_bytes"]
+    64
+    """
+    old_chunks = _set_chunking(chunk_bytes, range_chunk)
+    try:
+        old_stream = _set_stream_min(stream_min)
+    except BaseException:
+        _set_chunking(*old_chunks)
+        raise
+    try:
+        yield
+    finally:
+        _set_stream_min(old_stream)
+        _set_chunking(*old_chunks)
+
+
+cdef int _simd_level = GF_SIMD_BASELINE
+cdef gf_chunk_fn _runner = NULL
+cdef void *_pool = NULL
+cdef PyThread_type_lock _pool_lock = NULL
+cdef int64_t _spin_ns = GF_SPIN_NS_DEFAULT
+#: Incremented in a forked child (os.register_at_fork): a call that sees it
+#: change was forked under, from a signal handler, while it ran.
+cdef unsigned long _fork_generation = 0
+
+
+def _env_spin_ns():
+    raw = os.environ.get("GILFREE_SPIN_US", "").strip()
+    if not raw:
+        return GF_SPIN_NS_DEFAULT
+    try:
+        us = float(raw)
+        if not (0 <= us <= 1e6):
+            raise ValueError
+    except ValueError:
+        import warnings
+        warnings.warn(f"ignoring GILFREE_SPIN_US={raw!r}: expected microseconds in [0, 1e6]",
+                      RuntimeWarning, stacklevel=2)
+        return GF_SPIN_NS_DEFAULT
+    return int(us * 1000)
+
+
+_SIMD_BY_NAME = {gf_simd_name(i).decode(): i for i in range(GF_SIMD_NLEVELS)}
+
+
+def _choose_simd():
+    """Best level the CPU supports, unless GILFREE_SIMD asks for another."""
+    best = gf_simd_best()
+    raw = os.environ.get("GILFREE_SIMD", "").strip().lower()
+    if not raw:
+        return best, "best level this CPU supports"
+    level = _SIMD_BY_NAME.get(raw)
+    if level is None or not gf_simd_supported(level):
+        import warnings
+        ok = [n for n, i in _SIMD_BY_NAME.items() if gf_simd_supported(i)]
+        warnings.warn(f"ignoring GILFREE_SIMD={raw!r}: this build and CPU support {ok}",
+                      RuntimeWarning, stacklevel=2)
+        return best, "best level this CPU supports (GILFREE_SIMD was invalid)"
+    return level, "forced by GILFREE_SIMD"
+
+
+_level, _simd_reason = _choose_simd()
+_simd_level = _level
+_runner = gf_chunk_runner(_simd_level)
+_spin_ns = _env_spin_ns()
+_pool_lock = PyThread_allocate_lock()
+
+
+def _after_fork_in_child():
+    # The parent's workers do not exist in the child, and its lock may have
+    # been held by a thread that is gone: start over, leaking the old pool
+    # (freeing it would touch mutexes in an unknown state).
+    global _pool_lock, _fork_generation
+    gf_ptr_store(&_pool, NULL)
+    _pool_lock = PyThread_allocate_lock()
+    _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+cdef gf_pool *_get_pool(int workers) except? NULL:
+    """The shared pool with at least `workers` threads (NULL: run serially)."""
+    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
+    if pool == NULL:
+        with nogil:
+            PyThread_acquire_lock(_pool_lock, WAIT_LOCK)
+        pool = <gf_pool *>gf_ptr_load(&_pool)
+        if pool == NULL:
+            pool = gf_pool_create(_spin_ns)
+            gf_ptr_store(&_pool, pool)
+        PyThread_release_lock(_pool_lock)
+        if pool == NULL:
+            return NULL
+    if workers > 0:
+        with nogil:
+            gf_pool_reserve(pool, workers)
+    return pool
+
+
+def pool_threads():
+    """Worker threads the pool has started (0 before the first parallel call)."""
+    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
+    return 0 if pool == NULL else gf_pool_size(pool)
+
+
+def _pool_step_asides():
+    """Times a worker woke on its caller's CPU and moved off it (Linux)."""
+    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
+    return 0 if pool == NULL else gf_pool_step_asides(pool)
+
+
+# --------------------------------------------------------------- the engine
+cdef int _run_here(gf_task *t) except -1:
+    """Every chunk on the calling thread, GIL released, signals checked
+    between slices of GF_SIGNAL_CHECK_NS."""
+    cdef gf_job job
+    gf_job_init(&job, t, _runner, 0)
+    while True:
+        with nogil:
+            done = gf_job_work(NULL, &job, GF_SIGNAL_CHECK_NS)
+        if done:
+            return 0
+        if _check_signals() == -1:
+            return -1
+
+
+cdef int _after_fork(gf_task *t, int signal_rc) except -1:
+    """The rest of a call that a signal handler forked under, in the child.
+
+    The pool's workers stayed in the parent with the chunks they had
+    claimed, so this process cannot wait for them.  Every chunk but an
+    in-place square's reads only the input and writes only its own output
+    and partial: running them all again here gives the whole result.  An
+    in-place square may have squared some chunks already: that is an error.
+    """
+    if signal_rc == -1:
+        return -1  # the handler raised: let it propagate, wait for nobody
+    if t.op == GF_OP_SQUARE and t.x == <const char *>t.out:
+        raise RuntimeError("the process forked (in a signal handler) while an in-place "
+                           "gilfree.square ran on several threads; in this child the "
+                           "array is partly squared: repeat the call on a fresh copy")
+    return _run_here(t)
+
+
+cdef int run(gf_task *t, int nthreads, bint release) except -1:
+    """Run every chunk of this round of `t` on up to `nthreads` threads (the
+    caller included)."""
+    cdef gf_job job
+    cdef gf_pool *pool = NULL
+    cdef int helpers = 0, done = 0, rc
+    cdef int64_t c
+    cdef unsigned long generation = _fork_generation
+    if t.nchunks <= 0:
+        return 0
+    if not release:
+        # The control for the bench: the same kernels with the GIL held, one
+        # chunk at a time, so no other Python thread can run meanwhile.
+        for c in range(t.nchunks):
+            _runner(t, c)
+            if (c & 63) == 63 and _check_signals() == -1:
+                return -1
+        return 0
+    if t.nchunks == 1:
+        if t.n >= GF_GIL_RELEASE_MIN:
+            with nogil:
+                _runner(t, 0)
+        else:
+            _runner(t, 0)
+        return 0
+    if nthreads > 1:
+        helpers = nthreads - 1
+        if helpers > t.nchunks - 1:
+            helpers = <int>(t.nchunks - 1)
+        pool = _get_pool(helpers)
+        if pool == NULL:
+            helpers = 0
+    if helpers == 0:
+        return _run_here(t)
+    gf_job_init(&job, t, _runner, helpers)
+    with nogil:
+        gf_pool_submit(pool, &job)
+    while True:
+        with nogil:
+            done = gf_job_work(pool, &job, GF_SIGNAL_CHECK_NS)
+        if done:
+            return 0
+        rc = _check_signals()
+        if _fork_generation != generation:
+            return _after_fork(t, rc)
+        if rc == -1:
+            # Stop handing out chunks, let started ones finish (each is well
+            # under a millisecond), then let the exception propagate.
+            gf_job_cancel(&job)
+            with nogil:
+                while not gf_job_work(pool, &job, 0):
+                    pass
+            return -1
+
+
+# --------------------------------------------------------------- reporting
+def config():
+    """The build and run-time choices, as a dict (see :func:`show_config`)."""
+    levels = {gf_simd_name(i).decode(): bool(gf_simd_supported(i))
+              for i in range(GF_SIMD_NLEVELS) if gf_simd_compiled(i)}
+    return {
+        "simd": gf_simd_name(_simd_level).decode(),
+        "simd_reason": _simd_reason,
+        "simd_levels": levels,
+        "chunk_bytes": _chunk_bytes,
+        "stream": bool(gf_stream_compiled()),
+        "stream_min_bytes": _stream_min,
+        "stream_reason": _stream_reason,
+        "range_chunk": _range_chunk,
+        "round_chunks": GF_ROUND_CHUNKS,
+        "parallel_min_bytes": GF_PARALLEL_MIN_BYTES,
+        "spread_per_thread": GF_SPREAD_PER_THREAD,
+        "spread_reduce": GF_SPREAD_REDUCE,
+        "spread_min_bytes": GF_SPREAD_MIN_BYTES,
+        "gil_release_min": GF_GIL_RELEASE_MIN,
+        "signal_check_ms": GF_SIGNAL_CHECK_NS / 1e6,
+        "spin_us": _spin_ns / 1000,
+        "pool_threads": pool_threads(),
+        "compiler": GF_COMPILER.decode(),
+        "cflags": GF_BUILD_CFLAGS.decode(),
+        "cython": GF_BUILD_CYTHON.decode(),
+        "numpy_build": GF_BUILD_NUMPY.decode(),
+    }
