@@ -22,6 +22,11 @@ import pytest
 import gilfree
 from gilfree import _core
 
+# warnings.catch_warnings (how these tests observe warnings) is process-wide,
+# so no test here may run beside another under pytest-run-parallel; the
+# per-thread behaviour is tested on purpose in test_errstate_is_per_thread.
+pytestmark = pytest.mark.thread_unsafe(reason="observes warnings with catch_warnings")
+
 MODES = ["ignore", "warn", "raise", "call", "log"]
 NATIVE = [np.float32, np.float64]
 VIA_NUMPY = [np.float16, np.longdouble]
@@ -170,7 +175,6 @@ def test_layouts(dt, layout):
                 raise AssertionError(f"case {name}, {errstate}: {e}") from None
 
 
-@pytest.mark.thread_unsafe(reason="changes the process-wide chunk size")
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("dt", NATIVE, ids=lambda d: np.dtype(d).name)
 def test_chunks_and_threads(dt, threads, small_chunks):
@@ -191,7 +195,6 @@ def test_chunks_and_threads(dt, threads, small_chunks):
                     raise AssertionError(f"case {name}, {errstate}, {layout}: {e}") from None
 
 
-@pytest.mark.thread_unsafe(reason="changes the process-wide chunk size")
 def test_only_the_last_chunk_flags(small_chunks):
     x = np.ones(5000)
     x[-1] = 1e300
@@ -281,7 +284,6 @@ def test_overflow_wrap_is_errstate():
 # -------------------------------------------------------------- threads
 
 
-@pytest.mark.thread_unsafe(reason="starts its own threads with their own errstates")
 def test_errstate_is_per_thread():
     """Two threads at once, one under over='raise', one under over='ignore',
     both splitting their call over gilfree's pool."""
