@@ -83,10 +83,10 @@ CASES = {
     "sum_of_squares_float_threads1": "gilfree.sum_of_squares(np.broadcast_to(np.float64(1.5), (2**40,)), threads=1)",
     "sum_of_squares_int_threads2": "gilfree.sum_of_squares(np.broadcast_to(np.int64(3), (2**40,)), threads=2)",
     # Chunks are bounded in elements, not only in count: a broadcast view of
-    # 2**62 elements reads no memory but must still see Ctrl-C quickly.
-    "sum_of_squares_broadcast_2_62": "gilfree.sum_of_squares(np.broadcast_to(1.0, (2**62,)), threads=2)",
-    "sum_of_squares_broadcast_int16_2_62": (
-        "gilfree.sum_of_squares(np.broadcast_to(np.int16(-7), (2**31, 2**31)), threads=1)"),
+    # 2**59 elements reads no memory but must still see Ctrl-C quickly.
+    "sum_of_squares_broadcast_2_59": "gilfree.sum_of_squares(np.broadcast_to(1.0, (2**59,)), threads=2)",
+    "sum_of_squares_broadcast_int16_2_60": (
+        "gilfree.sum_of_squares(np.broadcast_to(np.int16(-7), (2**30, 2**30)), threads=1)"),
     # The longest range there is: 2**63 - 1 terms.
     "sum_squares_range_longest": "gilfree.sum_squares_range(2**63 - 1, threads=2)",
     "buffer_sum_squares_range": "gilfree.buffer.sum_squares_range(-(2**62), 2**62, 3)",

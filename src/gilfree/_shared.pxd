@@ -82,7 +82,8 @@ cdef inline int run_rounds(gf_task *t, int64_t rounds, run_fn run, void *ctx) ex
     """Run every round of a planned task that writes an output (square, fill)."""
     cdef int64_t r
     for r in range(rounds):
-        gf_round(t, r)
+        if r:  # the planner set up round 0
+            gf_round(t, r)
         run(t, ctx)
     return 0
 
@@ -110,7 +111,8 @@ cdef inline object reduce_rounds(gf_task *t, int64_t rounds, bint isfloat, run_f
     total = 0
     try:
         for r in range(rounds):
-            gf_round(t, r)
+            if r:  # the planner set up round 0
+                gf_round(t, r)
             run(t, ctx)
             if isfloat:
                 gf_combine_f64_into(t.fpartials, t.nchunks, sc)
