@@ -81,8 +81,8 @@ build_info = [
 common = dict(
     include_dirs=["csrc", np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")] + build_info,
-    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "src/gilfree/_gilfree.pxd",
-             "src/gilfree/_shared.pxd"],
+    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_threadpool.h",
+             "csrc/gf_fpstatus.h", "src/gilfree/_gilfree.pxd", "src/gilfree/_shared.pxd"],
 )
 
 # The runtime (pool, signals, fork safety, config) and the NumPy kernels'
@@ -97,7 +97,7 @@ extensions = [
     ),
     Extension(
         "gilfree._core",
-        sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c"],
+        sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c", "csrc/gf_threadpool.c"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         **dict(common, depends=common["depends"] + ["src/gilfree/_runtime.pxd"]),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gilfree.h"
+#include "gf_fpstatus.h"
 
 /* ------------------------------------------------- helpers (all levels) */
 /* One X(code, suffix) per dtype: the per-dtype switches expand from these. */

@@ -113,7 +113,27 @@ GF_DEF_SQUARE_INT(u64, uint64_t, uint64_t, 0, UINT64_C(4294967295))
 #pragma GCC diagnostic pop
 #endif
 
-/* A float square overflows when a finite input gives an infinite result. */
+/* A float square overflows when a finite input gives an infinite result.
+ * The test looks at the bits (exponent all ones: inf or NaN) rather than
+ * comparing floats: a comparison may raise the invalid flag on a NaN (GCC
+ * turns `v != inf` into a signalling `!(v > max)`), and np.square raises no
+ * flag there, while gilfree reports the flags through np.errstate like it
+ * (gf_fpstatus.h). */
+static inline int GF_FN(flt_bad_float)(float v, float r)
+{
+    uint32_t vb, rb;
+    memcpy(&vb, &v, sizeof vb);
+    memcpy(&rb, &r, sizeof rb);
+    return (rb == UINT32_C(0x7F800000)) & ((vb & UINT32_C(0x7F800000)) != UINT32_C(0x7F800000));
+}
+static inline int GF_FN(flt_bad_double)(double v, double r)
+{
+    uint64_t vb, rb;
+    memcpy(&vb, &v, sizeof vb);
+    memcpy(&rb, &r, sizeof rb);
+    return (rb == UINT64_C(0x7FF0000000000000)) &
+           ((vb & UINT64_C(0x7FF0000000000000)) != UINT64_C(0x7FF0000000000000));
+}
 #define GF_DEF_SQUARE_FLT(NAME, T, TMAX)                                       \
 static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
                                 int64_t os, int64_t n, int check)             \
@@ -125,7 +145,7 @@ static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
             T *p = (T *)op;                                                   \
             for (i = 0; i < n; i++) {                                         \
                 T v = p[i], r = v * v;                                        \
-                if (check) bad |= (r > (TMAX)) & (v <= (TMAX)) & (v >= -(TMAX)); \
+                if (check) bad |= GF_FN(flt_bad_##T)(v, r);                   \
                 p[i] = r;                                                     \
             }                                                                 \
         } else {                                                              \
@@ -133,14 +153,14 @@ static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
             T *o = (T *)op;                                                   \
             for (i = 0; i < n; i++) {                                         \
                 T v = x[i], r = v * v;                                        \
-                if (check) bad |= (r > (TMAX)) & (v <= (TMAX)) & (v >= -(TMAX)); \
+                if (check) bad |= GF_FN(flt_bad_##T)(v, r);                   \
                 o[i] = r;                                                     \
             }                                                                 \
         }                                                                     \
     } else {                                                                  \
         for (i = 0; i < n; i++) {                                             \
             T v = *(const T *)(xp + i * xs), r = v * v;                       \
-            if (check) bad |= (r > (TMAX)) & (v <= (TMAX)) & (v >= -(TMAX));  \
+            if (check) bad |= GF_FN(flt_bad_##T)(v, r);                   \
             *(T *)(op + i * os) = r;                                          \
         }                                                                     \
     }                                                                         \
@@ -836,6 +856,10 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
     switch (t->op) {
     case GF_OP_SQUARE: {
         int bad = 0;
+        /* Float chunks: the thread's IEEE status flags, cleared before and
+         * read after, for np.errstate (gf_fpstatus.h). */
+        int isfloat = t->dtype == GF_FLOAT32 || t->dtype == GF_FLOAT64;
+        if (isfloat) gf_fp_clear();
 #if defined(GF_HAVE_STREAM)
         if (t->stream && t->os1 == gf_itemsize(t->dtype) && t->out != t->x) {
             while (f < f1) {
@@ -858,6 +882,10 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
             f += len;
         }
         if (bad) gf_flag_set(&t->overflowed);
+        if (isfloat) {
+            int st = gf_fp_test();
+            if (st) gf_fp_or(&t->fpstatus, st);
+        }
         break;
     }
     case GF_OP_SUMSQ: {

@@ -62,6 +62,7 @@ typedef struct {
     double *fpartials;      /* SUMSQ on floats: one per chunk */
     gf_u192 *ipartials;     /* SUMSQ on ints, RANGE_SUMSQ: one per chunk */
     volatile int overflowed;/* set atomically, only ever to 1, when a result didn't fit */
+    volatile int fpstatus;  /* SQUARE on floats: IEEE flags raised (GF_FPE_* bits, ORed atomically) */
 } gf_task;
 
 typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);

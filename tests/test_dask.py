@@ -100,6 +100,9 @@ def test_sum_of_squares_is_exact_where_int64_wraps():
     assert gdask.sum_of_squares(u).compute(**THREADS) == 7 * (2**64 - 1) ** 2
 
 
+# A block's float64 overflow is also reported through np.errstate, as np.dot
+# reports it (tests/test_errstate.py); here only the value matters.
+@pytest.mark.filterwarnings("ignore:overflow encountered in dot:RuntimeWarning")
 def test_float_partials_are_combined_exactly():
     # 1e16 in one block and many 1s in the others: a float64 tree of sums
     # would drop the small partials at every level it rounds

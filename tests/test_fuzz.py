@@ -53,7 +53,13 @@ import gilfree
 from gilfree import _core
 from gilfree import _reference as ref
 
-pytestmark = pytest.mark.thread_unsafe(reason="changes the process-wide chunk size (_set_chunking)")
+pytestmark = [
+    pytest.mark.thread_unsafe(reason="changes the process-wide chunk size (_set_chunking)"),
+    # Float overflow etc. is reported through np.errstate like NumPy does
+    # (tests/test_errstate.py); the fuzz compares values only.
+    pytest.mark.filterwarnings(
+        r"ignore:(overflow|underflow|invalid value) encountered in (square|dot):RuntimeWarning"),
+]
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 NATIVE = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]

@@ -11,6 +11,8 @@ square, sum_of_squares, sum_squares_range, squares_range
     The kernels (see each docstring).
 get_num_threads, set_num_threads, num_threads, cpu_count, MAX_THREADS
     Thread-count control.
+register_threadpoolctl
+    Make gilfree's pool visible to threadpoolctl (automatic in most cases).
 show_config
     Print the SIMD path, chunk sizes and thread default in use.
 probe, ProbeResult
@@ -46,6 +48,10 @@ if not _SUBINTERPRETER:
     from . import _threads
     from ._core import square, squares_range, sum_of_squares, sum_squares_range
     from ._threads import MAX_THREADS, cpu_count, get_num_threads, num_threads, set_num_threads
+    from ._threadpoolctl import _auto_register, register_threadpoolctl
+
+    _auto_register()  # registers with threadpoolctl now or when it is imported
+    del _auto_register
 else:
     # NumPy does not load in subinterpreters: `import gilfree` there gives the
     # NumPy-free kernels on buffers (gilfree.buffer), which declare
@@ -64,6 +70,7 @@ __all__ = [
     "get_num_threads",
     "num_threads",
     "probe",
+    "register_threadpoolctl",
     "set_num_threads",
     "show_config",
     "square",

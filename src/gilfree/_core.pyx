@@ -16,6 +16,7 @@ alone costs more than ``np.square`` does.
 cimport cython
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
+from libc.math cimport isfinite
 from libc.string cimport memset
 
 from ._gilfree cimport *
@@ -30,6 +31,13 @@ from ._runtime import (CHUNK, PARALLEL_MIN, _pool_step_asides, _set_chunking,
 
 cnp.import_array()
 
+cdef extern from "gf_threadpool.h":
+    # The process default thread count (csrc/gf_threadpool.c), exported for
+    # threadpoolctl; see gilfree._threads and gilfree._threadpoolctl.
+    int gilfree_get_num_threads() nogil
+    int gilfree_set_num_threads(int n) nogil
+    void gf_threads_init(int initial, int max_threads) nogil
+
 cdef extern from "numpy/arrayobject.h":
     cnp.ndarray PyArray_NewLikeArray(cnp.ndarray proto, cnp.NPY_ORDER order,
                                      void *descr, int subok)
@@ -37,7 +45,20 @@ cdef extern from "numpy/arrayobject.h":
 MAX_THREADS = _threads.MAX_THREADS
 # Bound once: module attribute lookups would cost more than a small kernel.
 _override = _threads._override
-_default = _threads._default
+gf_threads_init(_threads._initial_default, MAX_THREADS)
+
+
+def _get_default_threads():
+    """The process default thread count (the C int threadpoolctl also reads)."""
+    return gilfree_get_num_threads()
+
+
+def _set_default_threads(int n):
+    """Set the process default (already validated); returns the previous one."""
+    return gilfree_set_num_threads(n)
+
+
+_threads._bind_store(_get_default_threads, _set_default_threads)
 
 
 cdef struct _RunArgs:
@@ -55,7 +76,7 @@ cdef int _resolve_threads(object threads) except -1:
     cdef long long n
     if threads is None:
         n = _override.get()
-        return <int>n if n else <int>_default[0]
+        return <int>n if n else gilfree_get_num_threads()
     if type(threads) is int:
         n = threads if -(1 << 40) < threads < (1 << 40) else 0
         if 1 <= n <= MAX_THREADS:
@@ -196,6 +217,57 @@ def _raise_overflow(a):
     raise _rules.square_overflow(idx, v.item(), a.dtype.name)
 
 
+# ------------------------------------------------------ np.errstate replay
+# The float kernels return the IEEE status flags their chunks raised
+# (csrc/gf_fpstatus.h, NumPy's NPY_FPE_* bits).  When a call raised any,
+# NumPy itself handles them: np.square runs on one representative element
+# per flag (its square raises exactly that flag), so the warning, exception,
+# errcall/log call and their text are NumPy's own, under the error state of
+# the calling thread.  The call is made from compiled code: no Python frame
+# of gilfree's sits between it and the caller, so a warning is attributed to
+# the caller's line, as np.square's is.  Nothing of this runs (not even
+# np.geterr) when no flag was raised.
+_FPE_OVERFLOW = 2
+_FPE_UNDERFLOW = 4
+_FPE_INVALID = 8
+_fp_samples = {}
+
+
+def _fp_sample(dtype, int status):
+    """A small array of `dtype` whose np.square raises exactly `status`."""
+    key = (dtype, status)
+    s = _fp_samples.get(key)
+    if s is None:
+        fi = np.finfo(dtype)
+        vals = []
+        if status & _FPE_OVERFLOW:
+            vals.append(np.array([fi.max], dtype))
+        if status & _FPE_UNDERFLOW:
+            vals.append(np.array([fi.smallest_normal], dtype))
+        if status & _FPE_INVALID:
+            u = {4: np.uint32, 8: np.uint64}[dtype.itemsize]
+            nan = np.array([np.nan], dtype).view(u)
+            # Quiet NaN minus its quiet bit (the mantissa's top bit), plus a
+            # low bit so it stays a NaN: a signalling NaN.
+            quiet = u(1) << u(fi.nmant - 1)
+            vals.append(((nan & ~quiet) | u(1)).view(dtype))
+        s = np.concatenate(vals) if vals else np.empty(0, dtype)
+        s.flags.writeable = False
+        _fp_samples[key] = s
+    return s
+
+
+cdef inline int _sumsq_overflowed(cnp.ndarray a) except -1:
+    """1 if a finite element's square, or the sum of the finite squares, is
+    not finite in float64 (longdouble: in longdouble)."""
+    with np.errstate(all="ignore"):
+        fin = a[np.isfinite(a)]
+        if a.dtype.itemsize <= 8:
+            fin = fin.astype(np.float64)
+        sq = np.square(fin)
+        return 0 if np.isfinite(sq).all() and np.isfinite(np.sum(sq)) else 1
+
+
 # ------------------------------------------------------------------- square
 cdef bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
     cdef int i, nd = cnp.PyArray_NDIM(a)
@@ -273,19 +345,24 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         if not cnp.PyArray_ISWRITEABLE(o):
             raise ValueError("`out` is read-only: pass a writeable array")
     if code < 0:
-        # bool, float16, longdouble, complex: NumPy's own loop and results.
-        # Like the native kernels, no floating-point warnings: overflow is
-        # reported by overflow='raise' or not at all.
+        # bool, float16, longdouble, complex: NumPy's own loop and results,
+        # and NumPy's np.errstate handling.  overflow='raise' takes overflow
+        # out of errstate's hands (OverflowError); the other errors stay
+        # with it.
         if check:
             if given_out and _may_overlap(a, o):
                 a = a.copy()  # NumPy writes `out` first: keep the input to name the element
-            with np.errstate(all="ignore", over="raise"):
+            over = False
+            with np.errstate(over="raise"):
                 try:
                     return np.square(a, out=out)
                 except FloatingPointError:
-                    _raise_overflow(a)
-        with np.errstate(all="ignore"):
-            return np.square(a, out=out)
+                    with np.errstate(all="ignore"):
+                        over = bool((np.isfinite(a) & ~np.isfinite(np.square(a))).any())
+                    if not over:
+                        raise
+            _raise_overflow(a)
+        return np.square(a, out=out)
     if given_out:
         if o is not a and _may_overlap(a, o):
             # Exact in-place (same memory, same steps) is safe element by
@@ -336,7 +413,9 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         _raise_overflow(a)
     if via_tmp:
         np.copyto(o, res)
-        return o
+    if t.fpstatus:
+        # overflow='raise' has raised above if a square overflowed.
+        np.square(_fp_sample((<object>a).dtype, t.fpstatus))
     if given_out:
         return o
     return _unwrap0d(res)
@@ -368,13 +447,21 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
         'wrap' (default) wraps integers modulo 2**bits like NumPy. 'raise'
         raises OverflowError naming the first element (in C order) whose
         square does not fit, or, for floats, whose finite value squares to
-        inf.
+        inf; for that overflow it takes precedence over ``np.errstate``.
 
     Returns
     -------
     ndarray
         `out` if given, else a new array (a NumPy scalar for 0-d input, as
         ``np.square`` returns).
+
+    Warns
+    -----
+    RuntimeWarning
+        Float overflow, underflow and invalid operations are reported
+        through ``np.errstate`` / ``np.seterr`` exactly as ``np.square``
+        reports them (with NumPy's defaults: a warning for overflow, e.g.
+        ``overflow encountered in square``); see ``docs/ecosystem.md``.
 
     Raises
     ------
@@ -388,6 +475,9 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
         With ``overflow='raise'``, when a square does not fit.  `out` then
         holds unspecified values (for ``out=x``, `x` itself); the message
         names the element's index and its value before squaring.
+    FloatingPointError
+        When ``np.errstate`` says ``"raise"`` for an error that occurred (the
+        result is written first, as with ``np.square``).
 
     Examples
     --------
@@ -431,9 +521,13 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         if a.dtype.itemsize < 8:  # float16: exact in float64
             a = a.astype(np.float64)
             code = GF_FLOAT64
-        else:  # longdouble: keep NumPy's precision (and, like the kernels, no warnings)
+        else:  # longdouble: keep NumPy's precision; overflow reported as below
             with np.errstate(all="ignore"):
-                return float(np.sum(np.square(a)))
+                r = float(np.sum(np.square(a)))
+            if not isfinite(r) and _sumsq_overflowed(a):
+                s = _fp_sample(a.dtype, _FPE_OVERFLOW)
+                np.dot(s, s)
+            return r
     memset(&t, 0, sizeof(t))
     t.op = GF_OP_SUMSQ
     t.dtype = code
@@ -455,7 +549,16 @@ cdef object _sum_of_squares(object x, object threads, bint release):
     rounds = gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), chunk_bytes(), GF_SPREAD_REDUCE)
     args.nthreads = nthreads
     args.release = release
-    return reduce_rounds(&t, rounds, isfloat, _run_cb, &args)
+    r = reduce_rounds(&t, rounds, isfloat, _run_cb, &args)
+    if isfloat and not isfinite(<double>r) and _sumsq_overflowed(a):
+        # np.dot(x, x) is the reference: NumPy reports its overflow through
+        # np.errstate ("overflow encountered in dot"); so does this, with
+        # NumPy's own handling (see _fp_sample).  Underflow and invalid are
+        # not reported: the compensated sum's own arithmetic raises flags
+        # np.dot would not.
+        s = _fp_sample(np.dtype(np.float64), _FPE_OVERFLOW)
+        np.dot(s, s)
+    return r
 
 
 def sum_of_squares(x, /, *, threads=None):
@@ -486,12 +589,22 @@ def sum_of_squares(x, /, *, threads=None):
         A Python int for integer and bool input, a Python float for float16,
         float32 and float64 input (longdouble: computed by NumPy).
 
+    Warns
+    -----
+    RuntimeWarning
+        When a finite input's square or the sum overflows float64 (the
+        result is then inf), reported through ``np.errstate`` exactly as
+        ``np.dot(x, x)`` reports it (``overflow encountered in dot``).
+        Underflow is not reported; see ``docs/ecosystem.md``.
+
     Raises
     ------
     TypeError
         For complex or non-numeric input, or a non-int `threads`.
     ValueError
         For `threads` out of range.
+    FloatingPointError
+        On that overflow under ``np.errstate(over="raise")``.
 
     Examples
     --------

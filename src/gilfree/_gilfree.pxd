@@ -33,6 +33,7 @@ cdef extern from "gilfree.h" nogil:
         double *fpartials
         gf_u192 *ipartials
         int overflowed
+        int fpstatus
 
     ctypedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index) noexcept nogil
 

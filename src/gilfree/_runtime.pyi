@@ -6,6 +6,8 @@ from typing import Any, Final
 
 #: Cython's doctest table (docstrings by function name).
 __test__: dict[str, str]
+#: Cython's table of the C functions gilfree._core cimports (run, chunk_bytes, ...).
+__pyx_capi__: dict[str, Any]
 #: Elements per chunk for 8-byte dtypes.
 CHUNK: Final[int]
 #: Inputs of fewer 8-byte elements than this run on the calling thread alone.

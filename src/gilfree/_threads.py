@@ -4,9 +4,16 @@ Resolution order for ``threads=None``:
 
 1. the innermost active :func:`num_threads` context (a ``contextvars``
    value, so it is private to the current thread or asyncio task);
-2. otherwise the process default: :func:`set_num_threads`, else the
-   ``GILFREE_NUM_THREADS`` environment variable read at import, else
-   :func:`cpu_count`.
+2. otherwise the process default: :func:`set_num_threads` (or a
+   ``threadpoolctl.threadpool_limits`` block, which sets the same value),
+   else the ``GILFREE_NUM_THREADS`` environment variable read at import,
+   else :func:`cpu_count`.
+
+The process default is a C int in the compiled core (``csrc/gf_threadpool.c``),
+exported as ``gilfree_get_num_threads``/``gilfree_set_num_threads`` so that
+threadpoolctl can find and drive it; :func:`get_num_threads`,
+:func:`set_num_threads` and every call with ``threads=None`` read that one
+value.
 
 :func:`cpu_count` counts the CPUs this process may actually use: the
 affinity mask (``os.sched_getaffinity``, e.g. from ``taskset`` or a cpuset)
@@ -21,9 +28,8 @@ import contextvars
 import math
 import operator
 import os
-import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 __all__ = [
     "MAX_THREADS",
@@ -39,7 +45,6 @@ MAX_THREADS = 1024
 
 # 0 means "no override in this context".
 _override: contextvars.ContextVar[int] = contextvars.ContextVar("gilfree_num_threads", default=0)
-_lock = threading.Lock()
 
 
 def validate_threads(threads: object, name: str = "threads", allow_none: bool = True) -> int:
@@ -197,9 +202,31 @@ def _env_default() -> int | None:
         return None
 
 
-# The process default, resolved once at import.  A one-item list so the
-# compiled module can read it without a function call.
-_default: list[int] = [_env_default() or cpu_count()]
+# The process default, resolved once at import.  gilfree._core copies it
+# into the C int it owns and then binds _get_default/_set_default to that int
+# (_bind_store); the list is only the store until then.
+_initial_default: int = _env_default() or cpu_count()
+_fallback: list[int] = [_initial_default]
+
+
+def _fallback_get() -> int:
+    return _fallback[0]
+
+
+def _fallback_set(n: int) -> int:
+    old = _fallback[0]
+    _fallback[0] = n
+    return old
+
+
+_get_default: Callable[[], int] = _fallback_get
+_set_default: Callable[[int], int] = _fallback_set
+
+
+def _bind_store(get: Callable[[], int], set_: Callable[[int], int]) -> None:
+    """Called once by gilfree._core at import: read and write the C default."""
+    global _get_default, _set_default
+    _get_default, _set_default = get, set_
 
 
 def get_num_threads() -> int:
@@ -218,11 +245,15 @@ def get_num_threads() -> int:
     ...     gilfree.get_num_threads()
     3
     """
-    return _override.get() or _default[0]
+    return _override.get() or _get_default()
 
 
 def set_num_threads(n: int) -> int:
     """Set the process-wide default thread count.
+
+    This is the value ``threadpoolctl.threadpool_limits`` reads, sets and
+    restores for gilfree (see ``docs/ecosystem.md``); a :func:`num_threads`
+    context still takes precedence in its own thread or task.
 
     Parameters
     ----------
@@ -250,10 +281,7 @@ def set_num_threads(n: int) -> int:
     >>> _ = gilfree.set_num_threads(old)
     """
     n = validate_threads(n, "n", allow_none=False)
-    with _lock:
-        old = _default[0]
-        _default[0] = n
-    return old
+    return _set_default(n)  # an atomic exchange in C
 
 
 @contextlib.contextmanager
@@ -307,7 +335,7 @@ def describe_default() -> tuple[int, str]:
     override = _override.get()
     if override:
         return override, "a num_threads() context is active"
-    n = _default[0]
+    n = _get_default()
     env = _env_default()
     if env is not None and n == env:
         return n, "GILFREE_NUM_THREADS"
@@ -315,5 +343,5 @@ def describe_default() -> tuple[int, str]:
         cg = _cgroup_cpu_limit()
         quota = f"{cg:g} CPUs" if cg is not None else "none"
         return n, f"cpu_count(): affinity allows {_affinity_count()} CPUs, cgroup quota {quota}"
-    return n, "set_num_threads()"
+    return n, "set_num_threads() or a threadpoolctl limit"
 
