@@ -24,6 +24,10 @@ import gilfree
 from gilfree import _core
 from gilfree import _reference as ref
 
+# Cases that overflow float64 report it like np.dot(x, x) does (a warning
+# under NumPy's default errstate); these tests check values, not warnings.
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in dot:RuntimeWarning")
+
 # The cases, as source: the child processes exec the same text, so every
 # level sees the same arrays.  Chunk edges of a reduction: GF_SPREAD_REDUCE
 # (8) chunks of at least 16 KiB, or 512 KiB chunks beyond 8 of them.
@@ -86,8 +90,9 @@ def cases():
 _PROBE = _CASES + r"""
 import sys, gilfree
 out = []
-for label, x in cases():
-    out.append((label, [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2, 3)]))
+with np.errstate(over="ignore"):  # overflowing cases warn like np.dot
+    for label, x in cases():
+        out.append((label, [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2, 3)]))
 print(repr((gilfree._core.config()["simd"], out)))
 """
 
@@ -112,7 +117,8 @@ def _run_level(level):
 def test_float_sum_of_squares_same_bits_at_every_level_and_thread_count():
     levels = [lv for lv, ok in _core.config()["simd_levels"].items() if ok]
     results = {lv: _run_level(lv) for lv in levels}
-    here = [(label, gilfree.sum_of_squares(x, threads=1).hex()) for label, x in _cases()]
+    with np.errstate(over="ignore"):  # overflowing cases warn like np.dot
+        here = [(label, gilfree.sum_of_squares(x, threads=1).hex()) for label, x in _cases()]
     base = results[levels[0]]
     assert len(base) == len(here) > 250
     for lv in levels:
@@ -138,6 +144,10 @@ def _check_accuracy(x, got, label=""):
         assert math.isnan(got), label
     elif math.isinf(exact):
         assert got == exact, label
+    elif math.isinf(got) and exact >= sys.float_info.max - 4 * math.ulp(sys.float_info.max):
+        # Within 4 ulps of the largest float, rounding may carry a partial
+        # sum past it: inf is the next value after it (the 4-ulp bound).
+        pass
     else:
         err = abs(got - exact)
         assert err <= 4 * math.ulp(exact), (label, got, exact)
