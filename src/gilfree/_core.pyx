@@ -44,8 +44,8 @@ cdef extern from "numpy/arrayobject.h":
 
 MAX_THREADS = _threads.MAX_THREADS
 # Bound once: module attribute lookups would cost more than a small kernel.
-_override = _threads._override
-gf_threads_init(_threads._initial_default, MAX_THREADS)
+_override = _threads.override
+gf_threads_init(_threads.initial_default, MAX_THREADS)
 
 
 def _get_default_threads():
@@ -58,7 +58,7 @@ def _set_default_threads(int n):
     return gilfree_set_num_threads(n)
 
 
-_threads._bind_store(_get_default_threads, _set_default_threads)
+_threads.bind_store(_get_default_threads, _set_default_threads)
 
 
 cdef struct _RunArgs:

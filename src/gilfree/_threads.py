@@ -43,8 +43,11 @@ __all__ = [
 #: typo (``threads=10**6``) is an error instead of a million OS threads.
 MAX_THREADS = 1024
 
-# 0 means "no override in this context".
-_override: contextvars.ContextVar[int] = contextvars.ContextVar("gilfree_num_threads", default=0)
+# The interface gilfree._core uses (read on every call, so bound once there):
+# `override`, `initial_default` and `bind_store` below.
+
+#: The thread count of the innermost num_threads() context; 0 means none.
+override: contextvars.ContextVar[int] = contextvars.ContextVar("gilfree_num_threads", default=0)
 
 
 def validate_threads(threads: object, name: str = "threads", allow_none: bool = True) -> int:
@@ -204,9 +207,9 @@ def _env_default() -> int | None:
 
 # The process default, resolved once at import.  gilfree._core copies it
 # into the C int it owns and then binds _get_default/_set_default to that int
-# (_bind_store); the list is only the store until then.
-_initial_default: int = _env_default() or cpu_count()
-_fallback: list[int] = [_initial_default]
+# (bind_store); the list is only the store until then.
+initial_default: int = _env_default() or cpu_count()
+_fallback: list[int] = [initial_default]
 
 
 def _fallback_get() -> int:
@@ -223,7 +226,7 @@ _get_default: Callable[[], int] = _fallback_get
 _set_default: Callable[[int], int] = _fallback_set
 
 
-def _bind_store(get: Callable[[], int], set_: Callable[[int], int]) -> None:
+def bind_store(get: Callable[[], int], set_: Callable[[int], int]) -> None:
     """Called once by gilfree._core at import: read and write the C default."""
     global _get_default, _set_default
     _get_default, _set_default = get, set_
@@ -245,7 +248,7 @@ def get_num_threads() -> int:
     ...     gilfree.get_num_threads()
     3
     """
-    return _override.get() or _get_default()
+    return override.get() or _get_default()
 
 
 def set_num_threads(n: int) -> int:
@@ -315,11 +318,11 @@ def num_threads(n: int) -> Iterator[int]:
     285
     """
     n = validate_threads(n, "n", allow_none=False)
-    token = _override.set(n)
+    token = override.set(n)
     try:
         yield n
     finally:
-        _override.reset(token)
+        override.reset(token)
 
 
 def describe_default() -> tuple[int, str]:
@@ -332,16 +335,31 @@ def describe_default() -> tuple[int, str]:
     >>> n >= 1 and isinstance(why, str)
     True
     """
-    override = _override.get()
-    if override:
-        return override, "a num_threads() context is active"
+    active = override.get()
+    if active:
+        return active, "a num_threads() context is active"
     n = _get_default()
     env = _env_default()
     if env is not None and n == env:
         return n, "GILFREE_NUM_THREADS"
     if n == cpu_count():
-        cg = _cgroup_cpu_limit()
+        lim = cpu_limits()
+        cg = lim["cgroup_cpu_limit"]
         quota = f"{cg:g} CPUs" if cg is not None else "none"
-        return n, f"cpu_count(): affinity allows {_affinity_count()} CPUs, cgroup quota {quota}"
+        return n, f"cpu_count(): affinity allows {lim['affinity_cpus']} CPUs, cgroup quota {quota}"
     return n, "set_num_threads() or a threadpoolctl limit"
+
+
+def cpu_limits() -> dict[str, int | float | None]:
+    """What bounds :func:`cpu_count` here: the CPUs the affinity mask allows
+    and the cgroup CPU quota (None: no quota), for reports such as the
+    bench's header.
+
+    Examples
+    --------
+    >>> from gilfree import _threads
+    >>> sorted(_threads.cpu_limits())
+    ['affinity_cpus', 'cgroup_cpu_limit']
+    """
+    return {"affinity_cpus": _affinity_count(), "cgroup_cpu_limit": _cgroup_cpu_limit()}
 

@@ -318,8 +318,7 @@ def machine_header() -> dict:
         "platform": platform.platform(),
         "logical_cpus": os.cpu_count(),
         "llc_bytes": _llc_bytes(),
-        "affinity_cpus": _threads._affinity_count(),
-        "cgroup_cpu_limit": _threads._cgroup_cpu_limit(),
+        **_threads.cpu_limits(),
         "usable_cpus": usable_cpus(),
         "python": _portable.interpreter_info(),
         "numpy": np.__version__,
@@ -409,7 +408,7 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     g1, gn = 2 * size / t1 / 1e9, 2 * size / tn / 1e9
     one = [v for k, v in rates.items() if k.endswith(" 1 thread")]
     many = [v for k, v in rates.items() if not k.endswith(" 1 thread")]
-    read_best = max(rates, key=rates.get)
+    read_best = max(rates, key=lambda k: rates[k])
     return {"GBps": max(g1, gn), "GBps_1": g1, "GBps_threads": gn,
             "GBps_read": rates[read_best], "GBps_read_1": max(one),
             "GBps_read_threads": max(many), "reads": rates, "read_best": read_best,

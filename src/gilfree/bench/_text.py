@@ -102,7 +102,7 @@ def _rich(blocks, file) -> None:
             if b.title:
                 console.print(b.title, style="bold", markup=False)
             for line in b.lines:
-                console.print(line, style=_RICH_STYLE.get(b.style), markup=False)
+                console.print(line, style=_RICH_STYLE.get(b.style or ""), markup=False)
         elif isinstance(b, Claims):
             console.print()
             console.print(b.title, style="bold", markup=False)
@@ -124,7 +124,7 @@ def _rich(blocks, file) -> None:
                 if k and k in b.sections:
                     table.add_section()
                 style = b.row_styles[k] if k < len(b.row_styles) else None
-                table.add_row(*r, style=_RICH_STYLE.get(style))
+                table.add_row(*r, style=_RICH_STYLE.get(style or ""))
             console.print(table)
             for n in b.notes:
                 console.print(f"  note: {n}", markup=False,

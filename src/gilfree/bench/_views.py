@@ -472,7 +472,10 @@ def detail_table(result: dict, workload: str) -> Table:
     for p in result["points"]:
         if p["workload"] == workload:
             by_key[(p["dtype"] or "", p["n"], p["label"], p["workers"])] = p
-    rows, notes, styles, sections = [], [], [], []
+    rows: list = []
+    notes: list = []
+    styles: list = []
+    sections: list = []
     for dtype, n in _cases(result, workload):
         case = f"{_SHORT_DTYPE.get(dtype, dtype) + ' ' if dtype else ''}{format_n(n)}"
         first = True
@@ -621,7 +624,9 @@ def compare_blocks(cmp: dict, detail: bool = False) -> list:
         sel = group if detail else [r for r in group if r["headline"]]
         if not sel:
             continue
-        trows, styles, notes = [], [], []
+        trows: list = []
+        styles = []
+        notes: list = []
         for r in sel:
             case = f"{_SHORT_DTYPE.get(r['dtype'], r['dtype']) + ' ' if r['dtype'] else ''}" \
                    f"{format_n(r['n'])}"
