@@ -19,7 +19,6 @@ Like pyperf's "Not significant!", a ratio whose p-value is at or above
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 from ._analysis import headline_size, main_dtype
 from ._registry import NAMES
@@ -56,9 +55,14 @@ def _rank(values) -> tuple:
     return ranks, ties
 
 
-@lru_cache(maxsize=None)
+_U_COUNTS: dict = {}
+
+
 def _u_counts(n1: int, n2: int) -> tuple:
-    """How many of the C(n1+n2, n1) orderings give each U (0..n1*n2)."""
+    """How many of the C(n1+n2, n1) orderings give each U (0..n1*n2)
+    (computed once per pair of sizes)."""
+    if (n1, n2) in _U_COUNTS:
+        return _U_COUNTS[n1, n2]
     # f(i, j, u): orderings of i and j values with statistic u; built up
     # one value at a time (the classic recursion), one row of j at a time.
     table = [[[1] + [0] * (n1 * n2) for _ in range(n2 + 1)] for _ in range(n1 + 1)]
@@ -71,7 +75,8 @@ def _u_counts(n1: int, n2: int) -> tuple:
             for u in range(n1 * n2 + 1):
                 row[u] = (a[u - j] if u >= j else 0) + b[u]
             table[i][j] = row
-    return tuple(table[n1][n2])
+    counts = _U_COUNTS[n1, n2] = tuple(table[n1][n2])
+    return counts
 
 
 def mann_whitney_u(x, y) -> tuple:
