@@ -26,7 +26,7 @@
  */
 #include "gf_fuzz.h"
 
-#define MAX_SUMSQ_CHUNK 131072 /* Python's RANGE_CHUNK */
+#define MAX_SUMSQ_CHUNK GF_RANGE_CHUNK /* the chunk gilfree uses for ranges */
 #define LOOP_CHECK_MAX 4096
 #define MAX_FILL 65536
 
