@@ -60,7 +60,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PY" -m venv "$VENV" || die "cannot create venv $VENV"
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    "setuptools>=77" "Cython>=3.1" "numpy>=2" wheel pytest hypothesis pytest-run-parallel \
+    "setuptools>=77" "Cython>=3.1" "numpy>=2" wheel pytest hypothesis pytest-run-parallel "threadpoolctl>=3.2" \
     || die "cannot install build/test dependencies into $VENV"
 
 echo "== stage source tree in $WORK/src"
