@@ -431,3 +431,11 @@ def test_import_gilfree_does_not_import_dask():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_float_sum_overflowing_while_combined_is_inf():
+    # each block's sum is finite (1e308); only their total overflows
+    x = np.full(4, 1e154)
+    got = gdask.sum_of_squares(da.from_array(x, chunks=1), split_every=2).compute(scheduler="sync")
+    assert got == np.inf
+

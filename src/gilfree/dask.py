@@ -141,6 +141,11 @@ def _float_partials(parts) -> list:
             if abs(x) < abs(y):
                 x, y = y, x
             hi = x + y
+            if math.isinf(hi):
+                # Finite block sums overflowed: sums of squares are >= 0, so
+                # the total is inf (as np.sum gives), not the nan that
+                # inf - inf would make of the partials.
+                return [hi]
             lo = y - (hi - x)
             if lo:
                 partials[i] = lo
