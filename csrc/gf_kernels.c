@@ -198,10 +198,10 @@ int64_t gf_first_overflow(const gf_task *t)
 #endif
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl")
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma")
 #endif
 #define GF_SUFFIX avx512
 /* The integer sum-of-squares blocks use the AVX2 code here too (AVX-512F
@@ -300,8 +300,10 @@ int gf_simd_supported(int level)
      * with AVX2 so far has it, but it is a separate cpuid bit. */
     if (level == GF_SIMD_AVX2)
         return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+    /* The AVX-512 level runs the AVX2 blocks and their FMA too. */
     if (level == GF_SIMD_AVX512)
-        return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        return (gf_simd_supported(GF_SIMD_AVX2) &&
+                __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
                    ? 1
                    : 0;

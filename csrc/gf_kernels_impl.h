@@ -226,57 +226,52 @@ static void GF_FN(fblock_ref)(const double *x, int64_t len, double *S, double *C
  * lanes, only packed into different registers, so every level and compiler
  * gives the same bits:
  *
- * - AVX-512: 4 zmm accumulators (logical accumulators 8j..8j+7 in zmm j);
- *   the fold (A0 + A2) + (A1 + A3) is fblock_ref's
- *   (a[k] + a[k+16]) + (a[k+8] + a[k+24]) lane by lane, and the 8 lanes are
- *   one zmm.
- * - AVX2 and the baseline: 8 vectors of 4 doubles (GCC/Clang vector
- *   extensions; the baseline lowers each to two SSE2 registers).
+ * - the 4-wide form, GF_DEF_FBLOCKS below (float32 at every level, float64
+ *   at AVX2 and the baseline): 8 vectors of 4 doubles (GCC/Clang vector
+ *   extensions; the baseline lowers each to two SSE2 registers);
+ * - AVX-512 float64 (fblocks_f64 further down): 4 zmm accumulators, logical
+ *   accumulators 8j..8j+7 in zmm j; the fold (A0 + A2) + (A1 + A3) is
+ *   fblock_ref's (a[k] + a[k+16]) + (a[k+8] + a[k+24]) lane by lane, and the
+ *   8 lanes are one zmm.
  *
  * float32 is converted in registers (vcvtps2pd), not through a buffer: the
- * buffer cost a store and a reload per element, and at the AVX-512 level
- * GCC filled it with zmm stores that the ymm loads after it could not
- * forward from.  A float32 square is exact in double (24-bit significands
- * give a 48-bit product), so round(a + x*x) is the same whether x*x is
- * rounded first or not: the AVX2 and AVX-512 levels fuse it into one FMA
- * for float32 (same bits as the baseline's multiply and add, one uop
- * instead of two).  float64 squares are not exact, so float64 always
- * multiplies and adds separately (the build also forbids contraction,
- * -ffp-contract=off). */
-#if defined(GF_FSSQ_AVX512)
-#define GF_DEF_FBLOCKS(NAME, F)                                                \
-static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) \
-{                                                                             \
-    __m512d s = _mm512_loadu_pd(S), c = _mm512_loadu_pd(C);                   \
-    int64_t blk;                                                              \
-    for (blk = 0; blk < nb; blk++) {                                          \
-        const F *p = x + blk * GF_FBLOCK;                                     \
-        __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, l, t, bp; \
-        int b;                                                                \
-        for (b = 0; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {              \
-            GF_SQACC512(a0, p, 0) GF_SQACC512(a1, p, 8)                       \
-            GF_SQACC512(a2, p, 16) GF_SQACC512(a3, p, 24)                     \
-        }                                                                     \
-        l = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3));      \
-        t = _mm512_add_pd(s, l);                                              \
-        bp = _mm512_sub_pd(t, s);                                             \
-        c = _mm512_add_pd(c, _mm512_add_pd(_mm512_sub_pd(s, _mm512_sub_pd(t, bp)), \
-                                           _mm512_sub_pd(l, bp)));            \
-        s = t;                                                                \
-    }                                                                         \
-    _mm512_storeu_pd(S, s);                                                   \
-    _mm512_storeu_pd(C, c);                                                   \
-}
-#define GF_SQACC512(acc, p, off)                                              \
-    if (sizeof(*(p)) == sizeof(double)) {                                     \
-        __m512d v_ = _mm512_loadu_pd((const double *)(const void *)(p) + (off)); \
-        acc = _mm512_add_pd(acc, _mm512_mul_pd(v_, v_));                      \
-    } else {                                                                  \
-        __m512d v_ = _mm512_cvtps_pd(_mm256_loadu_ps((const float *)(const void *)(p) + (off))); \
-        acc = _mm512_fmadd_pd(v_, v_, acc);                                   \
-    }
-#elif defined(GF_HAVE_VEC)
-#if defined(GF_FSSQ_AVX2)
+ * buffer cost a store and a reload per element.  A float32 square is exact
+ * in double (24-bit significands give a 48-bit product), so round(a + x*x)
+ * is the same whether x*x is rounded first or not: the AVX2 and AVX-512
+ * levels fuse it into one FMA for float32 (same bits as the baseline's
+ * multiply and add, one uop instead of two).  float64 squares are not exact,
+ * so float64 always multiplies and adds separately (the build also forbids
+ * contraction, -ffp-contract=off).
+ *
+ * float32 takes the 4-wide form at the AVX-512 level too: on a 2-vCPU AMD
+ * EPYC (Zen 4) KVM guest, 10^4-10^6 float32 in cache on one thread
+ * (bench/probes/sumsq_float_variants.c), 8 ymm accumulators fed by
+ * vcvtps2pd ymm ran at 18.6-20.0 G elements/s, 4 zmm accumulators fed by
+ * vcvtps2pd zmm at 13.8-14.0, one 16-float load split in two at 11.5-11.8,
+ * and an integer conversion (shift the bits, add the exponent bias) at
+ * 9.7-10.1, all with the same bits.
+ *
+ * The step barriers (an empty asm that takes the accumulators in and out of
+ * registers) keep the written order: 32 consecutive elements into the
+ * accumulators, step by step.  Without them GCC regroups the unrolled block
+ * into one accumulator's 8 terms after another, so the loads walk each
+ * 2 KiB block 256 bytes apart (lines 1, 5, 9, ..., then 0, 4, 8, ...).  In
+ * cache that cost ~10% (AVX2, 10^4-10^5 float64, 2-vCPU Xeon with
+ * AVX-512); from DRAM it defeats the hardware stream prefetcher: 10^7
+ * float64 on one thread of the Zen 4 guest took 5.08-5.44 ms at the AVX-512
+ * level without the barrier and 2.62-2.65 ms with it (AVX2: 2.58-2.86 ms; a
+ * plain zmm streaming loop: 2.44-2.73 ms).  They change no arithmetic. */
+#if defined(GF_X86_DISPATCH) && defined(__GNUC__) && (defined(GF_FSSQ_AVX2) || defined(GF_FSSQ_AVX512))
+#define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7)                       \
+    __asm__("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5),  \
+            "+x"(a6), "+x"(a7))
+#define GF_STEP_BARRIER4(a0, a1, a2, a3) __asm__("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3))
+#else
+#define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7) ((void)0)
+#define GF_STEP_BARRIER4(a0, a1, a2, a3) ((void)0)
+#endif
+#if defined(GF_HAVE_VEC)
+#if defined(GF_FSSQ_AVX2) || defined(GF_FSSQ_AVX512)
 /* float32: 4 values to 4 doubles, squared and added in one exact FMA */
 #define GF_F32ACC(acc, q)                                                     \
     do {                                                                      \
@@ -292,19 +287,6 @@ static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) 
         gf_v4d v_ = {q_[0], q_[1], q_[2], q_[3]};                             \
         acc += v_ * v_;                                                       \
     } while (0)
-#endif
-/* An empty asm that takes the 8 accumulators in and out of registers: GCC
- * otherwise reorders the unrolled block into one accumulator's 8 terms after
- * another (a chain of 8 dependent adds at a time), which measured 10% slower
- * at 10^4-10^5 float64 in cache on a 2-vCPU Xeon (AVX-512) KVM guest than the
- * written order, 32 consecutive elements into 8 independent accumulators.
- * It changes no arithmetic. */
-#if defined(GF_FSSQ_AVX2) && defined(__GNUC__)
-#define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7)                       \
-    __asm__("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5),  \
-            "+x"(a6), "+x"(a7))
-#else
-#define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7) ((void)0)
 #endif
 #define GF_DEF_FBLOCKS(NAME, F)                                                \
 static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) \
@@ -373,6 +355,8 @@ static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) 
  * outside the array, are not read; they add +0, which leaves a sum of
  * squares unchanged); before the fold a two-source permute turns the
  * rotation back. */
+/* Doubles that are not 8-byte aligned come only from C callers (the Python
+ * API copies a misaligned array first): they take the 4-wide form. */
 GF_DEF_FBLOCKS(f64_u, double)
 static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
 {
@@ -410,6 +394,7 @@ static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C
             r2 = _mm512_add_pd(r2, _mm512_mul_pd(v, v));
             v = _mm512_load_pd(p + 24);
             r3 = _mm512_add_pd(r3, _mm512_mul_pd(v, v));
+            GF_STEP_BARRIER4(r0, r1, r2, r3);
         }
         v = _mm512_maskz_load_pd(last, p);
         r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
@@ -508,10 +493,10 @@ GF_DEF_FBLOCKS(f64, double)
 #endif
 GF_DEF_FBLOCKS(f32, float)
 #undef GF_DEF_FBLOCKS
-#undef GF_SQACC512
 #undef GF_SQACC4
 #undef GF_F32ACC
 #undef GF_STEP_BARRIER
+#undef GF_STEP_BARRIER4
 
 /* Sum n squares into the compensated pair *ks (see GF_FACC).  Contiguous
  * input goes straight through fblocks; strided input is gathered block by
