@@ -212,11 +212,15 @@ def goal3(bw, sizes, threads):
         e = f"1e{int(np.log10(n))}"
         record("3a", f"n={e}: np.dot time / gilfree time", a / c, ">= 1.0", a / c >= 1.0)
         record("3b", f"n={e}: np.sum(x*x) time / gilfree time", b / c, ">= 5", b / c >= 5)
-        if n == 10**8:
+        if n >= 10**7:
+            # The best read rate measured: the bench's probe (np.sum and
+            # np.dot on 1 and N threads) or np.dot timed here, whichever is
+            # faster, so gilfree cannot meet this goal while losing to np.dot.
             gbps = x.nbytes / c / 1e9
             ref = max(bw, x.nbytes / a / 1e9)
-            record("3c", "gilfree read GB/s / read bandwidth (max of probe, np.dot)", gbps / ref,
-                   ">= 0.85", gbps / ref >= 0.85, note=f"{gbps:.1f} vs {ref:.1f} GB/s")
+            record("3c", f"n={e}: gilfree read GB/s / best read rate (probe, np.dot)",
+                   gbps / ref, ">= 0.90", gbps / ref >= 0.90,
+                   note=f"{gbps:.1f} vs {ref:.1f} GB/s")
 
 
 _CHILD = """
