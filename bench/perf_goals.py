@@ -6,7 +6,9 @@ a Python loop and the process ceiling; 5 the pool's dispatch overhead;
 6 the SIMD level in use; 7 the chunk-size sweep; 8 the range at 16 threads
 (needs 16 cores: bench/run_goal8.sh); 9 float64 and float32 sum_of_squares
 vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, and the
-AVX-512 level against the AVX2 level.
+AVX-512 level against the AVX2 level; 10 plain threads on a free-threaded
+CPython against its 2-process ceiling (needs one: --ft-python, or the 3.13t
+that tools/get-pythons.sh builds, with this tree's gilfree installed).
 
 Every comparison is timed interleaved (A, B, A, B, ... with the order
 alternating), and the medians are compared, so host drift hits both sides.
@@ -491,19 +493,64 @@ def goal9(sizes, threads, rounds=7):
                    note=f"{b * 1e6:.1f} vs {a * 1e6:.1f} us, child processes")
 
 
+FT_PYTHON_DEFAULT = os.path.join(os.environ.get("GILFREE_PYTHONS") or
+                                 os.path.expanduser("~/.cache/gilfree-pythons"),
+                                 "venv-3.13t", "bin", "python")
+
+
+def goal10(ft_python, rounds=9):
+    """Two plain threads, each sum_squares_range(..., threads=1) on one half,
+    inside a free-threaded CPython, against two processes doing the same
+    (bench/probes/ft_timeline.py, run there)."""
+    print("Goal 10: plain threads on a free-threaded CPython vs its 2-process ceiling",
+          flush=True)
+    what = "two plain threads / 2-process ceiling, n={}"
+    if not ft_python or not os.path.exists(ft_python):
+        for e in ("1e8", "1e9"):
+            record("10", what.format(e), None, ">= 0.90", None,
+                   note=f"no free-threaded Python at {ft_python} (tools/get-pythons.sh builds one)")
+        return
+    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probes", "ft_timeline.py")
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "ft.json")
+        r = subprocess.run([ft_python, "-X", "gil=0", probe, "--sizes", "1e8,1e9",
+                            "--rounds", str(rounds), "--json", out],
+                           capture_output=True, text=True, cwd=d)
+        if r.returncode != 0 or not os.path.exists(out):
+            for e in ("1e8", "1e9"):
+                record("10", what.format(e), None, ">= 0.90", None,
+                       note=f"{ft_python} could not run the probe: "
+                            f"{(r.stderr.strip().splitlines() or ['?'])[-1]}")
+            return
+        with open(out) as f:
+            rep = json.load(f)
+    for n, v in rep["sizes"].items():
+        m = v["medians"]
+        frac = m["procs"] / m["two"]
+        record("10", what.format(f"1e{len(n) - 1}"), frac, ">= 0.90", frac >= 0.90,
+               note=f"Python {rep['python']}, GIL {'on' if rep['gil_enabled'] else 'off'}: "
+                    f"one thread {m['one'] * 1e3:.1f} ms, two threads {m['two'] * 1e3:.1f} ms, "
+                    f"two processes {m['procs'] * 1e3:.1f} ms, pool {m['pool'] * 1e3:.1f} ms; "
+                    f"sha256 control {m['hash1'] / m['hash2']:.2f}x on two threads")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--quick", action="store_true", help="fewer sizes (no 1e8)")
-    ap.add_argument("--goals", default="1,2,3,4,5,6,7,8,9",
+    ap.add_argument("--ft-python", default=FT_PYTHON_DEFAULT,
+                    help="a free-threaded CPython with gilfree installed, for goal 10 "
+                         "(default: the one tools/get-pythons.sh builds)")
+    ap.add_argument("--goals", default="1,2,3,4,5,6,7,8,9,10",
                     help="comma-separated goal numbers to run (default: all)")
     args = ap.parse_args(argv)
     try:
         want = {int(g) for g in args.goals.split(",")}
     except ValueError:
         want = set()
-    if not want or not want <= set(range(1, 10)):
-        ap.error(f"--goals must be comma-separated goal numbers 1-9, got {args.goals!r}")
+    if not want or not want <= set(range(1, 11)):
+        ap.error(f"--goals must be comma-separated goal numbers 1-10, got {args.goals!r}")
     threads = min(gilfree.cpu_count(), 2) if gilfree.cpu_count() >= 2 else 1
     cpu = platform.processor() or platform.machine()
     try:
@@ -539,6 +586,8 @@ def main(argv=None):
         goal8()
     if 9 in want:
         goal9(big, threads)
+    if 10 in want:
+        goal10(args.ft_python)
     n_pass = sum(r["status"] == "PASS" for r in RESULTS)
     n_fail = sum(r["status"] == "FAIL" for r in RESULTS)
     print(f"\n{n_pass} passed, {n_fail} failed, "

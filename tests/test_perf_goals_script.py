@@ -34,11 +34,20 @@ def test_a_subset_of_goals_runs_and_reports_each(tmp_path):
     assert res[-1]["status"] == "SKIP"
 
 
-@pytest.mark.parametrize("bad", ["10", "0", "x", "", "1,,2"])
+@pytest.mark.thread_unsafe(reason="starts a subprocess that times the machine")
+def test_goal10_skips_without_a_free_threaded_python(tmp_path):
+    r = run("--goals", "10", "--ft-python", str(tmp_path / "no-such-python"))
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l.lstrip().startswith("[")]
+    assert [l.split()[:2] for l in lines] == [["[SKIP]", "10"]] * 2, r.stdout
+    assert "no free-threaded Python at" in r.stdout and "get-pythons.sh" in r.stdout
+
+
+@pytest.mark.parametrize("bad", ["11", "0", "x", "", "1,,2"])
 def test_bad_goal_list_is_a_usage_error(bad):
     r = run("--goals", bad)
     assert r.returncode == 2
-    assert "--goals must be comma-separated goal numbers 1-9" in r.stderr
+    assert "--goals must be comma-separated goal numbers 1-10" in r.stderr
 
 
 def test_a_fail_names_the_hosts_steal_time(capsys, monkeypatch):
