@@ -117,20 +117,92 @@ def test_measure_interleaved_rotates_the_order():
     assert rounds == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
 
 
+def test_measure_interleaved_primed_skips_the_untimed_call():
+    calls = []
+
+    def timer(name):
+        def t(loops):
+            calls.append(name)
+            return 1.0
+        return t
+
+    loops, values = _portable.measure_interleaved(
+        [timer("a"), timer("b")], repeats=2, warmup=0, min_time=0.1, primed=True)
+    assert loops == [1, 1] and calls == ["a", "b", "a", "b", "b", "a"]
+
+
+def test_a_runaway_value_recalibrates_its_timer(monkeypatch):
+    """A row calibrated at 1 ms a call that turns 100x slower gets fewer calls
+    per value from then on; values stay seconds per call."""
+    monkeypatch.setattr(_portable, "settle", lambda timeout=0: 0.0)
+    per_call = iter([1e-3] * 2 + [0.1] * 10)
+    seen = []
+
+    def timed(loops):
+        seen.append(loops)
+        return loops * next(per_call)
+
+    loops, values = _portable.measure_interleaved([timed], repeats=3, warmup=0,
+                                                  min_time=0.01, primed=True)
+    assert seen[:2] == [1, 12] and seen[2] == 12 and seen[3:] == [1, 1]
+    assert loops == [1] and values[0] == pytest.approx([0.1, 0.1, 0.1])
+
+
 @pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
 @pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
 def test_settle_waits_until_only_this_thread_runs(monkeypatch):
     counts = iter([3, 3, 2, 2, 1, 5])
     monkeypatch.setattr(_portable, "_procs_running", lambda: next(counts))
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)  # other programs
+    monkeypatch.setattr(_portable, "_settle_misses", [0])
     waited = _portable.settle(timeout=5.0)
     assert waited < 1.0 and next(counts) == 5  # stopped at the first 1
 
 
 def test_settle_gives_up_after_its_timeout(monkeypatch):
     monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: 1)
+    monkeypatch.setattr(_portable, "_settle_misses", [0])
     assert 0.05 <= _portable.settle(timeout=0.05) < 1.0
     monkeypatch.setattr(_portable, "_procs_running", lambda: None)  # not Linux
     assert _portable.settle(timeout=5.0) < 0.5
+
+
+def test_settle_on_a_busy_machine_waits_for_its_own_threads_only(monkeypatch):
+    """After SETTLE_MISSES_BUSY waits ran out of time, other programs keep the
+    machine busy: settle no longer waits for them, but still for threads of
+    this process (a BLAS pool spinning down), and one quiet moment ends it."""
+    monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)
+    misses = [0]
+    monkeypatch.setattr(_portable, "_settle_misses", misses)
+    for _ in range(_portable.SETTLE_MISSES_BUSY):
+        assert _portable.settle(timeout=0.03) >= 0.03  # still waiting for the others
+    assert _portable.settle(timeout=5.0) < 0.01  # busy: they are not ours to wait out
+    own = iter([2, 1, 1, 0])
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: next(own, 0))
+    assert _portable.settle(timeout=5.0) < 1.0 and next(own, "done") == "done"
+    # where /proc cannot tell whose threads run: the short busy wait
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: None)
+    waited = _portable.settle(timeout=5.0)
+    assert _portable.SETTLE_BUSY_TIMEOUT <= waited < 0.5
+    monkeypatch.setattr(_portable, "_procs_running", lambda: 1)
+    _portable.settle(timeout=5.0)
+    assert misses == [0]  # quiet again: the next waits are full ones
+
+
+@pytest.mark.skipif(_portable._own_runnable() is None, reason="needs /proc/self/task (Linux)")
+@pytest.mark.thread_unsafe(reason="counts this process's runnable threads")
+def test_own_runnable_counts_a_spinning_child():
+    spin = "import time\nend = time.perf_counter() + 2\nwhile time.perf_counter() < end: pass"
+    p = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.2)
+        assert max(_portable._own_runnable() for _ in range(20)) >= 1
+    finally:
+        p.kill()
+        p.wait()
+    assert _portable._own_runnable() is not None
 
 
 @pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")

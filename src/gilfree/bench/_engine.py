@@ -607,6 +607,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
     interpreters = []
     bandwidth = None
     idle = None
+    settles = list(_portable.settle_counts)
     progress.start(steps)
     try:
         if settings.bandwidth_bytes > 0:
@@ -637,6 +638,11 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
             s.close()
         progress.stop()
     header["loadavg"]["end"] = _loadavg()
+    if _portable._procs_running() is not None:
+        # values timed, and how many of them started while another task
+        # (another program: the bench waits for its own) wanted a CPU
+        header["busy_values"] = {"timed": _portable.settle_counts[0] - settles[0],
+                                 "busy": _portable.settle_counts[1] - settles[1]}
     result = {
         "schema": SCHEMA,
         "header": header,

@@ -184,20 +184,36 @@ def reference_line(result: dict) -> str | None:
     return "; ".join(parts) or None
 
 
+#: The share of timed values that started while another program wanted a
+#: CPU from which the report says the machine was busy: beyond it the
+#: medians of 7 values are no longer safe from the other programs.
+BUSY_SHARE = 0.2
+
+
 def busy_line(result: dict) -> str | None:
     """A warning when other programs shared the cores during the run.
 
     The load average before the run counts only the others; at its end it
     also counts the bench's own one or two busy threads, hence the margin.
+    The run also counts the values that started while another program was
+    runnable (``header.busy_values``), which catches load that came and went
+    during the run.
     """
     load = result["header"].get("loadavg") or {}
     cpus = result["header"].get("usable_cpus") or 1
     start, end = load.get("start"), load.get("end")
+    counts = result["header"].get("busy_values") or {}
+    share = counts["busy"] / counts["timed"] if counts.get("timed") else None
     if (start is not None and start >= 0.5 * cpus + 0.5) or (
-            end is not None and end >= cpus + 1.5):
-        ends = f", {end:.1f} at the end" if end is not None else ""
-        return (f"warning: this machine was busy (load average {start:.1f} at the start{ends}, "
-                f"on {cpus} CPUs): other programs shared the cores, so the figures are noisy")
+            end is not None and end >= cpus + 1.5) or (share is not None and share >= BUSY_SHARE):
+        parts = []
+        if start is not None:
+            ends = f", {end:.1f} at the end" if end is not None else ""
+            parts.append(f"load average {start:.1f} at the start{ends}")
+        if share is not None and share >= BUSY_SHARE:
+            parts.append(f"another program was running at {share:.0%} of the timed values")
+        return (f"warning: this machine was busy ({'; '.join(parts)}, on {cpus} CPUs): other "
+                f"programs shared the cores, so the figures are noisy")
     return None
 
 
