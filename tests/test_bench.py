@@ -552,6 +552,41 @@ def test_no_shared_memory_skips_process_strategies(monkeypatch):
     assert all(p["status"] == "ok" for p in r["points"] if p["strategy"] == "numpy")
 
 
+def test_python_sizes_keep_the_pure_python_rows_to_their_sizes():
+    """The quick run's shape on tiny sizes: the pure-Python rows run at the
+    table's size only (no checked call at the larger one), the compiled rows
+    at both; the heartbeat probes the workloads asked for, at the largest
+    size each row ran."""
+    r = bench.run(_tiny(strategies=("python", "python-threads", "gilfree"),
+                        workloads=("range", "map"), dtypes={"map": ("float64",)},
+                        sizes={"range": (2_000, 20_000), "map": (3_000, 6_000)},
+                        python_sizes={"range": (2_000,), "map": (3_000,)},
+                        heartbeat_time=0.01, heartbeat_workloads=("range",),
+                        bandwidth_bytes=0))
+    pts = {(p["strategy"], p["workload"], p["n"], p["workers"]): p for p in r["points"]}
+    for w, small, big in (("range", 2_000, 20_000), ("map", 3_000, 6_000)):
+        assert pts[("python", w, small, 1)]["status"] == "ok"
+        assert pts[("python-threads", w, small, 2)]["verified"]
+        for name, workers in (("python", 1), ("python-threads", 1), ("python-threads", 2)):
+            p = pts[(name, w, big, workers)]
+            assert p["status"] == "skipped" and not p["verified"]
+            assert p["reason"].startswith(f"the tiny run times the pure-Python rows at "
+                                          f"n={small:,} only")
+        assert all(pts[("gilfree", w, n, k)]["status"] == "ok"
+                   for n in (small, big) for k in (1, 2))
+    probed = {(p["strategy"], p["workload"], p["n"]) for p in r["points"] if p.get("heartbeat")}
+    assert probed == {("python", "range", 2_000), ("python-threads", "range", 2_000),
+                      ("gilfree", "range", 20_000)}
+    if _portable._procs_running() is not None:  # Linux: each value's settle() is counted
+        timed = sum(len(p["values"]) for p in r["points"] if p["status"] == "ok")
+        assert r["header"]["busy_values"]["timed"] == timed
+        assert 0 <= r["header"]["busy_values"]["busy"] <= timed
+    detail = io.StringIO()
+    bench.render(r, file=detail, use_rich=False, detail=True)
+    assert ("python, python-threads, 20,000: the tiny run times the pure-Python rows at "
+            "n=2,000 only") in detail.getvalue()
+
+
 # ---------------------------------------------------------------------------
 # optional parts: OpenMP, other interpreters
 # ---------------------------------------------------------------------------
@@ -627,6 +662,14 @@ def test_presets():
     assert default_workers(1, full=False) == (1, 2)
     cases = q.cases()
     assert cases[0] == Case("range", 10**6) and all(c.n > 0 for c in cases)
+    # the quick run: per workload the table's size (every row) and a larger one
+    # for the compiled rows; 7 values a row; the heartbeat on the claims' workload
+    assert q.sizes == {"range": (10**6, 10**8), "map": (10**5, 10**7),
+                       "reduce": (10**5, 10**7)}
+    assert q.python_sizes == {"range": (10**6,), "map": (10**5,), "reduce": (10**5,)}
+    assert q.repeats == 7 and q.warmup == 0 and q.heartbeat_workloads == ("range",)
+    # the full run: every row at every size (within --max-call), every heartbeat
+    assert f.python_sizes == {} and f.heartbeat_workloads == () and f.warmup == 1
     with pytest.raises(ValueError, match="preset"):
         Settings.preset("slow")
 
@@ -679,6 +722,7 @@ def test_cli_bench_end_to_end(tmp_path, capsys, monkeypatch):
     data = json.loads(path.read_text())
     assert {p["workers"] for p in data["points"] if p["strategy"] == "gilfree"} == {1, 2}
     assert data["settings"]["sizes"]["range"] == [2000]
+    assert data["settings"]["python_sizes"] == {}  # sizes asked for: every row runs them
 
 
 def test_cli_list(capsys):

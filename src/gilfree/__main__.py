@@ -174,6 +174,7 @@ def _settings(args):
         changes["workloads"] = tuple(args.workloads)
     if args.sizes:
         changes["sizes"] = {w: tuple(args.sizes) for w in ("range", "map", "reduce")}
+        changes["python_sizes"] = {}  # sizes asked for: every row runs them (within --max-call)
     if args.dtypes:
         changes["dtypes"] = {w: tuple(args.dtypes) for w in ("map", "reduce")}
     if args.workers:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ._analysis import HELPS, headline_size, main_dtype, pick
+from ._analysis import HELPS, headline_size, kind_of, main_dtype, pick
 from ._cases import WORKLOADS, Case, format_n
 from ._registry import NAMES
 
@@ -484,6 +484,7 @@ def detail_table(result: dict, workload: str) -> Table:
     """Every case of a workload: one row per strategy and size."""
     cols, shown = detail_columns(result)
     hw = result["settings"]["headline_workers"]
+    python_sizes = result["settings"].get("python_sizes") or {}
     by_key = {}
     for p in result["points"]:
         if p["workload"] == workload:
@@ -492,6 +493,7 @@ def detail_table(result: dict, workload: str) -> Table:
     notes: list = []
     styles: list = []
     sections: list = []
+    not_timed: dict = {}  # (case, reason) -> the pure-Python rows left to other sizes
     for dtype, n in _cases(result, workload):
         case = f"{_SHORT_DTYPE.get(dtype, dtype) + ' ' if dtype else ''}{format_n(n)}"
         first = True
@@ -501,9 +503,12 @@ def detail_table(result: dict, workload: str) -> Table:
             if not pts:
                 continue
             if all(p["status"] == "skipped" for p in pts.values()):
-                reason = next(iter(pts.values()))["reason"]
+                first_pt = next(iter(pts.values()))
+                reason = first_pt["reason"]
                 if "budget" in reason:
                     notes.append(f"{label}, {case}: {reason}")
+                elif kind_of(first_pt) == "python" and n not in python_sizes.get(workload, [n]):
+                    not_timed.setdefault((case, reason), []).append(label)
                 continue  # strategy-level "does not run this workload"
             head = pts.get(hw) or pts.get(1)
             cells = [case, label]
@@ -524,6 +529,8 @@ def detail_table(result: dict, workload: str) -> Table:
                     notes.append(f"FAILED {label} x{p['workers']}, {case}: {p['reason']}")
                 elif p.get("note") and f"{label}: {p['note']}" not in notes:
                     notes.append(f"{label}: {p['note']}")
+    notes += [f"{', '.join(labels)}, {case}: {reason}"
+              for (case, reason), labels in not_timed.items()]
     verdict = result.get("verdicts", {}).get(workload)
     return Table(f"== {workload}: {WORKLOADS[workload]} ==", cols, rows, notes=notes,
                  caption=f"verdict: {verdict}" if verdict else None, text_cols=2,
