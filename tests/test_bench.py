@@ -581,6 +581,11 @@ def test_python_sizes_keep_the_pure_python_rows_to_their_sizes():
         timed = sum(len(p["values"]) for p in r["points"] if p["status"] == "ok")
         assert r["header"]["busy_values"]["timed"] == timed
         assert 0 <= r["header"]["busy_values"]["busy"] <= timed
+    # sizes that include none of python_sizes: every row runs them
+    r2 = bench.run(_tiny(strategies=("python",), workloads=("range",), sizes={"range": (3_000,)},
+                         python_sizes={"range": (2_000,)}, heartbeat_time=0,
+                         bandwidth_bytes=0))
+    assert [p["status"] for p in r2["points"]] == ["ok"]
     detail = io.StringIO()
     bench.render(r, file=detail, use_rich=False, detail=True)
     assert ("python, python-threads, 20,000: the tiny run times the pure-Python rows at "

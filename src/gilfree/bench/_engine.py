@@ -94,7 +94,8 @@ class Settings:
         Workload -> the only sizes at which the pure-Python rows run (the
         loop on one thread, threads, processes, subinterpreters, Dask,
         ``ceiling-python`` and every ``--python`` row); a workload missing
-        here: every size, the ``max_call`` budget decides.  The quick preset
+        here, or none of whose ``sizes`` is listed: every size, the
+        ``max_call`` budget decides.  The quick preset
         runs them at the size of the workload's table only: at the larger
         sizes one call takes 0.3-8 s, over the budget anyway, and the call
         that found that out cost seconds per row.
@@ -137,7 +138,7 @@ class Settings:
 
     @classmethod
     def preset(cls, mode: str = "quick", ncpu: int | None = None) -> Settings:
-        """The ``quick`` (default, about 35-40 s on 2 cores), ``full`` or ``tiny`` settings.
+        """The ``quick`` (default, about 30-40 s on 2 cores), ``full`` or ``tiny`` settings.
 
         Quick sizes are chosen so the pure-Python loops still run at their
         smaller sizes (about 0.05-0.1 s a call) while the kernels see both
@@ -494,7 +495,8 @@ class _Run:
     def size_skip_reason(self, name: str, case: Case) -> str | None:
         """Why the pure-Python row `name` does not run at this size, or None
         (:attr:`Settings.python_sizes`)."""
-        only = self.s.python_sizes.get(case.workload)
+        only = set(self.s.python_sizes.get(case.workload, ())) & set(
+            self.s.sizes.get(case.workload, ()))
         if name not in PYTHON_KIND or not only or case.n in only:
             return None
         sizes = ", ".join(f"n={format_n(n)}" for n in sorted(only))
