@@ -117,20 +117,92 @@ def test_measure_interleaved_rotates_the_order():
     assert rounds == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
 
 
+def test_measure_interleaved_primed_skips_the_untimed_call():
+    calls = []
+
+    def timer(name):
+        def t(loops):
+            calls.append(name)
+            return 1.0
+        return t
+
+    loops, values = _portable.measure_interleaved(
+        [timer("a"), timer("b")], repeats=2, warmup=0, min_time=0.1, primed=True)
+    assert loops == [1, 1] and calls == ["a", "b", "a", "b", "b", "a"]
+
+
+def test_a_runaway_value_recalibrates_its_timer(monkeypatch):
+    """A row calibrated at 1 ms a call that turns 100x slower gets fewer calls
+    per value from then on; values stay seconds per call."""
+    monkeypatch.setattr(_portable, "settle", lambda timeout=0: 0.0)
+    per_call = iter([1e-3] * 2 + [0.1] * 10)
+    seen = []
+
+    def timed(loops):
+        seen.append(loops)
+        return loops * next(per_call)
+
+    loops, values = _portable.measure_interleaved([timed], repeats=3, warmup=0,
+                                                  min_time=0.01, primed=True)
+    assert seen[:2] == [1, 12] and seen[2] == 12 and seen[3:] == [1, 1]
+    assert loops == [1] and values[0] == pytest.approx([0.1, 0.1, 0.1])
+
+
 @pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
 @pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
 def test_settle_waits_until_only_this_thread_runs(monkeypatch):
     counts = iter([3, 3, 2, 2, 1, 5])
     monkeypatch.setattr(_portable, "_procs_running", lambda: next(counts))
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)  # other programs
+    monkeypatch.setattr(_portable, "_settle_misses", [0])
     waited = _portable.settle(timeout=5.0)
     assert waited < 1.0 and next(counts) == 5  # stopped at the first 1
 
 
 def test_settle_gives_up_after_its_timeout(monkeypatch):
     monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: 1)
+    monkeypatch.setattr(_portable, "_settle_misses", [0])
     assert 0.05 <= _portable.settle(timeout=0.05) < 1.0
     monkeypatch.setattr(_portable, "_procs_running", lambda: None)  # not Linux
     assert _portable.settle(timeout=5.0) < 0.5
+
+
+def test_settle_on_a_busy_machine_waits_for_its_own_threads_only(monkeypatch):
+    """After SETTLE_MISSES_BUSY waits ran out of time, other programs keep the
+    machine busy: settle no longer waits for them, but still for threads of
+    this process (a BLAS pool spinning down), and one quiet moment ends it."""
+    monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)
+    misses = [0]
+    monkeypatch.setattr(_portable, "_settle_misses", misses)
+    for _ in range(_portable.SETTLE_MISSES_BUSY):
+        assert _portable.settle(timeout=0.03) >= 0.03  # still waiting for the others
+    assert _portable.settle(timeout=5.0) < 0.01  # busy: they are not ours to wait out
+    own = iter([2, 1, 1, 0])
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: next(own, 0))
+    assert _portable.settle(timeout=5.0) < 1.0 and next(own, "done") == "done"
+    # where /proc cannot tell whose threads run: the short busy wait
+    monkeypatch.setattr(_portable, "_own_runnable", lambda: None)
+    waited = _portable.settle(timeout=5.0)
+    assert _portable.SETTLE_BUSY_TIMEOUT <= waited < 0.5
+    monkeypatch.setattr(_portable, "_procs_running", lambda: 1)
+    _portable.settle(timeout=5.0)
+    assert misses == [0]  # quiet again: the next waits are full ones
+
+
+@pytest.mark.skipif(_portable._own_runnable() is None, reason="needs /proc/self/task (Linux)")
+@pytest.mark.thread_unsafe(reason="counts this process's runnable threads")
+def test_own_runnable_counts_a_spinning_child():
+    spin = "import time\nend = time.perf_counter() + 2\nwhile time.perf_counter() < end: pass"
+    p = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.2)
+        assert max(_portable._own_runnable() for _ in range(20)) >= 1
+    finally:
+        p.kill()
+        p.wait()
+    assert _portable._own_runnable() is not None
 
 
 @pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
@@ -480,6 +552,46 @@ def test_no_shared_memory_skips_process_strategies(monkeypatch):
     assert all(p["status"] == "ok" for p in r["points"] if p["strategy"] == "numpy")
 
 
+def test_python_sizes_keep_the_pure_python_rows_to_their_sizes():
+    """The quick run's shape on tiny sizes: the pure-Python rows run at the
+    table's size only (no checked call at the larger one), the compiled rows
+    at both; the heartbeat probes the workloads asked for, at the largest
+    size each row ran."""
+    r = bench.run(_tiny(strategies=("python", "python-threads", "gilfree"),
+                        workloads=("range", "map"), dtypes={"map": ("float64",)},
+                        sizes={"range": (2_000, 20_000), "map": (3_000, 6_000)},
+                        python_sizes={"range": (2_000,), "map": (3_000,)},
+                        heartbeat_time=0.01, heartbeat_workloads=("range",),
+                        bandwidth_bytes=0))
+    pts = {(p["strategy"], p["workload"], p["n"], p["workers"]): p for p in r["points"]}
+    for w, small, big in (("range", 2_000, 20_000), ("map", 3_000, 6_000)):
+        assert pts[("python", w, small, 1)]["status"] == "ok"
+        assert pts[("python-threads", w, small, 2)]["verified"]
+        for name, workers in (("python", 1), ("python-threads", 1), ("python-threads", 2)):
+            p = pts[(name, w, big, workers)]
+            assert p["status"] == "skipped" and not p["verified"]
+            assert p["reason"].startswith(f"the tiny run times the pure-Python rows at "
+                                          f"n={small:,} only")
+        assert all(pts[("gilfree", w, n, k)]["status"] == "ok"
+                   for n in (small, big) for k in (1, 2))
+    probed = {(p["strategy"], p["workload"], p["n"]) for p in r["points"] if p.get("heartbeat")}
+    assert probed == {("python", "range", 2_000), ("python-threads", "range", 2_000),
+                      ("gilfree", "range", 20_000)}
+    if _portable._procs_running() is not None:  # Linux: each value's settle() is counted
+        timed = sum(len(p["values"]) for p in r["points"] if p["status"] == "ok")
+        assert r["header"]["busy_values"]["timed"] == timed
+        assert 0 <= r["header"]["busy_values"]["busy"] <= timed
+    # sizes that include none of python_sizes: every row runs them
+    r2 = bench.run(_tiny(strategies=("python",), workloads=("range",), sizes={"range": (3_000,)},
+                         python_sizes={"range": (2_000,)}, heartbeat_time=0,
+                         bandwidth_bytes=0))
+    assert [p["status"] for p in r2["points"]] == ["ok"]
+    detail = io.StringIO()
+    bench.render(r, file=detail, use_rich=False, detail=True)
+    assert ("python, python-threads, 20,000: the tiny run times the pure-Python rows at "
+            "n=2,000 only") in detail.getvalue()
+
+
 # ---------------------------------------------------------------------------
 # optional parts: OpenMP, other interpreters
 # ---------------------------------------------------------------------------
@@ -555,6 +667,14 @@ def test_presets():
     assert default_workers(1, full=False) == (1, 2)
     cases = q.cases()
     assert cases[0] == Case("range", 10**6) and all(c.n > 0 for c in cases)
+    # the quick run: per workload the table's size (every row) and a larger one
+    # for the compiled rows; 7 values a row; the heartbeat on the claims' workload
+    assert q.sizes == {"range": (10**6, 10**8), "map": (10**5, 10**7),
+                       "reduce": (10**5, 10**7)}
+    assert q.python_sizes == {"range": (10**6,), "map": (10**5,), "reduce": (10**5,)}
+    assert q.repeats == 7 and q.warmup == 0 and q.heartbeat_workloads == ("range",)
+    # the full run: every row at every size (within --max-call), every heartbeat
+    assert f.python_sizes == {} and f.heartbeat_workloads == () and f.warmup == 1
     with pytest.raises(ValueError, match="preset"):
         Settings.preset("slow")
 
@@ -607,6 +727,7 @@ def test_cli_bench_end_to_end(tmp_path, capsys, monkeypatch):
     data = json.loads(path.read_text())
     assert {p["workers"] for p in data["points"] if p["strategy"] == "gilfree"} == {1, 2}
     assert data["settings"]["sizes"]["range"] == [2000]
+    assert data["settings"]["python_sizes"] == {}  # sizes asked for: every row runs them
 
 
 def test_cli_list(capsys):

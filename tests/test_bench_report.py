@@ -198,6 +198,12 @@ def test_a_busy_machine_is_said_to_be_busy():
            "on 2 CPUs)" in out
     r["header"]["loadavg"] = {"start": 0.2, "end": 2.1}  # the bench's own threads at the end
     assert "busy" not in text_of(r)
+    # load that came and went during the run: seen by the values it disturbed
+    r["header"]["busy_values"] = {"timed": 800, "busy": 100}
+    assert "busy" not in text_of(r)
+    r["header"]["busy_values"] = {"timed": 800, "busy": 400}
+    assert "warning: this machine was busy (load average 0.2 at the start, 2.1 at the end; " \
+           "another program was running at 50% of the timed values, on 2 CPUs)" in text_of(r)
 
 
 def test_missing_rows_are_not_checked_with_a_reason():

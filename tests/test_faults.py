@@ -280,6 +280,9 @@ try:
     err = None
 except RuntimeError as e:
     got, err = None, str(e)
+# a call that ended before the timer: disarm it, or it fires during the exit,
+# after Python has put SIGALRM's default action (terminate) back
+signal.setitimer(signal.ITIMER_REAL, 0)
 if not forked:
     print("NO-FORK")
     sys.exit(0)

@@ -332,7 +332,13 @@ def make_range_case(rng, fname):
 
 
 def _range_len(args):
-    """len(range(*args)) without the sys.maxsize limit; None if args are not ints."""
+    """len(range(*args)) without the sys.maxsize limit; None if args are not ints.
+
+    ``stop=None`` means what it means to the range functions: ``start`` is
+    then the end, as in ``range(start)``.
+    """
+    if len(args) >= 2 and args[1] is None:
+        args = (0, args[0]) + tuple(args[2:])
     try:
         r = range(*args)
     except (TypeError, ValueError):

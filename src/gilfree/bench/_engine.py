@@ -38,8 +38,8 @@ import gilfree
 from gilfree import _core, _threads
 
 from . import _foreign, _portable
-from ._analysis import SCHEMA, bandwidth_for, derive, pick, verdicts
-from ._cases import WORKLOADS, Case, CaseData
+from ._analysis import PYTHON_KIND, SCHEMA, bandwidth_for, derive, pick, verdicts
+from ._cases import WORKLOADS, Case, CaseData, format_n
 from ._registry import NAMES, make_strategies
 from ._strategy import Strategy
 
@@ -90,14 +90,28 @@ class Settings:
         ``map``/``reduce`` -> tuple of dtype names (``float64``, ``int64``).
     workers : tuple of int
         Worker counts for the parallel strategies (1 is always added).
+    python_sizes : dict
+        Workload -> the only sizes at which the pure-Python rows run (the
+        loop on one thread, threads, processes, subinterpreters, Dask,
+        ``ceiling-python`` and every ``--python`` row); a workload missing
+        here, or none of whose ``sizes`` is listed: every size, the
+        ``max_call`` budget decides.  The quick preset
+        runs them at the size of the workload's table only: at the larger
+        sizes one call takes 0.3-8 s, over the budget anyway, and the call
+        that found that out cost seconds per row.
     repeats, warmup : int
-        Timed and discarded values per point.
+        Timed and discarded values per point.  Every row has already run
+        once (its checked call) and then during the calibration, so 0
+        discarded values is enough warm-up.
     min_time : float
         Calibration target: seconds per timed value.
     max_call : float
         Points whose one call would take longer are skipped (with reason).
     heartbeat_time : float
         Seconds of the heartbeat probe per strategy and workload; 0: none.
+    heartbeat_workloads : tuple of str
+        The workloads probed (at the largest size each strategy ran); empty:
+        every workload.
     bandwidth_bytes : int
         Size of the array copied to measure memory bandwidth; 0: no probe.
     pythons : tuple of str
@@ -111,41 +125,49 @@ class Settings:
     sizes: dict = field(default_factory=dict)
     dtypes: dict = field(default_factory=dict)
     workers: tuple = (1,)
+    python_sizes: dict = field(default_factory=dict)
     repeats: int = 5
     warmup: int = 1
     min_time: float = 0.02
     max_call: float = 0.5
     heartbeat_time: float = 0.2
+    heartbeat_workloads: tuple = ()
     bandwidth_bytes: int = 256 * 2**20
     pythons: tuple = ()
     mode: str = "quick"
 
     @classmethod
     def preset(cls, mode: str = "quick", ncpu: int | None = None) -> Settings:
-        """The ``quick`` (default, < 45 s on 2 cores), ``full`` or ``tiny`` settings.
+        """The ``quick`` (default, about 30-40 s on 2 cores), ``full`` or ``tiny`` settings.
 
         Quick sizes are chosen so the pure-Python loops still run at their
-        smaller sizes (about 0.05-0.2 s a call) while the kernels see both
+        smaller sizes (about 0.05-0.1 s a call) while the kernels see both
         cache-resident (10^5) and memory-bound (10^7: 160 MB moved) arrays.
         """
         ncpu = ncpu or usable_cpus()
         if mode == "quick":
             return cls(
                 # One dtype per array workload (--dtypes int64 or --full adds
-                # int64): the default run answers in under 45 s on 2 cores.
-                # Two sizes per array workload: in cache (10^5) and memory-bound
-                # (10^7); --full adds 10^3-10^8.
+                # int64). Two sizes per workload: the one of the summary's
+                # table, where every strategy runs (range 10^6; arrays 10^5,
+                # in cache), and a large one for the compiled rows only
+                # (range 10^8: the C claim; arrays 10^7: memory-bound);
+                # --full adds 10^3-10^9 and the pure-Python rows at every
+                # size that fits --max-call.
                 sizes={"range": (10**6, 10**8), "map": (10**5, 10**7),
                        "reduce": (10**5, 10**7)},
                 dtypes={"map": ("float64",), "reduce": ("float64",)},
+                python_sizes={"range": (10**6,), "map": (10**5,), "reduce": (10**5,)},
                 workers=default_workers(ncpu, full=False),
                 # 7, not 5: the headline verdict is a ratio of medians, and
-                # on a VM one slow round in five moves it by 10-20%.
-                # max_call 0.25 s keeps the pure-Python rows off the 10^7
-                # arrays (0.5-1 s a call, nine calls a row); min_time 10 ms
-                # per value halves the time of the microsecond rows.
-                repeats=7, warmup=1, min_time=0.01, max_call=0.25, heartbeat_time=0.1,
-                bandwidth_bytes=256 * 2**20, mode="quick")
+                # on a VM one slow round in five moves it by 10-20%.  No
+                # discarded value: each row ran its checked call and its
+                # calibration first.  min_time 10 ms per value halves the
+                # time of the microsecond rows; max_call 0.25 s guards
+                # explicit --sizes.  The heartbeat probes the range workload,
+                # the one of the three claims.
+                repeats=7, warmup=0, min_time=0.01, max_call=0.25, heartbeat_time=0.1,
+                heartbeat_workloads=("range",), bandwidth_bytes=256 * 2**20, mode="quick")
         if mode == "full":
             return cls(
                 sizes={"range": tuple(10**k for k in range(4, 10)),
@@ -456,10 +478,12 @@ class _Run:
         self.host = _portable.interpreter_info()["label"]
         self.cases = settings.cases()
         self.sizes = _portable.series_sizes([c.to_dict() for c in self.cases])
-        # The heartbeat probes one dtype per workload: the others show the same.
+        # The heartbeat probes one dtype per workload (the others show the
+        # same), of the workloads asked for.
         self.probe_series: set = set()
         for c in self.cases:
-            if not any(w == c.workload for w, _ in self.probe_series):
+            if (not settings.heartbeat_workloads or c.workload in settings.heartbeat_workloads) \
+                    and not any(w == c.workload for w, _ in self.probe_series):
                 self.probe_series.add(c.series)
 
     def workers_for(self, strategy) -> tuple:
@@ -467,6 +491,22 @@ class _Run:
 
     def heartbeat_workers(self, strategy) -> int:
         return self.s.headline_workers() if strategy.parallel else 1
+
+    def size_skip_reason(self, name: str, case: Case) -> str | None:
+        """Why the pure-Python row `name` does not run at this size, or None
+        (:attr:`Settings.python_sizes`)."""
+        only = set(self.s.python_sizes.get(case.workload, ())) & set(
+            self.s.sizes.get(case.workload, ()))
+        if name not in PYTHON_KIND or not only or case.n in only:
+            return None
+        sizes = ", ".join(f"n={format_n(n)}" for n in sorted(only))
+        return (f"the {self.s.mode} run times the pure-Python rows at {sizes} only "
+                f"(--full: at every size that fits --max-call)")
+
+    def sizes_for(self, name: str, series: tuple) -> list:
+        """The sizes of `series` that strategy `name` may run."""
+        return [n for n in self.sizes[series]
+                if self.size_skip_reason(name, Case(series[0], n, series[1])) is None]
 
     def run_case(self, data: CaseData, strategies) -> None:
         case = data.case
@@ -477,7 +517,7 @@ class _Run:
                 p = _point(s.name, s.name, case, w, self.host)
                 self.points.append(p)
                 it = _Item(s, w, p)
-                reason = (s.case_skip_reason(data, w)
+                reason = (s.case_skip_reason(data, w) or self.size_skip_reason(s.name, case)
                           or self.budget.skip_reason(it.key, case.n))
                 if reason:
                     p.update(status="skipped", reason=reason)
@@ -492,7 +532,8 @@ class _Run:
         if items:
             loops, values = _portable.measure_interleaved(
                 [it.bound.time for it in items], repeats=self.s.repeats,
-                warmup=self.s.warmup, min_time=self.s.min_time, tick=tick)
+                warmup=self.s.warmup, min_time=self.s.min_time, tick=tick,
+                primed=True)  # each row ran its checked call in _bind_and_check
             for it, lp, vals in zip(items, loops, values):
                 it.point.update(loops=lp, values=vals, **_portable.summarize(vals))
                 self.budget.record(it.key, case.n, it.point["median"])
@@ -538,7 +579,7 @@ class _Run:
             return
         for it in items:
             if it.workers == self.heartbeat_workers(it.strategy) and _portable.is_last_size(
-                    self.budget, it.key, case.n, self.sizes[case.series]):
+                    self.budget, it.key, case.n, self.sizes_for(it.strategy.name, case.series)):
                 self.progress.update(f"{case.label}: heartbeat next to {it.strategy.name}")
                 it.point["heartbeat"] = _portable.heartbeat(it.bound.call, self.s.heartbeat_time)
 
@@ -552,7 +593,9 @@ class _Run:
         def step(what):
             self.progress.update(f"{python}: {what}", advance=1)
 
-        info, rows = _foreign.run_foreign(python, self.cases, req, progress=step)
+        # every row of another interpreter is a pure-Python row
+        cases = [c for c in self.cases if self.size_skip_reason("python", c) is None]
+        info, rows = _foreign.run_foreign(python, cases, req, progress=step)
         for row in rows:
             case = Case(row["workload"], row["n"], row["dtype"])
             label = f"{row['strategy']} [{info['label']}]"
@@ -607,6 +650,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
     interpreters = []
     bandwidth = None
     idle = None
+    settles = list(_portable.settle_counts)
     progress.start(steps)
     try:
         if settings.bandwidth_bytes > 0:
@@ -637,6 +681,11 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
             s.close()
         progress.stop()
     header["loadavg"]["end"] = _loadavg()
+    if _portable._procs_running() is not None:
+        # values timed, and how many of them started while another task
+        # (another program: the bench waits for its own) wanted a CPU
+        header["busy_values"] = {"timed": _portable.settle_counts[0] - settles[0],
+                                 "busy": _portable.settle_counts[1] - settles[1]}
     result = {
         "schema": SCHEMA,
         "header": header,

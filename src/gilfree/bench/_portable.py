@@ -317,12 +317,64 @@ def _procs_running():
     return None
 
 
+def _runnable_in(proc):
+    """``(runnable threads, child pids)`` of process `proc` (``"self"`` or a
+    pid) from /proc; ``(None, [])`` where that cannot be read (not Linux, or
+    the process is gone).  Only ``"self"`` lists its children."""
+    base = "/proc/" + proc + "/task"
+    try:
+        tids = os.listdir(base)
+    except (OSError, IOError):
+        return None, []
+    n = 0
+    kids = []
+    for t in tids:
+        d = base + "/" + t
+        try:
+            with open(d + "/stat", "rb") as f:
+                stat = f.read()
+            j = stat.rindex(b")")  # the command name may hold spaces and parentheses
+            if stat[j + 2:j + 3] == b"R":
+                n += 1
+        except (OSError, IOError, ValueError):
+            continue  # the thread has just exited
+        if proc == "self":
+            try:
+                with open(d + "/children", "rb") as f:
+                    kids += f.read().split()
+            except (OSError, IOError):
+                pass  # a kernel without CONFIG_PROC_CHILDREN
+    return n, kids
+
+
+def _own_runnable():
+    """Runnable threads of this process, the caller left out, and of its child
+    processes (Linux), or None where /proc cannot tell.
+
+    These are the threads a strategy may leave spinning (BLAS, OpenMP, a
+    process pool's children): the load :func:`settle` is there to wait out.
+    """
+    n, kids = _runnable_in("self")
+    if n is None:
+        return None
+    total = n - 1  # the caller, reading this, is running
+    for k in kids:
+        m = _runnable_in(k.decode("ascii") if isinstance(k, bytes) else k)[0]
+        total += m or 0
+    return max(0, total)
+
+
 #: Settles in a row that ran out of time; see settle().
 _settle_misses = [0]
 #: After this many misses in a row the load is not ours to wait out.
 SETTLE_MISSES_BUSY = 3
-#: The wait, in seconds, while the machine is busy that way.
+#: The wait, in seconds, while the machine is busy that way, where /proc
+#: cannot tell this process's threads from the others.
 SETTLE_BUSY_TIMEOUT = 0.02
+#: [settles, settles that ended with another task runnable]: how many timed
+#: values started while something else wanted a CPU (the report's warning
+#: that the machine was busy).
+settle_counts = [0, 0]
 
 
 def settle(timeout=SETTLE_TIMEOUT):
@@ -339,24 +391,38 @@ def settle(timeout=SETTLE_TIMEOUT):
 
     Spinning threads stop within ~100 ms; when SETTLE_MISSES_BUSY waits in a
     row ran out of time, other programs keep the machine busy and waiting
-    longer changes nothing, so the wait shrinks to SETTLE_BUSY_TIMEOUT
-    until one succeeds again (on a machine at load 5-8 every value had
-    waited the full 0.5 s, and a quick bench took 400 s instead of 60 s).
+    for them changes nothing: then it waits only while threads of this
+    process or of its children are runnable (:func:`_own_runnable`), which
+    still lets a BLAS pool stop spinning, and returns at once when all that
+    runs is other programs (where /proc cannot tell, it waits at most
+    SETTLE_BUSY_TIMEOUT).  One wait that finds the machine quiet ends that
+    mode.  On a machine at load 5-8 every value had waited the full 0.5 s,
+    and a quick bench took 400 s instead of 60 s.
 
     Returns
     -------
     float
         Seconds waited.
     """
-    if _settle_misses[0] >= SETTLE_MISSES_BUSY:
-        timeout = min(timeout, SETTLE_BUSY_TIMEOUT)
+    busy = _settle_misses[0] >= SETTLE_MISSES_BUSY
     t0 = perf_counter()
     n = _procs_running()
-    while n is not None and n > 1 and perf_counter() - t0 < timeout:
+    while n is not None and n > 1:
+        own = _own_runnable()
+        if own is None:  # cannot tell whose threads run
+            limit = min(timeout, SETTLE_BUSY_TIMEOUT) if busy else timeout
+        elif own == 0 and busy:
+            break  # only other programs run
+        else:
+            limit = timeout
+        if perf_counter() - t0 >= limit:
+            break
         time.sleep(0.0005)
         n = _procs_running()
+    settle_counts[0] += 1
     if n is not None and n > 1:
         _settle_misses[0] += 1
+        settle_counts[1] += 1
     else:
         _settle_misses[0] = 0
     return perf_counter() - t0
@@ -370,7 +436,7 @@ def time_calls(call, loops):
     return perf_counter() - t0
 
 
-def calibrate(timed, min_time, max_loops=1 << 20):
+def calibrate(timed, min_time, max_loops=1 << 20, primed=False):
     """Loops per value so that one timed value lasts at least `min_time` s.
 
     Like pyperf: a call much shorter than the clock's useful resolution and
@@ -385,6 +451,9 @@ def calibrate(timed, min_time, max_loops=1 << 20):
         Target duration of one value, in seconds.
     max_loops : int, optional
         Upper bound, for calls that are (nearly) free.
+    primed : bool, optional
+        The row has already been called (the bench checks each result before
+        timing): its one-time costs are paid, so no first call is thrown away.
 
     Returns
     -------
@@ -394,7 +463,8 @@ def calibrate(timed, min_time, max_loops=1 << 20):
     # The first call of a row pays one-time costs (a pool's threads start,
     # pages fault in): calibrated on it, a 15 ms call could look like 25 ms
     # and get one loop, so that every value is a single call after idle.
-    timed(1)
+    if not primed:
+        timed(1)
     loops = 1
     while loops < max_loops:
         dt = timed(loops)
@@ -449,8 +519,12 @@ def warm_up(call, first, at_least):
     return times
 
 
+#: A value longer than this many times its target recalibrates its timer.
+RUNAWAY = 10
+
+
 def measure_interleaved(timers, repeats, warmup, min_time, tick=None,
-                        settle_timeout=SETTLE_TIMEOUT, max_loops=1 << 20):
+                        settle_timeout=SETTLE_TIMEOUT, max_loops=1 << 20, primed=False):
     """Time several callables in round-robin so host drift hits all alike.
 
     Each timer is calibrated, warmed up `warmup` times, then timed `repeats`
@@ -475,16 +549,19 @@ def measure_interleaved(timers, repeats, warmup, min_time, tick=None,
         Longest :func:`settle` wait before each value, seconds.
     max_loops : int, optional
         Most calls per value (:func:`calibrate`).
+    primed : bool, optional
+        Every timer has been called before (:func:`calibrate`).
 
     Returns
     -------
     loops : list of int
-        Calls per value, per timer.
+        Calls per value, per timer (the last value's: a value that took more
+        than RUNAWAY times `min_time` makes the later ones use fewer).
     values : list of list of float
         Seconds per call, `repeats` values per timer.
     """
     tick = tick or (lambda what: None)
-    loops = [calibrate(t, min_time, max_loops) for t in timers]
+    loops = [calibrate(t, min_time, max_loops, primed) for t in timers]
     tick("calibrated")
     for _ in range(warmup):
         for t, n in zip(timers, loops):
@@ -496,7 +573,14 @@ def measure_interleaved(timers, repeats, warmup, min_time, tick=None,
         for j in range(k):
             i = (r + j) % k
             settle(settle_timeout)
-            values[i].append(timers[i](loops[i]) / loops[i])
+            dt = timers[i](loops[i])
+            values[i].append(dt / loops[i])
+            if loops[i] > 1 and dt > RUNAWAY * min_time:
+                # calibrated in a quiet moment, a call can turn 100x slower
+                # on a busy machine (OpenBLAS's threads wait for each other
+                # at every np.dot): fewer calls per value from now on, so one
+                # row cannot eat minutes.  Values stay seconds per call.
+                loops[i] = max(1, int(loops[i] * min_time * 1.2 / dt))
         tick("round {}/{}".format(r + 1, repeats))
     return loops, values
 

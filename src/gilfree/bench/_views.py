@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ._analysis import HELPS, headline_size, main_dtype, pick
+from ._analysis import HELPS, headline_size, kind_of, main_dtype, pick
 from ._cases import WORKLOADS, Case, format_n
 from ._registry import NAMES
 
@@ -184,20 +184,36 @@ def reference_line(result: dict) -> str | None:
     return "; ".join(parts) or None
 
 
+#: The share of timed values that started while another program wanted a
+#: CPU from which the report says the machine was busy: beyond it the
+#: medians of 7 values are no longer safe from the other programs.
+BUSY_SHARE = 0.2
+
+
 def busy_line(result: dict) -> str | None:
     """A warning when other programs shared the cores during the run.
 
     The load average before the run counts only the others; at its end it
     also counts the bench's own one or two busy threads, hence the margin.
+    The run also counts the values that started while another program was
+    runnable (``header.busy_values``), which catches load that came and went
+    during the run.
     """
     load = result["header"].get("loadavg") or {}
     cpus = result["header"].get("usable_cpus") or 1
     start, end = load.get("start"), load.get("end")
+    counts = result["header"].get("busy_values") or {}
+    share = counts["busy"] / counts["timed"] if counts.get("timed") else None
     if (start is not None and start >= 0.5 * cpus + 0.5) or (
-            end is not None and end >= cpus + 1.5):
-        ends = f", {end:.1f} at the end" if end is not None else ""
-        return (f"warning: this machine was busy (load average {start:.1f} at the start{ends}, "
-                f"on {cpus} CPUs): other programs shared the cores, so the figures are noisy")
+            end is not None and end >= cpus + 1.5) or (share is not None and share >= BUSY_SHARE):
+        parts = []
+        if start is not None:
+            ends = f", {end:.1f} at the end" if end is not None else ""
+            parts.append(f"load average {start:.1f} at the start{ends}")
+        if share is not None and share >= BUSY_SHARE:
+            parts.append(f"another program was running at {share:.0%} of the timed values")
+        return (f"warning: this machine was busy ({'; '.join(parts)}, on {cpus} CPUs): other "
+                f"programs shared the cores, so the figures are noisy")
     return None
 
 
@@ -468,6 +484,7 @@ def detail_table(result: dict, workload: str) -> Table:
     """Every case of a workload: one row per strategy and size."""
     cols, shown = detail_columns(result)
     hw = result["settings"]["headline_workers"]
+    python_sizes = result["settings"].get("python_sizes") or {}
     by_key = {}
     for p in result["points"]:
         if p["workload"] == workload:
@@ -476,6 +493,7 @@ def detail_table(result: dict, workload: str) -> Table:
     notes: list = []
     styles: list = []
     sections: list = []
+    not_timed: dict = {}  # (case, reason) -> the pure-Python rows left to other sizes
     for dtype, n in _cases(result, workload):
         case = f"{_SHORT_DTYPE.get(dtype, dtype) + ' ' if dtype else ''}{format_n(n)}"
         first = True
@@ -485,9 +503,12 @@ def detail_table(result: dict, workload: str) -> Table:
             if not pts:
                 continue
             if all(p["status"] == "skipped" for p in pts.values()):
-                reason = next(iter(pts.values()))["reason"]
+                first_pt = next(iter(pts.values()))
+                reason = first_pt["reason"]
                 if "budget" in reason:
                     notes.append(f"{label}, {case}: {reason}")
+                elif kind_of(first_pt) == "python" and n not in python_sizes.get(workload, [n]):
+                    not_timed.setdefault((case, reason), []).append(label)
                 continue  # strategy-level "does not run this workload"
             head = pts.get(hw) or pts.get(1)
             cells = [case, label]
@@ -508,6 +529,8 @@ def detail_table(result: dict, workload: str) -> Table:
                     notes.append(f"FAILED {label} x{p['workers']}, {case}: {p['reason']}")
                 elif p.get("note") and f"{label}: {p['note']}" not in notes:
                     notes.append(f"{label}: {p['note']}")
+    notes += [f"{', '.join(labels)}, {case}: {reason}"
+              for (case, reason), labels in not_timed.items()]
     verdict = result.get("verdicts", {}).get(workload)
     return Table(f"== {workload}: {WORKLOADS[workload]} ==", cols, rows, notes=notes,
                  caption=f"verdict: {verdict}" if verdict else None, text_cols=2,
