@@ -955,3 +955,18 @@ def test_wrap_matches_numpy_for_extremes():
                      dtype=dt)
         assert_same(gilfree.square(x), np.square(x))
         assert_same(gilfree.square(x, overflow="wrap", threads=2), np.square(x))
+
+
+@pytest.mark.parametrize("overflow", ["wrap", "raise"])
+def test_complex_scalars_square_like_numpys_scalar_math(overflow):
+    """A NumPy scalar gives np.square(scalar), whose scalar math may round a
+    complex square differently from the array loop (complex64: the last bit)."""
+    rng = np.random.default_rng(11)
+    for dt in (np.complex64, np.complex128):
+        for _ in range(500):
+            re, im = rng.standard_normal(2) * 10.0 ** rng.uniform(-15, 15, 2)
+            v = dt(complex(re, im))
+            want = np.square(v)
+            got = gilfree.square(v, overflow=overflow)
+            assert type(got) is type(want)
+            assert got.tobytes() == want.tobytes(), (v, got, want)
