@@ -7,6 +7,8 @@ For each size it runs, interleaved over `--rounds` rounds:
 * ``one``: the whole call on the main thread (``threads=1``);
 * ``two``: two ``threading.Thread``s, each ``threads=1`` on one half;
 * ``pool``: one call with ``threads=2``;
+* ``barrier``: two threads started first and released together by a
+  ``threading.Barrier``, timed from the release (thread start-up left out);
 * ``procs``: two processes, each ``threads=1`` on one half, released
   together (the machine's ceiling for the pattern);
 * ``hash1``/``hash2``: the same pattern with ``hashlib.sha256`` over a
@@ -88,6 +90,24 @@ def two_threads(work_a, work_b):
     return t1 - t0, line
 
 
+def barrier_threads(work_a, work_b):
+    """Wall time of two threads released together once both are running."""
+    b = threading.Barrier(3)
+
+    def body(work):
+        b.wait()
+        work()
+
+    ts = [threading.Thread(target=body, args=(w,)) for w in (work_a, work_b)]
+    for t in ts:
+        t.start()
+    b.wait()
+    t0 = time.perf_counter()
+    for t in ts:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def timed(fn):
     t = time.perf_counter()
     fn()
@@ -111,13 +131,15 @@ def main(argv=None):
         blob = bytes(range(256)) * (1 << 12)
         per_byte = timed(lambda: hashlib.sha256(blob).digest()) / len(blob)
         blob = bytes(range(256)) * max(1, int(half / per_byte / 256))
-        times = {k: [] for k in ("one", "two", "pool", "procs", "hash1", "hash2")}
+        times = {k: [] for k in ("one", "two", "barrier", "pool", "procs", "hash1", "hash2")}
         lines = []
         for r in range(args.rounds):
             steps = [
                 ("one", lambda: timed(lambda: f(0, n, threads=1))),
                 ("two", lambda: two_threads(lambda: f(0, h, threads=1),
                                             lambda: f(h, n, threads=1))),
+                ("barrier", lambda: barrier_threads(lambda: f(0, h, threads=1),
+                                                    lambda: f(h, n, threads=1))),
                 ("pool", lambda: timed(lambda: f(0, n, threads=2))),
                 ("procs", lambda: procs(n)),
                 ("hash1", lambda: timed(lambda: (hashlib.sha256(blob).digest(),
@@ -140,7 +162,8 @@ def main(argv=None):
             print(f"  {k:<6} {v * 1e3:9.2f} ms")
         print(f"  two threads: {med['one'] / med['two']:.2f}x one thread; "
               f"{med['procs'] and med['one'] / med['procs']:.2f}x for two processes "
-              f"(per-call time; their start-up not counted); pool {med['one'] / med['pool']:.2f}x")
+              f"(per-call time; their start-up not counted); pool {med['one'] / med['pool']:.2f}x; "
+              f"threads released by a barrier {med['one'] / med['barrier']:.2f}x")
         print(f"  control (sha256, two halves): two threads {med['hash1'] / med['hash2']:.2f}x "
               "one thread doing both")
         print("  two-thread timeline, ms after the first start(): "
