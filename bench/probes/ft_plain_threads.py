@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """One thread, two plain threads (threads=1 each) and the pool, on range(10^8).
 
-Seven rounds, in that order, 50 ms apart; prints the medians.  The script
-behind the open 3.13t question in docs/beyond-the-gil.md: run it with a
-free-threaded Python (``python3.13t -X gil=0``) and with a GIL build.
+Seven rounds, in that order, 50 ms apart; prints the medians.  Run it with a
+free-threaded Python (``python3.13t -X gil=0``) and with a GIL build;
+``ft_timeline.py`` shows where the 3.13t time goes (docs/beyond-the-gil.md).
 
     python bench/probes/ft_plain_threads.py
 """
