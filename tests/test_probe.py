@@ -163,7 +163,10 @@ def test_gil_releasing_calls(name, targets, restore_num_threads):
             break
     else:
         _headroom_or_skip(results)
-    assert max(r.threads_speedup for r in results) > 1.3, results
+    # A function that holds the GIL gives ~1.0x here; one that releases it
+    # 1.3-1.9x on an idle 2-core machine, and 1.27x was seen under
+    # AddressSanitizer with the processes at 1.3x+: 1.15 still tells them apart.
+    assert max(r.threads_speedup for r in results) > 1.15, results
 
 
 def test_sleeping_function_threads_help_for_another_reason(targets):
