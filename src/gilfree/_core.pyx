@@ -348,25 +348,26 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         # bool, float16, longdouble, complex: NumPy's own loop and results,
         # and NumPy's np.errstate handling.  overflow='raise' takes overflow
         # out of errstate's hands (OverflowError); the other errors stay
-        # with it.  A NumPy scalar goes to np.square as it is: NumPy's scalar
-        # math may round a complex square differently from its array loop
-        # (complex64: the last bit), and np.square(x) is the promise.  Only
-        # a call without `out` takes NumPy's scalar path.
-        src = x if not given_out and isinstance(x, np.generic) else a
+        # with it.
+        if check and given_out and _may_overlap(a, o):
+            a = a.copy()  # NumPy writes `out` first: keep the input to name the element
+        # A NumPy scalar goes to np.square as it is, and without `out` (which
+        # would take the ufunc path): NumPy's scalar math may round a complex
+        # square differently from its array loop (complex64: the last bit),
+        # and np.square(x) is the promise.
+        sq_args = (a, out) if given_out else (x if isinstance(x, np.generic) else a,)
         if check:
-            if given_out and _may_overlap(a, o):
-                a = a.copy()  # NumPy writes `out` first: keep the input to name the element
             over = False
             with np.errstate(over="raise"):
                 try:
-                    return np.square(src) if out is None else np.square(src, out=out)
+                    return np.square(*sq_args)
                 except FloatingPointError:
                     with np.errstate(all="ignore"):
                         over = bool((np.isfinite(a) & ~np.isfinite(np.square(a))).any())
                     if not over:
                         raise
             _raise_overflow(a)
-        return np.square(src) if out is None else np.square(src, out=out)
+        return np.square(*sq_args)
     if given_out:
         if o is not a and _may_overlap(a, o):
             # Exact in-place (same memory, same steps) is safe element by
