@@ -245,11 +245,12 @@ static void GF_FN(fblock_ref)(const double *x, int64_t len, double *S, double *C
  *
  * float32 takes the 4-wide form at the AVX-512 level too: on a 2-vCPU AMD
  * EPYC (Zen 4) KVM guest, 10^4-10^6 float32 in cache on one thread
- * (bench/probes/sumsq_float_variants.c), 8 ymm accumulators fed by
- * vcvtps2pd ymm ran at 18.6-20.0 G elements/s, 4 zmm accumulators fed by
- * vcvtps2pd zmm at 13.8-14.0, one 16-float load split in two at 11.5-11.8,
+ * (bench/probes/sumsq_float_variants.c, recorded in
+ * bench/results/2026-12-07-epyc-2vcpu/), 8 ymm accumulators fed by
+ * vcvtps2pd ymm ran at 19.1-20.0 G elements/s, 4 zmm accumulators fed by
+ * vcvtps2pd zmm at 13.9-14.1, one 16-float load split in two at 11.6-11.8,
  * and an integer conversion (shift the bits, add the exponent bias) at
- * 9.7-10.1, all with the same bits.
+ * 9.8-10.1, all with the same bits.
  *
  * The step barriers (an empty asm that takes the accumulators in and out of
  * registers) keep the written order: 32 consecutive elements into the
@@ -258,9 +259,10 @@ static void GF_FN(fblock_ref)(const double *x, int64_t len, double *S, double *C
  * 2 KiB block 256 bytes apart (lines 1, 5, 9, ..., then 0, 4, 8, ...).  In
  * cache that cost ~10% (AVX2, 10^4-10^5 float64, 2-vCPU Xeon with
  * AVX-512); from DRAM it defeats the hardware stream prefetcher: 10^7
- * float64 on one thread of the Zen 4 guest took 5.08-5.44 ms at the AVX-512
- * level without the barrier and 2.62-2.65 ms with it (AVX2: 2.58-2.86 ms; a
- * plain zmm streaming loop: 2.44-2.73 ms).  They change no arithmetic. */
+ * float64 on one thread of the Zen 4 guest took 4.81 ms at the AVX-512
+ * level without the barrier and 2.66 ms with it (AVX2: 2.74 ms; a plain zmm
+ * streaming loop: 2.50 ms; same probe and recording).  They change no
+ * arithmetic. */
 #if defined(GF_X86_DISPATCH) && defined(__GNUC__) && (defined(GF_FSSQ_AVX2) || defined(GF_FSSQ_AVX512))
 #define GF_STEP_BARRIER(a0, a1, a2, a3, a4, a5, a6, a7)                       \
     __asm__("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5),  \
