@@ -10,6 +10,7 @@ bad command lines exit with status 2 and a clear message.
 from __future__ import annotations
 
 import ast
+import contextlib
 import glob
 import io
 import json
@@ -172,16 +173,30 @@ def test_settle_on_a_busy_machine_waits_for_its_own_threads_only(monkeypatch):
     """After SETTLE_MISSES_BUSY waits ran out of time, other programs keep the
     machine busy: settle no longer waits for them, but still for threads of
     this process (a BLAS pool spinning down), and one quiet moment ends it."""
+    # A fake clock, one step per reading, and a sleep that only counts: the
+    # waits are decided by the logic, not by how busy the test machine is.
+    now = [0.0]
+    sleeps = []
+
+    def clock():
+        now[0] += 0.001
+        return now[0]
+
+    monkeypatch.setattr(_portable, "perf_counter", clock)
+    monkeypatch.setattr(_portable, "time", types.SimpleNamespace(sleep=sleeps.append))
     monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
     monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)
     misses = [0]
     monkeypatch.setattr(_portable, "_settle_misses", misses)
     for _ in range(_portable.SETTLE_MISSES_BUSY):
         assert _portable.settle(timeout=0.03) >= 0.03  # still waiting for the others
-    assert _portable.settle(timeout=5.0) < 0.01  # busy: they are not ours to wait out
+    del sleeps[:]
+    _portable.settle(timeout=5.0)
+    assert sleeps == []  # busy: they are not ours to wait out
     own = iter([2, 1, 1, 0])
     monkeypatch.setattr(_portable, "_own_runnable", lambda: next(own, 0))
-    assert _portable.settle(timeout=5.0) < 1.0 and next(own, "done") == "done"
+    _portable.settle(timeout=5.0)
+    assert len(sleeps) == 3 and next(own, "done") == "done"  # until its own threads stop
     # where /proc cannot tell whose threads run: the short busy wait
     monkeypatch.setattr(_portable, "_own_runnable", lambda: None)
     waited = _portable.settle(timeout=5.0)
@@ -191,17 +206,25 @@ def test_settle_on_a_busy_machine_waits_for_its_own_threads_only(monkeypatch):
     assert misses == [0]  # quiet again: the next waits are full ones
 
 
-@pytest.mark.skipif(_portable._own_runnable() is None, reason="needs /proc/self/task (Linux)")
-@pytest.mark.thread_unsafe(reason="counts this process's runnable threads")
-def test_own_runnable_counts_a_spinning_child():
+@contextlib.contextmanager
+def _spinning_child():
+    """A child process that busy-loops for up to 2 s, running by the time
+    the block starts; killed when it ends."""
     spin = "import time\nend = time.perf_counter() + 2\nwhile time.perf_counter() < end: pass"
     p = subprocess.Popen([sys.executable, "-c", spin])
     try:
         time.sleep(0.2)
-        assert max(_portable._own_runnable() for _ in range(20)) >= 1
+        yield p
     finally:
         p.kill()
         p.wait()
+
+
+@pytest.mark.skipif(_portable._own_runnable() is None, reason="needs /proc/self/task (Linux)")
+@pytest.mark.thread_unsafe(reason="counts this process's runnable threads")
+def test_own_runnable_counts_a_spinning_child():
+    with _spinning_child():
+        assert max(_portable._own_runnable() for _ in range(20)) >= 1
     assert _portable._own_runnable() is not None
 
 
@@ -210,15 +233,9 @@ def test_own_runnable_counts_a_spinning_child():
 def test_a_spinning_process_counts_as_runnable():
     # A process, not a Python thread: a thread waiting for the GIL sleeps,
     # so it would not count as runnable; BLAS threads spin without it.
-    spin = "import time\nend = time.perf_counter() + 2\nwhile time.perf_counter() < end: pass"
-    p = subprocess.Popen([sys.executable, "-c", spin])
-    try:
-        time.sleep(0.2)
+    with _spinning_child():
         # this thread and the spinner, whatever else the machine runs
         assert max(_portable._procs_running() for _ in range(20)) >= 2
-    finally:
-        p.kill()
-        p.wait()
 
 
 def test_summarize():
