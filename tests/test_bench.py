@@ -784,3 +784,25 @@ def test_reads_only_workloads_are_compared_with_the_read_probe():
             assert p["fraction_of_bandwidth"] == pytest.approx(p["GBps"] / ref)
             seen.add(p["workload"])
     assert seen == {"map", "reduce"}
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(python_sizes=[("range", (10,))]), TypeError, "`python_sizes` must be a dict"),
+    (dict(python_sizes={"sort": (10,)}), ValueError, "unknown workload 'sort'"),
+    (dict(python_sizes={"range": 10}), TypeError, "`python_sizes['range']` must be a tuple"),
+    (dict(python_sizes={"map": (0,)}), TypeError, "positive ints"),
+    (dict(python_sizes={"map": (True,)}), TypeError, "positive ints"),
+    (dict(heartbeat_workloads="range"), TypeError, "`heartbeat_workloads` must be a tuple"),
+    (dict(heartbeat_workloads=("range", "sort")), ValueError, "unknown workloads ['sort']"),
+])
+def test_settings_name_a_bad_python_sizes_or_heartbeat_workloads(kwargs, exc, words):
+    with pytest.raises(exc) as info:
+        bench.Settings(**kwargs)
+    assert words in str(info.value)
+
+
+def test_settings_take_good_python_sizes_and_heartbeat_workloads():
+    s = bench.Settings(python_sizes={"range": [10, 20]}, heartbeat_workloads=["map"])
+    assert s.python_sizes == {"range": [10, 20]} and s.heartbeat_workloads == ["map"]
+    for mode in ("quick", "full", "tiny"):
+        bench.Settings.preset(mode)

@@ -136,6 +136,29 @@ class Settings:
     pythons: tuple = ()
     mode: str = "quick"
 
+    def __post_init__(self):
+        names = ", ".join(WORKLOADS)
+        ps = self.python_sizes
+        if not isinstance(ps, dict):
+            raise TypeError(f"`python_sizes` must be a dict of workload -> sizes, "
+                            f"got {type(ps).__name__}")
+        for w, sizes in ps.items():
+            if w not in WORKLOADS:
+                raise ValueError(f"`python_sizes` names an unknown workload {w!r}: "
+                                 f"expected one of {names}")
+            if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (tuple, list)) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
+                raise TypeError(f"`python_sizes[{w!r}]` must be a tuple of positive ints, "
+                                f"got {sizes!r}")
+        hw = self.heartbeat_workloads
+        if isinstance(hw, (str, bytes)) or not isinstance(hw, (tuple, list)):
+            raise TypeError(f"`heartbeat_workloads` must be a tuple of workload names, "
+                            f"got {hw!r}")
+        bad = [w for w in hw if w not in WORKLOADS]
+        if bad:
+            raise ValueError(f"`heartbeat_workloads` names unknown workloads {bad}: "
+                             f"expected some of {names}")
+
     @classmethod
     def preset(cls, mode: str = "quick", ncpu: int | None = None) -> Settings:
         """The ``quick`` (default, about 30-40 s on 2 cores), ``full`` or ``tiny`` settings.
