@@ -94,6 +94,8 @@ static void gf_cond_timedwait_ns(gf_cond *c, gf_mutex *m, int64_t ns)
 #define gf_load32(p) InterlockedCompareExchange((volatile LONG *)(p), 0, 0)
 #define gf_store32(p, v) InterlockedExchange((volatile LONG *)(p), (v))
 #define gf_fetch_add32(p, v) InterlockedExchangeAdd((volatile LONG *)(p), (v))
+#define gf_cas64(p, e, d) \
+    (InterlockedCompareExchange64((volatile LONG64 *)(p), (d), (e)) == (e))
 #define gf_relax() YieldProcessor()
 #else
 #define gf_load64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -102,6 +104,11 @@ static void gf_cond_timedwait_ns(gf_cond *c, gf_mutex *m, int64_t ns)
 #define gf_load32(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define gf_store32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define gf_fetch_add32(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+static int gf_cas64(int64_t *p, int64_t expected, int64_t desired)
+{
+    return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
 #if defined(__x86_64__) || defined(__i386__)
 #define gf_relax() __builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -145,11 +152,25 @@ int64_t gf_now_ns(void)
 
 void gf_job_init(gf_job *job, gf_task *task, gf_chunk_fn run, int max_helpers)
 {
-    memset(job, 0, sizeof(*job));
+    /* n <= GF_ROUND_CHUNKS, so a slice's ends fit in 32 bits each */
+    int64_t n = task->nchunks, k, s;
     job->task = task;
     job->run = run;
-    job->nchunks = task->nchunks;
+    job->nchunks = n;
+    job->claimed = 0;
+    job->joined = 0;
+    job->cancelled = 0;
     job->max_helpers = max_helpers < 0 ? 0 : max_helpers;
+    job->helpers = 0;
+    job->linked = 0;
+    job->caller_cpu = -1;
+    job->prev = job->nextjob = NULL;
+    s = (int64_t)job->max_helpers + 1;
+    if (s > GF_JOB_SLICES) s = GF_JOB_SLICES;
+    if (s > n) s = n > 0 ? n : 1;
+    job->nslices = (int)s;
+    for (k = 0; k < s; k++)
+        job->slice[k] = (int64_t)(((uint64_t)(k * n / s) << 32) | (uint64_t)((k + 1) * n / s));
 }
 
 void gf_job_cancel(gf_job *job) { gf_store32(&job->cancelled, 1); }
@@ -192,17 +213,59 @@ static void gf_step_aside(gf_pool *pool, const gf_job *job)
 
 int64_t gf_pool_step_asides(gf_pool *pool) { return gf_load64(&pool->step_asides); }
 
-/* Claim and run chunks until none is left or the job is cancelled.  With a
- * deadline (> 0), return 0 if it passed before the work ran out. */
-static int gf_job_run_chunks(gf_job *job, int64_t deadline)
+/* Take a chunk of slice k: its first (owner) or its last (thief).  -1 when
+ * the slice is empty. */
+static int64_t gf_claim(gf_job *job, int k, int from_back)
 {
+    int64_t *p = &job->slice[k];
+    for (;;) {
+        int64_t s = gf_load64(p);
+        int64_t front = (int64_t)((uint64_t)s >> 32), back = s & 0xffffffff;
+        if (front >= back) return -1;
+        if (from_back) {
+            if (gf_cas64(p, s, (int64_t)(((uint64_t)front << 32) | (uint64_t)(back - 1)))) {
+                gf_fetch_add64(&job->claimed, 1);
+                return back - 1;
+            }
+        } else if (gf_cas64(p, s, (int64_t)(((uint64_t)(front + 1) << 32) | (uint64_t)back))) {
+            gf_fetch_add64(&job->claimed, 1);
+            return front;
+        }
+    }
+}
+
+/* Claim and run chunks until none is left or the job is cancelled: first
+ * those of the home slice `me` (nslices or more: none) from its front, then
+ * the other slices' from their backs.  With a deadline (> 0), return 0 if it
+ * passed before the work ran out.
+ *
+ * Why slices rather than one shared counter (chunk 0 to whoever asks first,
+ * then chunk 1, ...): each thread then streams one contiguous part of the
+ * input in order, as BLAS threads do, and stealing from the back keeps the
+ * finish even when one thread starts late or runs slow.  On a 2-vCPU AMD
+ * EPYC (Zen 4) KVM guest, float64 sum_of_squares on 2 threads took 1.23x
+ * the time of OpenBLAS np.dot at 10^7 and 1.19x at 10^8 with the shared
+ * counter, 0.99x and 1.09x with slices (bench/probes/claiming_ab.py, the
+ * two claiming rules interleaved value by value, medians).  Which thread
+ * runs a chunk never changes a result: partials combine in chunk order. */
+static int gf_job_run_chunks(gf_job *job, int me, int64_t deadline)
+{
+    int k = me, tries = 0;
     for (;;) {
         int64_t c;
         if (gf_load32(&job->cancelled)) return 1;
-        c = gf_fetch_add64(&job->next, 1);
-        if (c >= job->nchunks) return 1;
+        /* the home slice from its front, any other from its back (one
+         * slice: everyone from the front, a shared counter) */
+        c = k < job->nslices ? gf_claim(job, k, k != me && job->nslices > 1) : -1;
+        if (c < 0) {
+            /* this slice is empty: move on round the others */
+            if (++tries > job->nslices) return 1;
+            k = k + 1 < job->nslices ? k + 1 : 0;
+            if (k == me) k = k + 1 < job->nslices ? k + 1 : 0;
+            continue;
+        }
+        tries = 0;
         job->run(job->task, c);
-        gf_fetch_add64(&job->finished, 1);
         if (deadline > 0 && gf_now_ns() > deadline) return 0;
     }
 }
@@ -224,7 +287,7 @@ static gf_job *gf_find_job(gf_pool *pool)
     gf_job *j;
     for (j = pool->head; j; j = j->nextjob) {
         if (j->helpers < j->max_helpers && !gf_load32(&j->cancelled) &&
-            gf_load64(&j->next) < j->nchunks)
+            gf_load64(&j->claimed) < j->nchunks)
             return j;
     }
     return NULL;
@@ -241,10 +304,11 @@ static void *gf_worker_main(void *arg)
     while (!pool->shutdown) {
         gf_job *job = gf_find_job(pool);
         if (job) {
+            int me = gf_fetch_add32(&job->joined, 1) + 1;
             gf_fetch_add32(&job->helpers, 1);
             gf_mutex_unlock(&pool->mu);
             gf_step_aside(pool, job);
-            gf_job_run_chunks(job, 0);
+            gf_job_run_chunks(job, me < job->nslices ? me : job->nslices, 0);
             gf_mutex_lock(&pool->mu);
             /* After this decrement the caller may free the job: touch nothing
              * of it again. */
@@ -381,7 +445,7 @@ int gf_job_work(gf_pool *pool, gf_job *job, int64_t budget_ns)
     int64_t spin_until;
     int spins = 0;
 
-    if (!gf_job_run_chunks(job, deadline)) return 0;
+    if (!gf_job_run_chunks(job, 0, deadline)) return 0;
     if (!pool) return 1;
 
     /* No chunk is left to claim: stop new helpers from attaching, then wait

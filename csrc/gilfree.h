@@ -43,12 +43,19 @@ typedef enum {
  * own elements and its own slot of `partials`, so chunks run in any order on
  * any thread, and the partials are combined in chunk order afterwards: the
  * result does not depend on how many threads ran.
+ *
+ * x and out must be aligned for their type: every element's address a
+ * multiple of the itemsize (the kernels load and store through typed
+ * pointers, which C requires to be aligned).  Callers copy other data first.
  */
 typedef struct {
     int op;                 /* gf_op */
     int dtype;              /* gf_dtype of x (or of out for RANGE_FILL) */
     int check_overflow;     /* SQUARE / RANGE_FILL: flag results that don't fit */
-    int stream;             /* SQUARE: write contiguous out with non-temporal stores */
+    int stream;             /* the data outgrows the last-level cache (the caller's
+                             * call, by its stream threshold): SQUARE writes a
+                             * contiguous out with non-temporal stores, float64
+                             * SUMSQ at the AVX-512 level reads with the AVX2 loop */
     const char *x;
     char *out;
     int64_t n0, n1;         /* logical shape; n = n0 * n1 */
@@ -162,12 +169,25 @@ void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total);
  * calling thread and up to `max_helpers` pool workers.  It lives in the
  * caller's frame; the pool only links it while it is active.
  */
+/* At most this many threads get a home slice of a job's chunks; any more
+ * only steal.  Bounds the job's size (it lives on the caller's stack).  A
+ * build with -DGF_JOB_SLICES=1 claims every chunk from one shared counter
+ * (the A/B of bench/probes/claiming_ab.py). */
+#ifndef GF_JOB_SLICES
+#define GF_JOB_SLICES 64
+#endif
+
 typedef struct gf_job {
     gf_task *task;
     gf_chunk_fn run;
     int64_t nchunks;
-    int64_t next;           /* next chunk to claim (atomic) */
-    int64_t finished;       /* chunks finished or skipped (atomic) */
+    int64_t claimed;        /* chunks claimed so far (atomic) */
+    /* The chunks are cut into nslices contiguous slices, one per thread
+     * (the caller's is slice 0).  Each is (front << 32 | back): its owner
+     * claims at the front, a thread out of work steals at the back. */
+    int64_t slice[GF_JOB_SLICES];
+    int nslices;
+    int joined;             /* helpers that ever attached (atomic) */
     int cancelled;          /* atomic; workers stop claiming when set */
     int max_helpers;
     int helpers;            /* workers attached now (pool mutex) */

@@ -91,6 +91,47 @@ def test_sum_squares_range_like_gilfree():
             assert got == sum(i * i for i in r)
 
 
+def _misaligned(code, n, byte_offset, seed=2):
+    """A writeable memoryview of n `code` items starting `byte_offset` bytes
+    past an itemsize boundary (the buffer protocol allows it; the kernels
+    need aligned items, so gilfree.buffer must copy)."""
+    a = values(code, n, seed)
+    raw = bytearray(len(a) * a.itemsize + 16)
+    base = (-np.frombuffer(raw, np.uint8).ctypes.data) % 16  # 16-byte boundary
+    start = base + byte_offset
+    raw[start:start + len(a) * a.itemsize] = a.tobytes()
+    return memoryview(raw)[start:start + len(a) * a.itemsize].cast(code), a
+
+
+@pytest.mark.parametrize("code", [c for c in TYPECODES if array.array(c).itemsize > 1])
+def test_misaligned_buffers_give_the_aligned_results(code):
+    """Items that straddle their natural alignment: the result of the same
+    values aligned, for x, out, both, in place and strided views."""
+    dt = TYPECODES[code]
+    isz = array.array(code).itemsize
+    for n in (1, 2, 255, 16385):
+        for off in range(1, isz):
+            x, a = _misaligned(code, n, off)
+            want = np.square(np.frombuffer(a, dt))
+            np.testing.assert_array_equal(np.frombuffer(buffer.square(x), dt), want, strict=True)
+            for out_off in (0, isz - off):
+                out, _ = _misaligned(code, n, out_off, seed=3)
+                buffer.square(x, out)
+                np.testing.assert_array_equal(np.frombuffer(out, dt), want, strict=True)
+            np.testing.assert_array_equal(np.frombuffer(x, dt), np.frombuffer(a, dt))  # x kept
+            assert buffer.sum_of_squares(x) == buffer.sum_of_squares(a)
+            assert buffer.sum_of_squares(x[::-3]) == buffer.sum_of_squares(memoryview(a)[::-3])
+            buffer.square(x, x)
+            np.testing.assert_array_equal(np.frombuffer(x, dt), want, strict=True)
+
+
+def test_misaligned_overflow_raise_names_the_index():
+    x, _ = _misaligned("h", 5, 1)
+    x[:] = array.array("h", [1, 2, 200, 3, 300])
+    with pytest.raises(OverflowError, match=r"index 2: 200\*\*2 = 40000 does not fit in int16"):
+        buffer.square(x, x, overflow="raise")
+
+
 def test_c_contiguous_2d_is_taken_flat():
     x = np.arange(12, dtype=np.int32).reshape(3, 4)
     out = np.zeros_like(x)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _core, _runtime
 
 CHUNK = int(_core.CHUNK)
 
@@ -132,6 +132,32 @@ def test_threads_with_num_threads_contexts_collide():
     for t in ts:
         t.join(120)
     assert not failures, failures
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5, 8, 64, 65, 100])
+def test_every_chunk_runs_once(threads):
+    """Each thread owns a contiguous slice of a job's chunks and steals from
+    the others' backs when its own runs out: every chunk must still run
+    exactly once, for chunk counts around the thread count and for more
+    threads than home slices (64; the rest only steal).  Tiny chunks make
+    many of them; a chunk run twice or skipped changes the exact sum, and a
+    skipped chunk of square() leaves its NaN in `out`."""
+    rng = np.random.default_rng(threads)
+    with _runtime.tuning(range_chunk=3, chunk_bytes=16):
+        for nchunks in sorted({1, 2, threads - 1, threads, threads + 1, 2 * threads + 1, 131}):
+            if nchunks < 1:
+                continue
+            n = 3 * nchunks - 1  # the last chunk is short
+            start, step = int(rng.integers(-10**6, 10**6)), int(rng.integers(1, 9))
+            stop = start + n * step
+            assert gilfree.sum_squares_range(start, stop, step, threads=threads) == \
+                sum(i * i for i in range(start, stop, step)), (nchunks, start, step)
+            x = rng.integers(-(2**31), 2**31, size=2 * nchunks - 1, dtype=np.int64)
+            assert gilfree.sum_of_squares(x, threads=threads) == \
+                sum(v * v for v in x.tolist()), nchunks
+            out = np.full(x.shape, np.nan)
+            gilfree.square(x.astype(np.float64), out=out, threads=threads)
+            np.testing.assert_array_equal(out, np.square(x.astype(np.float64)))
 
 
 def test_pool_size_is_bounded_by_threads_requested():

@@ -4,7 +4,10 @@ chunk edge and special value; and at least as accurate as NumPy's pairwise
 ``np.sum`` against ``math.fsum``.
 
 Each compiled level is forced in a child process (``GILFREE_SIMD``), which
-rebuilds the same seeded cases and prints every result as ``float.hex``
+rebuilds the same seeded cases, sums each with 1, 2 and 3 threads, (1-D
+cases) through ``gilfree.buffer``, and with the loop for inputs larger than
+the cache (the streaming threshold set to 0), and prints every result as
+``float.hex``
 (so NaN compares as text, and a difference in the last bit is caught)."""
 
 from __future__ import annotations
@@ -88,11 +91,16 @@ def cases():
 """
 
 _PROBE = _CASES + r"""
-import sys, gilfree
+import sys, gilfree, gilfree.buffer
 out = []
 with np.errstate(over="ignore"):  # overflowing cases warn like np.dot
     for label, x in cases():
-        out.append((label, [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2, 3)]))
+        bits = [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2, 3)]
+        if x.ndim == 1:  # gilfree.buffer: the buffer's own memory, one thread
+            bits.append(gilfree.buffer.sum_of_squares(x).hex())
+        with gilfree._runtime.tuning(stream_min=0):  # every input "from memory"
+            bits += [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2)]
+        out.append((label, bits))
 print(repr((gilfree._core.config()["simd"], out)))
 """
 
@@ -124,7 +132,9 @@ def test_float_sum_of_squares_same_bits_at_every_level_and_thread_count():
     for lv in levels:
         for (label, bits), (label0, bits0) in zip(results[lv], base):
             assert label == label0
-            assert len(set(bits)) == 1, f"{lv} {label}: threads 1, 2, 3 give {bits}"
+            assert len(set(bits)) == 1, \
+                f"{lv} {label}: threads 1, 2, 3 (then gilfree.buffer for 1-D, then " \
+                f"threads 1, 2 as from memory) give {bits}"
             assert bits == bits0, f"{lv} {label}: {bits[0]} but {levels[0]} gives {bits0[0]}"
     assert [(label, bits[0]) for label, bits in base] == here
 

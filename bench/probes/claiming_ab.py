@@ -1,48 +1,89 @@
 #!/usr/bin/env python3
-"""Shared-counter chunk claiming against per-thread slices, interleaved.
+"""Per-thread slices of chunks against one shared counter, interleaved.
 
-Needs a build with bench/probes/sliced_claiming.patch applied (the slice-per-thread
-experiment on the Performance page): that build claims chunks from one
-contiguous slice per thread, stealing from the back, unless GF_NOSLICE is set
-in the environment, when it behaves like the shared counter.  The variable is
-read on every call, so both run in one process, round by round.
+gilfree's pool gives each thread a contiguous slice of a call's chunks
+(others steal from its back when they run out).  A build with
+``-DGF_JOB_SLICES=1`` has one slice: every chunk goes to whichever thread
+asks first, the shared counter it replaced.  This probe times float64
+``sum_of_squares`` on 2 threads in both builds, each against ``np.dot``
+(OpenBLAS on 2 threads) on the same array in the same process (as goal 9a
+of ``bench/perf_goals.py`` does): one persistent child process per build,
+value by value in alternating order, each value after the machine settles,
+and prints medians.
 
-    git apply bench/probes/sliced_claiming.patch && pip install --no-build-isolation -e .
-    python bench/probes/claiming_ab.py 15
-    git apply -R bench/probes/sliced_claiming.patch && pip install --no-build-isolation -e .
+    python -m venv /tmp/shared && /tmp/shared/bin/pip install -q numpy
+    CFLAGS=-DGF_JOB_SLICES=1 /tmp/shared/bin/pip install -q --no-build-isolation .
+    python bench/probes/claiming_ab.py /tmp/shared/bin/python [rounds]
 """
 import os
 import statistics as st
+import subprocess
 import sys
 
+_CHILD = r"""
+import sys, time
 import numpy as np
-
 import gilfree
-from _timing import per_call
+from gilfree.bench._portable import settle
+xs = {}
+print("ready", flush=True)
+for line in sys.stdin:
+    what, n = line.split()
+    n = int(n)
+    if n not in xs:
+        xs.clear()
+        xs[n] = np.random.default_rng(4).random(n)
+    x = xs[n]
+    fn = (lambda: np.dot(x, x)) if what == "dot" else (lambda: gilfree.sum_of_squares(x, threads=2))
+    fn()
+    settle()
+    reps, t = 0, 0.0
+    t0 = time.perf_counter()
+    while t < 0.1 or reps < 2:
+        fn()
+        reps += 1
+        t = time.perf_counter() - t0
+    print(t / reps, flush=True)
+"""
 
-R = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+
+def child(python):
+    p = subprocess.Popen([python, "-c", _CHILD], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "ready":
+        raise SystemExit(f"{python}: the timing child did not start")
+    return p
 
 
+def ask(p, what, n):
+    p.stdin.write(f"{what} {n}\n")
+    p.stdin.flush()
+    return float(p.stdout.readline())
 
-for n in (10**5, 10**6, 10**7, 10**8):
-    x = np.random.default_rng(0).random(n)
-    out = np.empty_like(x)
-    reps = max(1, 2 * 10**6 // n)
-    res = {}
-    for _ in range(R):
-        for mode in ("sliced", "shared"):
-            if mode == "shared":
-                os.environ["GF_NOSLICE"] = "1"
-            else:
-                os.environ.pop("GF_NOSLICE", None)
-            res.setdefault(("ssq", mode), []).append(
-                per_call(lambda: gilfree.sum_of_squares(x, threads=2), reps))
-            res.setdefault(("sq", mode), []).append(
-                per_call(lambda: gilfree.square(x, out=out, threads=2), reps))
-    os.environ.pop("GF_NOSLICE", None)
-    for op in ("ssq", "sq"):
-        a, b = res[(op, "sliced")], res[(op, "shared")]
-        r = sorted(y / z for y, z in zip(b, a))
-        print(f"{n:.0e} {op:4s} sliced {st.median(a) * 1e6:9.1f} us, shared {st.median(b) * 1e6:9.1f} us; "
-              f"shared/sliced per round median {st.median(r):.3f} "
-              f"[IQR {r[len(r) // 4]:.3f}-{r[3 * len(r) // 4]:.3f}]", flush=True)
+
+def main():
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 9
+    kids = {"sliced": child(sys.executable), "shared": child(sys.argv[1])}
+    try:
+        for n in (10**6, 10**7, 10**8):
+            t = {(k, w): [] for k in kids for w in ("dot", "gf")}
+            for r in range(rounds):
+                steps = [(k, w) for k in kids for w in ("dot", "gf")]
+                for k, w in (steps if r % 2 == 0 else steps[::-1]):
+                    t[(k, w)].append(ask(kids[k], w, n))
+            line = []
+            for k in kids:
+                d, g = st.median(t[(k, "dot")]), st.median(t[(k, "gf")])
+                line.append(f"{k}: np.dot {d * 1e6:8.1f} us, gilfree {g * 1e6:8.1f} us ({g / d:.3f}x)")
+            print(f"n={n:.0e}  " + "; ".join(line), flush=True)
+    finally:
+        for p in kids.values():
+            p.stdin.close()
+            p.wait()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+    main()

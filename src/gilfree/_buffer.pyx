@@ -24,7 +24,8 @@ from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuff
                              PyBuffer_Release, PyObject_GetBuffer)
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t,
+                          uintptr_t)
 from libc.string cimport memcpy, memset
 
 from ._gilfree cimport *
@@ -90,6 +91,24 @@ cdef int _get(object obj, Py_buffer *v, int flags, str name) except -1:
         raise TypeError(f"`{name}` must be 1-D or C-contiguous, got a {v.ndim}-D strided buffer "
                         f"(flatten it first)")
     return 0
+
+
+cdef inline bint _aligned(Py_buffer *v) noexcept:
+    """Whether every element of `v` sits at a multiple of its itemsize, as
+    the kernels need (gilfree.h): a buffer protocol view may start anywhere,
+    ``memoryview(bytearray(9))[1:].cast('d')`` for one."""
+    return (<uintptr_t>v.buf) % v.itemsize == 0 and _stride(v) % v.itemsize == 0
+
+
+cdef char *_packed_copy(Py_buffer *v, int64_t n) except NULL:
+    """A new contiguous, aligned copy of the n elements of `v` (PyMem_Free it)."""
+    cdef char *p = <char *>PyMem_Malloc(n * v.itemsize if n > 0 else 1)
+    cdef int64_t k, s = _stride(v)
+    if p == NULL:
+        raise MemoryError()
+    for k in range(n):
+        memcpy(p + k * v.itemsize, <const char *>v.buf + k * s, v.itemsize)
+    return p
 
 
 cdef inline int64_t _len(Py_buffer *v) noexcept:
@@ -208,6 +227,7 @@ def square(x, out=None, *, overflow="wrap"):
     cdef bint have_out = False
     cdef const char *xp
     cdef char *keep = NULL
+    cdef char *tmp_out = NULL
     cdef const char *xlo
     cdef const char *xhi
     cdef const char *olo
@@ -240,17 +260,13 @@ def square(x, out=None, *, overflow="wrap"):
             raise ValueError("`out` overlaps `x` partially: pass out=x for in place, "
                              "or a separate buffer")
         xp = <const char *>xv.buf
-        if check and xv.buf == ov.buf:
-            # In place: keep the input, to name the element that overflows.
-            keep = <char *>PyMem_Malloc(n * xv.itemsize)
-            if keep == NULL:
-                raise MemoryError()
-            for k in range(n):
-                memcpy(keep + k * xv.itemsize, xp + k * _stride(&xv), xv.itemsize)
+        sx = _stride(&xv)
+        if (check and xv.buf == ov.buf) or not _aligned(&xv):
+            # In place: keep the input, to name the element that overflows;
+            # misaligned: the kernels need aligned elements.
+            keep = _packed_copy(&xv, n)
             xp = keep
             sx = xv.itemsize
-        else:
-            sx = _stride(&xv)
         memset(&t, 0, sizeof(t))
         t.op = GF_OP_SQUARE
         t.dtype = code
@@ -261,12 +277,23 @@ def square(x, out=None, *, overflow="wrap"):
         t.xs1 = sx
         t.out = <char *>ov.buf
         t.os1 = _stride(&ov)
+        if not _aligned(&ov):
+            # squares land in an aligned buffer first, then are copied out
+            tmp_out = <char *>PyMem_Malloc(n * ov.itemsize)
+            if tmp_out == NULL:
+                raise MemoryError()
+            t.out = tmp_out
+            t.os1 = ov.itemsize
         run_rounds(&t, gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1), _run, NULL)
+        if tmp_out != NULL:
+            for k in range(n):
+                memcpy(<char *>ov.buf + k * _stride(&ov), tmp_out + k * ov.itemsize, ov.itemsize)
         if t.overflowed:
             _raise_overflow(xp, sx, n, code)
         return result
     finally:
         PyMem_Free(keep)
+        PyMem_Free(tmp_out)
         if have_out:
             PyBuffer_Release(&ov)
         PyBuffer_Release(&xv)
@@ -302,6 +329,7 @@ def sum_of_squares(x):
     cdef Py_buffer xv
     cdef gf_task t
     cdef int code
+    cdef char *keep = NULL
     _get(x, &xv, PyBUF_STRIDES | PyBUF_FORMAT, "x")
     try:
         code = _dtype_of(&xv, "x")
@@ -315,9 +343,14 @@ def sum_of_squares(x):
             return 0.0 if isfloat else 0
         t.x = <const char *>xv.buf
         t.xs1 = _stride(&xv)
+        if not _aligned(&xv):
+            keep = _packed_copy(&xv, t.n)  # the kernels need aligned elements
+            t.x = keep
+            t.xs1 = xv.itemsize
         return reduce_rounds(&t, gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, GF_SPREAD_REDUCE),
                              isfloat, _run, NULL)
     finally:
+        PyMem_Free(keep)
         PyBuffer_Release(&xv)
 
 

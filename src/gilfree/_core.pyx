@@ -257,6 +257,12 @@ def _fp_sample(dtype, int status):
     return s
 
 
+cdef inline bint _outgrows_cache(int64_t nbytes) noexcept:
+    """Whether a call touching `nbytes` works from memory rather than cache
+    (gf_task.stream): the runtime's threshold, the last-level cache size."""
+    return nbytes >= stream_min()
+
+
 cdef inline int _sumsq_overflowed(cnp.ndarray a) except -1:
     """1 if a finite element's square, or the sum of the finite squares, is
     not finite in float64 (longdouble: in longdouble)."""
@@ -408,7 +414,7 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
         t.xs1 = t.os1 = cnp.PyArray_ITEMSIZE(a)
     t.x = <const char *>cnp.PyArray_DATA(a)
     t.out = <char *>cnp.PyArray_DATA(res)
-    t.stream = 2 * t.n * cnp.PyArray_ITEMSIZE(a) >= stream_min()
+    t.stream = _outgrows_cache(2 * t.n * cnp.PyArray_ITEMSIZE(a))  # read + written
     rounds = gf_plan_chunks(&t, cnp.PyArray_ITEMSIZE(a), chunk_bytes(),
                             GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
     args.nthreads = nthreads
@@ -537,6 +543,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
     t.op = GF_OP_SUMSQ
     t.dtype = code
     t.n = cnp.PyArray_SIZE(a)
+    t.stream = _outgrows_cache(t.n * cnp.PyArray_ITEMSIZE(a))
     isfloat = code == GF_FLOAT32 or code == GF_FLOAT64
     if t.n == 0:
         return 0.0 if isfloat else 0
