@@ -357,8 +357,9 @@ static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) 
  * outside the array, are not read; they add +0, which leaves a sum of
  * squares unchanged); before the fold a two-source permute turns the
  * rotation back. */
-/* Doubles that are not 8-byte aligned come only from C callers (the Python
- * API copies a misaligned array first): they take the 4-wide form. */
+/* Doubles that are not 8-byte aligned break the kernels' contract
+ * (gilfree.h; both Python APIs copy such input first): the block loop then
+ * takes the 4-wide form, whose loads are memcpy, rather than fault. */
 GF_DEF_FBLOCKS(f64_u, double)
 static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
 {
