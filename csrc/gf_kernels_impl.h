@@ -538,13 +538,14 @@ GF_DEF_SUMSQ_FLT(f64, double, GF_FN(fblocks_f64))
 #if defined(GF_FSSQ_AVX512)
 /* float64 read from memory (task.stream: the input is larger than the
  * last-level cache) at the AVX-512 level takes the AVX2 level's block loop,
- * the same bits as every loop: in ymm registers it streams DRAM faster.  On
- * a 2-vCPU AMD EPYC (Zen 4) KVM guest, one thread summed 10^8 aligned
- * float64 at 3.29-3.33 G elements/s with the ymm loop against 3.07-3.12
- * with the zmm loop, 10^7 at 2.90-3.12 against 2.70-2.75, while in cache
- * (10^4-10^6) the zmm loop is 10-25% faster
- * (bench/probes/sumsq_float_variants.c, recorded in
- * bench/results/2026-12-07-epyc-2vcpu/). */
+ * with the same bits as every loop: from DRAM the ymm loop reads faster.
+ * On a 2-vCPU AMD EPYC (Zen 4) KVM guest, one thread, medians
+ * (bench/probes/sumsq_float_micro.c, bench/results/2026-12-07-epyc-2vcpu/
+ * sumsq_float_micro.txt): 10^8 float64 took 28.3 ms with the ymm loop
+ * against 30.3 ms with the zmm loop from a 64-byte-aligned start, 30.2
+ * against 31.3 ms from 16 bytes past one (OpenBLAS ddot: 27.3, 29.0 ms);
+ * 10^7 2.66 against 2.75 ms aligned, 3.04 against 2.97 ms at +16.  In cache
+ * the zmm loop is ahead (10^5 at +16: 7.4 against 8.8 us). */
 GF_DEF_SUMSQ_FLT(f64_mem, double, fblocks_f64_avx2)
 #endif
 

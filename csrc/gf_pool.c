@@ -243,11 +243,13 @@ static int64_t gf_claim(gf_job *job, int k, int from_back)
  * then chunk 1, ...): each thread then streams one contiguous part of the
  * input in order, as BLAS threads do, and stealing from the back keeps the
  * finish even when one thread starts late or runs slow.  On a 2-vCPU AMD
- * EPYC (Zen 4) KVM guest, float64 sum_of_squares on 2 threads took 1.23x
- * the time of OpenBLAS np.dot at 10^7 and 1.19x at 10^8 with the shared
- * counter, 0.99x and 1.09x with slices (bench/probes/claiming_ab.py, the
- * two claiming rules interleaved value by value, medians).  Which thread
- * runs a chunk never changes a result: partials combine in chunk order. */
+ * EPYC (Zen 4) KVM guest, float64 sum_of_squares on 2 threads, as a
+ * multiple of OpenBLAS np.dot's time, was at 10^7 1.02-1.28x with the
+ * shared counter and 0.99-1.06x with slices, at 10^8 1.03-1.19x against
+ * 0.98-1.11x, slices ahead in every one of three interleaved runs
+ * (bench/probes/claiming_ab.py; one run recorded in
+ * bench/results/2026-12-07-epyc-2vcpu/claiming_ab.txt).  Which thread runs
+ * a chunk never changes a result: partials combine in chunk order. */
 static int gf_job_run_chunks(gf_job *job, int me, int64_t deadline)
 {
     int k = me, tries = 0;
