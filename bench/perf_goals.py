@@ -5,8 +5,9 @@
 a Python loop and the process ceiling; 5 the pool's dispatch overhead;
 6 the SIMD level in use; 7 the chunk-size sweep; 8 the range at 16 threads
 (needs 16 cores: bench/run_goal8.sh); 9 float64 and float32 sum_of_squares
-vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, and the
-AVX-512 level against the AVX2 level; 10 plain threads on a free-threaded
+vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, the
+AVX-512 level against the AVX2 level, and the exact integer sum_of_squares
+against NumPy's wrapping np.dot; 10 plain threads on a free-threaded
 CPython against its 2-process ceiling (needs one: --ft-python, or the 3.13t
 that tools/get-pythons.sh builds, with this tree's gilfree installed).
 
@@ -473,6 +474,7 @@ def goal9(sizes, threads, rounds=7):
                 record("9a", f"{np.dtype(dt).name} n={e}, {t} thread{'s' * (t > 1)}: "
                        "time / np.dot time", b / a, "<= 1.0", b / a <= 1.0, note=note)
         del x
+    goal9c([n for n in sizes if 10**5 <= n <= 10**7])
     levels = [k for k, ok in _runtime.config()["simd_levels"].items() if ok]
     if not {"avx2", "avx512"} <= set(levels):
         record("9b", "avx512 level time / avx2 level time", None, "<= 1.0", None,
@@ -491,6 +493,32 @@ def goal9(sizes, threads, rounds=7):
             record("9b", f"{np.dtype(dt).name} n=1e{int(np.log10(n))}, 1 thread: "
                    "avx512 level time / avx2 level time", b / a, "<= 1.0", b / a <= 1.0,
                    note=f"{b * 1e6:.1f} vs {a * 1e6:.1f} us, child processes")
+
+
+def goal9c(sizes):
+    """Integer sum_of_squares, default threads, against np.dot(x, x): NumPy's
+    integer dot has no BLAS and wraps modulo 2**64 (int64) or 2**32 (int32);
+    gilfree's result must equal the exact sum of Python ints, and be faster.
+    int64 values are 32-bit (|x| < 2**31: squares fit in 62 bits, yet their
+    sum passes 2**63 after 4 terms, so np.dot wraps); int32 values span the
+    whole type.  (Full-range int64 squares need 128-bit products: there the
+    exact sum is slower than a wrapping 64-bit one, and not the comparison
+    this goal makes.)"""
+    rng = np.random.default_rng(5)
+    for dt in (np.int64, np.int32):
+        for n in sizes:
+            x = rng.integers(-(2**31), 2**31, n, dtype=np.int64).astype(dt)
+            exact = sum(v * v for v in x.tolist())
+            got = gilfree.sum_of_squares(x)
+            a, b = interleaved([lambda: np.dot(x, x), lambda: gilfree.sum_of_squares(x)],
+                               rounds=9, min_time=0.05)
+            dot = int(np.dot(x, x))
+            ok = got == exact and a / b >= 1.0
+            record("9c", f"{np.dtype(dt).name} n=1e{int(np.log10(n))}: np.dot time / gilfree time, "
+                   "exact", a / b, ">= 1.0, exact", ok,
+                   note=("exact" if got == exact else f"NOT EXACT: {got} != {exact}") +
+                        ("; np.dot wrapped" if dot != exact else "; np.dot exact here"))
+    del x
 
 
 FT_PYTHON_DEFAULT = os.path.join(os.environ.get("GILFREE_PYTHONS") or

@@ -134,6 +134,7 @@ def test_threads_with_num_threads_contexts_collide():
     assert not failures, failures
 
 
+@pytest.mark.thread_unsafe(reason="sets the process-wide chunk sizes")
 @pytest.mark.parametrize("threads", [1, 2, 3, 5, 8, 64, 65, 100])
 def test_every_chunk_runs_once(threads):
     """Each thread owns a contiguous slice of a job's chunks and steals from

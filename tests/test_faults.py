@@ -151,6 +151,7 @@ EXTREME_RANGES = [
 ]
 
 
+@pytest.mark.thread_unsafe(reason="sets the process-wide chunk sizes")
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("r", EXTREME_RANGES)
 def test_extreme_ranges(r, threads):

@@ -24,7 +24,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gilfree
-from gilfree import _core
+import gilfree.buffer
+from gilfree import _core, _runtime
 from gilfree import _reference as ref
 
 # Cases that overflow float64 report it like np.dot(x, x) does (a warning
@@ -191,6 +192,7 @@ _floats = st.one_of(
 )
 
 
+@pytest.mark.thread_unsafe(reason="sets the process-wide streaming threshold")
 @given(
     dtype=st.sampled_from([np.float64, np.float32]),
     values=hnp.arrays(np.float64, st.integers(0, 1200), elements=_floats),
@@ -202,7 +204,8 @@ _floats = st.one_of(
 @example(dtype=np.float64, values=np.arange(600.0), off=1, step=-1)
 def test_float_sum_of_squares_any_layout_and_threads(dtype, values, off, step):
     """Bit-identical for any thread count and layout (offset, stride,
-    reversed), and close to math.fsum."""
+    reversed), through gilfree.buffer, and in the loop for inputs larger
+    than the cache; close to math.fsum."""
     with np.errstate(over="ignore", invalid="ignore"):
         v = values.astype(dtype)
     buf = np.zeros(len(v) * abs(step) + off + 1, dtype)
@@ -212,6 +215,9 @@ def test_float_sum_of_squares_any_layout_and_threads(dtype, values, off, step):
         x = buf[off:off + len(v) * -step][::step]
     x[...] = v
     got = [gilfree.sum_of_squares(x, threads=t) for t in (1, 2, 3)]
+    got.append(gilfree.buffer.sum_of_squares(x))
+    with _runtime.tuning(stream_min=0):
+        got += [gilfree.sum_of_squares(x, threads=t) for t in (1, 2)]
     want = gilfree.sum_of_squares(np.ascontiguousarray(x), threads=1)
-    assert [g.hex() for g in got] == [want.hex()] * 3
+    assert [g.hex() for g in got] == [want.hex()] * len(got)
     _check_accuracy(x, got[0])

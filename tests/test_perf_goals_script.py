@@ -82,3 +82,26 @@ def test_the_steal_window_is_the_timing_not_what_came_after(capsys, monkeypatch)
     perf_goals.interleaved([lambda: None], rounds=1, min_time=0.0)
     perf_goals.record("9z", "a figure", 0.5, ">= 1", False)
     assert "host steal 10.0% meanwhile" in capsys.readouterr().out
+
+
+def test_goal9c_checks_the_exact_sum(capsys, monkeypatch):
+    """9c compares the exact integer sum with Python's and names np.dot's
+    wrap; a wrong sum is a FAIL whatever the speed."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import perf_goals
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    monkeypatch.setattr(perf_goals, "RESULTS", [])
+    monkeypatch.setattr(perf_goals, "interleaved", lambda fns, **kw: [2.0 for _ in fns])  # a tie
+    perf_goals.goal9c([1000])
+    res = perf_goals.RESULTS
+    assert [(r["goal"], r["status"]) for r in res] == [("9c", "PASS"), ("9c", "PASS")]
+    assert all(r["note"] == "exact; np.dot wrapped" for r in res), res
+    real = perf_goals.gilfree.sum_of_squares
+    monkeypatch.setattr(perf_goals.gilfree, "sum_of_squares", lambda x: real(x) + 1)
+    monkeypatch.setattr(perf_goals, "RESULTS", [])
+    perf_goals.goal9c([1000])
+    assert [r["status"] for r in perf_goals.RESULTS] == ["FAIL", "FAIL"]
+    assert "NOT EXACT" in perf_goals.RESULTS[0]["note"]
+    capsys.readouterr()
