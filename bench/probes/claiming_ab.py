@@ -11,9 +11,15 @@ of ``bench/perf_goals.py`` does): one persistent child process per build,
 value by value in alternating order, each value after the machine settles,
 and prints medians.
 
-    python -m venv /tmp/shared && /tmp/shared/bin/pip install -q numpy
-    CFLAGS=-DGF_JOB_SLICES=1 /tmp/shared/bin/pip install -q --no-build-isolation .
-    python bench/probes/claiming_ab.py /tmp/shared/bin/python [rounds]
+    git clone -q . /tmp/shared-src
+    (cd /tmp/shared-src && CFLAGS=-DGF_JOB_SLICES=1 python setup.py -q build_ext --inplace)
+    printf '#!/bin/sh\nPYTHONPATH=/tmp/shared-src/src exec python "$@"\n' > /tmp/shared-py
+    chmod +x /tmp/shared-py
+    python bench/probes/claiming_ab.py /tmp/shared-py [rounds]
+
+(A clone, because a build in this tree would reuse its objects compiled
+without the define.)  The first argument is any command that runs a Python
+with the other build importable.
 """
 import os
 import statistics as st
