@@ -156,8 +156,6 @@ void gf_job_init(gf_job *job, gf_task *task, gf_chunk_fn run, int max_helpers)
     int64_t n = task->nchunks, k, s;
     job->task = task;
     job->run = run;
-    job->nchunks = n;
-    job->claimed = 0;
     job->joined = 0;
     job->cancelled = 0;
     job->max_helpers = max_helpers < 0 ? 0 : max_helpers;
@@ -220,18 +218,24 @@ static int64_t gf_claim(gf_job *job, int k, int from_back)
     int64_t *p = &job->slice[k];
     for (;;) {
         int64_t s = gf_load64(p);
-        int64_t front = (int64_t)((uint64_t)s >> 32), back = s & 0xffffffff;
+        uint64_t front = (uint64_t)s >> 32, back = (uint64_t)s & 0xffffffff;
         if (front >= back) return -1;
-        if (from_back) {
-            if (gf_cas64(p, s, (int64_t)(((uint64_t)front << 32) | (uint64_t)(back - 1)))) {
-                gf_fetch_add64(&job->claimed, 1);
-                return back - 1;
-            }
-        } else if (gf_cas64(p, s, (int64_t)(((uint64_t)(front + 1) << 32) | (uint64_t)back))) {
-            gf_fetch_add64(&job->claimed, 1);
-            return front;
-        }
+        if (from_back) back--;
+        else front++;
+        if (gf_cas64(p, s, (int64_t)((front << 32) | back)))
+            return (int64_t)(from_back ? back : front - 1);
     }
+}
+
+/* Whether any slice still has a chunk to claim. */
+static int gf_job_has_chunks(gf_job *job)
+{
+    int k;
+    for (k = 0; k < job->nslices; k++) {
+        int64_t s = gf_load64(&job->slice[k]);
+        if (((uint64_t)s >> 32) < ((uint64_t)s & 0xffffffff)) return 1;
+    }
+    return 0;
 }
 
 /* Claim and run chunks until none is left or the job is cancelled: first
@@ -289,7 +293,7 @@ static gf_job *gf_find_job(gf_pool *pool)
     gf_job *j;
     for (j = pool->head; j; j = j->nextjob) {
         if (j->helpers < j->max_helpers && !gf_load32(&j->cancelled) &&
-            gf_load64(&j->claimed) < j->nchunks)
+            gf_job_has_chunks(j))
             return j;
     }
     return NULL;

@@ -180,8 +180,6 @@ void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total);
 typedef struct gf_job {
     gf_task *task;
     gf_chunk_fn run;
-    int64_t nchunks;
-    int64_t claimed;        /* chunks claimed so far (atomic) */
     /* The chunks are cut into nslices contiguous slices, one per thread
      * (the caller's is slice 0).  Each is (front << 32 | back): its owner
      * claims at the front, a thread out of work steals at the back. */

@@ -100,14 +100,27 @@ cdef inline bint _aligned(Py_buffer *v) noexcept:
     return (<uintptr_t>v.buf) % v.itemsize == 0 and _stride(v) % v.itemsize == 0
 
 
-cdef char *_packed_copy(Py_buffer *v, int64_t n) except NULL:
-    """A new contiguous, aligned copy of the n elements of `v` (PyMem_Free it)."""
+cdef char *_packed(Py_buffer *v, int64_t n) except NULL:
+    """A new contiguous, aligned buffer for n elements of `v`'s type
+    (PyMem_Free it)."""
     cdef char *p = <char *>PyMem_Malloc(n * v.itemsize if n > 0 else 1)
-    cdef int64_t k, s = _stride(v)
     if p == NULL:
         raise MemoryError()
+    return p
+
+
+cdef void _copy_items(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n,
+                      int64_t itemsize) noexcept:
+    """n items of `itemsize` bytes from src (byte stride ss) to dst (stride ds)."""
+    cdef int64_t k
     for k in range(n):
-        memcpy(p + k * v.itemsize, <const char *>v.buf + k * s, v.itemsize)
+        memcpy(dst + k * ds, src + k * ss, itemsize)
+
+
+cdef char *_packed_copy(Py_buffer *v, int64_t n) except NULL:
+    """A new contiguous, aligned copy of the n elements of `v` (PyMem_Free it)."""
+    cdef char *p = _packed(v, n)
+    _copy_items(p, v.itemsize, <const char *>v.buf, _stride(v), n, v.itemsize)
     return p
 
 
@@ -223,7 +236,7 @@ def square(x, out=None, *, overflow="wrap"):
     cdef Py_buffer xv, ov
     cdef gf_task t
     cdef int code, check
-    cdef int64_t n, sx, so, k
+    cdef int64_t n, sx, so
     cdef bint have_out = False
     cdef const char *xp
     cdef char *keep = NULL
@@ -279,15 +292,12 @@ def square(x, out=None, *, overflow="wrap"):
         t.os1 = _stride(&ov)
         if not _aligned(&ov):
             # squares land in an aligned buffer first, then are copied out
-            tmp_out = <char *>PyMem_Malloc(n * ov.itemsize)
-            if tmp_out == NULL:
-                raise MemoryError()
+            tmp_out = _packed(&ov, n)
             t.out = tmp_out
             t.os1 = ov.itemsize
         run_rounds(&t, gf_plan_chunks(&t, xv.itemsize, GF_CHUNK_BYTES, 1), _run, NULL)
         if tmp_out != NULL:
-            for k in range(n):
-                memcpy(<char *>ov.buf + k * _stride(&ov), tmp_out + k * ov.itemsize, ov.itemsize)
+            _copy_items(<char *>ov.buf, _stride(&ov), tmp_out, ov.itemsize, n, ov.itemsize)
         if t.overflowed:
             _raise_overflow(xp, sx, n, code)
         return result
