@@ -82,6 +82,50 @@ static inline int gf_fp_test(void)
 }
 #endif
 
+/* The floating-point control modes that change results: rounding mode and
+ * flush-to-zero / denormals-are-zero.  A pool worker runs a job's chunks
+ * under the calling thread's modes (gf_job_init captures them, the worker
+ * sets them while it helps and restores its own after), so a caller that
+ * changed its rounding mode, or an extension built with -ffast-math that
+ * turned on flush-to-zero, gets the bits of threads=1 and of NumPy on its
+ * own thread.  Exception masks are not carried: a worker never traps.
+ * gf_fpctl_get returns an opaque word; gf_fpctl_set takes one it returned. */
+#if defined(__x86_64__) || defined(_M_X64) || (defined(__i386__) && defined(__SSE2__))
+/* MXCSR: DAZ=bit 6, RC=bits 13-14, FTZ=bit 15. */
+#define GF_FPCTL_BITS 0xE040u
+static inline unsigned int gf_fpctl_get(void) { return _mm_getcsr() & GF_FPCTL_BITS; }
+static inline void gf_fpctl_set(unsigned int ctl)
+{
+    GF_FP_BARRIER();
+    _mm_setcsr((_mm_getcsr() & ~GF_FPCTL_BITS) | (ctl & GF_FPCTL_BITS));
+    GF_FP_BARRIER();
+}
+#elif defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+/* FPCR: FZ16=bit 19, RMode=bits 22-23, FZ=bit 24. */
+#define GF_FPCTL_BITS 0x01C80000UL
+static inline unsigned int gf_fpctl_get(void)
+{
+    unsigned long c;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(c));
+    return (unsigned int)(c & GF_FPCTL_BITS);
+}
+static inline void gf_fpctl_set(unsigned int ctl)
+{
+    unsigned long c;
+    GF_FP_BARRIER();
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(c));
+    c = (c & ~GF_FPCTL_BITS) | ((unsigned long)ctl & GF_FPCTL_BITS);
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(c));
+    GF_FP_BARRIER();
+}
+#else
+/* Elsewhere: the rounding mode only (<fenv.h>, which the status part above
+ * already includes on these targets). */
+#include <fenv.h>
+static inline unsigned int gf_fpctl_get(void) { return (unsigned int)fegetround(); }
+static inline void gf_fpctl_set(unsigned int ctl) { fesetround((int)ctl); }
+#endif
+
 /* OR bits into *p from several threads at once. */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>

@@ -52,6 +52,32 @@ static inline void gf_flanes_finish(const double *S, const double *C, int lanes,
     if (c - c == 0.0) gf_ksum_add(ks, c);
 }
 
+/* Float sum of squares: a block of GF_FBLOCK elements goes through GF_FACC
+ * independent accumulators (element p to accumulator p % GF_FACC: this is
+ * what vectorizes, and enough of them hide the add latency), which fold to
+ * GF_FLANES lanes in a fixed order; each lane's block total is then added to
+ * a per-lane running sum with TwoSum, whose exact rounding errors are summed
+ * beside it.  So the only uncompensated rounding is inside one block (8 terms
+ * per accumulator; NumPy's pairwise sum has 16), and the compensation costs
+ * a few vector ops per 256 elements.  The earlier design folded every block
+ * to one scalar and added it with Neumaier's branchy step: 25-45% slower in
+ * cache.  These three numbers are part of the result's definition (the
+ * order of the additions): keep them in step with gf_fblock_ref. */
+#define GF_FACC 32
+#define GF_FLANES 8
+#define GF_FBLOCK 256
+
+/* One chunk's float sum of squares as it goes: the lanes of fblock_ref and
+ * the block gathered so far (m values in buf).  A chunk may cover several
+ * rows of a 2-D view; the blocks run on across row ends, so the block
+ * structure depends only on the sequence of values, and a view gives the
+ * bits of its contiguous copy. */
+typedef struct {
+    double S[GF_FLANES], C[GF_FLANES];
+    double buf[GF_FBLOCK];
+    int64_t m;
+} gf_fsum;
+
 static inline int64_t gf_itemsize(int dtype)
 {
     switch (dtype) {

@@ -16,20 +16,8 @@
 #define GF_CAT(a, b) GF_CAT2(a, b)
 #define GF_FN(name) GF_CAT(name, GF_SUFFIX)
 
-/* Float sum of squares: a block of GF_FBLOCK elements goes through GF_FACC
- * independent accumulators (element p to accumulator p % GF_FACC: this is
- * what vectorizes, and enough of them hide the add latency), which fold to
- * GF_FLANES lanes in a fixed order; each lane's block total is then added to
- * a per-lane running sum with TwoSum, whose exact rounding errors are summed
- * beside it.  So the only uncompensated rounding is inside one block (8 terms
- * per accumulator; NumPy's pairwise sum has 16), and the compensation costs
- * a few vector ops per 256 elements.  The earlier design folded every block
- * to one scalar and added it with Neumaier's branchy step: 25-45% slower in
- * cache.  These three numbers are part of the result's definition (the
- * order of the additions): keep them in step with gf_fblock_ref. */
-#define GF_FACC 32
-#define GF_FLANES 8
-#define GF_FBLOCK 256
+/* Float sum of squares: GF_FACC, GF_FLANES and GF_FBLOCK (gf_kernels.c)
+ * define the order of the additions. */
 
 /* ---------------------------------------------------------------- square */
 /* 64-bit squares, contiguous: how many leading elements sq64_head did.
@@ -501,37 +489,64 @@ GF_DEF_FBLOCKS(f32, float)
 #undef GF_STEP_BARRIER
 #undef GF_STEP_BARRIER4
 
-/* Sum n squares into the compensated pair *ks (see GF_FACC).  Contiguous
- * input goes straight through fblocks; strided input is gathered block by
- * block into a double buffer; the last partial block goes through
- * fblock_ref.  So every layout of the same values gives the same bits, and
- * squares are formed and summed in double for float32 too. */
+/* Sum the squares of n values (stride xs bytes) into the running state st
+ * of one chunk (gf_fsum): first the block an earlier run left unfinished,
+ * then whole blocks (contiguous input straight through BLOCKS, strided input
+ * gathered block by block into a double buffer), and the rest is kept in
+ * st->buf for the next run or fsum_finish.  The blocks follow the sequence
+ * of values, not the runs it came in, so every layout of the same values
+ * gives the same bits; squares are formed and summed in double for float32
+ * too. */
 #define GF_DEF_SUMSQ_FLT(NAME, T, BLOCKS)                                      \
+static void GF_FN(sumsq_run_##NAME)(const char *xp, int64_t xs, int64_t n,    \
+                                    gf_fsum *st)                              \
+{                                                                             \
+    int64_t i = 0, b;                                                         \
+    if (st->m > 0) {                                                          \
+        int64_t take = GF_FBLOCK - st->m < n ? GF_FBLOCK - st->m : n;         \
+        for (b = 0; b < take; b++)                                            \
+            st->buf[st->m + b] = (double)*(const T *)(xp + b * xs);           \
+        st->m += take;                                                        \
+        i = take;                                                             \
+        if (st->m < GF_FBLOCK) return;                                        \
+        GF_FN(fblocks_f64)(st->buf, 1, st->S, st->C);                         \
+        st->m = 0;                                                            \
+    }                                                                         \
+    if (xs == (int64_t)sizeof(T)) {                                           \
+        int64_t nb = (n - i) / GF_FBLOCK;                                     \
+        BLOCKS((const T *)xp + i, nb, st->S, st->C);                          \
+        i += nb * GF_FBLOCK;                                                  \
+    } else {                                                                  \
+        for (; n - i >= GF_FBLOCK; i += GF_FBLOCK) {                          \
+            const char *q = xp + i * xs;                                      \
+            for (b = 0; b < GF_FBLOCK; b++) st->buf[b] = (double)*(const T *)(q + b * xs); \
+            GF_FN(fblocks_f64)(st->buf, 1, st->S, st->C);                     \
+        }                                                                     \
+    }                                                                         \
+    for (b = 0; i + b < n; b++) st->buf[b] = (double)*(const T *)(xp + (i + b) * xs); \
+    st->m = n - i;                                                            \
+}                                                                             \
+/* The same for one whole run on its own (the probes in bench/probes). */     \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_ksum *ks)                                  \
 {                                                                             \
-    double S[GF_FLANES], C[GF_FLANES], buf[GF_FBLOCK];                        \
-    int64_t i = 0, b;                                                         \
-    int k;                                                                    \
-    for (k = 0; k < GF_FLANES; k++) S[k] = C[k] = 0.0;                        \
-    if (xs == (int64_t)sizeof(T)) {                                           \
-        int64_t nb = n / GF_FBLOCK;                                           \
-        const T *x = (const T *)xp;                                           \
-        BLOCKS(x, nb, S, C);                                                  \
-        i = nb * GF_FBLOCK;                                                   \
-        for (b = 0; b < n - i; b++) buf[b] = (double)x[i + b];                \
-        if (i < n) GF_FN(fblock_ref)(buf, n - i, S, C);                       \
-    } else {                                                                  \
-        while (i < n) {                                                       \
-            int64_t len = n - i < GF_FBLOCK ? n - i : GF_FBLOCK;              \
-            const char *q = xp + i * xs;                                      \
-            for (b = 0; b < len; b++) buf[b] = (double)*(const T *)(q + b * xs); \
-            if (len == GF_FBLOCK) GF_FN(fblocks_f64)(buf, 1, S, C);           \
-            else GF_FN(fblock_ref)(buf, len, S, C);                           \
-            i += len;                                                         \
-        }                                                                     \
-    }                                                                         \
-    gf_flanes_finish(S, C, GF_FLANES, ks);                                    \
+    gf_fsum st;                                                               \
+    GF_FN(fsum_init)(&st);                                                    \
+    GF_FN(sumsq_run_##NAME)(xp, xs, n, &st);                                  \
+    GF_FN(fsum_finish)(&st, ks);                                              \
+}
+static void GF_FN(fsum_init)(gf_fsum *st)
+{
+    int k;
+    for (k = 0; k < GF_FLANES; k++) st->S[k] = st->C[k] = 0.0;
+    st->m = 0;
+}
+/* The last, partial block through fblock_ref, then the lanes into *ks. */
+static void GF_FN(fsum_finish)(gf_fsum *st, gf_ksum *ks)
+{
+    if (st->m > 0) GF_FN(fblock_ref)(st->buf, st->m, st->S, st->C);
+    st->m = 0;
+    gf_flanes_finish(st->S, st->C, GF_FLANES, ks);
 }
 GF_DEF_SUMSQ_FLT(f32, float, GF_FN(fblocks_f32))
 GF_DEF_SUMSQ_FLT(f64, double, GF_FN(fblocks_f64))
@@ -893,21 +908,28 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
         int isfloat = t->dtype == GF_FLOAT32 || t->dtype == GF_FLOAT64;
         gf_ksum ks = {0.0, 0.0};
         gf_u192 acc = {{0, 0, 0}};
+        gf_fsum st;
+        GF_FN(fsum_init)(&st);
+        /* Row by row; the float state runs on across rows (gf_fsum). */
         while (f < f1) {
             int64_t r = f / t->n1, col = f % t->n1;
             int64_t len = t->n1 - col < f1 - f ? t->n1 - col : f1 - f;
             const char *xp = t->x + r * t->xs0 + col * t->xs1;
 #if defined(GF_FSSQ_AVX512)
-            if (t->dtype == GF_FLOAT64 && t->stream) GF_FN(sumsq_f64_mem)(xp, t->xs1, len, &ks);
+            if (t->dtype == GF_FLOAT64 && t->stream) GF_FN(sumsq_run_f64_mem)(xp, t->xs1, len, &st);
             else
 #endif
-            if (t->dtype == GF_FLOAT64) GF_FN(sumsq_f64)(xp, t->xs1, len, &ks);
-            else if (t->dtype == GF_FLOAT32) GF_FN(sumsq_f32)(xp, t->xs1, len, &ks);
+            if (t->dtype == GF_FLOAT64) GF_FN(sumsq_run_f64)(xp, t->xs1, len, &st);
+            else if (t->dtype == GF_FLOAT32) GF_FN(sumsq_run_f32)(xp, t->xs1, len, &st);
             else GF_FN(sumsq_int)(t->dtype, xp, t->xs1, len, &acc);
             f += len;
         }
-        if (isfloat) t->fpartials[c] = gf_ksum_value(&ks);
-        else t->ipartials[c] = acc;
+        if (isfloat) {
+            GF_FN(fsum_finish)(&st, &ks);
+            t->fpartials[c] = gf_ksum_value(&ks);
+        } else {
+            t->ipartials[c] = acc;
+        }
         break;
     }
     case GF_OP_RANGE_SUMSQ: {

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "gilfree.h"
+#include "gf_fpstatus.h"
 #if defined(__linux__)
 #include <sched.h>
 #endif
@@ -162,6 +163,7 @@ void gf_job_init(gf_job *job, gf_task *task, gf_chunk_fn run, int max_helpers)
     job->helpers = 0;
     job->linked = 0;
     job->caller_cpu = -1;
+    job->fpctl = gf_fpctl_get(); /* gf_job_init runs on the calling thread */
     job->prev = job->nextjob = NULL;
     s = (int64_t)job->max_helpers + 1;
     if (s > GF_JOB_SLICES) s = GF_JOB_SLICES;
@@ -312,9 +314,12 @@ static void *gf_worker_main(void *arg)
         if (job) {
             int me = gf_fetch_add32(&job->joined, 1) + 1;
             gf_fetch_add32(&job->helpers, 1);
+            unsigned int own_fpctl = gf_fpctl_get();
             gf_mutex_unlock(&pool->mu);
             gf_step_aside(pool, job);
+            if (job->fpctl != own_fpctl) gf_fpctl_set(job->fpctl);
             gf_job_run_chunks(job, me < job->nslices ? me : job->nslices, 0);
+            if (job->fpctl != own_fpctl) gf_fpctl_set(own_fpctl);
             gf_mutex_lock(&pool->mu);
             /* After this decrement the caller may free the job: touch nothing
              * of it again. */

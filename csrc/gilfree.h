@@ -191,6 +191,8 @@ typedef struct gf_job {
     int helpers;            /* workers attached now (pool mutex) */
     int linked;             /* in the pool's list (pool mutex) */
     int caller_cpu;         /* the submitting thread's CPU, or -1 */
+    unsigned int fpctl;     /* the caller's FP control modes (gf_fpstatus.h),
+                             * under which helpers run its chunks */
     struct gf_job *prev, *nextjob;
 } gf_job;
 

@@ -267,3 +267,31 @@ def test_two_subinterpreters_at_once_split_a_range(tmp_path):
     assert not errors, errors
     total = sum(int((tmp_path / f"{k}.txt").read_text()) for k in (0, 1))
     assert total == gilfree.sum_squares_range(n) == (n - 1) * n * (2 * n - 1) // 6
+
+
+@pytest.mark.thread_unsafe(reason="starts subprocesses")
+def test_gilfree_simd_is_honoured_by_every_kernel_path():
+    """GILFREE_SIMD picks the level for gilfree.buffer and the OpenMP row too,
+    by the same rule as the NumPy API (an invalid value: the best level)."""
+    import os
+    import subprocess
+    import sys
+
+    from gilfree import _runtime
+
+    code = ("import warnings; warnings.simplefilter('ignore')\n"
+            "import gilfree, gilfree.buffer\n"
+            "from gilfree import _buffer\n"
+            "try:\n    from gilfree import _openmp; omp = _openmp._simd_level()\n"
+            "except ImportError:\n    omp = None\n"
+            "from gilfree import _runtime\n"
+            "print(_runtime.config()['simd'], _buffer._simd_level(), omp)\n")
+    levels = [name for name, ok in _runtime.config()["simd_levels"].items() if ok]
+    best = _runtime.config()["simd"] if not os.environ.get("GILFREE_SIMD") else None
+    for request in levels + ["no-such-level"]:
+        env = dict(os.environ, GILFREE_SIMD=request)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=120, check=True).stdout.split()
+        want = request if request in levels else (best or out[0])
+        assert out[0] == want and out[1] == want, (request, out)
+        assert out[2] in (want, "None"), (request, out)

@@ -439,3 +439,41 @@ def test_float_sum_overflowing_while_combined_is_inf():
     got = gdask.sum_of_squares(da.from_array(x, chunks=1), split_every=2).compute(scheduler="sync")
     assert got == np.inf
 
+
+
+# ----------------------------------------------- one home per argument rule
+
+
+@pytest.mark.parametrize("bad", ["Raise", "", None, 1, b"wrap"])
+def test_square_overflow_argument_is_the_cores(bad, monkeypatch):
+    """gilfree.dask.square checks `overflow` with the core's rule and message."""
+    from gilfree import _rules
+
+    with pytest.raises(ValueError) as core:
+        gilfree.square(np.arange(3), overflow=bad)
+    with pytest.raises(ValueError) as lazy:
+        gdask.square(da.arange(3, chunks=2), overflow=bad)
+    assert str(lazy.value) == str(core.value)
+    seen = []
+    real = _rules.overflow_mode
+    monkeypatch.setattr(_rules, "overflow_mode", lambda v: seen.append(v) or real(v))
+    gdask.square(da.arange(3, chunks=2), overflow="raise")
+    assert seen and seen[0] == "raise"
+
+
+@pytest.mark.parametrize("args", [(-2**63, 2**63 - 1), (2**63 - 1, -2**63, -1),
+                                  (-2**63, 2**63 - 1, 1)])
+def test_sum_squares_range_too_long_is_the_cores_error(args):
+    """A range beyond 2**63 - 1 terms: the core's ValueError, not len()'s OverflowError."""
+    with pytest.raises(ValueError) as core:
+        gilfree.sum_squares_range(*args)
+    with pytest.raises(ValueError) as lazy:
+        gdask.sum_squares_range(*args)
+    assert str(lazy.value) == str(core.value)
+
+
+def test_sum_squares_range_bounds_the_number_of_tasks():
+    with pytest.raises(ValueError, match=r"`chunks`=1 cuts .* into 10000000 tasks"):
+        gdask.sum_squares_range(10**7, chunks=1)
+    # At the bound it is built (not computed here).
+    assert isinstance(gdask.sum_squares_range(10**6, chunks=1), Delayed)

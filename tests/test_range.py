@@ -311,3 +311,15 @@ def test_small_chunks_squares_range(dtype, threads, small_chunks):
     for start, stop, step in [(-300, 300, 1), (1000, -1000, -7), (I64_MIN, I64_MAX, 2**55 + 3), (0, 57, 1)]:
         got = gilfree.squares_range(start, stop, step, dtype=dtype, threads=threads)
         np.testing.assert_array_equal(got, ref.squares_range(start, stop, step, dtype=dtype), strict=True)
+
+
+@pytest.mark.parametrize("dtype", [">i8", ">i2", ">u4", ">f8", ">f4", "<i8", "=u2"])
+@pytest.mark.parametrize("threads", (1, 2))
+def test_squares_range_byte_order_is_numpys(dtype, threads):
+    """Like np.square of the byte-swapped arange: native byte order."""
+    exp = numpy_squares(-70_000, 70_001, 3, dtype)
+    assert exp.dtype.isnative
+    got = gilfree.squares_range(-70_000, 70_001, 3, dtype=dtype, threads=threads)
+    np.testing.assert_array_equal(got, exp, strict=True)
+    np.testing.assert_array_equal(ref.squares_range(-70_000, 70_001, 3, dtype=dtype), exp,
+                                  strict=True)

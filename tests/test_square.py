@@ -970,3 +970,15 @@ def test_complex_scalars_square_like_numpys_scalar_math(overflow):
             got = gilfree.square(v, overflow=overflow)
             assert type(got) is type(want)
             assert got.tobytes() == want.tobytes(), (v, got, want)
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 4)])
+@pytest.mark.parametrize("dtype", ["float64", "int32", "int16"])
+def test_empty_into_byteswapped_out_returns_out(dtype, shape):
+    """np.square(x, out=out) returns `out` itself, whatever its byte order or size."""
+    x = np.empty(shape, dtype)
+    for out_dtype in (np.dtype(dtype).newbyteorder(), np.dtype(dtype)):
+        out = np.empty(shape, out_dtype)
+        assert np.square(x, out=out) is out
+        assert gilfree.square(x, out=out) is out
+        assert gilfree.square(x, out=out, threads=2) is out

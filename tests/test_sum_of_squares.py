@@ -4,13 +4,14 @@ that do not depend on the thread count, any layout, empty input."""
 from __future__ import annotations
 
 import math
+import warnings
 import zlib
 
 import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _core, _runtime
 from gilfree import _reference as ref
 
 CHUNK = int(_core.CHUNK)
@@ -460,3 +461,65 @@ def test_float_layouts_give_the_same_bits():
         if n <= CHUNK:  # chunks hold bytes, so float32 ones hold twice the elements
             f = x.astype(np.float32)
             assert gilfree.sum_of_squares(f) == gilfree.sum_of_squares(f.astype(np.float64))
+
+
+# ---------------------------------------------- views and contiguous copies
+
+
+def _view_cases(dtype="float64"):
+    rng = rng_for("views")
+    # Row lengths around the 256-element float block and the chunk, so blocks
+    # straddle row ends and chunks start mid-row.
+    for rows, cols in ((37, 301), (3, 255), (700, 257), (5, 1000), (2, CHUNK + 77),
+                       (129, 513)):
+        a = rng.standard_normal((rows, cols)) * np.exp(rng.uniform(-30, 30, (rows, cols)))
+        a = a.astype(dtype)
+        yield f"{rows}x{cols}[:,1:]", a[:, 1:]
+        yield f"{rows}x{cols}[::2,::3]", a[::2, ::3]
+        yield f"{rows}x{cols}[::-1,2:-1]", a[::-1, 2:-1]
+        yield f"{rows}x{cols}.T[:,1:]", np.asfortranarray(a).T[:, 1:]
+
+
+@pytest.mark.thread_unsafe(reason="sets the process-wide streaming threshold")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_view_gives_the_bits_of_its_contiguous_copy(dtype):
+    """The result depends only on the sequence of values (C order for views):
+    a 2-D view and np.ascontiguousarray of it give the same bits."""
+    mismatches = []
+    for name, v in _view_cases(dtype):
+        assert not v.flags.c_contiguous and v.dtype == dtype
+        copy = np.ascontiguousarray(v)
+        want = gilfree.sum_of_squares(copy, threads=1)
+        for threads in (1, 2, 3):
+            for stream_min in (None, 0):  # the from-cache and the from-memory loop
+                with _runtime.tuning(stream_min=stream_min):
+                    got = gilfree.sum_of_squares(v, threads=threads)
+                if got.hex() != want.hex():
+                    mismatches.append((name, threads, stream_min, got.hex(), want.hex()))
+    assert not mismatches, mismatches[:5]
+
+
+def test_float_view_bits_through_the_buffer_api():
+    import gilfree.buffer
+
+    for name, v in _view_cases():
+        copy = np.ascontiguousarray(v)
+        assert gilfree.buffer.sum_of_squares(copy) == gilfree.sum_of_squares(v), name
+
+
+@pytest.mark.parametrize("big", [1e200, 1e160, -3e170])
+def test_longdouble_sum_beyond_float64_reports_overflow(big):
+    """A longdouble sum that is finite in longdouble but not as the float the
+    result is: the overflow is reported like every other (np.errstate)."""
+    x = np.array([big, big], dtype=np.longdouble)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert gilfree.sum_of_squares(x) == math.inf
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        gilfree.sum_of_squares(x)
+    with np.errstate(over="ignore"):
+        assert gilfree.sum_of_squares(x) == math.inf
+    # A sum that fits gives its value, with no warning.
+    small = np.array([1e100, 2e100], dtype=np.longdouble)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gilfree.sum_of_squares(small) == float(np.sum(np.square(small)))

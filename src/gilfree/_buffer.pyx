@@ -29,7 +29,7 @@ from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, 
 from libc.string cimport memcpy, memset
 
 from ._gilfree cimport *
-from ._shared cimport overflow_check, range_plan, reduce_rounds, run_rounds
+from ._shared cimport overflow_check, range_plan, reduce_rounds, run_rounds, simd_choice
 
 import array
 
@@ -162,6 +162,22 @@ cdef object _raise_overflow(const char *x, int64_t xs, int64_t n, int dtype):
     raise _rules.square_overflow(i, _item(x, xs, i, dtype), _NAMES[dtype])
 
 
+# The SIMD level by gilfree's one rule (GILFREE_SIMD, else the best the CPU
+# runs), chosen at import.  gilfree._runtime warns about a bad GILFREE_SIMD;
+# this module runs where that one may not be imported (subinterpreters), so
+# it uses the best level silently then.  The same value in every interpreter
+# (the environment is the process's), so the C static needs no module state.
+cdef gf_chunk_fn _runner = gf_chunk_runner(<int>simd_choice()[0])
+
+
+def _simd_level():
+    """The name of the SIMD level this module's kernels run (for tests)."""
+    cdef int i
+    for i in range(GF_SIMD_NLEVELS):
+        if gf_chunk_runner(i) == _runner:
+            return gf_simd_name(i).decode()
+
+
 cdef void _run_slice(gf_task *t, gf_chunk_fn run, int64_t *c) noexcept nogil:
     """Chunks from c[0] on until they are done or GF_SIGNAL_CHECK_NS passed."""
     cdef int64_t deadline = gf_now_ns() + GF_SIGNAL_CHECK_NS
@@ -177,7 +193,7 @@ cdef int _run(gf_task *t, void *ctx) except -1:
     calls of GF_GIL_RELEASE_MIN elements or more; a Ctrl-C is seen between
     chunks every GF_SIGNAL_CHECK_NS (main interpreter: other interpreters
     do not receive signals)."""
-    cdef gf_chunk_fn run = gf_chunk_runner(gf_simd_best())
+    cdef gf_chunk_fn run = _runner
     cdef int64_t c = 0
     if t.n < GF_GIL_RELEASE_MIN:
         while c < t.nchunks:

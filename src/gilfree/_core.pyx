@@ -265,13 +265,14 @@ cdef inline bint _outgrows_cache(int64_t nbytes) noexcept:
 
 cdef inline int _sumsq_overflowed(cnp.ndarray a) except -1:
     """1 if a finite element's square, or the sum of the finite squares, is
-    not finite in float64 (longdouble: in longdouble)."""
+    not finite as the float64 the result is (squares and sum formed in
+    float64; longdouble: in longdouble, then converted)."""
     with np.errstate(all="ignore"):
         fin = a[np.isfinite(a)]
         if a.dtype.itemsize <= 8:
             fin = fin.astype(np.float64)
         sq = np.square(fin)
-        return 0 if np.isfinite(sq).all() and np.isfinite(np.sum(sq)) else 1
+        return 0 if np.isfinite(sq).all() and isfinite(float(np.sum(sq))) else 1
 
 
 # ------------------------------------------------------------------- square
@@ -395,7 +396,7 @@ cdef object _square(object x, object out, object threads, object overflow, bint 
     t.check_overflow = check
     t.n = cnp.PyArray_SIZE(a)
     if t.n == 0:
-        return res if given_out else _unwrap0d(res)
+        return o if given_out else _unwrap0d(res)
     if ((cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_IS_C_CONTIGUOUS(res)) or
             (cnp.PyArray_IS_F_CONTIGUOUS(a) and cnp.PyArray_IS_F_CONTIGUOUS(res))):
         # Same memory order: one flat run over memory.
@@ -599,13 +600,15 @@ def sum_of_squares(x, /, *, threads=None):
     -------
     int or float
         A Python int for integer and bool input, a Python float for float16,
-        float32 and float64 input (longdouble: computed by NumPy).
+        float32, float64 and longdouble input (longdouble: summed by NumPy
+        in longdouble, then converted to float).
 
     Warns
     -----
     RuntimeWarning
         When a finite input's square or the sum overflows float64 (the
-        result is then inf), reported through ``np.errstate`` exactly as
+        result is then inf; for longdouble input, also when the longdouble
+        sum is finite but beyond float64), reported through ``np.errstate`` exactly as
         ``np.dot(x, x)`` reports it (``overflow encountered in dot``).
         Underflow is not reported; see ``docs/ecosystem.md``.
 
@@ -751,7 +754,7 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     if dt.subdtype is not None or dt.names is not None or dt.kind not in "iuf":
         raise TypeError(f"`dtype` must be one of int8-int64, uint8-uint64, float32, float64; "
                         f"got {dt}")
-    native = dt.newbyteorder("=")
+    native = dt.newbyteorder("=")  # np.square of a byte-swapped array is native
     range_plan(start, stop, step, &t, 1)
     code = _gf_dtype(np.empty(0, native))
     if code < 0:
@@ -767,4 +770,4 @@ def squares_range(start, stop=None, step=1, *, dtype=np.int64, threads=None):
     rounds = gf_plan_chunks(&t, t.os1, chunk_bytes(),
                             GF_SPREAD_PER_THREAD * nthreads if nthreads > 1 else 1)
     run_rounds(&t, rounds, _run_cb, &args)
-    return res if native == dt else res.astype(dt)
+    return res  # native byte order, as np.square gives for any `dtype`

@@ -16,6 +16,7 @@ from libc.stdint cimport int64_t
 from libc.string cimport memset
 
 from ._gilfree cimport *
+from ._runtime cimport chunk_runner
 from ._shared cimport range_plan, reduce_rounds
 
 available = True
@@ -65,6 +66,14 @@ cdef int _run_omp(gf_task *t, void *ctx) except -1:
     return 0
 
 
+def _simd_level():
+    """The name of the SIMD level this module's kernels run (for tests)."""
+    cdef int i
+    for i in range(GF_SIMD_NLEVELS):
+        if gf_chunk_runner(i) == chunk_runner():
+            return gf_simd_name(i).decode()
+
+
 def sum_squares_range(start, stop, step, int nthreads):
     """Exact sum of ``i*i`` over ``range(start, stop, step)`` with OpenMP.
 
@@ -76,7 +85,7 @@ def sum_squares_range(start, stop, step, int nthreads):
     cdef int64_t rounds
     if nthreads < 1:
         raise ValueError(f"`nthreads` must be a positive int, got {nthreads}")
-    args.run = gf_chunk_runner(gf_simd_best())
+    args.run = chunk_runner()  # GILFREE_SIMD holds here too
     args.nthreads = nthreads
     rounds = range_plan(start, stop, step, &t, GF_RANGE_CHUNK)
     t.op = GF_OP_RANGE_SUMSQ

@@ -123,7 +123,8 @@ def _range_len(start: int, stop: int, step: int) -> int:
 
 
 def _native_dtype(dtype) -> np.dtype:
-    """Check that ``dtype`` names one of :data:`NATIVE_DTYPES`."""
+    """Check that ``dtype`` names one of :data:`NATIVE_DTYPES`, in either
+    byte order (``np.square`` of a byte-swapped array is native)."""
     try:
         dt = np.dtype(dtype)
     except (TypeError, ValueError):
@@ -131,7 +132,7 @@ def _native_dtype(dtype) -> np.dtype:
             f"`dtype` must be one of {', '.join(d.name for d in NATIVE_DTYPES)}"
             f"; got {dtype!r}"
         ) from None
-    if dt not in NATIVE_DTYPES:
+    if dt.newbyteorder("=") not in NATIVE_DTYPES:
         raise TypeError(
             f"`dtype` must be one of {', '.join(d.name for d in NATIVE_DTYPES)}"
             f"; got {dt}"

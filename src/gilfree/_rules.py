@@ -43,6 +43,17 @@ def range_args(start, stop=None, step=1) -> tuple[int, int, int]:
     return start, stop, step
 
 
+def range_length(start, stop=None, step=1) -> int:
+    """``len(range(start, stop, step))`` with every argument checked, or the
+    ValueError of :func:`range_too_long` beyond 2**63 - 1 terms (where
+    ``len(range(...))`` itself fails with an unrelated OverflowError)."""
+    start, stop, step = range_args(start, stop, step)
+    n = max(0, (stop - start + step - (1 if step > 0 else -1)) // step)
+    if n > INT64_MAX:
+        raise range_too_long(start, stop, step, n)
+    return n
+
+
 def range_too_long(start: int, stop: int, step: int, n: int) -> ValueError:
     """The error for a range of more than 2**63 - 1 elements."""
     return ValueError(f"range({start}, {stop}, {step}) has {n} elements; "
@@ -57,6 +68,25 @@ def overflow_mode(overflow) -> bool:
     if isinstance(overflow, str) and overflow == "raise":
         return True
     raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
+
+
+# -------------------------------------------------------------------- SIMD
+def simd_choice(raw: str, supported: dict, best: str) -> tuple[str, str, str | None]:
+    """The SIMD level every kernel path runs: ``(name, reason, warning)``.
+
+    `raw` is ``GILFREE_SIMD`` as set (empty: not set); `supported` maps each
+    level compiled into the build to whether the CPU runs it; `best` is the
+    best such level.  `warning` is the text to warn with when `raw` names no
+    usable level (the best one is used then), else None.
+    """
+    raw = raw.strip().lower()
+    if not raw:
+        return best, "best level this CPU supports", None
+    if not supported.get(raw, False):
+        ok = [name for name, yes in supported.items() if yes]
+        return (best, "best level this CPU supports (GILFREE_SIMD was invalid)",
+                f"ignoring GILFREE_SIMD={raw!r}: this build and CPU support {ok}")
+    return raw, "forced by GILFREE_SIMD", None
 
 
 def square_overflow(index, value, dtype_name: str) -> OverflowError:

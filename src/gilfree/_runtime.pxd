@@ -2,9 +2,12 @@
 # run (the pool, signal checks, fork safety) and the chunk sizes in force.
 from libc.stdint cimport int64_t
 
-from ._gilfree cimport gf_task
+from ._gilfree cimport gf_chunk_fn, gf_task
 
 cdef int run(gf_task *t, int nthreads, bint release) except -1
 cdef int64_t chunk_bytes() noexcept
 cdef int64_t range_chunk() noexcept
 cdef int64_t stream_min() noexcept
+# The chunk runner of the SIMD level in force (GILFREE_SIMD or the best), for
+# every module that runs kernels in this interpreter.
+cdef gf_chunk_fn chunk_runner() noexcept

@@ -18,6 +18,7 @@ from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
 from libc.stdint cimport int64_t
 
 from ._gilfree cimport *
+from ._shared cimport simd_choice
 
 import contextlib
 import os
@@ -226,28 +227,24 @@ def _env_spin_ns():
     return int(us * 1000)
 
 
-_SIMD_BY_NAME = {gf_simd_name(i).decode(): i for i in range(GF_SIMD_NLEVELS)}
-
-
 def _choose_simd():
-    """Best level the CPU supports, unless GILFREE_SIMD asks for another."""
-    best = gf_simd_best()
-    raw = os.environ.get("GILFREE_SIMD", "").strip().lower()
-    if not raw:
-        return best, "best level this CPU supports"
-    level = _SIMD_BY_NAME.get(raw)
-    if level is None or not gf_simd_supported(level):
+    """The level every kernel path runs (_shared.simd_choice); warns when
+    GILFREE_SIMD names no level this build and CPU run."""
+    level, reason, warning = simd_choice()
+    if warning is not None:
         import warnings
-        ok = [n for n, i in _SIMD_BY_NAME.items() if gf_simd_supported(i)]
-        warnings.warn(f"ignoring GILFREE_SIMD={raw!r}: this build and CPU support {ok}",
-                      RuntimeWarning, stacklevel=2)
-        return best, "best level this CPU supports (GILFREE_SIMD was invalid)"
-    return level, "forced by GILFREE_SIMD"
+        warnings.warn(warning, RuntimeWarning, stacklevel=2)
+    return level, reason
 
 
 _level, _simd_reason = _choose_simd()
 _simd_level = _level
 _runner = gf_chunk_runner(_simd_level)
+
+
+cdef gf_chunk_fn chunk_runner() noexcept:
+    return _runner
+
 _spin_ns = _env_spin_ns()
 _pool_lock = PyThread_allocate_lock()
 

@@ -68,6 +68,23 @@ cdef inline object u192_to_int(gf_u192 *v):
     return (<object>v.w[2] << 128) | (<object>v.w[1] << 64) | <object>v.w[0]
 
 
+# ------------------------------------------------------------ SIMD level
+from ._gilfree cimport (GF_SIMD_NLEVELS, gf_simd_best, gf_simd_compiled, gf_simd_name,
+                        gf_simd_supported)
+
+
+cdef inline tuple simd_choice():
+    """``(level, reason, warning or None)``: the level GILFREE_SIMD asks for
+    where this build and CPU run it, else the best (gilfree._rules.simd_choice)."""
+    import os
+    from gilfree import _rules
+    names = {gf_simd_name(i).decode(): i for i in range(GF_SIMD_NLEVELS) if gf_simd_compiled(i)}
+    supported = {name: bool(gf_simd_supported(i)) for name, i in names.items()}
+    name, reason, warning = _rules.simd_choice(os.environ.get("GILFREE_SIMD", ""), supported,
+                                               gf_simd_name(gf_simd_best()).decode())
+    return names[name], reason, warning
+
+
 # ------------------------------------------------ running a planned task
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 

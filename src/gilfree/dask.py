@@ -227,8 +227,7 @@ def square(darr, *, overflow="wrap", threads=1):
     """
     _check_array(darr)
     threads = _check_threads(threads)
-    if not isinstance(overflow, str) or overflow not in ("wrap", "raise"):
-        raise ValueError(f"`overflow` must be 'wrap' or 'raise', got {overflow!r}")
+    _rules.overflow_mode(overflow)  # the core's check and message
     dtype = _probe(gilfree.square, darr.dtype, overflow=overflow, threads=1).dtype
     meta = np.empty((0,) * darr.ndim, dtype=dtype)
     return darr.map_blocks(_square_block, overflow, threads, dtype=dtype, meta=meta,
@@ -294,8 +293,10 @@ def sum_of_squares(darr, *, threads=1, split_every=SPLIT_EVERY):
     return _tree(parts, combine, finish, split_every)
 
 
-def _range_args(start, stop, step):
-    return range(*_rules.range_args(start, stop, step))
+#: The most tasks sum_squares_range makes: Dask schedules a task in about
+#: 0.1-1 ms, so a million already take minutes before any work is done, and
+#: a range of 2**63 terms in pieces of one would never finish building.
+MAX_RANGE_TASKS = 1_000_000
 
 
 def _piece_lengths(n: int, chunks) -> list:
@@ -305,6 +306,10 @@ def _piece_lengths(n: int, chunks) -> list:
         size = int(chunks)
         if size < 1:
             raise ValueError(f"`chunks` must be a positive int, got {size}")
+        tasks = -(-n // size)
+        if tasks > MAX_RANGE_TASKS:
+            raise ValueError(f"`chunks`={size} cuts the range's {n} terms into {tasks} tasks; "
+                             f"at most {MAX_RANGE_TASKS} are allowed: pass larger chunks")
         return [min(size, n - a) for a in range(0, n, size)]
     if isinstance(chunks, (tuple, list)):
         sizes = []
@@ -363,19 +368,20 @@ def sum_squares_range(start, stop=None, step=1, *, chunks=RANGE_CHUNK, threads=1
     166
     """
     dask, _ = _dask()
-    r = _range_args(start, stop, step)
+    start, stop, step = _rules.range_args(start, stop, step)
+    n = _rules.range_length(start, stop, step)
     threads = _check_threads(threads)
     split_every = _check_split_every(split_every)
-    sizes = _piece_lengths(len(r), chunks)
+    sizes = _piece_lengths(n, chunks)
     # each piece stops one past its last term, which is within int64
     # (a + size * step could overshoot it)
-    one = 1 if r.step > 0 else -1
+    one = 1 if step > 0 else -1
     parts = []
     i = 0
     for size in sizes:
         if size:
-            a = r.start + i * r.step
-            last = a + (size - 1) * r.step
-            parts.append(dask.delayed(_range_piece, pure=True)(a, last + one, r.step, threads))
+            a = start + i * step
+            last = a + (size - 1) * step
+            parts.append(dask.delayed(_range_piece, pure=True)(a, last + one, step, threads))
         i += size
     return _tree(parts, _sum_ints, _sum_ints, split_every)
