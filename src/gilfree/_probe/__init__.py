@@ -39,7 +39,8 @@ DISAGREE = 0.35
 
 
 def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, python=(),
-          min_time=0.05, repeats=5, warmup=1, heartbeat=0.3, progress=None) -> ProbeResult:
+          min_time=0.05, repeats=5, warmup=1, heartbeat=0.3, start_method=None,
+          progress=None) -> ProbeResult:
     """Measure whether threads, processes or another Python would speed up ``fn(*args)``.
 
     Every call's result is compared with the first call's (unless `impure`);
@@ -64,14 +65,21 @@ def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, 
     impure : bool, optional
         Results may differ between calls: do not compare them.
     max_call : float, optional
-        If one call takes longer than this (seconds), nothing more is timed.
+        If the first call takes longer than this (seconds), nothing more is
+        timed; a later call that does not finish within it (plus a margin)
+        ends its row, and its report says why.
     python : str or sequence of str, optional
         Other interpreters (e.g. a free-threaded ``python3.13t``) to run the
         same probe under, in a subprocess; `fn` must be importable there by
-        ``fn.__module__`` and `args` must be Python literals.
+        ``fn.__module__`` and `args` must be Python literals (only then are
+        they turned into text).
     min_time, repeats, warmup, heartbeat : optional
         Target seconds per timed value, timed values per figure, discarded
         values before them, seconds of the heartbeat.
+    start_method : {'fork', 'spawn', 'forkserver'}, optional
+        How worker processes start (default: ``fork`` where the platform
+        uses it, else ``spawn``); ``spawn`` suits functions that are not
+        fork-safe.
     progress : callable, optional
         Called with a short text as each phase starts.
 
@@ -87,7 +95,8 @@ def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, 
     TypeError
         If `fn` is not callable.
     ValueError
-        If a setting is out of range (:class:`ProbeUsageError`).
+        If a setting is out of range, or an argument cannot be sent to a
+        `python` interpreter (:class:`ProbeUsageError`).
     RuntimeError
         If `fn` raises or returns a different value (:class:`FunctionFailed`;
         the function's exception is its ``__cause__``).
@@ -108,10 +117,16 @@ def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, 
     if not all(isinstance(p, str) for p in pythons):
         raise TypeError("`python` must be a path or a list of paths")
     settings = Settings(workers=workers, processes=processes, impure=impure, max_call=max_call,
-                        min_time=min_time, repeats=repeats, warmup=warmup, heartbeat=heartbeat)
+                        min_time=min_time, repeats=repeats, warmup=warmup, heartbeat=heartbeat,
+                        start_method=start_method)
     target, paths, why = _importable(fn)
-    args_text, why_args = _literal(args)
-    return _run(fn, args, settings, pythons, target, args_text, paths, why or why_args, progress)
+    if pythons:  # only another interpreter needs the arguments as a literal
+        args_text = _literal(args)
+    else:  # for the report only: never the whole repr of a large argument
+        from ._measure import _short
+
+        args_text = _short(tuple(args), 200)
+    return _run(fn, args, settings, pythons, target, args_text, paths, why, progress)
 
 
 def _run(fn, args, settings, pythons, target, args_text, paths, foreign_why, progress):
@@ -169,15 +184,29 @@ def _importable(fn):
     return f"{mod}:{qual}", paths, None
 
 
-def _literal(args):
-    text = repr(args)
-    try:
-        back = parse_args(text)
-        if back == args:
-            return text, None
-    except Exception:
-        pass
-    return text, "its arguments are not Python literals, which other interpreters need"
+def _literal(args) -> str:
+    """`args` as a Python literal another interpreter reads back equal.
+
+    Raises :class:`ProbeUsageError` naming the first argument (by position)
+    that cannot be sent that way.
+    """
+    from ._measure import _exc_text, same
+
+    for k, a in enumerate(args, 1):
+        try:
+            text = repr(a)
+            ok = same(parse_args(f"({text},)")[0], a)
+            why = "its repr does not read back as an equal literal"
+        except ProbeUsageError:
+            ok, why = False, "its repr is not a Python literal"
+        except Exception as exc:  # a broken repr, an int over 4300 digits
+            ok, why = False, f"its repr failed ({_exc_text(exc, 80)})"
+        if not ok:
+            raise ProbeUsageError(
+                f"argument {k} ({type(a).__name__}) cannot be sent to another Python: {why}; "
+                f"another interpreter (python=) takes only literals (numbers, strings, bytes, "
+                f"and tuples, lists, dicts and sets of them)")
+    return repr(tuple(args))
 
 
 # ---------------------------------------------------------------------------
@@ -212,8 +241,26 @@ def _cpython38(info: dict) -> bool:
     return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
 
 
+#: Seconds another interpreter may stay silent (no "alive" line) on top of
+#: --max-call: its start-up and the import of the function's module there.
+FOREIGN_MARGIN = 30.0
+
+
 def run_foreign(python: str, target: str, args_text: str, paths, settings: Settings) -> dict:
-    """The probe of `target` under another interpreter: its figures, or why not."""
+    """The probe of `target` under another interpreter: its figures, or why not.
+
+    The interpreter runs the probe's measuring script, which bounds its own
+    calls and sends an "alive" line at least every half second while it
+    measures; one that sends nothing for ``--max-call`` plus
+    :data:`FOREIGN_MARGIN` seconds (a call that holds its GIL for good, an
+    import that never ends) is killed with its worker processes, and its
+    entry says so.
+    """
+    import queue
+    import signal
+    import threading
+    import time
+
     from ._measure import derive
 
     entry: dict = {"python": python}
@@ -227,27 +274,79 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
     req = {"target": target, "args": args_text, "paths": list(paths),
            "settings": settings.to_dict()}
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
+    bound = settings.max_call + FOREIGN_MARGIN
+    lines: queue.Queue = queue.Queue()
+    killed = None
     with tempfile.TemporaryFile("w+") as err, subprocess.Popen(
             [python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-            text=True) as proc:  # `with`: its pipes are closed on every path
+            text=True, start_new_session=True) as proc:  # `with`: pipes closed on every path
+
+        def kill_group(sig):
+            try:  # its own session: the interpreter and its worker processes
+                os.killpg(proc.pid, sig)
+            except OSError:
+                pass
+
+        def feed():
+            try:
+                proc.stdin.write(json.dumps(req))
+                proc.stdin.close()
+            except OSError:  # it ended before reading: its exit status says why
+                pass
+
+        def read():
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        readers = [threading.Thread(target=f, daemon=True) for f in (feed, read)]
+        for th in readers:
+            th.start()
+        out = []
         try:
-            out, _ = proc.communicate(json.dumps(req))
+            last = time.monotonic()
+            while True:
+                try:
+                    line = lines.get(timeout=0.1)
+                except queue.Empty:
+                    if time.monotonic() - last > bound:
+                        killed = bound
+                        kill_group(signal.SIGKILL)
+                        break
+                    continue
+                if line is None:
+                    break
+                last = time.monotonic()
+                out.append(line)
+            proc.wait()
         except BaseException:  # Ctrl-C: end it (it stops its threads and workers)
             proc.terminate()
             try:
                 proc.wait(2)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                pass
+            kill_group(signal.SIGKILL)
+            proc.wait()
             raise
+        finally:
+            if killed is None:
+                kill_group(signal.SIGKILL)  # worker processes it may have left behind
         err.seek(0)
         tail = " | ".join(err.read().strip().splitlines()[-2:])
+    if killed is not None:
+        entry["not_run"] = (f"{python} gave no sign of progress for {killed:.3g} s (--max-call "
+                            f"plus {FOREIGN_MARGIN:g} s): a call or the import of the module "
+                            f"did not finish there; it was killed")
+        entry["incomplete"] = [entry["not_run"]]
+        return entry
     event = None
-    for line in out.splitlines():
+    for line in out:
         try:
-            event = json.loads(line)
+            e = json.loads(line)
         except ValueError:
             continue
+        if isinstance(e, dict) and e.get("event") in ("result", "error"):
+            event = e
     if proc.returncode != 0 or not isinstance(event, dict):
         entry["not_run"] = f"{python} exited with {proc.returncode}: {tail or 'no output'}"
     elif event.get("event") == "error":
@@ -328,7 +427,13 @@ def verdict(d: dict) -> str:
 
     call = d.get("call", "the function")
     skipped = d.get("skipped", {})
+    if "single" in skipped and d.get("first_call_s") is None:
+        return (f"{call}: {skipped['single']}. Check that it returns on its own, or raise "
+                f"--max-call (max_call=) if it is only slow.")
     if "single" in skipped:
+        if d.get("incomplete"):
+            return (f"{call}: {skipped['single']}. Nothing more was timed: a function the "
+                    f"probe can measure returns from every call.")
         return (f"{call}: {skipped['single']}. Probe it on a smaller input, or raise "
                 f"--max-call (max_call=).")
     n = d["workers"]
@@ -363,6 +468,8 @@ def verdict(d: dict) -> str:
                              "from scaling: a lock inside the function, memory bandwidth, or "
                              "a busy machine")
     sentences.insert(0, head)
+    for why in d.get("incomplete", []):
+        sentences.append(f"Not every row was measured: {why}")
     busy = (_busy(d) or 0) > 0.2
     if f is not None and fa is not None and abs(f - fa) > DISAGREE and n > 1 and not waits \
             and not (busy and fa < f):
@@ -394,6 +501,9 @@ def verdict(d: dict) -> str:
         elif e.get("not_run"):
             sentences.append(f"Not probed under {os.path.basename(e['python'])}: "
                              f"{e['not_run']}")
+        elif "single" not in e:
+            why = (e.get("skipped") or {}).get("single", "nothing was timed")
+            sentences.append(f"Under {os.path.basename(e['python'])} nothing was timed: {why}")
         elif e.get("threads_speedup") is not None:
             text = (f"On {os.path.basename(e['python'])} ({label}) {e['workers']} threads gave "
                     f"{_x(e['threads_speedup'])}")
@@ -460,13 +570,28 @@ class ProbeResult:
         return json.loads(json.dumps(self._data))
 
     def write_json(self, path) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self._data, f, indent=1)
-            f.write("\n")
+        """Write :meth:`to_dict` as JSON to `path`, atomically (a temporary
+        file beside it, then renamed); raises :class:`ProbeUsageError` if
+        it cannot be written."""
+        from .._timing import _files
+
+        text = json.dumps(self._data, indent=1) + "\n"
+        _files.write_atomic(path, text, "--json", ProbeUsageError)
 
     def write_html(self, path) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(_html_page(self._data))
+        """Write the report as one self-contained HTML page, atomically."""
+        from .._timing import _files
+
+        _files.write_atomic(path, _html_page(self._data), "--html", ProbeUsageError)
+
+    @property
+    def incomplete(self) -> list:
+        """Why rows were ended by the function (a call that did not finish in
+        time, a worker process that died), here and under other Pythons."""
+        out = list(self._data.get("incomplete", []))
+        for e in self._data.get("interpreters", []):
+            out += [f"under {e['python']}: {why}" for why in e.get("incomplete", [])]
+        return out
 
     def lines(self) -> list:
         """The text report, line by line (``repr`` joins them)."""
@@ -486,7 +611,10 @@ def _rows(d: dict) -> list:
     interp = d["interpreter"]
     rows.append(("Python", f"{interp['version']} ({interp['label']}), {d['usable_cpus']} "
                            f"usable CPUs, {n} workers"))
-    rows.append(("first call", f"{_s(d['first_call_s'])}, returned {d['result']}"))
+    if d.get("first_call_s") is None:
+        rows.append(("first call", "did not finish"))
+    else:
+        rows.append(("first call", f"{_s(d['first_call_s'])}, returned {d['result']}"))
     if "single" in d:
         s = d["single"]
         rows.append(("one call", f"{_s(s['median'])} median of {s['count']} values "
@@ -514,13 +642,22 @@ def _rows(d: dict) -> list:
         if d.get("gil_held_fraction_amdahl") is not None:
             text += f"; {d['gil_held_fraction_amdahl']:.2f} from the thread speedup (Amdahl)"
         rows.append(("GIL held", text))
+    by_reason: dict = {}  # one row per reason: a hang ends several phases at once
     for phase, why in d.get("skipped", {}).items():
-        rows.append((f"{phase} skipped", why))
+        by_reason.setdefault(why, []).append(phase)
+    for why, phases in by_reason.items():
+        rows.append((f"{', '.join(phases)} skipped", why))
+    for note in d.get("notes", []):
+        rows.append(("note", note))
     for e in d.get("interpreters", []):
         if e.get("not_run") or e.get("error"):
             rows.append((os.path.basename(e["python"]), e.get("error") or e.get("not_run")))
             continue
         label = e["interpreter"]["label"]
+        if "single" not in e:
+            why = (e.get("skipped") or {}).get("single", "nothing was timed")
+            rows.append((label, f"{e['python']}, nothing timed: {why}"))
+            continue
         bits = [e["python"], f"one call {_s(e['single']['median'])}"]
         if e.get("threads_speedup") is not None:
             bits.append(f"{e['workers']} threads {_x(e['threads_speedup'])}")

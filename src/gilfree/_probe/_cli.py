@@ -1,9 +1,29 @@
 """``gilfree probe MODULE:FUNCTION``: the command line of :func:`gilfree.probe`.
 
-Exit status: 0 when the probe ran (its verdict may be that nothing helps),
-1 when the function failed (raised, or returned different values), 2 for
-usage errors (a missing module or attribute, a non-callable, ``--args`` not a
-literal, a bad option), 130 when interrupted (Ctrl-C or SIGTERM).
+Exit status, each with one line on stderr (never the probe's traceback):
+
+0
+    The probe ran and measured every row (its verdict may be that nothing
+    helps, or that the first call was over ``--max-call``).
+1
+    The function failed: it raised (on any call, in any thread or worker
+    process), returned a different value, or its module raised or called
+    ``sys.exit`` at import; or it failed under a ``--python`` interpreter.
+2
+    A usage error: a missing module or attribute, a non-callable, ``--args``
+    not a literal, a bad option, or a ``--json``/``--html`` path that cannot
+    be written (checked before anything is measured).
+3
+    The report was printed and written, but the function ended some rows: a
+    call did not finish within ``--max-call`` plus a margin (a hang, or a
+    function that is not fork-safe in a forked worker), or a worker process
+    died (a segfault, ``os._exit``); the report says which and why.
+130
+    Interrupted (Ctrl-C or SIGTERM); its threads and worker processes were
+    stopped.
+
+The ``--json`` and ``--html`` files are written before the text report is
+printed, each through a temporary file renamed over the target.
 """
 
 from __future__ import annotations
@@ -70,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-call", type=_positive_float, default=10.0, metavar="SECONDS",
                    help="time nothing more if one call takes longer (default 10)")
     p.add_argument("--no-processes", action="store_true", help="do not start worker processes")
+    p.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default=None,
+                   help="how worker processes start (default: fork where the platform uses "
+                        "it, else spawn); spawn suits functions that are not fork-safe")
     p.add_argument("--min-time", type=_positive_float, default=0.05, metavar="SECONDS",
                    help="calibration target of one timed value (default 0.05)")
     p.add_argument("--repeats", type=_int_at_least(1), default=5, metavar="R",
@@ -80,9 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_output(parser, path, what: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path) or not os.path.isdir(folder):
-        parser.error(f"{what}: cannot write {path!r} (no such folder, or it is a folder)")
+    from .._timing import _files
+
+    try:
+        _files.check_writable(path, what)
+    except ValueError as exc:
+        parser.error(f"{exc} (nothing was measured)")
 
 
 def main(argv=None) -> int:
@@ -108,7 +134,7 @@ def main(argv=None) -> int:
             settings = Settings(workers=args.workers, impure=args.impure,
                                 processes=not args.no_processes, max_call=args.max_call,
                                 min_time=args.min_time, repeats=args.repeats,
-                                heartbeat=args.heartbeat)
+                                heartbeat=args.heartbeat, start_method=args.start_method)
             pythons = []
             for py in args.python:
                 check_python(py)  # a path that is no Python is a usage error
@@ -130,18 +156,27 @@ def main(argv=None) -> int:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
     _clear(progress)
-    print(repr(result))
+    # the files first: printing (a closed pipe, say) cannot lose them
+    wrote = []
     for path, write in ((args.json, result.write_json), (args.html, result.write_html)):
         if path:
             try:
                 write(path)
-            except OSError as exc:
-                print(f"{PROG}: error: cannot write {path}: {exc.strerror or exc}",
-                      file=sys.stderr)
+            except ProbeUsageError as exc:
+                print(f"{PROG}: error: {exc}", file=sys.stderr)
                 return 2
-            print(f"wrote {path}")
+            wrote.append(path)
+    print(repr(result))
+    for path in wrote:
+        print(f"wrote {path}")
     failed = [e for e in result.to_dict()["interpreters"] if e.get("error")]
-    return 1 if failed else 0
+    if failed:
+        return 1
+    if result.incomplete:
+        print(f"{PROG}: error: the function ended some rows: {result.incomplete[0]}",
+              file=sys.stderr)
+        return 3
+    return 0
 
 
 def _progress():

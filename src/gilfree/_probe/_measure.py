@@ -30,24 +30,40 @@ import warnings
 from typing import Any
 
 if __package__:
+    from .._timing import _results, _watch
     from ..bench import _portable
-else:  # a script under another Python: load the portable core by path
+else:  # a script under another Python: load the stdlib-only modules by path
     import importlib.util as _util
 
-    _spec = _util.spec_from_file_location(
-        "_gilfree_portable",
-        os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bench",
-                     "_portable.py"))
-    assert _spec is not None and _spec.loader is not None
-    _portable = _util.module_from_spec(_spec)  # type: ignore[no-redef]
-    sys.modules["_gilfree_portable"] = _portable
-    _spec.loader.exec_module(_portable)
+    def _load(name, *parts):
+        spec = _util.spec_from_file_location(
+            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, *parts))
+        assert spec is not None and spec.loader is not None
+        mod = _util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+        return mod
+
+    _portable = _load("_gilfree_portable", "bench", "_portable.py")
+    _results = _load("_gilfree_results", "_timing", "_results.py")
+    _watch = _load("_gilfree_watch", "_timing", "_watch.py")
 
 perf_counter = time.perf_counter
 
 #: Results of the timed calls are kept and compared after each timed value
-#: (never inside it); a loop keeps at most this many bytes of them.
+#: (never inside it); the results kept for one timed value, on every thread
+#: together, take at most this many bytes (their deep size,
+#: :func:`gilfree._timing._results.deep_size`); the calls beyond it are
+#: timed but their results are dropped uncompared.
 KEEP_BYTES = 256 * 2**20
+
+#: Seconds the worker processes may take to start (on top of --max-call):
+#: spawned workers import NumPy, gilfree and the function's module, which
+#: took up to 10 s on a loaded 2-core machine.
+STARTUP_S = 60.0
+
+#: Start methods of the worker processes that ``start_method=`` accepts.
+START_METHODS = ("fork", "spawn", "forkserver")
 
 #: A beat later than this fraction of the switch interval found the GIL held:
 #: a thread that wants the GIL waits one whole switch interval (5 ms by
@@ -94,8 +110,13 @@ def resolve(spec: str):
             raise ProbeUsageError(f"no module named {exc.name!r} (looked in the current "
                                   f"directory first, then sys.path)") from None
         raise FunctionFailed(f"importing {modname} raised ModuleNotFoundError: {exc}") from exc
-    except Exception as exc:
-        raise FunctionFailed(f"importing {modname} raised {type(exc).__name__}: {exc}") from exc
+    except SystemExit as exc:  # the module's own sys.exit(): not a probe to run
+        raise FunctionFailed(f"importing {modname} called sys.exit({_text(exc.code, 60)})"
+                             ) from exc
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise FunctionFailed(f"importing {modname} raised {_exc_text(exc)}") from exc
     obj: Any = mod
     for part in attr.split("."):
         try:
@@ -125,93 +146,129 @@ def parse_args(text):
 
 
 def describe_call(fn, args) -> str:
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        name = _short(fn, 60)
     text = ", ".join(_short(a, 30) for a in args)
     return f"{name}({text})"
 
 
 def _short(obj, width: int = 60) -> str:
+    """A repr of at most `width` characters that never fails and never
+    builds the whole repr of a large container (``reprlib``)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = r.maxlong = max(width, 10)
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = r.maxarray = 10
     try:
-        text = repr(obj)
-    except Exception as exc:  # a broken __repr__ must not stop the probe
-        text = f"<{type(obj).__name__}: repr failed: {exc}>"
+        text = r.repr(obj)
+    except BaseException as exc:  # a broken __repr__, an int over 4300 digits
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        text = f"<{type(obj).__name__}: repr failed: {_exc_text(exc, 60)}>"
+    text = " ".join(text.split())  # one line
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _text(obj, width: int = 300) -> str:
+    """``str(obj)`` on one line, at most `width` characters, never failing."""
+    try:
+        text = str(obj)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        text = f"<{type(obj).__name__}: str() failed>"
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _exc_text(exc: BaseException, width: int = 300) -> str:
+    """``"TypeError: message"`` on one line (an exception's message may be
+    anything: long, several lines, or a ``__str__`` that raises)."""
+    msg = _text(exc, width)
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------
 # comparing results
 # ---------------------------------------------------------------------------
 
-
-def same(a, b) -> bool:
-    """True if two results of the function are the same value.
-
-    ``==`` where it gives a bool; arrays (anything with ``shape`` and
-    ``dtype``) through NumPy's ``array_equal`` with NaNs equal; NaN equals
-    NaN; otherwise equal pickles.
-    """
-    if a is b:
-        return True
-    if type(a) is not type(b):
-        return False
-    if hasattr(a, "shape") and hasattr(a, "dtype") and "numpy" in sys.modules:
-        np = sys.modules["numpy"]
-        try:
-            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
-        except Exception:
-            pass
-    try:
-        eq = a == b
-        if isinstance(eq, bool):
-            if eq:
-                return True
-            if isinstance(a, float) and math.isnan(a) and math.isnan(b):
-                return True
-            if isinstance(a, (tuple, list)) and len(a) == len(b):
-                return all(same(x, y) for x, y in zip(a, b))
-            return False
-    except Exception:
-        pass
-    try:
-        return pickle.dumps(a) == pickle.dumps(b)
-    except Exception:
-        return False
-
-
-def _size_of(obj) -> int:
-    n = getattr(obj, "nbytes", None)
-    if isinstance(n, int):
-        return n
-    try:
-        n = sys.getsizeof(obj)
-        if isinstance(obj, (list, tuple, set, frozenset, dict)):
-            n += sum(sys.getsizeof(x) for x in list(obj)[:1000]) * max(1, len(obj) // 1000)
-        return n
-    except Exception:
-        return 1024
+#: Value equality of two results (NaN equals NaN, containers item by item,
+#: arrays by shape, dtype and values): :func:`gilfree._timing._results.same`.
+same = _results.same
 
 
 class Checker:
-    """Compares every kept result with the first call's; remembers the first mismatch."""
+    """Compares every kept result with the first call's; remembers the first
+    mismatch; keeps what is kept under :data:`KEEP_BYTES`.
+
+    ``quota`` is how many results one timed value may keep, on all threads
+    together: :data:`KEEP_BYTES` over the first result's deep size, lowered
+    when the results of a timed value turn out larger than that (a result
+    that equals the first while taking more memory).
+    """
 
     def __init__(self, reference, impure: bool):
         self.reference = reference
         self.impure = impure
         self.bad: str | None = None
+        self.result_bytes = None
+        self.quota = 0
+        self.limited = False  # some calls' results were not kept
+        if not impure:
+            try:
+                self.result_bytes = _results.deep_size(reference, limit=KEEP_BYTES)
+            except Exception:  # a result too strange to measure: keep few
+                self.result_bytes = KEEP_BYTES // 64
+            self.quota = KEEP_BYTES // max(1, self.result_bytes)
 
-    def check(self, results, where: str) -> None:
-        if self.impure or self.bad is not None:
+    def share(self, parts: int, calls: int) -> int:
+        """Results each of `parts` threads may keep of its `calls` calls."""
+        if self.impure:
+            return 0
+        k = self.quota // max(1, parts)
+        if k < calls:
+            self.limited = True
+        return min(k, calls)
+
+    def check(self, keeps, where: str) -> None:
+        """Compare the results in the lists `keeps`, then drop them."""
+        if self.impure:
             return
-        for r in results:
-            if not same(r, self.reference):
-                self.bad = (f"returned {_short(r)} {where}, but {_short(self.reference)} "
-                            f"on its first call")
-                return
+        seen: set = set()
+        size = 0
+        for keep in keeps:
+            if not keep:
+                continue
+            if self.bad is None:
+                for r in keep:
+                    if not same(r, self.reference):
+                        self.bad = (f"returned {_short(r)} {where}, but "
+                                    f"{_short(self.reference)} on its first call")
+                        break
+            if size <= KEEP_BYTES:
+                try:
+                    size += _results.deep_size(keep, limit=KEEP_BYTES - size, seen=seen)
+                except Exception:
+                    pass
+        if size > KEEP_BYTES:
+            # larger than the first result said: keep fewer from now on
+            kept = sum(len(k) for k in keeps if k)
+            self.quota = max(0, kept * KEEP_BYTES // size // 2)
+            self.limited = True
+        for keep in keeps:
+            if keep:
+                keep.clear()
 
     def raise_if_bad(self) -> None:
         if self.bad is not None:
             raise FunctionFailed(self.bad + "; if its results are meant to differ, probe it "
                                             "with --impure (impure=True)")
+
+    def report(self) -> dict:
+        return {"cap_bytes": KEEP_BYTES, "result_bytes": self.result_bytes,
+                "results_per_value": self.quota, "limited": self.limited}
 
 
 def _call(fn, args, where: str):
@@ -220,8 +277,37 @@ def _call(fn, args, where: str):
     except (KeyboardInterrupt, FunctionFailed):
         raise
     except BaseException as exc:
-        raise FunctionFailed(f"{describe_call(fn, args)} raised {type(exc).__name__}: {exc}"
-                             f" ({where})") from exc
+        raise FunctionFailed(f"{describe_call(fn, args)} raised {_exc_text(exc)} ({where})"
+                             ) from exc
+
+
+class _Stopped(Exception):
+    """Raised in a calling thread when the probe stops (Ctrl-C, a failure)."""
+
+
+def _loop_calls(fn, args, loops: int, keep, keep_max: int, counts, slot: int, stop,
+                where: str) -> None:
+    """`loops` calls; the first `keep_max` results appended to `keep` (compared
+    later, outside the timing); ``counts[slot]`` counts the finished calls
+    for the wait (:mod:`gilfree._timing._watch`); `stop` ends the loop early."""
+    try:
+        if keep is not None and keep_max > 0:
+            app = keep.append
+            m = min(loops, keep_max)
+            for _ in range(m):
+                app(fn(*args))
+                counts[slot] += 1
+                if stop.is_set():
+                    return
+            loops -= m
+        for _ in range(loops):
+            fn(*args)
+            counts[slot] += 1
+            if stop.is_set():
+                return
+    except BaseException as exc:
+        raise FunctionFailed(f"{describe_call(fn, args)} raised {_exc_text(exc)} ({where})"
+                             ) from exc
 
 
 # ---------------------------------------------------------------------------
@@ -234,8 +320,10 @@ class Settings:
 
     def __init__(self, workers=None, impure: bool = False, processes: bool = True,
                  max_call: float = 10.0, min_time: float = 0.05, repeats: int = 5,
-                 warmup: int = 1, heartbeat: float = 0.3, settle: float = 0.02):
+                 warmup: int = 1, heartbeat: float = 0.3, settle: float = 0.02,
+                 start_method=None):
         self.workers: int = usable_cpus() if workers is None else workers
+        self.start_method = start_method
         self.impure = bool(impure)
         self.processes = bool(processes)
         self.max_call = max_call
@@ -259,11 +347,21 @@ class Settings:
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
                 raise ProbeUsageError(f"`{k}` must be an integer >= {low}, got {v!r}")
+        if start_method is not None:
+            import multiprocessing
+
+            if start_method not in START_METHODS:
+                raise ProbeUsageError(f"`start_method` must be one of {', '.join(START_METHODS)}"
+                                      f", got {start_method!r}")
+            have = multiprocessing.get_all_start_methods()
+            if start_method not in have:
+                raise ProbeUsageError(f"start method {start_method!r} is not available here "
+                                      f"(this platform has {', '.join(have)})")
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("workers", "impure", "processes", "max_call",
                                               "min_time", "repeats", "warmup", "heartbeat",
-                                              "settle")}
+                                              "settle", "start_method")}
 
 
 def usable_cpus() -> int:
@@ -323,23 +421,16 @@ def delay_between(before, after) -> float:
     return sum(v - before.get(tid, 0.0) for tid, v in after.items())
 
 
-def _loop_calls(fn, args, loops: int, keep: list | None, stop=None) -> None:
-    """`loops` calls; results appended to `keep` (compared later, outside the timing)."""
-    if keep is None:
-        for _ in range(loops):
-            fn(*args)
-            if stop is not None and stop.is_set():
-                return
-    else:
-        app = keep.append
-        for _ in range(loops):
-            app(fn(*args))
-            if stop is not None and stop.is_set():
-                return
-
-
 def measure(fn, args, settings: Settings, progress=None) -> dict:
     """Measure `fn(*args)`: one call, N threads, the GIL, N processes.
+
+    Every call runs in a thread (or worker process) of its own, waited for
+    at most ``--max-call`` plus a margin per call (N threads that share the
+    GIL or the CPUs: N times that): a call that runs longer ends its row
+    with the reason in ``skipped`` and ``incomplete``, and the rest is
+    still measured where it can be (a thread cannot be stopped: a hung one
+    is left running as a daemon thread, and nothing more is timed on
+    threads).
 
     Returns a JSON-ready dict (see ``gilfree._probe.ProbeResult`` for the
     derived figures).  Raises :class:`FunctionFailed` if the function raises
@@ -349,16 +440,53 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     s = settings
     tick = progress or (lambda what: None)
     n = s.workers
-    out: dict = {"call": describe_call(fn, args), "workers": n, "usable_cpus": usable_cpus(),
+    call = describe_call(fn, args)
+    out: dict = {"call": call, "workers": n, "usable_cpus": usable_cpus(),
                  "interpreter": _portable.interpreter_info(), "settings": s.to_dict(),
-                 "skipped": {}}
+                 "skipped": {}, "notes": [], "incomplete": []}
+    stop = threading.Event()
+    bound1 = _watch.call_bound(s.max_call)
+    try:
+        return _measure(fn, args, s, tick, n, call, out, stop, bound1)
+    finally:
+        stop.set()  # threads still calling stop after their call
 
+
+def _hung(out: dict, exc, what: str, phases) -> None:
+    """Record that a call on a thread did not finish: `phases` are not measured."""
+    reason = (f"{what} did not finish within {exc.seconds:.3g} s (--max-call plus a "
+              f"margin); its thread is left running (Python cannot stop a thread)")
+    out["incomplete"].append(reason)
+    out["notes"].append("a call of the function is still running in a daemon thread of "
+                        "this process: it ends when the function returns or the process "
+                        "exits")
+    for phase in phases:
+        out["skipped"][phase] = reason
+
+
+ALL_PHASES = ("single", "threads", "processes", "heartbeat")
+
+
+def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
     # 1. the checked calls: the first (cold) and, unless too long, a second
+    def timed_call(where):
+        def job():
+            t0, c0 = perf_counter(), time.process_time()
+            r = _call(fn, args, where)
+            return r, perf_counter() - t0, time.process_time() - c0
+        return job
+
     tick("first call")
-    t0, c0 = perf_counter(), time.process_time()
-    ref = _call(fn, args, "on its first call")
-    out["first_call_s"] = t1 = perf_counter() - t0
-    out["first_call_cpu_s"] = time.process_time() - c0
+    try:
+        ref, t1, cpu1 = _watch.run_bounded(timed_call("on its first call"), bound1)
+    except _watch.Hung as exc:
+        out["first_call_s"] = out["result"] = None
+        _hung(out, exc, "its first call", ALL_PHASES)
+        for phase in ALL_PHASES:
+            out["skipped"][phase] = out["incomplete"][0] + ": nothing was timed"
+        return derive(out)
+    out["first_call_s"] = t1
+    out["first_call_cpu_s"] = cpu1
     out["result"] = _short(ref, 200)
     checker = Checker(ref, s.impure)
     budget = _portable.Budget(s.max_call)
@@ -366,63 +494,74 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     reason = budget.skip_reason("call", 1)
     if reason:
         reason = f"{reason}: nothing else was timed"
-        for phase in ("single", "threads", "heartbeat", "processes"):
+        for phase in ALL_PHASES:
             out["skipped"][phase] = reason
         return derive(out)
     tick("second call")
-    t0 = perf_counter()
-    second = _call(fn, args, "on its second call")
-    t1 = out["second_call_s"] = perf_counter() - t0
-    checker.check([second], "on its second call")
+    try:
+        second, t2, _ = _watch.run_bounded(timed_call("on its second call"), bound1)
+    except _watch.Hung as exc:
+        _hung(out, exc, "its second call", ALL_PHASES)
+        return derive(out)
+    out["second_call_s"] = t2
+    checker.check([[second]], "on its second call")
     checker.raise_if_bad()
     del second
-    keep_ok = not s.impure
-    max_loops = 1 << 20
-    if keep_ok:
-        max_loops = max(1, min(max_loops, KEEP_BYTES // max(1, _size_of(ref))))
 
     # 2. one thread and N threads, interleaved
-    stop = threading.Event()
-    started: list = []
-
     busy = [0.0, 0.0]  # the one-thread timing's run delay and CPU time
     tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
+    bound_n = _watch.call_bound(s.max_call, n)
 
     def single_timer(loops):
-        keep = [] if keep_ok else None
-        d0, c0 = run_delays(), time.process_time()
-        t = perf_counter()
-        _loop_calls(fn, args, loops, keep)
-        dt = perf_counter() - t
-        busy[1] += time.process_time() - c0
-        busy[0] += delay_between(d0, run_delays())
-        if keep:
-            checker.check(keep, "on a later call")
+        keep: list = []
+        counts = [0]
+        kmax = checker.share(1, loops)
+
+        def job():
+            d0, c0 = run_delays(), time.process_time()
+            t = perf_counter()
+            _loop_calls(fn, args, loops, keep, kmax, counts, 0, stop, "on a later call")
+            dt = perf_counter() - t
+            busy[1] += time.process_time() - c0
+            busy[0] += delay_between(d0, run_delays())
+            return dt
+
+        dt = _watch.run_bounded(job, bound1, counts, "on one thread")
+        checker.check([keep], "on a later call")
         return dt
 
     def threads_timer(loops):
-        keeps = [[] if keep_ok else None for _ in range(n)]
+        keeps: list = [[] for _ in range(n)]
+        counts = [0] * n
+        errors: list = []
+        kmax = checker.share(n, loops)
+        where = f"called from {n} threads at once"
 
-        def work(_, k, count):
-            started.append(threading.current_thread())
+        def work(k):
             d0, c0 = _own_delay(), time.thread_time()
             try:
-                _loop_calls(fn, args, count, keeps[k], stop)
-            except BaseException as exc:
-                raise FunctionFailed(f"{out['call']} raised {type(exc).__name__}: {exc} "
-                                     f"(called from {n} threads at once)") from exc
+                _loop_calls(fn, args, loops, keeps[k], kmax, counts, k, stop, where)
+            except BaseException as exc:  # re-raised by the timing thread
+                errors.append(exc)
+                return
             d1, c1 = _own_delay(), time.thread_time()
             if d0 is not None and d1 is not None:
                 tbusy[0] += d1 - d0
                 tbusy[1] += c1 - c0
 
+        # plain threads, as user code starts them (daemon: one that never
+        # returns must not keep the interpreter from exiting)
+        threads = [threading.Thread(target=work, args=(k,), daemon=True,
+                                    name=f"gilfree-probe-{k}") for k in range(n)]
         t = perf_counter()
-        _portable.run_in_threads(work, None, [(k, loops) for k in range(n)])
+        for th in threads:
+            th.start()
+        _watch.wait_threads(threads, counts, bound_n, f"on one of {n} threads")
         dt = perf_counter() - t
-        for keep in keeps:
-            if keep:
-                checker.check(keep, f"when called from {n} threads at once")
-        started.clear()
+        if errors:
+            raise errors[0]
+        checker.check(keeps, f"when called from {n} threads at once")
         return dt
 
     # 3. N worker processes, started (and their start-up timed) before the
@@ -432,25 +571,32 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
         out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
     else:
         tick(f"starting {n} worker processes")
-        procs = ProcessTimer(fn, args, ref, s, checker)
+        procs = ProcessTimer(fn, args, ref, s, checker, out["notes"])
         if procs.skipped:
             out["skipped"]["processes"] = procs.skipped
             out["processes"] = {"skipped": procs.skipped, "method": procs.method}
+            if procs.incomplete:
+                out["incomplete"].append(procs.skipped)
             procs = None
     timers = [single_timer, threads_timer] + ([procs] if procs else [])
     tick(f"one thread, {n} threads" + (f" and {n} processes" if procs else ""))
     try:
         loops, values = _portable.measure_interleaved(
             timers, repeats=s.repeats, warmup=s.warmup,
-            min_time=s.min_time, settle_timeout=s.settle, max_loops=max_loops)
+            min_time=s.min_time, settle_timeout=s.settle)
+    except _watch.Hung as exc:
+        if procs:
+            procs.stop()
+        out["kept"] = checker.report()
+        what = "a call on one thread" if "one thread" in exc.where else \
+            f"a call on one of {n} threads"
+        _hung(out, exc, what, ("single", "threads", "processes", "heartbeat"))
+        return derive(out)
     except BaseException:
         if procs:
             procs.stop()
         raise
     finally:
-        stop.set()
-        for th in list(started):
-            th.join()
         if procs:
             procs.close()
     checker.raise_if_bad()
@@ -460,7 +606,11 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     threads.update(loops=loops[1], values=values[1],
                    speedup=n * single["median"] / threads["median"])
     out["single"], out["threads"] = single, threads
-    if procs:
+    if procs and procs.ended:
+        out["skipped"]["processes"] = procs.ended
+        out["processes"] = {"skipped": procs.ended, "method": procs.method}
+        out["incomplete"].append(procs.ended)
+    elif procs:
         p = _portable.summarize(values[2])
         p.update(loops=loops[2], values=values[2], method=procs.method,
                  startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
@@ -473,11 +623,21 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     # (all the process's threads) plus the time their threads sat runnable
     # while other programs had the CPUs, so a busy machine does not look like
     # "waiting"; about 0 for sleep or I/O, 1 for one busy thread, k for k.
-    d0, w0, c0 = run_delays(), perf_counter(), time.process_time()
-    _loop_calls(fn, args, loops[0], None)
-    wall = perf_counter() - w0
-    cpu = time.process_time() - c0
-    delay = delay_between(d0, run_delays())
+    counts = [0]
+
+    def cpu_job():
+        d0, w0, c0 = run_delays(), perf_counter(), time.process_time()
+        _loop_calls(fn, args, loops[0], None, 0, counts, 0, stop, "on a later call")
+        wall = perf_counter() - w0
+        return wall, time.process_time() - c0, delay_between(d0, run_delays())
+
+    try:
+        wall, cpu, delay = _watch.run_bounded(cpu_job, bound1, counts, "on one thread")
+    except _watch.Hung as exc:
+        out["cpu_fraction"] = None
+        _hung(out, exc, "a call on one thread", ("heartbeat",))
+        out["kept"] = checker.report()
+        return derive(out)
     out["cpu_fraction"] = (cpu + delay) / wall if wall > 0 else None
     # The share of the time the calls' threads were ready to run (during the
     # one-thread timing) that they waited for a CPU other programs held: on a
@@ -491,16 +651,43 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     # 4. the GIL: a 1 ms sleeper's lateness while the function runs
     if s.heartbeat > 0:
         tick("heartbeat")
-        out["heartbeat"] = gil_heartbeat(fn, args, s.heartbeat, checker)
+        counts = [0]
+        try:
+            out["heartbeat"] = _watch.run_bounded(
+                lambda: gil_heartbeat(fn, args, s.heartbeat, checker, counts, stop),
+                bound1, counts, "on one thread")
+        except _watch.Hung as exc:
+            _hung(out, exc, "a call while the heartbeat ran", ("heartbeat",))
         checker.raise_if_bad()
     else:
         out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
 
+    out["kept"] = checker.report()
+    if checker.limited:
+        out["notes"].append(_kept_note(checker))
     derive(out)
     return out
 
 
-def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
+def _size(nbytes) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _kept_note(checker: Checker) -> str:
+    if checker.quota == 0:
+        return (f"one result takes {_size(checker.result_bytes)}, over the "
+                f"{_size(KEEP_BYTES)} kept per timed value: the results of the timed calls "
+                f"were not compared (the first two calls' were)")
+    return (f"one result takes {_size(checker.result_bytes)}: only {checker.quota} results "
+            f"per timed value were kept and compared (at most {_size(KEEP_BYTES)} of them), "
+            f"the other calls were timed uncompared")
+
+
+def gil_heartbeat(fn, args, duration: float, checker: Checker, counts=None,
+                  stop=None) -> dict:
     """The fraction of time `fn` holds the GIL, from a sleeper thread's lateness.
 
     A thread sleeps 1 ms in a loop while `fn` runs on this one.  When it
@@ -524,9 +711,20 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     late: list = []
     keep: list = []
 
+    counts = [0] if counts is None else counts
+    kmax = checker.share(1, 64)  # a sample: the heartbeat makes hundreds of calls
+    call = describe_call(fn, args)
+
     def once():
-        r = fn(*args)
-        if not checker.impure and len(keep) < 64:
+        if stop is not None and stop.is_set():
+            raise _Stopped
+        try:
+            r = fn(*args)
+        except BaseException as exc:
+            raise FunctionFailed(f"{call} raised {_exc_text(exc)} (while the heartbeat "
+                                 f"ran)") from exc
+        counts[0] += 1
+        if len(keep) < kmax:
             keep.append(r)
 
     clock = DelayClock()
@@ -537,7 +735,7 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker) -> dict:
     finally:
         clock.close()
     hb["run_delay_removed"] = use_clock
-    checker.check(keep, "while the heartbeat ran")
+    checker.check([keep], "while the heartbeat ran")
     interval = sys.getswitchinterval()
     threshold = max(HELD_FRACTION_OF_INTERVAL * interval, 0.5e-3)
     # the function's thread's run delay during each beat (0 where unknown)
@@ -615,16 +813,19 @@ class CallLoop:
     a text naming the first result that differs from `expected`, or the
     exception the function raised; ``run_delay`` (None off Linux) and
     ``cpu`` are the worker's seconds waiting for a CPU and on one.
+    ``done`` (shared by the workers) counts the finished calls, so that the
+    probing process sees a call that does not finish.
     """
 
-    def __init__(self, fn, args, expected, impure: bool, stop):
+    def __init__(self, fn, args, expected, impure: bool, stop, done=None):
         self.fn, self.args, self.expected, self.impure, self.stop = fn, args, expected, impure, stop
+        self.done = done
 
     def __call__(self, loops: int):
-        fn, args = self.fn, self.args
+        fn, args, done = self.fn, self.args, self.done
         d0, c0 = _own_delay(), time.thread_time()
 
-        def done(calls, mismatch=None):
+        def finish(calls, mismatch=None):
             d1 = _own_delay()
             delay = None if d0 is None or d1 is None else d1 - d0
             return calls, mismatch, delay, time.thread_time() - c0
@@ -632,14 +833,16 @@ class CallLoop:
         try:
             for i in range(loops):
                 r = fn(*args)
+                if done is not None:
+                    done.value += 1  # unlocked: any change tells the parent a call ended
                 if not self.impure and not same(r, self.expected):
-                    return done(i + 1, f"returned {_short(r)} in a worker process, but "
-                                       f"{_short(self.expected)} on its first call")
+                    return finish(i + 1, f"returned {_short(r)} in a worker process, but "
+                                         f"{_short(self.expected)} on its first call")
                 if self.stop.value:
-                    return done(i + 1)
+                    return finish(i + 1)
         except BaseException as exc:
-            return done(0, f"raised {type(exc).__name__}: {exc} (in a worker process)")
-        return done(loops)
+            return finish(0, f"raised {_exc_text(exc)} (in a worker process)")
+        return finish(loops)
 
 
 def _processes_module():
@@ -650,6 +853,47 @@ def _processes_module():
     return _processes
 
 
+def _os_threads() -> int:
+    """Threads of this process, as the OS counts them (Linux), else Python's."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return threading.active_count()
+
+
+class _ChildTerm:
+    """A SIGTERM handler that a forked worker inherits and that ends it quietly.
+
+    The command line turns SIGTERM into Ctrl-C; a forked worker inherits that
+    handler, and the pool terminates its workers with SIGTERM when one of
+    them dies: they would print a ``KeyboardInterrupt`` traceback each.
+    """
+
+    def __init__(self, previous):
+        self.previous, self.pid = previous, os.getpid()
+
+    def __call__(self, signum, frame):
+        if os.getpid() != self.pid:
+            os._exit(128 + signum)
+        if callable(self.previous):
+            self.previous(signum, frame)
+
+
+def _signal_describe(code) -> str:
+    import signal
+
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
 class ProcessTimer:
     """N worker processes, released together by a barrier; ``timer(loops)``
     has each run `loops` calls and returns the slowest one's own time.
@@ -657,58 +901,142 @@ class ProcessTimer:
     Start-up (starting the processes until all passed the barrier once) is
     timed apart from the calls (``startup_s``); ``overheads`` collects what
     each batch cost on top of its calls (submitting, the barrier, sending
-    the results back).  ``skipped`` says why no processes could start.
+    the results back).  ``skipped`` says why no processes could start
+    (``incomplete`` when that was the function's doing).
+
+    Every wait is bounded: a batch in which no call finished for
+    ``--max-call`` plus a margin, or a worker that died, ends the row:
+    ``ended`` says why, the workers are killed, and later batches return
+    at once (their values are dropped).
     """
 
-    def __init__(self, fn, args, ref, s: Settings, checker: Checker):
+    def __init__(self, fn, args, ref, s: Settings, checker: Checker, notes=None):
         import multiprocessing
 
         self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
-        self.method = start_method()
-        self.skipped = None
+        self.method = s.start_method or start_method()
+        self.skipped = self.ended = None
+        self.incomplete = False
+        self.min_time = s.min_time
         self.overheads: list = []
         self.busy = [0.0, 0.0]  # the workers' run delay and CPU time
         self.pools = None
+        self._workers: list = []
+        notes = [] if notes is None else notes
+        # n calls share the usable CPUs: each may take n/cpus times longer
+        self.bound = _watch.call_bound(s.max_call, -(-self.n // usable_cpus()))
         if self.method != "fork":
             try:
                 pickle.loads(pickle.dumps((fn, args, ref)))
             except Exception as exc:
                 self.skipped = (f"the function, its arguments or its result cannot be sent to "
-                                f"a {self.method}ed process ({type(exc).__name__}: {exc}); "
+                                f"a {self.method}ed process ({_exc_text(exc, 120)}); "
                                 f"define it at the top level of an importable module")
                 return
         ctx = multiprocessing.get_context(self.method)
         self._stop = ctx.Value("b", 0, lock=False)
+        self._done = ctx.Value("q", 0, lock=False)
         try:
             self._procs = _processes_module()
             self.pools = self._procs.ProcessPools(
-                method=self.method, payload=CallLoop(fn, args, ref, s.impure, self._stop))
+                method=self.method,
+                payload=CallLoop(fn, args, ref, s.impure, self._stop, self._done))
         except Exception as exc:
             self.skipped = (f"worker processes need this gilfree importable in this Python "
-                            f"({type(exc).__name__}: {exc}); threads and the GIL were measured")
+                            f"({_exc_text(exc, 120)}); threads and the GIL were measured")
             return
+        # The workers start in a thread of their own, so that the wait for
+        # them is bounded too (a spawned worker imports the function's module).
+        others = _os_threads() - 2  # besides this thread and the starting one
+        guard = self._guard_term() if self.method == "fork" else None
+        caught: list = []
         try:
-            with warnings.catch_warnings():
-                # 3.12+ warns when forking a process with threads (NumPy's
-                # BLAS threads, say): the children only call the function.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                self.pool = self.pools.get(self.n)
+            with warnings.catch_warnings(record=True) as record:
+                caught = record
+                # 3.12+ warns when forking a process with threads: reported
+                # below (in the probe's notes), not raised or printed
+                warnings.simplefilter("always", DeprecationWarning)
+                self.pool = _watch.run_bounded(
+                    lambda: self.pools.get(self.n), STARTUP_S + self.bound,
+                    where="starting the worker processes", name="gilfree-probe-start")
             self.startup_s = self.pools.startup[self.n]
+            self._workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        except _watch.Hung as exc:
+            self.stop()
+            self.close()
+            self.incomplete = True
+            self.skipped = (f"the {self.method}ed worker processes did not start within "
+                            f"{exc.seconds:.3g} s (does importing the function's module hang "
+                            f"there?); they were killed")
         except Exception as exc:  # a broken pool: the function cannot run in a child
             self.stop()
             self.close()
             self.skipped = (f"the function could not run in a {self.method}ed worker process "
-                            f"({type(exc).__name__}: {exc})")
+                            f"({_exc_text(exc, 160)})")
         except BaseException:
             self.stop()
             self.close()
             raise
+        finally:
+            if guard is not None:
+                guard()
+        fork_warnings = [w for w in caught if "fork" in str(w.message)]
+        if self.method == "fork" and (fork_warnings or others > 0):
+            text = (f"the worker processes were forked while {max(others, 1)} other thread(s) "
+                    f"ran in this process; a forked worker has none of them, so a function "
+                    f"that relies on them (a thread pool, BLAS or OpenMP threads) can hang "
+                    f"or misbehave there (--start-method spawn avoids this)")
+            if fork_warnings:
+                text += f"; Python warned: {_text(fork_warnings[0].message, 160)}"
+            notes.append(text)
+
+    @staticmethod
+    def _guard_term():
+        """Install :class:`_ChildTerm` for the fork (main thread only); returns
+        the function that puts the previous handler back, or None."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        try:
+            previous = signal.getsignal(signal.SIGTERM)
+            if not callable(previous):
+                return None  # default or ignored: a forked worker ends quietly anyway
+            handler = _ChildTerm(previous)
+            signal.signal(signal.SIGTERM, handler)
+        except (ValueError, OSError):
+            return None
+        # The workers keep _ChildTerm for their life; the probing process gets its
+        # own handler back once they are started.
+        return lambda: signal.signal(signal.SIGTERM, previous)
 
     def __call__(self, loops: int) -> float:
+        from concurrent.futures import FIRST_EXCEPTION, wait
+
+        if self.ended:
+            return self.min_time  # the row has ended: a placeholder, dropped
         t0 = perf_counter()
-        futures = [self.pool.submit(self._procs._timed_payload, loops) for _ in range(self.n)]
-        done = [f.result() for f in futures]
+        last, since = self._done.value, time.monotonic()
+        try:
+            futures = [self.pool.submit(self._procs._timed_payload, loops)
+                       for _ in range(self.n)]
+        except Exception as exc:  # the pool broke between batches
+            return self._end(self._died(exc))
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=_watch.POLL, return_when=FIRST_EXCEPTION)
+            for f in done:
+                if f.exception() is not None:
+                    return self._end(self._died(f.exception()))
+            if pending:
+                _watch._poll()
+                now, seen = time.monotonic(), self._done.value
+                if seen != last:
+                    last, since = seen, now
+                elif now - since > self.bound:
+                    return self._end(self._hung_reason())
         wall = perf_counter() - t0
+        done = [f.result() for f in futures]
         for _, _, (calls, mismatch, delay, cpu) in done:
             if delay is not None:
                 self.busy[0] += delay
@@ -721,9 +1049,44 @@ class ProcessTimer:
         self.overheads.append(max(0.0, wall - elapsed))
         return elapsed
 
+    def _hung_reason(self) -> str:
+        text = f"a call in a worker process did not finish within {self.bound:.3g} s"
+        if self.method == "fork":
+            return text + ": is the function fork-safe? try --start-method spawn; the workers " \
+                          "were killed"
+        return text + "; the workers were killed"
+
+    def _died(self, exc) -> str:
+        from concurrent.futures import BrokenExecutor
+
+        if not isinstance(exc, BrokenExecutor):
+            return (f"a worker process failed outside the function ({_exc_text(exc, 160)}); "
+                    f"the workers were stopped")
+        how = ""
+        deadline = time.monotonic() + 1.0
+        while not how and time.monotonic() < deadline:
+            codes = [p.exitcode for p in self._workers]
+            # the first to die by itself (the pool terminates the others)
+            bad = [c for c in codes if c not in (None, 0, -15, -9, 128 + 15)]
+            if bad:
+                how = f" ({_signal_describe(bad[0])})"
+            elif all(c is not None for c in codes):
+                break
+            else:
+                time.sleep(0.02)
+        return (f"a worker process died during a call{how}: the function crashed its process "
+                f"(a segfault, os._exit or abort in it or in a library it calls)")
+
+    def _end(self, reason: str) -> float:
+        self.ended = reason
+        self.stop()
+        self.close()
+        return self.min_time
+
     def stop(self) -> None:
         """Stop every worker now (Ctrl-C, a failure): calls in flight are not waited for."""
-        self._stop.value = 1
+        if getattr(self, "_stop", None) is not None:
+            self._stop.value = 1
         _terminate(self.pools)
 
     def close(self) -> None:
@@ -797,7 +1160,7 @@ def derive(out: dict) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def run_request(req: dict) -> dict:
+def run_request(req: dict, progress=None) -> dict:
     """Measure the target of a JSON request; errors come back as events."""
     for p in reversed(req.get("paths", [])):
         sys.path.insert(0, p)
@@ -805,26 +1168,48 @@ def run_request(req: dict) -> dict:
         fn = resolve(req["target"])
         args = parse_args(req.get("args"))
         settings = Settings(**req.get("settings", {}))
-        return {"event": "result", "result": measure(fn, args, settings)}
+        return {"event": "result", "result": measure(fn, args, settings, progress)}
     except ProbeUsageError as exc:
         return {"event": "error", "kind": "usage", "message": str(exc)}
     except FunctionFailed as exc:
         return {"event": "error", "kind": "function", "message": str(exc)}
 
 
+#: Seconds between two "alive" lines of the script (``--python``): the probing
+#: process ends a run that sends none for --max-call plus a margin.
+ALIVE_EVERY = 0.5
+
+
 def main() -> int:
-    """Script entry: a JSON request on stdin, one JSON line on stdout."""
+    """Script entry: a JSON request on stdin, JSON lines on stdout: ``alive``
+    events while it measures, then one ``result`` or ``error`` event."""
     import signal
 
     # The probing process handles Ctrl-C and ends this one (SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(130))
+    # The events go to a private copy of stdout; what the function prints
+    # goes to stderr, where it cannot be mistaken for an event.
+    events = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    last = [0.0]
+
+    def alive(*_):
+        now = time.monotonic()
+        if now - last[0] >= ALIVE_EVERY:
+            last[0] = now
+            events.write('{"event": "alive"}\n')
+            events.flush()
+
+    _watch.on_poll = alive
+    alive()
     req = json.loads(sys.stdin.read())
     # the script's own folder must not shadow the user's modules
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    sys.stdout.write(json.dumps(run_request(req)) + "\n")
-    sys.stdout.flush()
+    events.write(json.dumps(run_request(req, alive)) + "\n")
+    events.flush()
     return 0
 
 

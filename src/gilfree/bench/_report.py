@@ -17,8 +17,8 @@ import json
 import math
 import os
 import sys
-import tempfile
 
+from .._timing import _files
 from . import _html, _plots, _text, _views
 from ._analysis import check_result, derive
 from ._engine import Progress
@@ -91,13 +91,7 @@ def render_compare(cmp: dict, file=None, use_rich: bool | None = None,
 
 
 def _check_writable(path: str, what: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise ReportError(f"{what}: {path!r} is a folder, expected a file name")
-    if not os.path.isdir(parent):
-        raise ReportError(f"{what}: folder {parent!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ReportError(f"{what}: cannot write in {parent!r} (permission denied)")
+    _files.check_writable(path, what, ReportError)
 
 
 def check_writable(path: str, what: str) -> None:
@@ -106,24 +100,9 @@ def check_writable(path: str, what: str) -> None:
 
 
 def _write_atomic(path: str, text: str, what: str) -> str:
-    """Write `text` to a temporary file beside `path`, then rename it over."""
-    _check_writable(path, what)
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".gilfree-", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ReportError(f"{what}: cannot write {path!r}: {exc.strerror or exc}") from exc
-        raise
-    return path
+    """Write `text` to a temporary file beside `path`, then rename it over
+    (:func:`gilfree._timing._files.write_atomic`)."""
+    return _files.write_atomic(path, text, what, ReportError)
 
 
 def _clean(v):
