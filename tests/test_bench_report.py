@@ -531,3 +531,121 @@ def test_json_roundtrip_keeps_the_claims(tmp_path):
     path = _save(r, tmp_path / "r.json")
     back = _report.load_json(path)
     assert json.loads(json.dumps(back["claims"])) == json.loads(json.dumps(r["claims"]))
+
+
+# ---------------------------------------------------------------------------
+# every output path is checked before anything is measured
+# ---------------------------------------------------------------------------
+
+
+def _no_measuring(monkeypatch):
+    monkeypatch.setattr(bench, "run", lambda *a, **k: pytest.fail("measured before the check"))
+
+
+@pytest.mark.parametrize("case", ["plot-is-a-file", "plot-parent-missing", "plot-png-is-a-folder",
+                                  "json-is-a-folder", "json-parent-missing", "json-under-a-file",
+                                  "html-parent-missing", "json-and-html-same-file",
+                                  "json-is-the-default-html", "plot-png-is-the-json"])
+def test_output_paths_are_checked_before_measuring(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: True)  # the paths are checked
+    _no_measuring(monkeypatch)
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "plots" / "speedup.png").mkdir(parents=True)
+    argv, words = {
+        "plot-is-a-file": (["--plot", "file.txt"], "is a file, expected a folder"),
+        "plot-parent-missing": (["--plot", "no/such/plots"], "does not exist"),
+        "plot-png-is-a-folder": (["--plot", "plots"], "speedup.png' is a folder"),
+        "json-is-a-folder": (["--json", "plots"], "is a folder"),
+        "json-parent-missing": (["--json", "no/r.json"], "does not exist"),
+        "json-under-a-file": (["--json", "file.txt/r.json"], "file.txt"),
+        "html-parent-missing": (["--html", "no/r.html"], "does not exist"),
+        "json-and-html-same-file": (["--json", "r.out", "--html", "./r.out"],
+                                    "is also the file of --json"),
+        "json-is-the-default-html": (["--json", "gilfree-bench.html"],
+                                     "is also the file of the default HTML report"),
+        "plot-png-is-the-json": (["--json", "p/heartbeat.png", "--plot", "p", "--no-html"],
+                                 "is also the file of --json"),
+    }[case]
+    (tmp_path / "p").mkdir()
+    err = _exit2(["bench", "--no-progress", *argv], capsys)
+    option = next(a for a in argv if a.startswith("--") and a != "--no-html")
+    assert "Traceback" not in err and words in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("gilfree bench: error: --") and option in err
+    assert sorted(os.listdir(tmp_path)) == ["file.txt", "p", "plots"]  # nothing written
+
+
+def test_an_unwritable_output_folder_is_named_before_measuring(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: True)
+    _no_measuring(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+
+    def access(path, mode, *args, **kwargs):  # as for a folder mode 0o500 (root may write it)
+        if os.path.abspath(path) == str(locked) and mode & os.W_OK:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    for argv in (["--plot", str(locked)], ["--plot", str(locked / "new")],
+                 ["--json", str(locked / "r.json")], ["--html", str(locked / "r.html")]):
+        err = _exit2(["bench", "--no-progress", *argv], capsys)
+        assert argv[0] in err and "permission denied" in err and "Traceback" not in err
+
+
+def test_a_read_only_folder_is_refused(tmp_path, capsys, monkeypatch):
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.skip("root may write in a read-only folder")
+    _no_measuring(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        err = _exit2(["bench", "--no-html", "--json", str(locked / "r.json")], capsys)
+    finally:
+        locked.chmod(0o700)
+    assert "--json" in err and "permission denied" in err
+
+
+def test_saved_run_outputs_are_checked_first(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: True)
+    src = _save(synthetic(), tmp_path / "r.json")
+    before = (tmp_path / "r.json").read_bytes()
+    # an output that is the input would overwrite the saved run
+    for argv in (["--from", src, "--html", src], ["--from", src, "--json", src],
+                 ["--compare", src, src, "--html", src]):
+        err = _exit2(["bench", *argv, "--plain"], capsys)
+        assert "is the saved run read by" in err and "Traceback" not in err
+    assert (tmp_path / "r.json").read_bytes() == before
+    # --compare writes an HTML page only: --json and --plot are refused, not ignored
+    for argv in (["--json", str(tmp_path / "c.json")], ["--plot", str(tmp_path / "plots")]):
+        err = _exit2(["bench", "--compare", src, src, *argv], capsys)
+        assert argv[0] in err and "--compare writes only" in err
+    err = _exit2(["bench", "--from", src, "--plot", str(tmp_path / "r.json")], capsys)
+    assert "--plot" in err and "is a file" in err
+
+
+def test_a_failed_output_loses_no_other_report(tmp_path, capsys, monkeypatch):
+    """An output that fails at the end of a run (its folder replaced by a file
+    during the run) is reported in one line, exit 2; the JSON and the HTML
+    report are still written."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    plots = tmp_path / "plots"
+
+    def run_then_break_the_plot_folder(settings, progress=None):
+        plots.write_text("a file now")  # the folder did not exist: the check let it pass
+        return synthetic()
+
+    monkeypatch.setattr(bench, "run", run_then_break_the_plot_folder)
+    rc = cli.main(["bench", "--no-progress", "--plain", "--plot", str(plots),
+                   "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
+    cap = capsys.readouterr()
+    assert rc == 2
+    assert "Traceback" not in cap.err and cap.err.strip().startswith("gilfree bench: error: --plot")
+    assert len(cap.err.strip().splitlines()) == 1
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert _report.load_json(str(tmp_path / "r.json"))["points"]
+    assert sorted(os.listdir(tmp_path)) == ["plots", "r.html", "r.json"]  # no temporary file

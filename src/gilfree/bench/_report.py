@@ -20,6 +20,8 @@ import sys
 import tempfile
 
 from . import _html, _plots, _text, _views
+from gilfree._timing._cli import output_problem
+
 from ._analysis import check_result, derive
 from ._engine import Progress
 from ._plots import PLOT_HINT, PlotUnavailable
@@ -28,7 +30,8 @@ from ._views import (detail_columns as table_columns, detail_legend as table_leg
                      skipped_strategies)
 
 __all__ = ["PlotUnavailable", "ReportError", "html_report", "load_json", "make_progress",
-           "render", "render_compare", "write_html", "write_json", "write_plots"]
+           "render", "render_compare", "write_compare_html", "write_html", "write_json",
+           "write_plots"]
 
 #: Where ``gilfree bench`` writes its HTML report unless told otherwise.
 DEFAULT_HTML = "gilfree-bench.html"
@@ -91,13 +94,9 @@ def render_compare(cmp: dict, file=None, use_rich: bool | None = None,
 
 
 def _check_writable(path: str, what: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise ReportError(f"{what}: {path!r} is a folder, expected a file name")
-    if not os.path.isdir(parent):
-        raise ReportError(f"{what}: folder {parent!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ReportError(f"{what}: cannot write in {parent!r} (permission denied)")
+    why = output_problem(path)
+    if why:
+        raise ReportError(f"{what}: {why}")
 
 
 def check_writable(path: str, what: str) -> None:
@@ -105,14 +104,22 @@ def check_writable(path: str, what: str) -> None:
     _check_writable(path, what)
 
 
-def _write_atomic(path: str, text: str, what: str) -> str:
-    """Write `text` to a temporary file beside `path`, then rename it over."""
+def _write_atomic(path: str, text, what: str) -> str:
+    """Write `text` (str, or bytes) to a temporary file beside `path`, then
+    rename it over."""
     _check_writable(path, what)
     parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".gilfree-", suffix=".tmp", dir=parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        fd, tmp = tempfile.mkstemp(prefix=".gilfree-", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise ReportError(f"{what}: cannot write {path!r}: {exc.strerror or exc}") from exc
+    try:
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as f:
+                f.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException as exc:
@@ -171,17 +178,31 @@ def load_json(path: str, what: str = "--from") -> dict:
     return data
 
 
-def write_plots(result: dict, outdir: str) -> list:
-    """Write speedup.png, throughput.png and heartbeat.png into `outdir`.
+def write_plots(result: dict, outdir: str, what: str = "--plot") -> list:
+    """Write speedup.png, throughput.png and heartbeat.png into `outdir`
+    (created if missing; each file atomically); return the paths written.
+
+    A figure with nothing to draw (no heartbeat, say) is not written.
 
     Raises
     ------
     PlotUnavailable
         If matplotlib is not installed.
+    ReportError
+        If `outdir` cannot be written; the message names `what`.
     """
     if not have_matplotlib():
         raise PlotUnavailable(PLOT_HINT)
-    return _plots.write_plots(result, outdir)
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"{what}: cannot create {outdir!r}: {exc.strerror or exc}") from exc
+    paths = []
+    for name in _plots.FIGURES:
+        png = _plots.figure_png(result, name)
+        if png is not None:
+            paths.append(_write_atomic(os.path.join(outdir, f"{name}.png"), png, what))
+    return paths
 
 
 def _figures(result: dict) -> dict:
@@ -214,6 +235,8 @@ def write_html(result: dict, path: str, what: str = "--html") -> str:
 
 
 def write_compare_html(cmp: dict, path: str, what: str = "--html") -> str:
+    """Write the HTML page of two runs side by side (from :func:`compare
+    <gilfree.bench._compare.compare>`) to `path` (atomically); return the path."""
     _check_writable(path, what)
     return _write_atomic(path, compare_html(cmp), what)
 
