@@ -19,10 +19,10 @@ import os
 import sys
 import tempfile
 
-from . import _html, _plots, _text, _views
 from gilfree._timing._cli import output_problem
 
-from ._analysis import check_result, derive
+from . import _html, _plots, _schema, _text, _views
+from ._analysis import derive
 from ._engine import Progress
 from ._plots import PLOT_HINT, PlotUnavailable
 from ._views import (detail_columns as table_columns, detail_legend as table_legend,  # noqa: F401
@@ -151,29 +151,54 @@ def write_json(result: dict, path: str) -> str:
     return _write_atomic(path, text, "--json")
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number (a saved run writes null for it)")
+
+
 def load_json(path: str, what: str = "--from") -> dict:
-    """Read a saved run and derive its figures again (as a run does).
+    """Read a saved run, check it, and derive its figures again (as a run does).
+
+    The whole file is checked once, here (:mod:`._schema`): every field a
+    report reads must be there with the right type and a finite value, so a
+    file that loads renders.
 
     Raises
     ------
     ReportError
-        If the file is missing, is not JSON, or is not a bench result of
-        this schema version; the message names `what` and the file.
+        If the file is missing or unreadable, is not UTF-8 JSON (``NaN`` and
+        ``Infinity`` included), or is not a bench result of this schema
+        version (a field missing, null, of the wrong type, not finite, or
+        nested too deeply); the message names `what`, the file and the
+        field at fault.
     """
+    source = f"{what}: {path!r}"
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         raise ReportError(f"{what}: cannot read {path!r}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{what}: {path!r} is not JSON ({exc})") from exc
-    error = check_result(data, f"{what}: {path!r}")
-    if error:
-        raise ReportError(error)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{source} is not JSON (not UTF-8 text: byte {exc.start} is "
+                          f"{raw[exc.start]:#04x})") from None
+    if not text.strip():
+        raise ReportError(f"{source} is not JSON (the file is empty)")
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ReportError(f"{source} is not a gilfree bench result (nested deeper than "
+                          f"{_schema.MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise ReportError(f"{source} is not JSON ({exc})") from None
+    why = _schema.problem(data)
+    if why:
+        raise ReportError(f"{source}: {why}")
     try:
         derive(data)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-        raise ReportError(f"{what}: {path!r} is not a complete bench result "
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        # a field the check above does not cover yet: still one line, no traceback
+        raise ReportError(f"{source} is not a complete bench result "
                           f"({type(exc).__name__}: {exc})") from exc
     return data
 
