@@ -240,12 +240,14 @@ def main(argv=None) -> int:
         return 0
     if args.from_json or args.compare:
         return _saved(parser, args)
-    html_path = args.html
+    html_path, no_default = args.html, None
     if html_path is None and not args.no_html:
-        html_path = _default_html()
+        html_path, no_default = _default_html()
     problem = check_outputs(args, html_path)
     if problem:
         parser.error(problem)
+    if no_default:
+        print(f"{PROG}: {no_default}", file=sys.stderr)
     for path in args.python:
         from ._foreign import ForeignError, missing_reason, probe_python
 
@@ -270,18 +272,16 @@ def main(argv=None) -> int:
     return _show(result, args, html_path)
 
 
-def _default_html():
-    """./gilfree-bench.html, or None (with a line) where it cannot be written."""
+def _default_html() -> tuple:
+    """``(path, None)``: ./gilfree-bench.html; or ``(None, why not)`` where it
+    cannot be written (said once the options are known to be good)."""
     if not _report.have_matplotlib():
-        print(f"{PROG}: no HTML report ({_report.PLOT_HINT})", file=sys.stderr)
-        return None
+        return None, f"no HTML report ({_report.PLOT_HINT})"
     path = _report.DEFAULT_HTML
     why = output_problem(path)
     if why:
-        print(f"{PROG}: no HTML report (HTML report: {why}); use --html PATH",
-              file=sys.stderr)
-        return None
-    return path
+        return None, f"no HTML report (HTML report: {why}); use --html PATH"
+    return path, None
 
 
 def _show(result, args, html_path) -> int:
