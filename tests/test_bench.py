@@ -806,3 +806,134 @@ def test_settings_take_good_python_sizes_and_heartbeat_workloads():
     assert s.python_sizes == {"range": [10, 20]} and s.heartbeat_workloads == ["map"]
     for mode in ("quick", "full", "tiny"):
         bench.Settings.preset(mode)
+
+
+# ---------------------------------------------------------------------------
+# numeric options: parsed and bounded before anything is computed
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--sizes", "1e400", "--sizes must be <= 2**62"),
+    ("--sizes", "-1e400", "--sizes must be >= 1"),
+    ("--sizes", "1e99999999", "--sizes must be <= 2**62"),
+    ("--sizes", "9" * 5000, "--sizes must be <= 2**62"),
+    ("--sizes", "2**63", "--sizes must be <= 2**62"),
+    ("--sizes", "10**-2", "whole numbers"),
+    ("--sizes", "nan", "whole numbers"),
+    ("--sizes", "inf", "whole numbers"),
+    ("--sizes", "Infinity", "whole numbers"),
+    ("--sizes", "1e-3", "whole numbers"),
+    ("--workers", "1e400", "--workers must be <="),
+    ("--workers", "1,100000", "--workers must be <= 1024"),
+    ("--repeats", "1e400", "--repeats must be <="),
+    ("--repeats", "3,5", "--repeats takes one number"),
+    ("--min-time", "inf", "finite"),
+    ("--min-time", "1e400", "finite"),
+    ("--min-time", "nan", "finite"),
+    ("--max-call", "Infinity", "finite"),
+    ("--max-call", "1e9", "at most 86400"),
+    ("--heartbeat", "nan", "finite"),
+    ("--heartbeat", "inf", "finite"),
+    ("--heartbeat", "-1", "seconds >= 0"),
+    ("--heartbeat", "1" * 5000, "expected a number of seconds"),
+])
+def test_numeric_options_are_bounded_before_computing(option, value, words, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["bench", f"{option}={value}", "--list"])  # --list: nothing is measured
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: " in err and words in err and "Traceback" not in err
+    assert len(err.strip().splitlines()[-1]) < 200
+
+
+@pytest.mark.parametrize("value", ["10**99999999", "10^99999999", "99**99999999999"])
+def test_a_huge_power_is_refused_without_computing_it(value):
+    """Computing 10**99999999 takes minutes: the exponent is bounded first."""
+    r = subprocess.run([sys.executable, "-m", "gilfree", "bench", "--sizes", value, "--list"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "--sizes must be <= 2**62" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1000", [1000]), ("1e6", [10**6]), ("1E6", [10**6]), ("10**6", [10**6]),
+    ("10^6", [10**6]), ("1_000", [1000]), ("1.5e3", [1500]), ("2**62", [2**62]),
+    ("4611686018427387904", [2**62]), ("1, 2 ,4", [1, 2, 4]), ("1e18", [10**18]),
+])
+def test_sizes_in_every_notation(text, expected):
+    from gilfree._timing._cli import ints
+
+    assert ints(text, "--sizes") == expected
+
+
+def test_probe_seconds_options_share_the_bounds(capsys):
+    for argv in (["probe", "m:f", "--max-call", "inf"], ["probe", "m:f", "--heartbeat", "nan"],
+                 ["probe", "m:f", "--min-time", "1e400"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert argv[2] in err and "finite" in err
+
+
+# ---------------------------------------------------------------------------
+# each command's command line in its own module
+# ---------------------------------------------------------------------------
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "gilfree")
+
+
+def _sources():
+    if not os.path.isdir(SRC):
+        pytest.skip("the sources are not beside the tests (an installed wheel's tests)")
+    for folder, _, files in os.walk(SRC):
+        for f in files:
+            if f.endswith(".py"):
+                path = os.path.join(folder, f)
+                with open(path, encoding="utf-8") as fh:
+                    yield os.path.relpath(path, SRC), fh.read()
+
+
+def test_no_module_imports_the_dispatcher():
+    """``python -m gilfree probe`` loads ``__main__`` once: no module imports it."""
+    for rel, text in _sources():
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = [a.name for a in node.names]
+                assert not (node.module == "gilfree.__main__" or (
+                    node.module == "gilfree" and "__main__" in names)), rel
+            elif isinstance(node, ast.Import):
+                assert all(a.name != "gilfree.__main__" for a in node.names), rel
+    code = ("import sys, gilfree._probe._cli, gilfree.bench._cli; "
+            "print('gilfree.__main__' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "False", r.stderr
+
+
+def test_shared_option_types_are_defined_once():
+    defs: dict = {}
+    for rel, text in _sources():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef):
+                defs.setdefault(node.name.lstrip("_"), []).append(rel)
+    for name in ("positive_float", "nonneg_float", "term_as_interrupt", "ints", "int_at_least"):
+        assert defs.get(name) == [os.path.join("_timing", "_cli.py")], (name, defs.get(name))
+    with open(os.path.join(SRC, "__main__.py"), encoding="utf-8") as f:
+        assert len(f.read().splitlines()) < 120  # a dispatcher, not a command line
+
+
+def test_recording_script_reads_only_public_bench_names():
+    path = os.path.join(os.path.dirname(SRC), "..", "bench", "run_recorded.py")
+    if not os.path.exists(path):
+        pytest.skip("bench/run_recorded.py is not beside the tests")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    used = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gilfree"):
+            assert node.module == "gilfree.bench", node.module
+            used |= {a.name for a in node.names}
+    assert used and used <= set(bench.__all__)
+    assert all(hasattr(bench, name) for name in bench.__all__)

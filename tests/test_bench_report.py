@@ -531,3 +531,319 @@ def test_json_roundtrip_keeps_the_claims(tmp_path):
     path = _save(r, tmp_path / "r.json")
     back = _report.load_json(path)
     assert json.loads(json.dumps(back["claims"])) == json.loads(json.dumps(r["claims"]))
+
+
+# ---------------------------------------------------------------------------
+# malformed saved runs: one ReportError, never a traceback
+# ---------------------------------------------------------------------------
+
+
+def _saved_text(change=None) -> str:
+    """A saved run as JSON text, after `change(data)` edits the parsed data."""
+    data = json.loads(json.dumps(_report._clean(synthetic(workloads=("range", "map")))))
+    if change is not None:
+        change(data)
+    return json.dumps(data)
+
+
+def _set(path, value):
+    """An edit that sets the field at `path` (keys and list indexes) to `value`."""
+    def change(data):
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+    return change
+
+
+def _median_text(literal: str) -> str:
+    """A saved run whose first point's median is written as `literal`."""
+    text = _saved_text(_set(("points", 0, "median"), 12345.678))
+    assert text.count("12345.678") == 1
+    return text.replace("12345.678", literal)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+#: (id, file content, words the message must hold)
+MALFORMED = [
+    ("header-null", _saved_text(_set(("header",), None)), "header must be an object, got null"),
+    ("header-string", _saved_text(_set(("header",), "x")), "header must be an object"),
+    ("settings-string", _saved_text(_set(("settings",), "quick")), "settings must be an object"),
+    ("python-string", _saved_text(_set(("header", "python"), "3.11")),
+     "header.python must be an object"),
+    ("cpus-string", _saved_text(_set(("header", "usable_cpus"), "two")),
+     "header.usable_cpus must be a whole number"),
+    ("openmp-null", _saved_text(_set(("header", "openmp"), None)), "header.openmp"),
+    ("loadavg-list", _saved_text(_set(("header", "loadavg"), [1.0, 2.0])), "header.loadavg"),
+    ("environment-list", _saved_text(_set(("header", "environment"), ["A=1"])),
+     "header.environment"),
+    ("strategies-null", _saved_text(_set(("strategies",), None)), "strategies must be a list"),
+    ("strategy-name-null", _saved_text(_set(("strategies", 0, "name"), None)),
+     "strategies[0].name"),
+    ("errors-null", _saved_text(_set(("errors",), None)), "errors must be a list, got null"),
+    ("errors-object", _saved_text(_set(("errors",), {"a": 1})), "errors must be a list"),
+    ("startup-null", _saved_text(_set(("startup",), None)), "startup must be a list"),
+    ("startup-seconds-string", _saved_text(_set(("startup", 0, "seconds"), "0.6")),
+     "startup[0].seconds"),
+    ("points-null", _saved_text(_set(("points",), None)), "points must be a list"),
+    ("point-string", _saved_text(_set(("points", 0), "ok")), "points[0] must be an object"),
+    ("median-Infinity", _median_text("Infinity"), "Infinity"),
+    ("median-NaN", _median_text("NaN"), "NaN"),
+    ("median-minus-Infinity", _median_text("-Infinity"), "Infinity"),
+    ("median-1e400", _median_text("1e400"), "points[0].median must be a finite number"),
+    ("median-zero", _saved_text(_set(("points", 0, "median"), 0)), "points[0].median"),
+    ("median-null", _saved_text(_set(("points", 0, "median"), None)), "points[0].median"),
+    ("median-string", _saved_text(_set(("points", 0, "median"), "fast")), "points[0].median"),
+    ("values-with-null", _saved_text(_set(("points", 0, "values"), [0.1, None])),
+     "points[0].values[1]"),
+    ("n-string", _saved_text(_set(("points", 0, "n"), "10^6")), "points[0].n"),
+    ("n-huge", _saved_text(_set(("points", 0, "n"), 10**4000)), "points[0].n"),
+    ("workers-zero", _saved_text(_set(("points", 0, "workers"), 0)), "points[0].workers"),
+    ("workload-unknown", _saved_text(_set(("points", 0, "workload"), "sort")),
+     "points[0].workload"),
+    ("workload-list", _saved_text(_set(("points", 0, "workload"), ["range"])),
+     "points[0].workload"),
+    ("status-unknown", _saved_text(_set(("points", 0, "status"), "done")), "points[0].status"),
+    ("dtype-unknown", _saved_text(_set(("points", 2, "dtype"), "complex256")),
+     "points[2].dtype"),
+    ("heartbeat-p99-null", _saved_text(_set(("points", 2, "heartbeat", "p99_ms"), None)),
+     "points[2].heartbeat.p99_ms"),
+    ("heartbeat-idle-list", _saved_text(_set(("heartbeat_idle",), [0.1])), "heartbeat_idle"),
+    ("bandwidth-string", _saved_text(_set(("bandwidth", "GBps"), "fast")), "bandwidth.GBps"),
+    ("headline-workers-null", _saved_text(_set(("settings", "headline_workers"), None)),
+     "settings.headline_workers"),
+    ("workers-empty", _saved_text(_set(("settings", "workers"), [])), "settings.workers"),
+    ("python-sizes-int", _saved_text(_set(("settings", "python_sizes"), {"range": 10})),
+     "settings.python_sizes.range"),
+    ("deep-array", DEEP, "nested deeper"),
+    ("deep-array-in-a-field", _saved_text(_set(("header", "optional"),
+                                                 {"x": json.loads("[" * 200 + "]" * 200)})),
+     "nested deeper"),
+    ("deep-array-in-a-point", _saved_text(_set(("points", 0, "extra"), json.loads(
+        "[" * 900 + "]" * 900))), "nested deeper"),
+    ("not-utf8", b'{"schema": "gilfree-bench/2", "x": "\xff\xfe"}', "not UTF-8"),
+    ("latin1", _saved_text().replace('"Test CPU 9000"', '"Test CPU \u00e9"').encode("latin-1"),
+     "not UTF-8"),
+    ("empty", "", "empty"),
+    ("blank", "  \n", "empty"),
+    ("truncated", _saved_text()[:-10], "is not JSON"),
+    ("top-level-list", "[1, 2, 3]", "not a gilfree bench result"),
+    ("top-level-string", '"gilfree-bench/2"', "not a gilfree bench result"),
+    ("top-level-null", "null", "not a gilfree bench result"),
+    ("schema-old", _saved_text(_set(("schema",), "gilfree-bench/1")), "schema gilfree-bench/1"),
+    ("schema-probe", _saved_text(_set(("schema",), "gilfree-probe/1")),
+     "not a gilfree bench result"),
+    ("schema-number", _saved_text(_set(("schema",), 2)), "not a gilfree bench result"),
+    ("schema-list", _saved_text(_set(("schema",), ["gilfree-bench/2"])),
+     "not a gilfree bench result"),
+]
+
+
+@pytest.mark.parametrize("content, words", [m[1:] for m in MALFORMED],
+                         ids=[m[0] for m in MALFORMED])
+def test_malformed_saved_run_is_one_report_error(tmp_path, capsys, content, words):
+    path = tmp_path / "bad.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(bench.ReportError) as info:
+        bench.load_json(str(path))
+    message = str(info.value)
+    assert words in message and str(path) in message and "\n" not in message
+    good = _save(synthetic(), tmp_path / "good.json")
+    for argv in (["bench", "--from", str(path), "--plain", "--no-html"],
+                 ["bench", "--compare", good, str(path), "--plain"]):
+        err = _exit2(argv, capsys)
+        assert "Traceback" not in err and words in err
+        assert err.strip().splitlines()[-1].startswith(f"gilfree bench: error: {argv[1]}: ")
+
+
+def _paths(value, prefix=()):
+    """Every field path of a parsed JSON value (the first two items of each list)."""
+    if prefix:
+        yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:2]):
+            yield from _paths(v, prefix + (i,))
+
+
+def test_a_saved_run_that_loads_renders_in_every_view():
+    """Each field of a saved run, replaced by a value of another type (or
+    deleted): either the check on load refuses it, or every view renders it.
+    No view meets a field the check let through unchecked."""
+    from gilfree.bench import _schema
+
+    base = json.loads(json.dumps(_report._clean(synthetic(workloads=("range", "map")))))
+    base["points"] = base["points"][:2] + [p for p in base["points"] if p.get("heartbeat")]
+    assert _schema.problem(base) is None
+    others = [None, "x", [], {}, -1, 0, 0.5, True, float("inf"), 10**30, [1, "a"]]
+    tried = refused = 0
+    for path in list(_paths(base)):
+        for value in [*others, KeyError]:
+            data = json.loads(json.dumps(base))
+            parent = data
+            for key in path[:-1]:
+                parent = parent[key]
+            if value is KeyError:
+                if not isinstance(parent, dict):
+                    continue
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+            tried += 1
+            if _schema.problem(data) is not None:
+                refused += 1
+                continue
+            try:
+                derive(data)
+                blocks = (_views.summary_blocks(data) + _views.detail_blocks(data)
+                          + _views.report_blocks(data))
+                _report._text.print_blocks(blocks, io.StringIO(), use_rich=False)
+                _html.page("t", [], blocks, {})
+                cmp = _compare.compare(data, data, ("a", "b"))
+                _report._text.print_blocks(_views.compare_blocks(cmp, detail=True),
+                                           io.StringIO(), use_rich=False)
+            except Exception as exc:  # noqa: BLE001 - any exception is the finding
+                pytest.fail(f"{'.'.join(map(str, path))} = {value!r} passed the check but "
+                            f"the views raised {type(exc).__name__}: {exc}")
+    assert tried > 1000 and 0 < refused < tried
+
+
+def test_recorded_runs_of_this_schema_load():
+    """The recorded runs under bench/results written with this schema pass
+    the check on load (older ones are refused by their schema tag)."""
+    found = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(ROOT, "bench", "results"))
+             for f in files if f == "bench.json"]
+    if not found:
+        pytest.skip("bench/results is not beside the tests (an installed wheel's tests)")
+    current = []
+    for path in found:
+        with open(path, encoding="utf-8") as f:
+            if json.load(f).get("schema") == SCHEMA:
+                current.append(path)
+    assert current
+    for path in current:
+        r = _report.load_json(path)
+        assert r["claims"] and "verdict:" in text_of(r)
+
+
+# ---------------------------------------------------------------------------
+# every output path is checked before anything is measured
+# ---------------------------------------------------------------------------
+
+
+def _no_measuring(monkeypatch):
+    monkeypatch.setattr(bench, "run", lambda *a, **k: pytest.fail("measured before the check"))
+
+
+@pytest.mark.parametrize("case", ["plot-is-a-file", "plot-parent-missing", "plot-png-is-a-folder",
+                                  "json-is-a-folder", "json-parent-missing", "json-under-a-file",
+                                  "html-parent-missing", "json-and-html-same-file",
+                                  "json-is-the-default-html", "plot-png-is-the-json"])
+def test_output_paths_are_checked_before_measuring(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: True)  # the paths are checked
+    _no_measuring(monkeypatch)
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "plots" / "speedup.png").mkdir(parents=True)
+    argv, words = {
+        "plot-is-a-file": (["--plot", "file.txt"], "is a file, expected a folder"),
+        "plot-parent-missing": (["--plot", "no/such/plots"], "does not exist"),
+        "plot-png-is-a-folder": (["--plot", "plots"], "speedup.png' is a folder"),
+        "json-is-a-folder": (["--json", "plots"], "is a folder"),
+        "json-parent-missing": (["--json", "no/r.json"], "does not exist"),
+        "json-under-a-file": (["--json", "file.txt/r.json"], "file.txt"),
+        "html-parent-missing": (["--html", "no/r.html"], "does not exist"),
+        "json-and-html-same-file": (["--json", "r.out", "--html", "./r.out"],
+                                    "is also the file of --json"),
+        "json-is-the-default-html": (["--json", "gilfree-bench.html"],
+                                     "is also the file of the default HTML report"),
+        "plot-png-is-the-json": (["--json", "p/heartbeat.png", "--plot", "p", "--no-html"],
+                                 "is also the file of --json"),
+    }[case]
+    (tmp_path / "p").mkdir()
+    err = _exit2(["bench", "--no-progress", *argv], capsys)
+    option = next(a for a in argv if a.startswith("--") and a != "--no-html")
+    assert "Traceback" not in err and words in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("gilfree bench: error: --") and option in err
+    assert sorted(os.listdir(tmp_path)) == ["file.txt", "p", "plots"]  # nothing written
+
+
+def test_an_unwritable_output_folder_is_named_before_measuring(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: True)
+    _no_measuring(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+
+    def access(path, mode, *args, **kwargs):  # as for a folder mode 0o500 (root may write it)
+        if os.path.abspath(path) == str(locked) and mode & os.W_OK:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    for argv in (["--plot", str(locked)], ["--plot", str(locked / "new")],
+                 ["--json", str(locked / "r.json")], ["--html", str(locked / "r.html")]):
+        err = _exit2(["bench", "--no-progress", *argv], capsys)
+        assert argv[0] in err and "permission denied" in err and "Traceback" not in err
+
+
+def test_a_read_only_folder_is_refused(tmp_path, capsys, monkeypatch):
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.skip("root may write in a read-only folder")
+    _no_measuring(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        err = _exit2(["bench", "--no-html", "--json", str(locked / "r.json")], capsys)
+    finally:
+        locked.chmod(0o700)
+    assert "--json" in err and "permission denied" in err
+
+
+def test_saved_run_outputs_are_checked_first(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(_report, "have_matplotlib", lambda: True)
+    src = _save(synthetic(), tmp_path / "r.json")
+    before = (tmp_path / "r.json").read_bytes()
+    # an output that is the input would overwrite the saved run
+    for argv in (["--from", src, "--html", src], ["--from", src, "--json", src],
+                 ["--compare", src, src, "--html", src]):
+        err = _exit2(["bench", *argv, "--plain"], capsys)
+        assert "is the saved run read by" in err and "Traceback" not in err
+    assert (tmp_path / "r.json").read_bytes() == before
+    # --compare writes an HTML page only: --json and --plot are refused, not ignored
+    for argv in (["--json", str(tmp_path / "c.json")], ["--plot", str(tmp_path / "plots")]):
+        err = _exit2(["bench", "--compare", src, src, *argv], capsys)
+        assert argv[0] in err and "--compare writes only" in err
+    err = _exit2(["bench", "--from", src, "--plot", str(tmp_path / "r.json")], capsys)
+    assert "--plot" in err and "is a file" in err
+
+
+def test_a_failed_output_loses_no_other_report(tmp_path, capsys, monkeypatch):
+    """An output that fails at the end of a run (its folder replaced by a file
+    during the run) is reported in one line, exit 2; the JSON and the HTML
+    report are still written."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    plots = tmp_path / "plots"
+
+    def run_then_break_the_plot_folder(settings, progress=None):
+        plots.write_text("a file now")  # the folder did not exist: the check let it pass
+        return synthetic()
+
+    monkeypatch.setattr(bench, "run", run_then_break_the_plot_folder)
+    rc = cli.main(["bench", "--no-progress", "--plain", "--plot", str(plots),
+                   "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
+    cap = capsys.readouterr()
+    assert rc == 2
+    assert "Traceback" not in cap.err and cap.err.strip().startswith("gilfree bench: error: --plot")
+    assert len(cap.err.strip().splitlines()) == 1
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert _report.load_json(str(tmp_path / "r.json"))["points"]
+    assert sorted(os.listdir(tmp_path)) == ["plots", "r.html", "r.json"]  # no temporary file

@@ -33,33 +33,14 @@ import os
 import signal
 import sys
 
-from gilfree.__main__ import _positive_float  # the one parser of a seconds option
+from gilfree._timing._cli import int_at_least as _int_at_least
+from gilfree._timing._cli import nonneg_float as _nonneg_float
+from gilfree._timing._cli import positive_float as _positive_float
+from gilfree._timing._cli import term_as_interrupt as _term_as_interrupt
 
 __all__ = ["build_parser", "main"]
 
 PROG = "gilfree probe"
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
-    return v
-
-
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {v}")
-        return v
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,17 +171,6 @@ def _clear(progress) -> None:
     if progress is not None:
         sys.stderr.write("\r\x1b[K")
         sys.stderr.flush()
-
-
-def _term_as_interrupt():
-    """SIGTERM stops the probe like Ctrl-C (threads and workers stopped)."""
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        return signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread
-        return None
 
 
 if __name__ == "__main__":

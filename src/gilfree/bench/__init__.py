@@ -30,28 +30,47 @@ _views, _text, _html, _plots, _compare
 _report
     The rendering entry points: summary, ``--detail``, HTML, JSON,
     ``--from``, ``--compare``, progress bar.
+_schema
+    The layout of a saved run, checked once when a file is read.
+_cli
+    ``gilfree bench``: its options, checked before anything is measured.
+
+The names below are what the command line and the recording scripts use.
 """
 
 from __future__ import annotations
 
+from ._analysis import pick
+from ._cases import WORKLOADS, format_n
+from ._compare import compare
 from ._engine import SCHEMA, Progress, Settings, bandwidth_probe, machine_header, run
 from ._registry import NAMES as STRATEGIES
 from ._report import (PlotUnavailable, ReportError, load_json, make_progress, render,
-                      write_html, write_json, write_plots)
+                      render_compare, write_compare_html, write_html, write_json, write_plots)
+from ._views import fmt_time, fmt_x, header_lines
 
 __all__ = [
     "SCHEMA",
     "STRATEGIES",
+    "WORKLOADS",
     "PlotUnavailable",
     "Progress",
     "ReportError",
     "Settings",
     "bandwidth_probe",
+    "compare",
+    "fmt_time",
+    "fmt_x",
+    "format_n",
+    "header_lines",
     "load_json",
     "machine_header",
     "make_progress",
+    "pick",
     "render",
+    "render_compare",
     "run",
+    "write_compare_html",
     "write_html",
     "write_json",
     "write_plots",

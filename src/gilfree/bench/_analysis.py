@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from ._cases import Case, format_n
 
-__all__ = ["HELPS", "SCHEMA", "bandwidth_for", "check_result", "claims", "derive",
+__all__ = ["HELPS", "SCHEMA", "bandwidth_for", "claims", "derive",
            "headline_size", "kind_of", "pick", "verdicts"]
 
 #: Version tag of the JSON layout; bump it when a field changes meaning.
@@ -44,9 +44,6 @@ HELPS = 1.2
 #: Strategies that run the pure-Python loop (compared with ``ceiling-python``).
 PYTHON_KIND = frozenset({"python", "python-threads", "python-processes", "subinterpreters",
                          "free-threaded", "dask-python", "ceiling-python"})
-
-#: Top-level keys every bench result has (checked by :func:`check_result`).
-REQUIRED = ("schema", "header", "settings", "strategies", "startup", "points")
 
 
 def kind_of(point: dict) -> str:
@@ -69,26 +66,6 @@ def bandwidth_for(bandwidth: dict | None, reads_only: bool) -> tuple:
     if reads_only and bandwidth.get("GBps_read"):
         return bandwidth["GBps_read"], "reads"
     return bandwidth.get("GBps"), "copy"
-
-
-def check_result(data, source: str) -> str | None:
-    """None if `data` looks like a result of this bench version, else why not."""
-    if not isinstance(data, dict) or "schema" not in data:
-        return f"{source}: not a gilfree bench result (no 'schema' field)"
-    if not str(data["schema"]).startswith("gilfree-bench/"):
-        return f"{source}: not a gilfree bench result (schema {data['schema']!r})"
-    if data["schema"] != SCHEMA:
-        return (f"{source}: schema {data['schema']}, this gilfree reads {SCHEMA} "
-                f"(re-run the bench with this version to compare or re-render)")
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        return f"{source}: not a complete gilfree bench result (missing {', '.join(missing)})"
-    for p in data["points"]:
-        need = ("strategy", "label", "workload", "n", "workers", "status")
-        if not isinstance(p, dict) or any(k not in p for k in need) or (
-                p["status"] == "ok" and not isinstance(p.get("median"), (int, float))):
-            return f"{source}: a point lacks its fields: {str(p)[:80]}"
-    return None
 
 
 def derive(result: dict) -> None:

@@ -1,7 +1,7 @@
 """The report's plots (matplotlib): speedup, throughput and heartbeat.
 
 Each figure is drawn from the result dict alone and comes back as PNG bytes,
-for ``--plot DIR`` (files) and for the HTML report (inline base64).
+for ``--plot DIR`` (files, written by :mod:`._report`) and for the HTML report (inline base64).
 matplotlib is imported only here, and only when a plot is asked for.
 """
 
@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import io
 import math
-import os
 
 from ._analysis import bandwidth_for
 from ._cases import WORKLOADS, Case, format_n
 from ._views import fmt_gbps, fmt_ms, label_order
 
-__all__ = ["FIGURES", "PLOT_HINT", "PlotUnavailable", "figure_png", "have_matplotlib",
-           "write_plots"]
+__all__ = ["FIGURES", "PLOT_HINT", "PlotUnavailable", "figure_png", "have_matplotlib"]
 
 #: The figures, in report order.
 FIGURES = ("speedup", "throughput", "heartbeat")
@@ -54,36 +52,6 @@ def figure_png(result: dict, name: str, dpi: int = 110):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
-
-
-def write_plots(result: dict, outdir: str) -> list:
-    """Write speedup.png, throughput.png and heartbeat.png into `outdir`.
-
-    Raises
-    ------
-    PlotUnavailable
-        If matplotlib is not installed.
-
-    Returns
-    -------
-    list of str
-        The paths written.
-    """
-    if not have_matplotlib():
-        raise PlotUnavailable(PLOT_HINT)
-    os.makedirs(outdir, exist_ok=True)
-    paths = []
-    for name in FIGURES:
-        png = figure_png(result, name)
-        if png is None:
-            continue
-        path = os.path.join(outdir, f"{name}.png")
-        tmp = f"{path}.tmp{os.getpid()}"
-        with open(tmp, "wb") as f:
-            f.write(png)
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths
 
 
 def _series(result) -> list:

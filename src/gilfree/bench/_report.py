@@ -19,8 +19,8 @@ import os
 import sys
 
 from .._timing import _files
-from . import _html, _plots, _text, _views
-from ._analysis import check_result, derive
+from . import _html, _plots, _schema, _text, _views
+from ._analysis import derive
 from ._engine import Progress
 from ._plots import PLOT_HINT, PlotUnavailable
 from ._views import (detail_columns as table_columns, detail_legend as table_legend,  # noqa: F401
@@ -28,7 +28,8 @@ from ._views import (detail_columns as table_columns, detail_legend as table_leg
                      skipped_strategies)
 
 __all__ = ["PlotUnavailable", "ReportError", "html_report", "load_json", "make_progress",
-           "render", "render_compare", "write_html", "write_json", "write_plots"]
+           "render", "render_compare", "write_compare_html", "write_html", "write_json",
+           "write_plots"]
 
 #: Where ``gilfree bench`` writes its HTML report unless told otherwise.
 DEFAULT_HTML = "gilfree-bench.html"
@@ -99,9 +100,9 @@ def check_writable(path: str, what: str) -> None:
     _check_writable(path, what)
 
 
-def _write_atomic(path: str, text: str, what: str) -> str:
-    """Write `text` to a temporary file beside `path`, then rename it over
-    (:func:`gilfree._timing._files.write_atomic`)."""
+def _write_atomic(path: str, text, what: str) -> str:
+    """Write `text` (str, or bytes) to a temporary file beside `path`, then
+    rename it over (:func:`gilfree._timing._files.write_atomic`)."""
     return _files.write_atomic(path, text, what, ReportError)
 
 
@@ -123,44 +124,83 @@ def write_json(result: dict, path: str) -> str:
     return _write_atomic(path, text, "--json")
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number (a saved run writes null for it)")
+
+
 def load_json(path: str, what: str = "--from") -> dict:
-    """Read a saved run and derive its figures again (as a run does).
+    """Read a saved run, check it, and derive its figures again (as a run does).
+
+    The whole file is checked once, here (:mod:`._schema`): every field a
+    report reads must be there with the right type and a finite value, so a
+    file that loads renders.
 
     Raises
     ------
     ReportError
-        If the file is missing, is not JSON, or is not a bench result of
-        this schema version; the message names `what` and the file.
+        If the file is missing or unreadable, is not UTF-8 JSON (``NaN`` and
+        ``Infinity`` included), or is not a bench result of this schema
+        version (a field missing, null, of the wrong type, not finite, or
+        nested too deeply); the message names `what`, the file and the
+        field at fault.
     """
+    source = f"{what}: {path!r}"
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         raise ReportError(f"{what}: cannot read {path!r}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{what}: {path!r} is not JSON ({exc})") from exc
-    error = check_result(data, f"{what}: {path!r}")
-    if error:
-        raise ReportError(error)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{source} is not JSON (not UTF-8 text: byte {exc.start} is "
+                          f"{raw[exc.start]:#04x})") from None
+    if not text.strip():
+        raise ReportError(f"{source} is not JSON (the file is empty)")
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ReportError(f"{source} is not a gilfree bench result (nested deeper than "
+                          f"{_schema.MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise ReportError(f"{source} is not JSON ({exc})") from None
+    why = _schema.problem(data)
+    if why:
+        raise ReportError(f"{source}: {why}")
     try:
         derive(data)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-        raise ReportError(f"{what}: {path!r} is not a complete bench result "
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        # a field the check above does not cover yet: still one line, no traceback
+        raise ReportError(f"{source} is not a complete bench result "
                           f"({type(exc).__name__}: {exc})") from exc
     return data
 
 
-def write_plots(result: dict, outdir: str) -> list:
-    """Write speedup.png, throughput.png and heartbeat.png into `outdir`.
+def write_plots(result: dict, outdir: str, what: str = "--plot") -> list:
+    """Write speedup.png, throughput.png and heartbeat.png into `outdir`
+    (created if missing; each file atomically); return the paths written.
+
+    A figure with nothing to draw (no heartbeat, say) is not written.
 
     Raises
     ------
     PlotUnavailable
         If matplotlib is not installed.
+    ReportError
+        If `outdir` cannot be written; the message names `what`.
     """
     if not have_matplotlib():
         raise PlotUnavailable(PLOT_HINT)
-    return _plots.write_plots(result, outdir)
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"{what}: cannot create {outdir!r}: {exc.strerror or exc}") from exc
+    paths = []
+    for name in _plots.FIGURES:
+        png = _plots.figure_png(result, name)
+        if png is not None:
+            paths.append(_write_atomic(os.path.join(outdir, f"{name}.png"), png, what))
+    return paths
 
 
 def _figures(result: dict) -> dict:
@@ -193,6 +233,8 @@ def write_html(result: dict, path: str, what: str = "--html") -> str:
 
 
 def write_compare_html(cmp: dict, path: str, what: str = "--html") -> str:
+    """Write the HTML page of two runs side by side (from :func:`compare
+    <gilfree.bench._compare.compare>`) to `path` (atomically); return the path."""
     _check_writable(path, what)
     return _write_atomic(path, compare_html(cmp), what)
 
