@@ -18,7 +18,7 @@ from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
 from libc.stdint cimport int64_t
 
 from ._gilfree cimport *
-from ._shared cimport simd_choice
+from ._shared cimport run_here, simd_choice
 
 import contextlib
 import os
@@ -295,20 +295,6 @@ def _pool_step_asides():
 
 
 # --------------------------------------------------------------- the engine
-cdef int _run_here(gf_task *t) except -1:
-    """Every chunk on the calling thread, GIL released, signals checked
-    between slices of GF_SIGNAL_CHECK_NS."""
-    cdef gf_job job
-    gf_job_init(&job, t, _runner, 0)
-    while True:
-        with nogil:
-            done = gf_job_work(NULL, &job, GF_SIGNAL_CHECK_NS)
-        if done:
-            return 0
-        if _check_signals() == -1:
-            return -1
-
-
 cdef int _after_fork(gf_task *t, int signal_rc) except -1:
     """The rest of a call that a signal handler forked under, in the child.
 
@@ -324,7 +310,7 @@ cdef int _after_fork(gf_task *t, int signal_rc) except -1:
         raise RuntimeError("the process forked (in a signal handler) while an in-place "
                            "gilfree.square ran on several threads; in this child the "
                            "array is partly squared: repeat the call on a fresh copy")
-    return _run_here(t)
+    return run_here(t, _runner)
 
 
 cdef int run(gf_task *t, int nthreads, bint release) except -1:
@@ -346,12 +332,7 @@ cdef int run(gf_task *t, int nthreads, bint release) except -1:
                 return -1
         return 0
     if t.nchunks == 1:
-        if t.n >= GF_GIL_RELEASE_MIN:
-            with nogil:
-                _runner(t, 0)
-        else:
-            _runner(t, 0)
-        return 0
+        return run_here(t, _runner)
     if nthreads > 1:
         helpers = nthreads - 1
         if helpers > t.nchunks - 1:
@@ -360,7 +341,7 @@ cdef int run(gf_task *t, int nthreads, bint release) except -1:
         if pool == NULL:
             helpers = 0
     if helpers == 0:
-        return _run_here(t)
+        return run_here(t, _runner)
     gf_job_init(&job, t, _runner, helpers)
     with nogil:
         gf_pool_submit(pool, &job)
