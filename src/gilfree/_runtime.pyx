@@ -3,11 +3,13 @@
 """The runtime of gilfree's NumPy API: how planned work runs.
 
 One home for everything that is process state rather than arithmetic: the
-tuning constants in force (defined in csrc/gilfree.h, changed only through
-:func:`tuning`), the SIMD level and pool spin chosen from the environment,
-the pool's life (created on first use, replaced in a forked child), and
-:c:func:`run`, which shares a task's chunks between the calling thread and
-the pool with the GIL released, checking for signals every
+process default thread count (the C int of csrc/gf_threads.c that
+threadpoolctl drives; :mod:`gilfree._threads` holds the policy around it),
+the tuning constants in force (defined in csrc/gilfree.h, changed only
+through :func:`tuning`), the SIMD level and pool spin chosen from the
+environment, the pool's life (created on first use, replaced in a forked
+child), and :c:func:`run`, which shares a task's chunks between the calling
+thread and the pool with the GIL released, checking for signals every
 ``GF_SIGNAL_CHECK_NS``.  :mod:`gilfree._core` validates arguments and plans
 tasks; it calls :c:func:`run` and nothing else of the pool.
 """
@@ -64,6 +66,32 @@ cdef extern from *:
     const char *GF_COMPILER
     void *gf_ptr_load(void **p) nogil
     void gf_ptr_store(void **p, void *v) nogil
+
+
+# ------------------------------------------------- the thread default
+cdef extern from "gf_threads.h":
+    # The process default thread count (csrc/gf_threads.c), exported for
+    # threadpoolctl; see gilfree._threads and gilfree._threadpoolctl.
+    int gilfree_get_num_threads() nogil
+    int gilfree_set_num_threads(int n) nogil
+
+#: The most threads one call may use, the caller included (GF_MAX_THREADS).
+MAX_THREADS = GF_MAX_THREADS
+
+
+cdef int default_threads() noexcept nogil:
+    return gilfree_get_num_threads()
+
+
+def _get_default_threads():
+    """The process default thread count (the C int threadpoolctl also reads)."""
+    return gilfree_get_num_threads()
+
+
+def _set_default_threads(int n):
+    """Set the process default (validated by gilfree._threads); returns the
+    previous one."""
+    return gilfree_set_num_threads(n)
 
 
 # ------------------------------------------------------------------ tuning
