@@ -338,11 +338,10 @@ PRINT_SCRIPT = """
 import sys, numpy as np, gilfree
 from gilfree import _runtime
 fn = np.square if sys.argv[1] == "numpy" else gilfree.square
-_runtime.tuning(chunk_bytes=64).__enter__()  # for the whole script
 x = np.ones(2000, dtype=sys.argv[2])
 fi = np.finfo(x.dtype)
 x[5], x[1500], x[700] = fi.max, fi.smallest_normal, np.nan
-with np.errstate(all="print"):
+with _runtime.tuning(chunk_bytes=64), np.errstate(all="print"):
     fn(x)
     fn(x[::2])
 """
