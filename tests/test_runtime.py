@@ -58,6 +58,16 @@ def test_the_c_store_clamps_at_max_threads(restore_num_threads):
         gilfree.sum_squares_range(10, threads=gilfree.MAX_THREADS + 1)
 
 
+def _thread_limit() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("inf")
+    soft = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    return float("inf") if soft == resource.RLIM_INFINITY else soft
+
+
+@pytest.mark.skipif(_thread_limit() < 4 * 1024, reason="RLIMIT_NPROC too low for 1023 workers")
 def test_a_call_on_max_threads_runs_on_max_threads():
     """threads=MAX_THREADS is the caller and MAX_THREADS - 1 pool workers:
     the pool's bound is the same number, less the caller."""
