@@ -81,23 +81,25 @@ build_info = [
 common = dict(
     include_dirs=["csrc", np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")] + build_info,
-    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_threadpool.h",
+    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_threads.h",
              "csrc/gf_fpstatus.h", "src/gilfree/_gilfree.pxd", "src/gilfree/_shared.pxd"],
 )
 
-# The runtime (pool, signals, fork safety, config) and the NumPy kernels'
-# argument handling are separate modules; _core cimports _runtime's run().
+# The runtime (pool, signals, fork safety, the thread default, config) and
+# the NumPy kernels' argument handling are separate modules; _core cimports
+# _runtime's run().
 extensions = [
     Extension(
         "gilfree._runtime",
-        sources=["src/gilfree/_runtime.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
+        sources=["src/gilfree/_runtime.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c",
+                 "csrc/gf_threads.c"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         **common,
     ),
     Extension(
         "gilfree._core",
-        sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c", "csrc/gf_threadpool.c"],
+        sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         **dict(common, depends=common["depends"] + ["src/gilfree/_runtime.pxd"]),

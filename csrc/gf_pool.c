@@ -119,8 +119,8 @@ static int gf_cas64(int64_t *p, int64_t expected, int64_t desired)
 #endif
 #endif
 
-/* Enough for any sane `threads` (the Python layer caps it at 1024). */
-#define GF_POOL_MAX_WORKERS 1023
+/* A call on GF_MAX_THREADS threads: its caller and this many workers. */
+#define GF_POOL_MAX_WORKERS (GF_MAX_THREADS - 1)
 
 struct gf_pool {
     gf_mutex mu;

@@ -164,6 +164,12 @@ double gf_ksum_result(const double *sc);
 void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total);
 
 /* ---------------------------------------------------------------- the pool */
+/* The most threads one call may use, the calling thread included
+ * (gilfree.MAX_THREADS): far above any core count, low enough that a typo
+ * (threads=10**6) is an error instead of a million OS threads.  The caller
+ * works too, so the pool never starts more than GF_MAX_THREADS - 1 workers. */
+#define GF_MAX_THREADS 1024
+
 /*
  * A job is a gf_task plus the bookkeeping to share its chunks between the
  * calling thread and up to `max_helpers` pool workers.  It lives in the

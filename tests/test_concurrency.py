@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core, _runtime
+from gilfree import _runtime
 
-CHUNK = int(_core.CHUNK)
+CHUNK = int(_runtime.CHUNK)
 
 
 def run_py(code: str, timeout: float = 120):
@@ -170,7 +170,7 @@ def test_pool_size_is_bounded_by_threads_requested():
         import threading
         import numpy as np
         import gilfree
-        from gilfree._core import pool_threads, CHUNK, PARALLEL_MIN
+        from gilfree._runtime import pool_threads, CHUNK, PARALLEL_MIN
 
         assert pool_threads() == 0, pool_threads()
         small = np.arange(min(PARALLEL_MIN - 1, 1000), dtype=np.float64)

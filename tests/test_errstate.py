@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 
 # warnings.catch_warnings (how these tests observe warnings) is process-wide,
 # so no test here may run beside another under pytest-run-parallel; the
@@ -115,9 +115,8 @@ ES_IDS = ["-".join(f"{k}={v}" for k, v in e.items()) for e in ERRSTATES]
 @pytest.fixture
 def small_chunks():
     """Chunks of 64 bytes: every case below spans several chunks."""
-    old = _core._set_chunking(chunk_bytes=64)
-    yield
-    _core._set_chunking(*old)
+    with _runtime.tuning(chunk_bytes=64):
+        yield
 
 
 def compare(x, errstate, layout="C", threads=None):
@@ -316,13 +315,13 @@ def test_errstate_is_per_thread():
 
 @pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("GILFREE_ERRSTATE_CHILD")), reason="in the child")
-@pytest.mark.parametrize("level", [k for k, ok in _core.config()["simd_levels"].items() if ok])
+@pytest.mark.parametrize("level", [k for k, ok in _runtime.config()["simd_levels"].items() if ok])
 def test_each_simd_level(level):
     env = dict(os.environ, GILFREE_SIMD=level, GILFREE_ERRSTATE_CHILD="1")
     code = textwrap.dedent(f"""
         import sys, pytest
-        from gilfree import _core
-        assert _core.config()["simd"] == {level!r}, _core.config()["simd"]
+        from gilfree import _runtime
+        assert _runtime.config()["simd"] == {level!r}, _runtime.config()["simd"]
         sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-x", {__file__!r},
                               "-k", "matches_np_square or chunks_and_threads or print_mode",
                               "-m", "not slow"]))
@@ -337,13 +336,12 @@ def test_each_simd_level(level):
 
 PRINT_SCRIPT = """
 import sys, numpy as np, gilfree
-from gilfree import _core
+from gilfree import _runtime
 fn = np.square if sys.argv[1] == "numpy" else gilfree.square
-_core._set_chunking(chunk_bytes=64)
 x = np.ones(2000, dtype=sys.argv[2])
 fi = np.finfo(x.dtype)
 x[5], x[1500], x[700] = fi.max, fi.smallest_normal, np.nan
-with np.errstate(all="print"):
+with _runtime.tuning(chunk_bytes=64), np.errstate(all="print"):
     fn(x)
     fn(x[::2])
 """

@@ -47,7 +47,7 @@ def _expected_message(index, value, dt: np.dtype) -> str:
 
 # ------------------------------------------------- in place, overflow='raise'
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("n, k", [(1, 0), (7, 5), (3 * gilfree._core.CHUNK + 5, 2 * gilfree._core.CHUNK + 1)])
+@pytest.mark.parametrize("n, k", [(1, 0), (7, 5), (3 * gilfree._runtime.CHUNK + 5, 2 * gilfree._runtime.CHUNK + 1)])
 @pytest.mark.parametrize("dtype", NATIVE + NUMPY_LOOP)
 def test_in_place_overflow_names_the_input(dtype, n, k, threads):
     dt = np.dtype(dtype)

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import gilfree
 import gilfree.buffer
-from gilfree import _core, _runtime
+from gilfree import _runtime
 from gilfree import _reference as ref
 
 # Cases that overflow float64 report it like np.dot(x, x) does (a warning
@@ -102,7 +102,7 @@ with np.errstate(over="ignore"):  # overflowing cases warn like np.dot
         with gilfree._runtime.tuning(stream_min=0):  # every input "from memory"
             bits += [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2)]
         out.append((label, bits))
-print(repr((gilfree._core.config()["simd"], out)))
+print(repr((gilfree._runtime.config()["simd"], out)))
 """
 
 
@@ -124,7 +124,7 @@ def _run_level(level):
 @pytest.mark.slow
 @pytest.mark.thread_unsafe(reason="starts subprocesses with GILFREE_SIMD set")
 def test_float_sum_of_squares_same_bits_at_every_level_and_thread_count():
-    levels = [lv for lv, ok in _core.config()["simd_levels"].items() if ok]
+    levels = [lv for lv, ok in _runtime.config()["simd_levels"].items() if ok]
     results = {lv: _run_level(lv) for lv in levels}
     with np.errstate(over="ignore"):  # overflowing cases warn like np.dot
         here = [(label, gilfree.sum_of_squares(x, threads=1).hex()) for label, x in _cases()]

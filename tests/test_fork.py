@@ -19,7 +19,7 @@ COMMON = """
 import os, sys, threading, time
 import numpy as np
 import gilfree
-from gilfree._core import CHUNK, pool_threads
+from gilfree._runtime import CHUNK, pool_threads
 
 N = 10**6
 EXP_RANGE = (N - 1) * N * (2 * N - 1) // 6

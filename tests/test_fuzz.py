@@ -50,11 +50,11 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 from gilfree import _reference as ref
 
 pytestmark = [
-    pytest.mark.thread_unsafe(reason="changes the process-wide chunk size (_set_chunking)"),
+    pytest.mark.thread_unsafe(reason="changes the process-wide chunk size (_runtime.tuning)"),
     # Float overflow etc. is reported through np.errstate like NumPy does
     # (tests/test_errstate.py); the fuzz compares values only.
     pytest.mark.filterwarnings(
@@ -437,15 +437,12 @@ def run_case(fname, build, chunk, desc):
         # squares_range returns an empty array there: a bug of the twin)
         exp_exc = exp_exc or ValueError("range(...) has ... elements; at most 2**63 - 1 are supported")
     before = _snapshot(keep)
-    old = _core._set_chunking(chunk_bytes=chunk) if chunk else None
-    try:
-        got = getattr(gilfree, fname)(*args, **kwargs)
-        got_exc = None
-    except (TypeError, ValueError, OverflowError) as exc:
-        got, got_exc = None, exc
-    finally:
-        if old is not None:
-            _core._set_chunking(*old)
+    with _runtime.tuning(chunk_bytes=chunk or None):
+        try:
+            got = getattr(gilfree, fname)(*args, **kwargs)
+            got_exc = None
+        except (TypeError, ValueError, OverflowError) as exc:
+            got, got_exc = None, exc
     COUNTS["cases"] += 1
     tvalid = _threads_valid(kwargs)
     if got_exc is not None:

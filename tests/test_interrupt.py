@@ -35,7 +35,7 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 import gilfree
 import gilfree.buffer
-from gilfree._core import CHUNK
+from gilfree._runtime import CHUNK
 
 def long_call():
 {body}

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 from gilfree import _reference as ref
 
-CHUNK = int(_core.CHUNK)
+CHUNK = int(_runtime.CHUNK)
 I64_MIN = -(2**63)
 I64_MAX = 2**63 - 1
 NATIVE = [
@@ -272,14 +272,8 @@ def test_sum_very_long_ranges_exact(start, stop, step):
 def small_chunks():
     """5 range iterations per chunk: ranges of a few thousand elements are
     split into many chunks and, beyond a few ten thousand, several rounds."""
-    hook = getattr(_core, "_set_chunking", None)
-    if hook is None:
-        pytest.skip("gilfree._core has no _set_chunking hook")
-    old = hook(chunk_bytes=56, range_chunk=5)
-    try:
+    with _runtime.tuning(chunk_bytes=56, range_chunk=5):
         yield
-    finally:
-        hook(*old)
 
 
 @pytest.mark.parametrize("threads", (1, 2, 3, 8))

@@ -33,12 +33,12 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 
 pytestmark = pytest.mark.thread_unsafe(reason="counts the process's threads and memory; starts 32 threads")
 
 LINUX = sys.platform.startswith("linux")
-CHUNK = int(_core.CHUNK)
+CHUNK = int(_runtime.CHUNK)
 
 
 def run_py(code: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -138,7 +138,7 @@ def test_thread_count_bounded_after_1000_calls_with_varying_threads():
     r = run_py("""
         import os, json, random
         import numpy as np, gilfree
-        from gilfree._core import CHUNK, pool_threads
+        from gilfree._runtime import CHUNK, pool_threads
         def tasks():
             return len(os.listdir("/proc/self/task"))
         base = tasks()
@@ -173,7 +173,7 @@ def test_thread_count_bounded_after_1000_calls_with_varying_threads():
 LEAK_SCRIPT = """
 import gc, json, os, sys, time, tracemalloc
 import numpy as np, gilfree
-from gilfree._core import CHUNK
+from gilfree._runtime import CHUNK
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 def rss():
@@ -406,7 +406,7 @@ def test_bench_sigterm_stops_like_ctrl_c_and_leaves_no_workers():
 _STEP_ASIDE = r"""
 import os, threading, time, json
 import numpy as np, gilfree
-from gilfree import _core
+from gilfree import _runtime
 full = os.sched_getaffinity(0)
 x = np.arange(10**6, dtype=np.float64) % 1000
 want = float(np.dot(x, x))
@@ -421,7 +421,7 @@ me = threading.get_native_id()
 masks = {int(t): sorted(os.sched_getaffinity(int(t))) for t in os.listdir("/proc/self/task")
          if int(t) != me}
 print(json.dumps(dict(ok=bool(ok), full=sorted(full), masks=list(masks.values()),
-                      step_asides=_core._pool_step_asides())))
+                      step_asides=_runtime._pool_step_asides())))
 """
 
 

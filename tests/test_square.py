@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _core, _runtime
 from gilfree import _reference as ref
 
 # Float squares report overflow/underflow/invalid through np.errstate exactly
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.filterwarnings(
     r"ignore:(overflow|underflow|invalid value) encountered in square:RuntimeWarning"
 )
 
-CHUNK = int(_core.CHUNK)
-PARALLEL_MIN = int(getattr(_core, "PARALLEL_MIN", 0))
+CHUNK = int(_runtime.CHUNK)
+PARALLEL_MIN = int(_runtime.PARALLEL_MIN)
 THREADS = (1, 2, 3, 8)
 
 NATIVE = [
@@ -327,14 +327,8 @@ SMALL_SIZES = (0, 1, 6, 7, 8, 13, 14, 15, 29, 55, 56, 57, 200)
 def small_chunks():
     """Tiny chunks, so that small inputs are split into many chunks shared
     by the pool: every chunk edge and layout is reached cheaply."""
-    hook = getattr(_core, "_set_chunking", None)
-    if hook is None:
-        pytest.skip("gilfree._core has no _set_chunking hook")
-    old = hook(chunk_bytes=SMALL_CHUNK_BYTES, range_chunk=5)
-    try:
+    with _runtime.tuning(chunk_bytes=SMALL_CHUNK_BYTES, range_chunk=5):
         yield SMALL_CHUNK_BYTES
-    finally:
-        hook(*old)
 
 
 @pytest.mark.parametrize("threads", THREADS)
@@ -385,13 +379,8 @@ def streaming():
     """Every square() call streams its output (threshold 0 bytes), and the
     chunks are small, so heads, tails and chunk edges all meet the
     cache-line alignment of out."""
-    old_stream = _core._set_stream_min(0)
-    old_chunks = _core._set_chunking(chunk_bytes=8 * 97 + 8, range_chunk=None)
-    try:
+    with _runtime.tuning(chunk_bytes=8 * 97 + 8, stream_min=0):
         yield
-    finally:
-        _core._set_stream_min(old_stream)
-        _core._set_chunking(*old_chunks)
 
 
 @pytest.mark.thread_unsafe(reason="changes the process-wide stream threshold and chunking")
@@ -402,7 +391,7 @@ def test_square_streaming_stores(dtype, layout, threads, streaming):
     """With non-temporal stores forced on, results equal np.square for every
     start offset of out within a cache line, and nothing outside out is
     written (guard elements on both sides)."""
-    assert _core.config()["stream_min_bytes"] == 0
+    assert _runtime.config()["stream_min_bytes"] == 0
     for n in STREAM_SIZES:
         x = make_input(dtype, n, layout)
         exp = expected_square(x)
@@ -432,11 +421,12 @@ def test_overflow_first_index_streaming(dtype, threads, streaming):
 
 
 def test_stream_threshold_is_reported_and_sane():
-    c = _core.config()
+    c = _runtime.config()
     assert isinstance(c["stream"], bool)
     assert c["stream_min_bytes"] >= 4 << 20 and c["stream_reason"]
     with pytest.raises(ValueError, match="nbytes"):
-        _core._set_stream_min(-1)
+        with _runtime.tuning(stream_min=-1):
+            pass
 
 
 @pytest.mark.parametrize("threads", (2, 8))

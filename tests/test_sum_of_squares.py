@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core, _runtime
+from gilfree import _runtime
 from gilfree import _reference as ref
 
-CHUNK = int(_core.CHUNK)
+CHUNK = int(_runtime.CHUNK)
 THREADS = (1, 2, 3, 8)
 INT_DTYPES = [np.dtype(t) for t in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")]
 FLOAT_DTYPES = [np.dtype(t) for t in ("float16", "float32", "float64")]
@@ -340,14 +340,8 @@ def test_longdouble_gives_float():
 
 @pytest.fixture
 def small_chunks():
-    hook = getattr(_core, "_set_chunking", None)
-    if hook is None:
-        pytest.skip("gilfree._core has no _set_chunking hook")
-    old = hook(chunk_bytes=56, range_chunk=5)
-    try:
+    with _runtime.tuning(chunk_bytes=56, range_chunk=5):
         yield
-    finally:
-        hook(*old)
 
 
 @pytest.mark.parametrize("dtype", INT_DTYPES + FLOAT_DTYPES + [np.dtype(bool)], ids=str)
@@ -377,11 +371,7 @@ def test_lanes_flush_across_a_long_single_chunk():
     """32-bit halves of the squares are summed in 64-bit lanes and flushed
     into the 192-bit total every 2**24 elements: one chunk much longer than
     that (chunks made huge) still sums exactly, contiguous and strided."""
-    hook = getattr(_core, "_set_chunking", None)
-    if hook is None:
-        pytest.skip("gilfree._core has no _set_chunking hook")
-    old = hook(chunk_bytes=2**40)
-    try:
+    with _runtime.tuning(chunk_bytes=2**40):
         n = 2**24 + 2**20 + 5
         for dt, v in ((np.int32, -(2**31)), (np.uint64, 2**32 - 1), (np.int64, -(2**32 - 1))):
             x = np.full(n, v, dtype=dt)
@@ -390,8 +380,6 @@ def test_lanes_flush_across_a_long_single_chunk():
             assert gilfree.sum_of_squares(x, threads=1) == want, dt
             half = (n + 1) // 2  # x[::2] keeps index n - 3 (n is odd)
             assert gilfree.sum_of_squares(x[::2], threads=1) == (half - 1) * v * v + 49, dt
-    finally:
-        hook(*old)
 
 
 # ------------------------------------------------- same bits everywhere
@@ -418,7 +406,7 @@ for n in (0, 1, 7, 9, 17, 255, 256, 257, 1000, 3 * 16384 + 17, 200003):
                   hashlib.sha1(gilfree.square(ints).tobytes()).hexdigest(),
                   bool(narrow_ok and np.array_equal(gilfree.square(ints[1:]), np.square(ints[1:]))),
                   bool(np.array_equal(inplace, np.square(ints.view(np.uint64))))])
-print(repr((gilfree._core.config()["simd"], out)))
+print(repr((gilfree._runtime.config()["simd"], out)))
 """
 
 
@@ -432,7 +420,7 @@ def test_every_simd_level_gives_the_same_bits():
     import subprocess
     import sys
 
-    levels = [lv for lv, ok in _core.config()["simd_levels"].items() if ok]
+    levels = [lv for lv, ok in _runtime.config()["simd_levels"].items() if ok]
     results = {}
     for lv in levels:
         env = dict(os.environ, GILFREE_SIMD=lv)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 
 threadpoolctl = pytest.importorskip(
     "threadpoolctl", reason="threadpoolctl is not installed (it is in the `test` extra)"
@@ -57,7 +57,7 @@ def registered(restore_num_threads):
 def test_exported_symbols_are_plain_c():
     import ctypes
 
-    lib = ctypes.CDLL(_core.__file__)
+    lib = ctypes.CDLL(_runtime.__file__)
     old = lib.gilfree_get_num_threads()
     assert old == gilfree.get_num_threads()
     assert lib.gilfree_set_num_threads(3) == old
@@ -79,7 +79,7 @@ def test_threadpool_info_lists_gilfree(registered):
     assert info["user_api"] == "gilfree"
     assert info["num_threads"] == 3
     assert info["version"] == gilfree.__version__
-    assert os.path.realpath(info["filepath"]) == os.path.realpath(_core.__file__)
+    assert os.path.realpath(info["filepath"]) == os.path.realpath(_runtime.__file__)
     gilfree.set_num_threads(5)
     assert gilfree_infos()[0]["num_threads"] == 5
 
@@ -148,7 +148,7 @@ def test_select_finds_gilfree():
     ctl = threadpoolctl.ThreadpoolController()
     for sel in (dict(user_api="gilfree"), dict(internal_api="gilfree"),
                 dict(internal_api=["gilfree", "openblas"]),
-                dict(prefix=os.path.basename(_core.__file__).lower())):
+                dict(prefix=os.path.basename(_runtime.__file__).lower())):
         sub = ctl.select(**sel)
         assert [c.internal_api for c in sub.lib_controllers].count("gilfree") == 1, sel
     assert ctl.select(user_api="blas").select(user_api="gilfree").lib_controllers == []
@@ -225,8 +225,7 @@ def test_limit_set_after_set_num_threads(registered):
 
 
 def test_results_unchanged_under_limits(registered):
-    old = _core._set_chunking(chunk_bytes=4096)
-    try:
+    with _runtime.tuning(chunk_bytes=4096):
         x = np.arange(-20_000, 20_000, dtype=np.int64)
         ref = np.square(x)
         for lim in (1, 2, 3):
@@ -235,8 +234,6 @@ def test_results_unchanged_under_limits(registered):
                 assert gilfree.sum_of_squares(x) == int((x.astype(object) ** 2).sum())
                 with gilfree.num_threads(2):
                     np.testing.assert_array_equal(gilfree.square(x), ref)
-    finally:
-        _core._set_chunking(*old)
 
 
 def test_limits_from_several_threads(registered):
@@ -340,18 +337,18 @@ def test_calls_use_the_limited_count():
     under a limit of 3: the kernels' thread resolution reads the same int."""
     r = run_py("""
         import numpy as np, gilfree, threadpoolctl
-        from gilfree import _core
-        _core._set_chunking(chunk_bytes=4096)
-        x = np.arange(100_000, dtype=np.float64)
-        with threadpoolctl.threadpool_limits(1):
-            gilfree.square(x)
-        print(_core.pool_threads())
-        with threadpoolctl.threadpool_limits(limits=3, user_api="gilfree"):
-            with gilfree.num_threads(2):
+        from gilfree import _runtime
+        with _runtime.tuning(chunk_bytes=4096):
+            x = np.arange(100_000, dtype=np.float64)
+            with threadpoolctl.threadpool_limits(1):
                 gilfree.square(x)
-            print(_core.pool_threads())
-            gilfree.square(x)
-        print(_core.pool_threads())
+            print(_runtime.pool_threads())
+            with threadpoolctl.threadpool_limits(limits=3, user_api="gilfree"):
+                with gilfree.num_threads(2):
+                    gilfree.square(x)
+                print(_runtime.pool_threads())
+                gilfree.square(x)
+            print(_runtime.pool_threads())
     """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["0", "1", "2"]

@@ -471,7 +471,7 @@ def test_cpu_count_with_fake_cgroup(monkeypatch, tmp_path):
 
 
 def test_show_config(capsys):
-    from gilfree import _core
+    from gilfree import _runtime
 
     assert gilfree.show_config() is None
     out = capsys.readouterr().out
@@ -480,10 +480,10 @@ def test_show_config(capsys):
     assert "chunk" in low
     assert "thread" in low
     # the chunk size (in KiB of input or in elements) and the thread default
-    assert str(_core.CHUNK * 8 // 1024) in out or str(_core.CHUNK) in out, out
+    assert str(_runtime.CHUNK * 8 // 1024) in out or str(_runtime.CHUNK) in out, out
     assert str(gilfree.get_num_threads()) in out
     # the float64 sum's from-memory loop is named exactly where it applies
-    assert ("float64 sum" in out) == (_core.config()["simd"] == "avx512"), out
+    assert ("float64 sum" in out) == (_runtime.config()["simd"] == "avx512"), out
     with gilfree.num_threads(7):
         gilfree.show_config()
     assert "7" in capsys.readouterr().out

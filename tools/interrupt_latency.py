@@ -47,7 +47,7 @@ CHILD = r"""
 import json, os, signal, sys, threading, time
 import numpy as np
 import gilfree
-from gilfree._core import CHUNK
+from gilfree._runtime import CHUNK
 
 TRIES, DELAY, CASE = {tries}, {delay}, {case!r}
 # A process started in the background by a non-interactive shell (`cmd &`)

@@ -15,13 +15,13 @@ import time
 import numpy as np
 
 import gilfree
-from gilfree import _core
+from gilfree import _runtime
 
 x = np.random.default_rng(1).random(10**6)
 gilfree.sum_of_squares(x, threads=2)
 for gap in (0.001, 0.01, 0.05):
     two, one = [], []
-    before = _core._pool_step_asides()
+    before = _runtime._pool_step_asides()
     for _ in range(25):
         time.sleep(gap)
         t = time.perf_counter()
@@ -33,4 +33,4 @@ for gap in (0.001, 0.01, 0.05):
         one.append(time.perf_counter() - t)
     a, b = statistics.median(two), statistics.median(one)
     print(f"idle {gap * 1e3:4.0f} ms: 2 threads {a * 1e6:5.0f} us, 1 thread {b * 1e6:5.0f} us "
-          f"({a / b:.2f}x); step-asides {_core._pool_step_asides() - before}/25")
+          f"({a / b:.2f}x); step-asides {_runtime._pool_step_asides() - before}/25")

@@ -46,4 +46,4 @@ for r in range(rounds):
     print(f"round {r:2d}: ratio {a / b:.2f}  cpu/wall {(c1 - c0) / (w1 - w0):.2f}  "
           f"steal {[q[0] - p[0] for p, q in zip(s0, s1)]}  idle {[q[1] - p[1] for p, q in zip(s0, s1)]}",
           flush=True)
-print("step-asides:", gilfree._core._pool_step_asides())
+print("step-asides:", gilfree._runtime._pool_step_asides())

@@ -22,14 +22,14 @@ In a subinterpreter, ``import gilfree`` gives these three functions as
 
 from cpython.buffer cimport (PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_IsContiguous,
                              PyBuffer_Release, PyObject_GetBuffer)
-from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t,
                           uintptr_t)
 from libc.string cimport memcpy, memset
 
 from ._gilfree cimport *
-from ._shared cimport overflow_check, range_plan, reduce_rounds, run_rounds, simd_choice
+from ._shared cimport (overflow_check, range_plan, reduce_rounds, run_here, run_rounds,
+                       simd_choice)
 
 import array
 
@@ -178,35 +178,11 @@ def _simd_level():
             return gf_simd_name(i).decode()
 
 
-cdef void _run_slice(gf_task *t, gf_chunk_fn run, int64_t *c) noexcept nogil:
-    """Chunks from c[0] on until they are done or GF_SIGNAL_CHECK_NS passed."""
-    cdef int64_t deadline = gf_now_ns() + GF_SIGNAL_CHECK_NS
-    while c[0] < t.nchunks:
-        run(t, c[0])
-        c[0] += 1
-        if gf_now_ns() >= deadline:
-            return
-
-
 cdef int _run(gf_task *t, void *ctx) except -1:
-    """Every chunk of this round on the calling thread, the GIL released for
-    calls of GF_GIL_RELEASE_MIN elements or more; a Ctrl-C is seen between
-    chunks every GF_SIGNAL_CHECK_NS (main interpreter: other interpreters
-    do not receive signals)."""
-    cdef gf_chunk_fn run = _runner
-    cdef int64_t c = 0
-    if t.n < GF_GIL_RELEASE_MIN:
-        while c < t.nchunks:
-            run(t, c)
-            c += 1
-        return 0
-    while True:
-        with nogil:
-            _run_slice(t, run, &c)
-        if c >= t.nchunks:
-            return 0
-        if PyErr_CheckSignals() == -1:
-            return -1
+    """Every chunk of this round on the calling thread (_shared.run_here: the
+    GIL released for calls of GF_GIL_RELEASE_MIN elements or more, a Ctrl-C
+    seen between slices of GF_SIGNAL_CHECK_NS in the main interpreter)."""
+    return run_here(t, _runner)
 
 
 def square(x, out=None, *, overflow="wrap"):

@@ -6,7 +6,7 @@ array-like input gives ``NDArray``, although a 0-d input gives a NumPy scalar
 at run time, exactly as ``np.square`` does.
 """
 
-from typing import Any, Final, Literal, SupportsIndex, TypeAlias, TypeVar, overload
+from typing import Any, Literal, SupportsIndex, TypeAlias, TypeVar, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -19,12 +19,6 @@ _PyScalar: TypeAlias = bool | int | float | complex
 
 #: Cython's doctest table (docstrings by function name).
 __test__: dict[str, str]
-#: Upper bound for ``threads`` (see gilfree._threads).
-MAX_THREADS: Final[int]
-#: Elements per chunk for 8-byte dtypes.
-CHUNK: Final[int]
-#: Inputs of fewer 8-byte elements than this run on the calling thread alone.
-PARALLEL_MIN: Final[int]
 
 # ------------------------------------------------------------------ square
 @overload
@@ -107,13 +101,4 @@ def squares_range(
     threads: _Threads = None,
 ) -> NDArray[Any]: ...
 
-# ------------------------------------------ re-exported from gilfree._runtime
-from ._runtime import _pool_step_asides as _pool_step_asides
-from ._runtime import _set_chunking as _set_chunking
-from ._runtime import _set_stream_min as _set_stream_min
-from ._runtime import config as config
-from ._runtime import pool_threads as pool_threads
-
 def _raise_overflow(a: np.ndarray[Any, Any]) -> None: ...
-def _get_default_threads() -> int: ...
-def _set_default_threads(n: int) -> int: ...

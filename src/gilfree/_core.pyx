@@ -20,45 +20,21 @@ from libc.math cimport isfinite
 from libc.string cimport memset
 
 from ._gilfree cimport *
-from ._runtime cimport chunk_bytes, range_chunk, run, stream_min
+from ._runtime cimport chunk_bytes, default_threads, range_chunk, run, stream_min
 from ._shared cimport overflow_check, range_plan, reduce_rounds, run_fn, run_rounds
 
 import numpy as np
 
 from . import _rules, _threads
-from ._runtime import (CHUNK, PARALLEL_MIN, _pool_step_asides, _set_chunking,
-                       _set_stream_min, config, pool_threads)
 
 cnp.import_array()
-
-cdef extern from "gf_threadpool.h":
-    # The process default thread count (csrc/gf_threadpool.c), exported for
-    # threadpoolctl; see gilfree._threads and gilfree._threadpoolctl.
-    int gilfree_get_num_threads() nogil
-    int gilfree_set_num_threads(int n) nogil
-    void gf_threads_init(int initial, int max_threads) nogil
 
 cdef extern from "numpy/arrayobject.h":
     cnp.ndarray PyArray_NewLikeArray(cnp.ndarray proto, cnp.NPY_ORDER order,
                                      void *descr, int subok)
 
-MAX_THREADS = _threads.MAX_THREADS
 # Bound once: module attribute lookups would cost more than a small kernel.
 _override = _threads.override
-gf_threads_init(_threads.initial_default, MAX_THREADS)
-
-
-def _get_default_threads():
-    """The process default thread count (the C int threadpoolctl also reads)."""
-    return gilfree_get_num_threads()
-
-
-def _set_default_threads(int n):
-    """Set the process default (already validated); returns the previous one."""
-    return gilfree_set_num_threads(n)
-
-
-_threads.bind_store(_get_default_threads, _set_default_threads)
 
 
 cdef struct _RunArgs:
@@ -76,10 +52,10 @@ cdef int _resolve_threads(object threads) except -1:
     cdef long long n
     if threads is None:
         n = _override.get()
-        return <int>n if n else gilfree_get_num_threads()
+        return <int>n if n else default_threads()
     if type(threads) is int:
         n = threads if -(1 << 40) < threads < (1 << 40) else 0
-        if 1 <= n <= MAX_THREADS:
+        if 1 <= n <= GF_MAX_THREADS:
             return <int>n
     return _threads.validate_threads(threads)
 
@@ -227,9 +203,6 @@ def _raise_overflow(a):
 # of gilfree's sits between it and the caller, so a warning is attributed to
 # the caller's line, as np.square's is.  Nothing of this runs (not even
 # np.geterr) when no flag was raised.
-_FPE_OVERFLOW = 2
-_FPE_UNDERFLOW = 4
-_FPE_INVALID = 8
 _fp_samples = {}
 
 
@@ -240,11 +213,11 @@ def _fp_sample(dtype, int status):
     if s is None:
         fi = np.finfo(dtype)
         vals = []
-        if status & _FPE_OVERFLOW:
+        if status & GF_FPE_OVERFLOW:
             vals.append(np.array([fi.max], dtype))
-        if status & _FPE_UNDERFLOW:
+        if status & GF_FPE_UNDERFLOW:
             vals.append(np.array([fi.smallest_normal], dtype))
-        if status & _FPE_INVALID:
+        if status & GF_FPE_INVALID:
             u = {4: np.uint32, 8: np.uint64}[dtype.itemsize]
             nan = np.array([np.nan], dtype).view(u)
             # Quiet NaN minus its quiet bit (the mantissa's top bit), plus a
@@ -537,7 +510,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
             with np.errstate(all="ignore"):
                 r = float(np.sum(np.square(a)))
             if not isfinite(r) and _sumsq_overflowed(a):
-                s = _fp_sample(a.dtype, _FPE_OVERFLOW)
+                s = _fp_sample(a.dtype, GF_FPE_OVERFLOW)
                 np.dot(s, s)
             return r
     memset(&t, 0, sizeof(t))
@@ -569,7 +542,7 @@ cdef object _sum_of_squares(object x, object threads, bint release):
         # NumPy's own handling (see _fp_sample).  Underflow and invalid are
         # not reported: the compensated sum's own arithmetic raises flags
         # np.dot would not.
-        s = _fp_sample(np.dtype(np.float64), _FPE_OVERFLOW)
+        s = _fp_sample(np.dtype(np.float64), GF_FPE_OVERFLOW)
         np.dot(s, s)
     return r
 

@@ -2,6 +2,15 @@
 # the GIL: the C code never touches Python objects.
 from libc.stdint cimport int64_t, uint64_t
 
+# The IEEE status bits a float chunk reports in gf_task.fpstatus (NumPy's
+# NPY_FPE_* values).
+cdef extern from "gf_fpstatus.h" nogil:
+    enum:
+        GF_FPE_DIVIDEBYZERO
+        GF_FPE_OVERFLOW
+        GF_FPE_UNDERFLOW
+        GF_FPE_INVALID
+
 cdef extern from "gilfree.h" nogil:
     ctypedef enum gf_dtype:
         GF_INT8, GF_INT16, GF_INT32, GF_INT64
@@ -47,6 +56,7 @@ cdef extern from "gilfree.h" nogil:
         GF_ROUND_CHUNKS
         GF_GIL_RELEASE_MIN
         GF_SPIN_NS_DEFAULT
+        GF_MAX_THREADS
     int64_t GF_SIGNAL_CHECK_NS
     int64_t gf_plan_chunks(gf_task *t, int64_t itemsize, int64_t chunk_bytes, int64_t spread)
     int64_t gf_plan_range(gf_task *t, int64_t chunk)

@@ -1,5 +1,6 @@
-"""Type stubs for ``gilfree._runtime`` (src/gilfree/_runtime.pyx): the pool,
-signal checks, fork safety, the tuning in force and ``config()``."""
+"""Type stubs for ``gilfree._runtime`` (src/gilfree/_runtime.pyx): the process
+default thread count, the pool, signal checks, fork safety, the tuning in
+force and ``config()``."""
 
 from contextlib import AbstractContextManager
 from typing import Any, Final
@@ -8,11 +9,15 @@ from typing import Any, Final
 __test__: dict[str, str]
 #: Cython's table of the C functions gilfree._core cimports (run, chunk_bytes, ...).
 __pyx_capi__: dict[str, Any]
+#: The most threads one call may use, the caller included (GF_MAX_THREADS).
+MAX_THREADS: Final[int]
 #: Elements per chunk for 8-byte dtypes.
 CHUNK: Final[int]
 #: Inputs of fewer 8-byte elements than this run on the calling thread alone.
 PARALLEL_MIN: Final[int]
 
+def _get_default_threads() -> int: ...
+def _set_default_threads(n: int) -> int: ...
 def tuning(
     chunk_bytes: int | None = None, range_chunk: int | None = None, stream_min: int | None = None
 ) -> AbstractContextManager[None]: ...

@@ -3,11 +3,13 @@
 """The runtime of gilfree's NumPy API: how planned work runs.
 
 One home for everything that is process state rather than arithmetic: the
-tuning constants in force (defined in csrc/gilfree.h, changed only through
-:func:`tuning`), the SIMD level and pool spin chosen from the environment,
-the pool's life (created on first use, replaced in a forked child), and
-:c:func:`run`, which shares a task's chunks between the calling thread and
-the pool with the GIL released, checking for signals every
+process default thread count (the C int of csrc/gf_threads.c that
+threadpoolctl drives; :mod:`gilfree._threads` holds the policy around it),
+the tuning constants in force (defined in csrc/gilfree.h, changed only
+through :func:`tuning`), the SIMD level and pool spin chosen from the
+environment, the pool's life (created on first use, replaced in a forked
+child), and :c:func:`run`, which shares a task's chunks between the calling
+thread and the pool with the GIL released, checking for signals every
 ``GF_SIGNAL_CHECK_NS``.  :mod:`gilfree._core` validates arguments and plans
 tasks; it calls :c:func:`run` and nothing else of the pool.
 """
@@ -18,7 +20,7 @@ from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock,
 from libc.stdint cimport int64_t
 
 from ._gilfree cimport *
-from ._shared cimport simd_choice
+from ._shared cimport run_here, simd_choice
 
 import contextlib
 import os
@@ -64,6 +66,32 @@ cdef extern from *:
     const char *GF_COMPILER
     void *gf_ptr_load(void **p) nogil
     void gf_ptr_store(void **p, void *v) nogil
+
+
+# ------------------------------------------------- the thread default
+cdef extern from "gf_threads.h":
+    # The process default thread count (csrc/gf_threads.c), exported for
+    # threadpoolctl; see gilfree._threads and gilfree._threadpoolctl.
+    int gilfree_get_num_threads() nogil
+    int gilfree_set_num_threads(int n) nogil
+
+#: The most threads one call may use, the caller included (GF_MAX_THREADS).
+MAX_THREADS = GF_MAX_THREADS
+
+
+cdef int default_threads() noexcept nogil:
+    return gilfree_get_num_threads()
+
+
+def _get_default_threads():
+    """The process default thread count (the C int threadpoolctl also reads)."""
+    return gilfree_get_num_threads()
+
+
+def _set_default_threads(int n):
+    """Set the process default (validated by gilfree._threads); returns the
+    previous one."""
+    return gilfree_set_num_threads(n)
 
 
 # ------------------------------------------------------------------ tuning
@@ -295,20 +323,6 @@ def _pool_step_asides():
 
 
 # --------------------------------------------------------------- the engine
-cdef int _run_here(gf_task *t) except -1:
-    """Every chunk on the calling thread, GIL released, signals checked
-    between slices of GF_SIGNAL_CHECK_NS."""
-    cdef gf_job job
-    gf_job_init(&job, t, _runner, 0)
-    while True:
-        with nogil:
-            done = gf_job_work(NULL, &job, GF_SIGNAL_CHECK_NS)
-        if done:
-            return 0
-        if _check_signals() == -1:
-            return -1
-
-
 cdef int _after_fork(gf_task *t, int signal_rc) except -1:
     """The rest of a call that a signal handler forked under, in the child.
 
@@ -324,7 +338,7 @@ cdef int _after_fork(gf_task *t, int signal_rc) except -1:
         raise RuntimeError("the process forked (in a signal handler) while an in-place "
                            "gilfree.square ran on several threads; in this child the "
                            "array is partly squared: repeat the call on a fresh copy")
-    return _run_here(t)
+    return run_here(t, _runner)
 
 
 cdef int run(gf_task *t, int nthreads, bint release) except -1:
@@ -346,12 +360,7 @@ cdef int run(gf_task *t, int nthreads, bint release) except -1:
                 return -1
         return 0
     if t.nchunks == 1:
-        if t.n >= GF_GIL_RELEASE_MIN:
-            with nogil:
-                _runner(t, 0)
-        else:
-            _runner(t, 0)
-        return 0
+        return run_here(t, _runner)
     if nthreads > 1:
         helpers = nthreads - 1
         if helpers > t.nchunks - 1:
@@ -360,7 +369,7 @@ cdef int run(gf_task *t, int nthreads, bint release) except -1:
         if pool == NULL:
             helpers = 0
     if helpers == 0:
-        return _run_here(t)
+        return run_here(t, _runner)
     gf_job_init(&job, t, _runner, helpers)
     with nogil:
         gf_pool_submit(pool, &job)

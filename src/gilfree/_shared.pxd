@@ -86,9 +86,50 @@ cdef inline tuple simd_choice():
 
 
 # ------------------------------------------------ running a planned task
+from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
-from ._gilfree cimport gf_combine_f64_into, gf_combine_u192, gf_ksum_result, gf_round
+from ._gilfree cimport (GF_GIL_RELEASE_MIN, GF_SIGNAL_CHECK_NS, gf_chunk_fn, gf_combine_f64_into,
+                        gf_combine_u192, gf_ksum_result, gf_now_ns, gf_round)
+
+
+cdef inline void run_slice(gf_task *t, gf_chunk_fn run, int64_t *c) noexcept nogil:
+    """Chunks from c[0] on until they are done or GF_SIGNAL_CHECK_NS passed."""
+    cdef int64_t deadline = gf_now_ns() + GF_SIGNAL_CHECK_NS
+    while c[0] < t.nchunks:
+        run(t, c[0])
+        c[0] += 1
+        if gf_now_ns() >= deadline:
+            return
+
+
+cdef inline int run_here(gf_task *t, gf_chunk_fn run) except -1:
+    """Every chunk of this round of `t` on the calling thread: the one
+    single-thread run of every API.
+
+    Calls on fewer than GF_GIL_RELEASE_MIN elements keep the GIL.  Others
+    run with the GIL released, in slices of GF_SIGNAL_CHECK_NS, taking it
+    back between slices to look for signals (a Ctrl-C raises there; only the
+    main interpreter receives signals).  One chunk is run whole, without
+    reading the clock.
+    """
+    cdef int64_t c = 0
+    if t.n < GF_GIL_RELEASE_MIN:
+        while c < t.nchunks:
+            run(t, c)
+            c += 1
+        return 0
+    if t.nchunks == 1:
+        with nogil:
+            run(t, 0)
+        return 0
+    while True:
+        with nogil:
+            run_slice(t, run, &c)
+        if c >= t.nchunks:
+            return 0
+        if PyErr_CheckSignals() == -1:
+            return -1
 
 #: How a module runs every chunk of one round of a task (its pool, or the
 #: calling thread), checking for signals as it goes.

@@ -3,10 +3,11 @@
 threadpoolctl (https://github.com/joblib/threadpoolctl) finds native thread
 pools by scanning the shared objects loaded in the process: a registered
 ``LibController`` names a filename prefix and the C symbols to look for.
-gilfree's compiled core exports ``gilfree_get_num_threads`` and
-``gilfree_set_num_threads`` (``csrc/gf_threadpool.c``), which read and write
-the process default thread count, the same int that
-:func:`gilfree.get_num_threads` and every ``threads=None`` call read.
+gilfree's runtime extension (``gilfree._runtime``) exports
+``gilfree_get_num_threads`` and ``gilfree_set_num_threads``
+(``csrc/gf_threads.c``), which read and write the process default thread
+count, the same int that :func:`gilfree.get_num_threads` and every
+``threads=None`` call read.
 
 threadpoolctl has no plugin or entry-point mechanism (3.8.0), so the
 controller is registered by gilfree:
@@ -48,7 +49,7 @@ def _get_num_threads(self: Any) -> int:
 
 
 def _set_num_threads(self: Any, num_threads: int) -> int:
-    from ._threads import MAX_THREADS
+    from ._runtime import MAX_THREADS
 
     # Clamped before ctypes converts it to a C int (a huge Python int would
     # raise there); the C side ignores values below 1.
@@ -64,12 +65,12 @@ def _get_version(self: Any) -> str:
 
 def _make_controller_class(threadpoolctl: Any) -> Any:
     """The ``threadpoolctl.LibController`` subclass for gilfree's default."""
-    from . import _core
+    from . import _runtime
 
     # The exact file name of the extension holding the symbols (threadpoolctl
     # compares lower-cased basenames with startswith): it matches no other
     # library, and the symbol check confirms the match.
-    basename = os.path.basename(_core.__file__).lower()
+    basename = os.path.basename(_runtime.__file__).lower()
     return type("GilfreeController", (threadpoolctl.LibController,), {
         "__doc__": "threadpoolctl controller for gilfree's process default thread count.",
         "__module__": __name__,

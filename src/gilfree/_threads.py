@@ -9,11 +9,12 @@ Resolution order for ``threads=None``:
    else the ``GILFREE_NUM_THREADS`` environment variable read at import,
    else :func:`cpu_count`.
 
-The process default is a C int in the compiled core (``csrc/gf_threadpool.c``),
-exported as ``gilfree_get_num_threads``/``gilfree_set_num_threads`` so that
-threadpoolctl can find and drive it; :func:`get_num_threads`,
-:func:`set_num_threads` and every call with ``threads=None`` read that one
-value.
+The process default is a C int owned by :mod:`gilfree._runtime`
+(``csrc/gf_threads.c``), exported as
+``gilfree_get_num_threads``/``gilfree_set_num_threads`` so that threadpoolctl
+can find and drive it; :func:`get_num_threads`, :func:`set_num_threads` and
+every call with ``threads=None`` read that one value.  This module is the
+policy around it: validation, the initial value, the per-context override.
 
 :func:`cpu_count` counts the CPUs this process may actually use: the
 affinity mask (``os.sched_getaffinity``, e.g. from ``taskset`` or a cpuset)
@@ -29,7 +30,9 @@ import math
 import operator
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+
+from . import _runtime
 
 __all__ = [
     "MAX_THREADS",
@@ -39,12 +42,13 @@ __all__ = [
     "set_num_threads",
 ]
 
-#: Upper bound for ``threads``: far above any core count, low enough that a
-#: typo (``threads=10**6``) is an error instead of a million OS threads.
-MAX_THREADS = 1024
+#: Upper bound for ``threads``, the calling thread included: far above any
+#: core count, low enough that a typo (``threads=10**6``) is an error instead
+#: of a million OS threads (``GF_MAX_THREADS`` in csrc/gilfree.h).
+MAX_THREADS: int = _runtime.MAX_THREADS
 
 # The interface gilfree._core uses (read on every call, so bound once there):
-# `override`, `initial_default` and `bind_store` below.
+# `override` below.
 
 #: The thread count of the innermost num_threads() context; 0 means none.
 override: contextvars.ContextVar[int] = contextvars.ContextVar("gilfree_num_threads", default=0)
@@ -205,31 +209,12 @@ def _env_default() -> int | None:
         return None
 
 
-# The process default, resolved once at import.  gilfree._core copies it
-# into the C int it owns and then binds _get_default/_set_default to that int
-# (bind_store); the list is only the store until then.
+# The process default lives in gilfree._runtime's C int; it is resolved once,
+# here, at import.
+_get_default = _runtime._get_default_threads
+_set_default = _runtime._set_default_threads
 initial_default: int = _env_default() or cpu_count()
-_fallback: list[int] = [initial_default]
-
-
-def _fallback_get() -> int:
-    return _fallback[0]
-
-
-def _fallback_set(n: int) -> int:
-    old = _fallback[0]
-    _fallback[0] = n
-    return old
-
-
-_get_default: Callable[[], int] = _fallback_get
-_set_default: Callable[[int], int] = _fallback_set
-
-
-def bind_store(get: Callable[[], int], set_: Callable[[int], int]) -> None:
-    """Called once by gilfree._core at import: read and write the C default."""
-    global _get_default, _set_default
-    _get_default, _set_default = get, set_
+_set_default(initial_default)
 
 
 def get_num_threads() -> int:

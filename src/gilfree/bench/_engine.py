@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 import gilfree
-from gilfree import _core, _threads
+from gilfree import _core, _runtime, _threads
 
 from . import _foreign, _portable
 from ._analysis import PYTHON_KIND, SCHEMA, bandwidth_for, derive, pick, verdicts
@@ -278,7 +278,7 @@ def _version(dist: str) -> str | None:
 def _compiler(cfg: dict) -> str:
     """The compiler that built ``gilfree._core``.
 
-    Read from ``_core.config()`` when the build records it; otherwise from
+    Read from ``_runtime.config()`` when the build records it; otherwise from
     the ``.comment`` section compilers leave in ELF objects ("GCC: (...)
     12.2.0", "clang version ..."), else Python's own compiler.
     """
@@ -352,7 +352,7 @@ def machine_header() -> dict:
         OpenMP, gilfree's run-time configuration, thread-related environment
         variables, optional packages, date (UTC).
     """
-    cfg = _core.config()
+    cfg = _runtime.config()
     env_keys = ("GILFREE_NUM_THREADS", "GILFREE_SIMD", "GILFREE_SPIN_US", "OMP_NUM_THREADS",
                 "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
                 "NUMEXPR_MAX_THREADS", "PYTHON_GIL")
