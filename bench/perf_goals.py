@@ -40,23 +40,20 @@ import numpy as np
 import gilfree
 from gilfree import _runtime
 from gilfree.bench._engine import bandwidth_probe
-from gilfree.bench._portable import settle
+from gilfree._timing import calibrate, measure_interleaved, median, settle, time_calls
 
 RESULTS: list[dict] = []
 
 
 def clock(fn, min_time=0.02):
-    """Seconds per call of fn, with an inner loop long enough to time."""
+    """Seconds per call of fn, in an inner loop calibrated by the measuring core."""
     fn()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt >= min_time:
-            return dt / n
-        n = max(n * 2, int(n * min_time / max(dt, 1e-9)))
+
+    def timer(loops):
+        return time_calls(fn, loops)
+
+    loops = calibrate(timer, min_time, primed=True)
+    return timer(loops) / loops
 
 
 def _cpu_ticks():
@@ -74,20 +71,15 @@ _STEAL_WINDOW = [None]  # (start, end) ticks of the last interleaved(), until re
 
 
 def interleaved(fns, rounds=9, min_time=0.02):
-    """Median seconds per call of each function, timed round-robin.
-
-    Before each value the machine settles (the bench's rule): BLAS threads
-    spin ~100 ms after ``np.dot`` and would otherwise share the cores with
-    whatever is timed next."""
-    times = [[] for _ in fns]
+    """Median seconds per call of each function, timed round-robin by the
+    measuring core's row runner (it settles the machine before each value:
+    BLAS threads spin ~100 ms after ``np.dot`` and would otherwise share the
+    cores with whatever is timed next)."""
     t0 = _cpu_ticks()
-    for r in range(rounds):
-        order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
-        for i in order:
-            settle()
-            times[i].append(clock(fns[i], min_time))
+    _, values = measure_interleaved([lambda k, f=f: time_calls(f, k) for f in fns],
+                                    repeats=rounds, warmup=0, min_time=min_time)
     _STEAL_WINDOW[0] = (t0, _cpu_ticks())
-    return [statistics.median(t) for t in times]
+    return [median(v) for v in values]
 
 
 def record(goal, what, value, target, ok, unit="x", note=""):

@@ -19,15 +19,15 @@ import subprocess
 import sys
 import tempfile
 
+from .._timing import _client
+from .._timing._loop import HELPS
+from .._timing._machine import usable_cpus
 from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args, resolve
 
 __all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "probe"]
 
 #: Version tag of the JSON layout; bump it when a field changes meaning.
 SCHEMA = "gilfree-probe/1"
-
-#: A speedup at least this large is "threads (or processes) help".
-HELPS = 1.3
 
 #: Heartbeat GIL fractions at or above HOLDS "hold the GIL"; at or below
 #: RELEASES they "release it for most of the time".
@@ -217,14 +217,12 @@ def _literal(args) -> str:
 def check_python(python: str):
     """Why `python` cannot run the probe (a text), or None; raises ProbeUsageError
     for a path that is not a runnable Python."""
-    from ..bench import _foreign
-
-    why = _foreign.missing_reason(python)
+    why = _client.missing_reason(python)
     if why:
         return why
     try:
-        info = _foreign.probe_python(python)
-    except _foreign.ForeignError as exc:
+        info = _client.probe_python(python)
+    except _client.ForeignError as exc:
         raise ProbeUsageError(f"--python: {exc}") from None
     if not _cpython38(info):
         return (f"the probe runs on CPython 3.8+; {python} is {info.get('implementation')} "
@@ -233,7 +231,7 @@ def check_python(python: str):
 
 
 def _cpython38(info: dict) -> bool:
-    """True if `info` (``_foreign.probe_python``) describes a CPython 3.8+."""
+    """True if `info` (``_client.probe_python``) describes a CPython 3.8+."""
     try:
         major, minor = (int(p) for p in str(info["version"]).split(".")[:2])
     except (KeyError, ValueError):
@@ -272,7 +270,7 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
         entry["not_run"] = why
         return entry
     req = {"target": target, "args": args_text, "paths": list(paths),
-           "settings": settings.to_dict()}
+           "settings": settings.to_dict(), "usable_cpus": usable_cpus()}
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
     bound = settings.max_call + FOREIGN_MARGIN
     lines: queue.Queue = queue.Queue()

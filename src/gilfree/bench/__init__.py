@@ -9,10 +9,6 @@ Run it from the command line (``gilfree bench --help``) or from Python:
 
 Modules
 -------
-_portable
-    Stdlib-only core shared by every interpreter: work splitting, the
-    pure-Python kernels, calibrated interleaved timing, the heartbeat probe,
-    and the ``--python`` worker script.
 _cases
     Workloads, their data (in shared memory when processes need it) and the
     check of every result against the exact value.

@@ -1,0 +1,169 @@
+"""The one reading of the machine every timing tool uses (Linux ``/proc`` where
+it has one, and nothing worse than "unknown" elsewhere).
+
+- :func:`usable_cpus`: the CPUs this process may use, by ``gilfree.cpu_count()``'s
+  rule (the affinity mask *and* a cgroup CPU quota); a result carries this one
+  count, and speedups are judged against it;
+- :func:`procs_running` and :func:`own_runnable`: who wants a CPU right now
+  (the settle before each timed value waits on these);
+- :func:`run_delays`, :func:`own_delay`, :class:`DelayClock`: the seconds
+  threads sat runnable while other programs held the CPUs (scheduler run
+  delay, ``schedstat``), taken out of the heartbeat's lateness and reported
+  beside the probe's figures.
+
+Standard library only, and no import of gilfree at load time: the probe loads
+this file by path under other interpreters.  The interpreter description is
+the worker's (:func:`gilfree._timing._worker.interpreter_info`), because every
+interpreter, Jython 2.7 included, must be able to describe itself.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use: affinity and cgroup quota (``gilfree.cpu_count()``)."""
+    from gilfree._threads import cpu_count  # the library's rule, read when needed
+
+    return cpu_count()
+
+
+def procs_running() -> int | None:
+    """Runnable tasks on the whole machine, this thread included (Linux), or None."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"procs_running "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _runnable_in(proc: str) -> tuple[int | None, list]:
+    """``(runnable threads, child pids)`` of process `proc` (``"self"`` or a
+    pid) from /proc; ``(None, [])`` where that cannot be read (not Linux, or
+    the process is gone).  Only ``"self"`` lists its children."""
+    base = f"/proc/{proc}/task"
+    try:
+        tids = os.listdir(base)
+    except OSError:
+        return None, []
+    n = 0
+    kids: list = []
+    for t in tids:
+        d = f"{base}/{t}"
+        try:
+            with open(f"{d}/stat", "rb") as f:
+                stat = f.read()
+            j = stat.rindex(b")")  # the command name may hold spaces and parentheses
+            if stat[j + 2:j + 3] == b"R":
+                n += 1
+        except (OSError, ValueError):
+            continue  # the thread has just exited
+        if proc == "self":
+            try:
+                with open(f"{d}/children", "rb") as f:
+                    kids += f.read().split()
+            except OSError:
+                pass  # a kernel without CONFIG_PROC_CHILDREN
+    return n, kids
+
+
+def own_runnable() -> int | None:
+    """Runnable threads of this process, the caller left out, and of its child
+    processes (Linux), or None where /proc cannot tell.
+
+    These are the threads a strategy may leave spinning (BLAS, OpenMP, a
+    process pool's children): the load the settle is there to wait out.
+    """
+    n, kids = _runnable_in("self")
+    if n is None:
+        return None
+    total = n - 1  # the caller, reading this, is running
+    for k in kids:
+        total += _runnable_in(k.decode("ascii"))[0] or 0
+    return max(0, total)
+
+
+def run_delays() -> dict | None:
+    """``{thread id: seconds it waited, runnable, for a CPU}`` for this
+    process's threads (Linux: ``/proc/self/task/*/schedstat``), or None."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    out = {}
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat", "rb") as f:
+                out[tid] = int(f.read().split()[1]) * 1e-9
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended meanwhile
+    return out
+
+
+def own_delay() -> float | None:
+    """The calling thread's run delay in seconds (Linux), or None."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) * 1e-9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def delay_between(before: dict | None, after: dict | None) -> float:
+    """Run delay of the process's threads between two :func:`run_delays` (0 if unknown).
+
+    Threads that ended in between are left out; threads that started count whole.
+    """
+    if before is None or after is None:
+        return 0.0
+    return sum(v - before.get(tid, 0.0) for tid, v in after.items())
+
+
+class DelayClock:
+    """The calling thread's scheduler run delay in seconds (Linux), read with
+    ``pread`` on its own ``/proc/thread-self/schedstat`` (about 1.5 us).
+
+    Each reading from another thread than the one that made the clock also
+    appends, to ``marks``, the run delay of that creating thread (the
+    function's, in the heartbeat) at the same moment.
+    """
+
+    def __init__(self) -> None:
+        self.fds: dict = {}
+        self.marks: list = []
+        self.owner = threading.get_ident()
+        self._owner_fd: int | None = None
+        try:
+            self._owner_fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat",
+                                     os.O_RDONLY)
+        except (OSError, AttributeError):
+            pass
+
+    def works(self) -> bool:
+        try:
+            self()
+            return True
+        except (OSError, ValueError, IndexError, AttributeError):
+            return False
+
+    def __call__(self) -> float:
+        tid = threading.get_ident()
+        fd = self.fds.get(tid)
+        if fd is None:
+            fd = self.fds[tid] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        mine = int(os.pread(fd, 128, 0).split()[1]) * 1e-9
+        if tid != self.owner and self._owner_fd is not None:
+            self.marks.append(int(os.pread(self._owner_fd, 128, 0).split()[1]) * 1e-9)
+        return mine
+
+    def close(self) -> None:
+        fds, self.fds = self.fds, {}
+        if self._owner_fd is not None:
+            fds["owner"], self._owner_fd = self._owner_fd, None
+        for fd in fds.values():
+            os.close(fd)
