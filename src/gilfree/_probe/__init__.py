@@ -24,7 +24,7 @@ from .._timing._loop import HELPS
 from .._timing._machine import usable_cpus
 from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args, resolve
 
-__all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "probe"]
+__all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "classify", "probe", "verdict"]
 
 #: Version tag of the JSON layout; bump it when a field changes meaning.
 SCHEMA = "gilfree-probe/1"
@@ -419,10 +419,49 @@ def _busy(d: dict):
     return max(vals) if vals else None
 
 
-def verdict(d: dict) -> str:
-    """One paragraph a person can act on, from a probe's figures."""
+def classify(d: dict) -> dict:
+    """What a probe result says, as a pure function of its figures.
+
+    Parameters
+    ----------
+    d : dict
+        A result (``ProbeResult.to_dict()``, or figures built by hand).
+
+    Returns
+    -------
+    dict
+        ``gil``: ``"waits"`` (its CPU time is under
+        ``WAITING_CPU_FRACTION`` of its wall time: sleep, I/O, a lock),
+        ``"holds"`` (held at least :data:`HOLDS` of the time), ``"releases"``
+        (at most :data:`RELEASES`), ``"partly"``, or None where not
+        measured, from the heartbeat or else the Amdahl estimate;
+        ``threads_help`` and ``processes_help``: the speedup reached
+        :data:`HELPS` (None where not measured, or with one worker);
+        ``busy``: the calls waited for a CPU over 20% of the time they
+        were ready to run.
+    """
     from ._measure import WAITING_CPU_FRACTION
 
+    cpu = d.get("cpu_fraction")
+    f = d.get("gil_held_fraction")
+    if f is None:
+        f = d.get("gil_held_fraction_amdahl")
+    if cpu is not None and cpu < WAITING_CPU_FRACTION:
+        gil = "waits"
+    elif f is None:
+        gil = None
+    else:
+        gil = "holds" if f >= HOLDS else "releases" if f <= RELEASES else "partly"
+    one = d.get("workers") == 1
+    st, sp = d.get("threads_speedup"), d.get("processes_speedup")
+    return {"gil": gil,
+            "threads_help": None if st is None or one else st >= HELPS,
+            "processes_help": None if sp is None or one else sp >= HELPS,
+            "busy": (_busy(d) or 0) > 0.2}
+
+
+def verdict(d: dict) -> str:
+    """One paragraph a person can act on, from a probe's figures (:func:`classify`)."""
     call = d.get("call", "the function")
     skipped = d.get("skipped", {})
     if "single" in skipped and d.get("first_call_s") is None:
@@ -437,23 +476,23 @@ def verdict(d: dict) -> str:
     n = d["workers"]
     st, sp = d.get("threads_speedup"), d.get("processes_speedup")
     f, fa, cpu = d.get("gil_held_fraction"), d.get("gil_held_fraction_amdahl"), d.get("cpu_fraction")
-    waits = cpu is not None and cpu < WAITING_CPU_FRACTION
+    c = classify(d)
+    waits = c["gil"] == "waits"
     sentences = []
     head = f"{call} {_gil_phrase(f, fa, cpu)}: "
     if n == 1:
         head += ("with 1 worker nothing ran in parallel, so no speedup was measured "
                  "(use --workers 2 or more)")
-    elif waits and st is not None and st >= HELPS:
+    elif waits and c["threads_help"]:
         head += (f"{n} threads gave {_x(st)} because they overlap the waiting, which needs "
                  f"neither the GIL nor a core (more threads than cores help too); no need "
                  f"for processes")
-    elif st is not None and st >= HELPS and f is not None and f >= HOLDS \
-            and (_busy(d) or 0) > 0.2:
+    elif c["threads_help"] and f is not None and f >= HOLDS and c["busy"]:
         head += (f"{n} threads gave {_x(st)} here only as extra shares of a busy machine (the "
                  f"calls waited for a CPU {_pct(_busy(d))} of the time they were "
                  f"ready to run): on an idle machine threads won't help; "
                  f"{_processes_phrase(d)}")
-    elif st is not None and st >= HELPS:
+    elif c["threads_help"]:
         head += f"threads gave {_x(st)}"
         if sp is not None and sp >= 1.15 * st and sp >= HELPS:
             head += f"; {_processes_phrase(d)}"
