@@ -408,42 +408,6 @@ def subinterpreters_skip_reason():
     return None
 
 
-class _Team(object):
-    """A pool of `workers` executors that each load this file, then run the
-    pure-Python range loop on their share.
-
-    Only builtins cross the boundary (``exec`` and ``eval`` with a source
-    string and an empty globals dict), so nothing depends on how functions
-    are pickled between processes.
-    """
-
-    def __init__(self, workers):
-        t0 = perf_counter()
-        self.workers = workers
-        self.pool = self._make_pool(workers, (_LOADER.format(path=os.path.abspath(__file__)), {}))
-        # Workers start lazily; tasks that overlap force all of them up.
-        futures = [self.pool.submit(eval, "__import__('time').sleep(0.05)", {})
-                   for _ in range(workers)]
-        for f in futures:
-            f.result()
-        self.startup_s = perf_counter() - t0
-
-    def _make_pool(self, workers, initargs):
-        raise NotImplementedError
-
-    def range_sum(self, n):
-        """``sum(i*i for i in range(n))`` split over the workers."""
-        futures = [
-            self.pool.submit(
-                eval, "__import__('_gilfree_worker').range_sum(None, {}, {})".format(a, b), {})
-            for a, b in shares(n, self.workers)
-        ]
-        return combine("range", [f.result() for f in futures])
-
-    def close(self):
-        self.pool.shutdown(wait=True)
-
-
 class InterpreterTeam(object):
     """`workers` subinterpreters, each with its own GIL (the ``isolated``
     config), that have loaded this file; a call runs one share in each, from
@@ -513,44 +477,27 @@ class InterpreterTeam(object):
                 pass
 
 
-class ProcessTeam(_Team):
-    """Worker processes of this interpreter, started with ``spawn`` (this
-    file runs as a script, possibly with threads alive: no fork).  It gives
-    another interpreter's pure-Python rows their own process ceiling: the
-    same loop, N processes, no shared GIL."""
-
-    def _make_pool(self, workers, initargs):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        return ProcessPoolExecutor(max_workers=workers, initializer=_exec, initargs=initargs,
-                                   mp_context=multiprocessing.get_context("spawn"))
-
-
-def _exec(source, namespace):
-    """``exec`` as a plain function (a pool initializer pickles it by name)."""
-    exec(source, namespace)
-
-
 def _range_share(ab):
     """:func:`range_sum` on one ``(start, stop)`` pair (for ``Pool.map``)."""
     return range_sum(None, ab[0], ab[1])
 
 
-class PoolTeam(object):
+class ProcessTeam(object):
     """A ``multiprocessing.Pool`` of `workers` processes, started and warmed
-    beforehand: the ``python-processes`` row of the interpreters that run the
-    range profile (PyPy, CPython before 3.8, which may lack
-    ``ProcessPoolExecutor``'s ``initializer`` and ``mp_context``).  The shares
-    go to the children as :func:`_range_share` calls of this script's
-    ``__main__``, which the platform's default start method provides."""
+    beforehand: the ``python-processes`` row, another interpreter's own
+    process ceiling (the same loop, N processes, no shared GIL).  The shares
+    go to the children as :func:`_range_share` calls; `spawn` starts them
+    fresh (the full profile: threads may be alive here), else the platform's
+    default start method does (interpreters whose multiprocessing may lack
+    contexts)."""
 
-    def __init__(self, workers):
+    def __init__(self, workers, spawn=False):
         import multiprocessing
 
         t0 = perf_counter()
         self.workers = workers
-        self.pool = multiprocessing.Pool(workers)
+        ctx = multiprocessing.get_context("spawn") if spawn else multiprocessing
+        self.pool = ctx.Pool(workers)
         self.pool.map(_range_share, [(0, 1000)] * workers)  # all processes up
         self.startup_s = perf_counter() - t0
 
@@ -683,9 +630,8 @@ def _row_call(name, workers, data, teams, full=True):
     if name in ("subinterpreters", "python-processes"):
         key = (name, workers)
         if key not in teams:
-            kind = (InterpreterTeam if name == "subinterpreters"
-                    else ProcessTeam if full else PoolTeam)
-            teams[key] = kind(workers)
+            teams[key] = (InterpreterTeam(workers) if name == "subinterpreters"
+                          else ProcessTeam(workers, spawn=full))
         team = teams[key]
         return lambda: team.range_sum(data.n)
     if name == JAVA_LABEL:
