@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import html
 import importlib
+import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
-from .._timing import _client
+from .._timing import _client, _files, _worker
 from .._timing._loop import HELPS
 from .._timing._machine import usable_cpus
+from ..bench import (Bars, Lines, Table, fmt_pct, fmt_time, fmt_x, html_fragment, html_page,
+                     print_blocks)
 from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args, resolve
 
 __all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "classify", "probe", "verdict"]
@@ -224,19 +227,10 @@ def check_python(python: str):
         info = _client.probe_python(python)
     except _client.ForeignError as exc:
         raise ProbeUsageError(f"--python: {exc}") from None
-    if not _cpython38(info):
+    if not _worker.full_profile(info):  # CPython 3.8+
         return (f"the probe runs on CPython 3.8+; {python} is {info.get('implementation')} "
                 f"{info.get('version')}")
     return None
-
-
-def _cpython38(info: dict) -> bool:
-    """True if `info` (``_client.probe_python``) describes a CPython 3.8+."""
-    try:
-        major, minor = (int(p) for p in str(info["version"]).split(".")[:2])
-    except (KeyError, ValueError):
-        return False
-    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
 
 
 #: Seconds another interpreter may stay silent (no "alive" line) on top of
@@ -360,20 +354,7 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
 # ---------------------------------------------------------------------------
 
 
-def _x(v) -> str:
-    return f"{v:.2f}x" if v < 10 else f"{v:.0f}x"
-
-
-def _s(v) -> str:
-    if v >= 1:
-        return f"{v:.2g} s"
-    if v >= 1e-3:
-        return f"{v * 1e3:.3g} ms"
-    return f"{v * 1e6:.3g} us"
-
-
-def _pct(v) -> str:
-    return f"{round(v * 100):d}%"
+_x, _s, _pct = fmt_x, fmt_time, fmt_pct  # the bench's number formats
 
 
 def _gil_phrase(f, fa, cpu) -> str:
@@ -610,16 +591,14 @@ class ProbeResult:
         """Write :meth:`to_dict` as JSON to `path`, atomically (a temporary
         file beside it, then renamed); raises :class:`ProbeUsageError` if
         it cannot be written."""
-        from .._timing import _files
-
         text = json.dumps(self._data, indent=1) + "\n"
         _files.write_atomic(path, text, "--json", ProbeUsageError)
 
     def write_html(self, path) -> None:
         """Write the report as one self-contained HTML page, atomically."""
-        from .._timing import _files
-
-        _files.write_atomic(path, _html_page(self._data), "--html", ProbeUsageError)
+        d = self._data
+        page = html_page(f"gilfree probe: {d['call']}", [_machine_line(d)], _blocks(d), {})
+        _files.write_atomic(path, page, "--html", ProbeUsageError)
 
     @property
     def incomplete(self) -> list:
@@ -632,13 +611,18 @@ class ProbeResult:
 
     def lines(self) -> list:
         """The text report, line by line (``repr`` joins them)."""
-        return _text_lines(self._data)
+        out = io.StringIO()
+        print_blocks(_text_blocks(self._data), out, use_rich=False)
+        return out.getvalue().splitlines()
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
-        return _html_body(self._data)
+        d = self._data
+        return (f"<div class='gilfree-probe'><p><b>gilfree probe</b>: "
+                f"<code>{html.escape(d['call'])}</code></p>{html_fragment(_blocks(d))}"
+                f"<p>{html.escape(_machine_line(d))}</p></div>")
 
 
 def _rows(d: dict) -> list:
@@ -708,21 +692,17 @@ def _rows(d: dict) -> list:
     return rows
 
 
-def _text_lines(d: dict) -> list:
+def _text_blocks(d: dict) -> list:
     head = f"gilfree probe: {d['call']}" + (" (impure: results not compared)"
                                             if d["settings"]["impure"] else "")
     rows = _rows(d)
     width = max(len(k) for k, _ in rows)
-    lines = [head] + [f"  {k:<{width}} : {v}" for k, v in rows]
-    lines.append("verdict: " + d["verdict"])
-    return lines
+    return [Lines([head] + [f"  {k:<{width}} : {v}" for k, v in rows]
+                  + ["verdict: " + d["verdict"]])]
 
 
-_CSS = ("font-family:system-ui,sans-serif;max-width:60em;line-height:1.4;"
-        "border:1px solid #ccc;padding:0.6em 1em;border-radius:6px")
-
-
-def _bars(d: dict) -> str:
+def _blocks(d: dict) -> list:
+    """The report as the bench's blocks: the verdict, the speedups, the figures."""
     bars = []
     if d.get("threads_speedup") is not None:
         bars.append((f"{d['workers']} threads", d["threads_speedup"]))
@@ -732,40 +712,16 @@ def _bars(d: dict) -> str:
         if e.get("threads_speedup") is not None:
             bars.append((f"{e['workers']} threads, {e['interpreter']['label']}",
                          e["threads_speedup"]))
-    if not bars:
-        return ""
-    top = max([d["workers"]] + [v for _, v in bars])
-    h = 22 * len(bars) + 24
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="520" height="{h}" '
-           f'role="img" aria-label="throughput speedups over one thread">']
-    for i, (label, v) in enumerate(bars):
-        y = 4 + 22 * i
-        w = 300 * v / top
-        out.append(f'<text x="0" y="{y + 14}" font-size="12">{html.escape(label)}</text>'
-                   f'<rect x="170" y="{y}" width="{w:.1f}" height="16" fill="#4a7ebb"/>'
-                   f'<text x="{175 + w:.1f}" y="{y + 13}" font-size="12">{_x(v)}</text>')
-    x1 = 170 + 300 / top
-    out.append(f'<line x1="{x1:.1f}" y1="0" x2="{x1:.1f}" y2="{h - 20}" stroke="#c33" '
-               f'stroke-dasharray="3,3"/><text x="{x1 - 10:.1f}" y="{h - 6}" '
-               f'font-size="11" fill="#c33">1x</text></svg>')
-    return "".join(out)
+    blocks: list = [Lines([d["verdict"]])]
+    if bars:
+        blocks.append(Bars("Throughput over one thread", [
+            (label, v, _x(v), "good" if v >= HELPS else None) for label, v in bars],
+            marks=[(1.0, "one thread"), (float(d["workers"]), "ideal")]))
+    blocks.append(Table("Figures", ["", ""], [list(r) for r in _rows(d)], text_cols=2))
+    return blocks
 
 
-def _html_body(d: dict) -> str:
-    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em;vertical-align:top'>"
-                   f"{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in _rows(d))
+def _machine_line(d: dict) -> str:
     h = d.get("header") or {}
-    machine = html.escape(f"{h.get('cpu_model', '?')}, {h.get('usable_cpus', '?')} usable "
-                          f"CPUs; gilfree {h.get('gilfree', '?')}; {h.get('date_utc', '')} UTC")
-    return (f"<div class='gilfree-probe' style='{_CSS}'>"
-            f"<p><b>gilfree probe</b>: <code>{html.escape(d['call'])}</code></p>"
-            f"<p>{html.escape(d['verdict'])}</p>{_bars(d)}"
-            f"<table style='border-collapse:collapse;font-size:0.9em'>{rows}</table>"
-            f"<p style='color:#666;font-size:0.8em'>{machine}</p></div>")
-
-
-def _html_page(d: dict) -> str:
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>gilfree probe: {html.escape(d['call'])}</title></head>"
-            f"<body>{_html_body(d)}</body></html>\n")
+    return (f"{h.get('cpu_model', '?')}, {h.get('usable_cpus', '?')} usable CPUs; "
+            f"gilfree {h.get('gilfree', '?')}; {h.get('date_utc', '')} UTC")
