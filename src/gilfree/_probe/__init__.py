@@ -357,20 +357,18 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
 _x, _s, _pct = fmt_x, fmt_time, fmt_pct  # the bench's number formats
 
 
-def _gil_phrase(f, fa, cpu) -> str:
-    from ._measure import WAITING_CPU_FRACTION
-
-    if cpu is not None and cpu < WAITING_CPU_FRACTION:
-        return (f"mostly waits rather than computes (its CPU time is {_pct(cpu)} of its wall "
-                f"time: sleep, I/O or a lock)")
-    src = ""
+def _gil_phrase(d: dict, gil) -> str:
+    f, src = d.get("gil_held_fraction"), ""
     if f is None:
-        f, src = fa, " (estimated from the thread speedup)"
-    if f is None:
+        f, src = d.get("gil_held_fraction_amdahl"), " (estimated from the thread speedup)"
+    if gil == "waits":
+        return (f"mostly waits rather than computes (its CPU time is {_pct(d['cpu_fraction'])} "
+                f"of its wall time: sleep, I/O or a lock)")
+    if gil is None:
         return "was timed, but its GIL share could not be measured"
-    if f >= HOLDS:
+    if gil == "holds":
         return f"holds the GIL ~{_pct(f)} of the time{src}"
-    if f <= RELEASES:
+    if gil == "releases":
         return f"releases the GIL for most of its time (held ~{_pct(f)}){src}"
     return f"holds the GIL about {_pct(f)} of the time{src}"
 
@@ -460,7 +458,7 @@ def verdict(d: dict) -> str:
     c = classify(d)
     waits = c["gil"] == "waits"
     sentences = []
-    head = f"{call} {_gil_phrase(f, fa, cpu)}: "
+    head = f"{call} {_gil_phrase(d, c['gil'])}: "
     if n == 1:
         head += ("with 1 worker nothing ran in parallel, so no speedup was measured "
                  "(use --workers 2 or more)")

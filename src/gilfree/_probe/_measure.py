@@ -44,11 +44,9 @@ else:  # a script under another Python: load the stdlib-only modules by path
         spec.loader.exec_module(mod)
         return mod
 
-    _worker = _load("_gilfree_worker", "_timing", "_worker.py")
-    _machine = _load("_gilfree_machine", "_timing", "_machine.py")
-    _loop = _load("_gilfree_loop", "_timing", "_loop.py")
-    _results = _load("_gilfree_results", "_timing", "_results.py")
-    _watch = _load("_gilfree_watch", "_timing", "_watch.py")
+    _worker, _machine, _loop, _results, _watch = (
+        _load(f"_gilfree_{m}", "_timing", f"_{m}.py")
+        for m in ("worker", "machine", "loop", "results", "watch"))
     DelayClock, delay_between = _machine.DelayClock, _machine.delay_between
     run_delays, usable_cpus = _machine.run_delays, _machine.usable_cpus
 
@@ -469,7 +467,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
     del second
 
     # 2. one thread and N threads, interleaved
-    busy = [0.0, 0.0]  # the one-thread timing's run delay and CPU time
+    busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
     tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
     bound_n = _watch.call_bound(s.max_call, n)
 
@@ -485,6 +483,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
             dt = perf_counter() - t
             busy[1] += time.process_time() - c0
             busy[0] += delay_between(d0, run_delays())
+            busy[2] += dt
             return dt
 
         dt = _watch.run_bounded(job, bound1, counts, "on one thread")
@@ -579,26 +578,12 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         out["processes_run_delay_fraction"] = b[0] / (b[0] + b[1]) if b[0] + b[1] > 1e-3 \
             else None
 
-    # The CPU the calls asked for over their wall time: the CPU time they got
-    # (all the process's threads) plus the time their threads sat runnable
-    # while other programs had the CPUs, so a busy machine does not look like
-    # "waiting"; about 0 for sleep or I/O, 1 for one busy thread, k for k.
-    counts = [0]
-
-    def cpu_job():
-        d0, w0, c0 = run_delays(), perf_counter(), time.process_time()
-        _loop_calls(fn, args, loops[0], None, 0, counts, 0, stop, "on a later call")
-        wall = perf_counter() - w0
-        return wall, time.process_time() - c0, delay_between(d0, run_delays())
-
-    try:
-        wall, cpu, delay = _watch.run_bounded(cpu_job, bound1, counts, "on one thread")
-    except _watch.Hung as exc:
-        out["cpu_fraction"] = None
-        _hung(out, exc, "a call on one thread", ("heartbeat",))
-        out["kept"] = checker.report()
-        return derive(out)
-    out["cpu_fraction"] = (cpu + delay) / wall if wall > 0 else None
+    # The CPU the calls asked for over their wall time, on one thread: the CPU
+    # time they got (all the process's threads) plus the time their threads
+    # sat runnable while other programs had the CPUs, so a busy machine does
+    # not look like "waiting"; about 0 for sleep or I/O, 1 for one busy
+    # thread, k for k.
+    out["cpu_fraction"] = (busy[0] + busy[1]) / busy[2] if busy[2] > 0 else None
     # The share of the time the calls' threads were ready to run (during the
     # one-thread timing) that they waited for a CPU other programs held: on a
     # busy machine each thread gets its own share of the CPUs, so threads

@@ -1,20 +1,10 @@
-"""The host side of the worker protocol: other interpreters run the pure-Python
-rows (:mod:`._worker`), this process decides how they are timed.
+"""The host side of the worker protocol (``gilfree bench --python PATH``).
 
-``gilfree bench --python PATH`` starts the worker under that interpreter and
-drives it line by line: for each case it asks for the rows the interpreter
-can run, has each row called once (its result comes back to be checked),
-then times the rows with the one row runner
-(:func:`._loop.measure_interleaved`), each timer a "run row k L times"
-request, and asks for a heartbeat's raw beats where one is wanted.  The
-budget, the warm-up of the range profile (for JIT compilers), the settle
-before each value and the statistics are this process's, as for the rows it
-runs itself.
-
-A ``--python`` value that is a bare command name not found on PATH (``ipy``,
-``jython`` where it is not installed) is a *missing* interpreter
-(:func:`missing_reason`).  A path that does not exist, or a program that is
-not a Python, raises :class:`ForeignError`.
+The worker (:mod:`._worker`) runs under the other interpreter and answers
+one JSON line per request: the rows of a case, one checked call, "run row k
+L times", "beat for d seconds".  Everything else (the budget, the warm-up
+for JIT compilers, settle, calibration, interleaving, statistics) is this
+process's, the same code as for the rows it runs itself (:mod:`._loop`).
 """
 
 from __future__ import annotations
@@ -146,32 +136,17 @@ class Worker:
 
 def run_rows(argv: Sequence[str], cases: Sequence[dict], req: dict,
              progress: Callable[[str], object] | None = None) -> dict:
-    """Measure the pure-Python rows of every case in a worker started as `argv`.
+    """Measure the pure-Python rows of every `cases` (``{"workload", "n",
+    "dtype"}`` each) in a worker started as `argv` (the interpreter and
+    :func:`worker_path`).
 
-    Parameters
-    ----------
-    argv : list of str
-        The interpreter and the worker script (:func:`worker_path`).
-    cases : list of dict
-        ``{"workload", "n", "dtype"}`` each.
-    req : dict
-        ``workers`` (list of int), ``repeats``, ``warmup``, ``min_time``,
-        ``max_call``, ``heartbeat`` (seconds, 0 for none),
-        ``heartbeat_workers`` and ``heartbeat_series`` (``[workload,
-        dtype]`` pairs): the heartbeat runs on the largest size of each
-        such series that fits the budget.
-    progress : callable, optional
-        Receives a short text for each case started.
-
-    Returns
-    -------
-    dict
-        ``interpreter`` and ``rows``; each row has ``strategy``,
-        ``workload``, ``n``, ``dtype``, ``workers`` and either
-        ``values``/``loops``/``result`` or ``skipped``/``error`` (results
-        unchecked: map results are CRC-32 fingerprints of ``out``).  In the
-        range profile a measured row also has ``warmup_values``, and there
-        is no heartbeat.
+    `req` has ``workers``, ``repeats``, ``warmup``, ``min_time``,
+    ``max_call``, ``heartbeat`` (seconds, 0: none), ``heartbeat_workers`` and
+    ``heartbeat_series`` (``[workload, dtype]`` pairs, each probed at its
+    largest size within the budget).  Returns ``interpreter`` and ``rows``:
+    ``strategy``, ``workload``, ``n``, ``dtype``, ``workers``, and either
+    ``values``/``loops``/``result`` (unchecked; map: a CRC-32 of ``out``) or
+    ``skipped``/``error``; the range profile adds ``warmup_values``.
     """
     budget = _loop.Budget(req["max_call"])
     sizes = _loop.series_sizes(cases)

@@ -1,27 +1,12 @@
-"""How every gilfree tool times code: settle, calibrate, warm up, interleave,
-summarise, and the heartbeat.
+"""How every gilfree tool times code: the host's half of the measuring core.
 
-The host side of the measuring core (pyperf's split): the rows themselves
-run wherever they live (this process, a subinterpreter, or a worker under
-another interpreter, :mod:`._worker`), each as a *timer*,
-``timer(loops) -> seconds`` for `loops` calls; everything that decides how
-long, how often and in what order they run, and what the values mean, is
-here, once.
-
-- :func:`settle`: before each value, wait until nothing but this thread
-  wants a CPU;
-- :func:`calibrate`: calls per value so that one value lasts ``min_time``;
-- :func:`warm_up`: calls until two agree (JIT compilers);
-- :func:`measure_interleaved`: the row runner, every row of a case round by
-  round, so drift of the host hits all alike;
-- :func:`summarize`: median, quartiles, min and max;
-- :class:`Budget`: skip the sizes whose one call would be too long;
-- :func:`heartbeat`: how late a 1 ms sleeper wakes next to a call, with the
-  sleeper's own run delay taken out;
-- :data:`HELPS`: the speedup from which parallel calls count as helping.
-
-Standard library only: the probe loads it by file path under other
-interpreters.
+A row runs wherever it lives (this process, a subinterpreter, a worker under
+another interpreter: :mod:`._worker`) as a timer, ``timer(loops) ->
+seconds``; how long, how often and in what order rows run, and what the
+values mean, is decided here: :func:`settle` before each value,
+:func:`calibrate`, :func:`warm_up`, the row runner
+:func:`measure_interleaved`, :func:`summarize`, the :class:`Budget` per
+call, the :func:`heartbeat` and :data:`HELPS`.  Standard library only.
 """
 
 from __future__ import annotations
@@ -366,39 +351,18 @@ def heartbeat(run_once: Callable[[], object], duration: float, period: float = 1
               samples: list | None = None, clock: Callable[[], float] | None = None) -> dict:
     """How late a 1 ms sleeper thread wakes while ``run_once()`` keeps running.
 
-    A thread sleeps `period` in a loop and records how much longer than
-    `period` each sleep took (:func:`gilfree._timing._worker.beat`, the same
-    sleeper every interpreter runs).  ``time.sleep`` releases the GIL, but
-    waking up needs it back: while another thread holds the GIL (a C call that
-    does not release it) the sleeper waits for the whole call; pure-Python
-    threads hand the GIL over every switch interval (5 ms); code that releases
-    the GIL lets it wake at once (~0.1 ms: the OS timer alone).
+    The sleeper is :func:`gilfree._timing._worker.beat`, the one every
+    interpreter runs.  Waking needs the GIL back: while another thread holds
+    it (a C call that does not release it) the sleeper waits for the whole
+    call; pure-Python threads hand it over every switch interval (5 ms);
+    code that releases it lets the sleeper wake at once (~0.1 ms).  The
+    sleeper's own run delay (runnable while other programs held the CPUs) is
+    not GIL time: where the OS tells it (`clock`, by default a
+    :class:`~gilfree._timing._machine.DelayClock`) it is taken out of each
+    beat, and ``run_delay_removed`` says so.  `samples`, if given, receives
+    each beat's lateness in seconds.
 
-    The sleeper's own run delay (time it sat runnable while other programs
-    held the CPUs) is not GIL time: where the OS tells it
-    (:class:`gilfree._timing._machine.DelayClock`, Linux) it is taken out of
-    each lateness, and ``run_delay_removed`` says so.
-
-    Parameters
-    ----------
-    run_once : callable
-        One call of the code under test; repeated on the calling thread
-        until `duration` has passed (at least once).
-    duration : float
-        Seconds to keep it running.
-    period : float, optional
-        The sleeper's period, seconds.
-    samples : list, optional
-        If given, each beat's lateness (seconds) is appended to it.
-    clock : callable, optional
-        The run-delay clock to use (the caller reads its ``marks``); by
-        default a fresh :class:`~gilfree._timing._machine.DelayClock` where
-        it works.
-
-    Returns
-    -------
-    dict
-        :func:`lateness_summary` of the beats, and ``run_delay_removed``.
+    Returns :func:`lateness_summary` of the beats and ``run_delay_removed``.
     """
     own = None
     if clock is None:

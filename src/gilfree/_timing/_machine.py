@@ -1,20 +1,11 @@
-"""The one reading of the machine every timing tool uses (Linux ``/proc`` where
-it has one, and nothing worse than "unknown" elsewhere).
-
-- :func:`usable_cpus`: the CPUs this process may use, by ``gilfree.cpu_count()``'s
-  rule (the affinity mask *and* a cgroup CPU quota); a result carries this one
-  count, and speedups are judged against it;
-- :func:`procs_running` and :func:`own_runnable`: who wants a CPU right now
-  (the settle before each timed value waits on these);
-- :func:`run_delays`, :func:`own_delay`, :class:`DelayClock`: the seconds
-  threads sat runnable while other programs held the CPUs (scheduler run
-  delay, ``schedstat``), taken out of the heartbeat's lateness and reported
-  beside the probe's figures.
-
-Standard library only, and no import of gilfree at load time: the probe loads
-this file by path under other interpreters.  The interpreter description is
-the worker's (:func:`gilfree._timing._worker.interpreter_info`), because every
-interpreter, Jython 2.7 included, must be able to describe itself.
+"""The one reading of the machine every timing tool uses: usable CPUs (by
+``gilfree.cpu_count()``'s rule: affinity and cgroup quota), who wants a CPU
+now (for the settle), and scheduler run delays (``schedstat``, taken out of
+the heartbeat).  Linux ``/proc`` where there is one, "unknown" elsewhere;
+standard library only (gilfree is imported only by :func:`usable_cpus`, which
+the host calls: the probe loads this file by path under other interpreters).
+The interpreter description is the worker's
+(:func:`gilfree._timing._worker.interpreter_info`): Jython 2.7 must give it too.
 """
 
 from __future__ import annotations

@@ -574,7 +574,7 @@ def full_profile(info):
     older CPython) runs the *range profile*: the range workload only, as
     ``python``, ``python-threads`` and ``python-processes`` (and
     :data:`JAVA_LABEL` on Jython), each row warmed up until its timings are
-    stable (:func:`warm_up`).
+    stable (the host's :func:`gilfree._timing._loop.warm_up`).
 
     Parameters
     ----------

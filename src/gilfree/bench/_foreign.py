@@ -68,31 +68,11 @@ def make_strategies() -> list:
 
 
 def run_foreign(python: str, cases, request: dict, progress=None) -> tuple:
-    """Run the pure-Python rows under `python` and return verified points.
-
-    Parameters
-    ----------
-    python : str
-        Path of the other interpreter.
-    cases : list of Case
-        The cases to run (the same as the host's).
-    request : dict
-        The timing settings of :func:`gilfree._timing._client.run_rows`.
-    progress : callable, optional
-        Receives a short text for each case started.
-
-    Returns
-    -------
-    info : dict
-        ``_worker.interpreter_info()`` of that interpreter.
-    rows : list of dict
-        One per (strategy, case, workers), with ``verified`` set by
-        comparing the returned result with the exact value.
-
-    Raises
-    ------
-    ForeignError
-        If the interpreter cannot run the worker or its output is not JSON.
+    """Run the pure-Python rows of `cases` under `python`
+    (:func:`gilfree._timing._client.run_rows` with the settings `request`)
+    and return ``(interpreter description, rows)``, each row's ``verified``
+    set by comparing its result with the exact value.  Raises
+    :class:`ForeignError` if the interpreter cannot run the worker.
     """
     probe_python(python)  # a clear error for a program that is not a Python
     result = _client.run_rows([python, _client.worker_path()], [c.to_dict() for c in cases],

@@ -1,6 +1,6 @@
 """Pure-Python strategies: the seed's loop on one thread, and on N threads.
 
-The kernels are the plain loops of :mod:`gilfree.bench._portable`, shared
+The kernels are the plain loops of :mod:`gilfree._timing._worker`, shared
 with the process, subinterpreter and ``--python`` runs so every pure-Python
 row does exactly the same work.
 """
