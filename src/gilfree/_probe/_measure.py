@@ -752,18 +752,6 @@ def _processes_module():
     return _processes
 
 
-def _os_threads() -> int:
-    """Threads of this process, as the OS counts them (Linux), else Python's."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return threading.active_count()
-
-
 class _ChildTerm:
     """A SIGTERM handler that a forked worker inherits and that ends it quietly.
 
@@ -847,7 +835,7 @@ class ProcessTimer:
             return
         # The workers start in a thread of their own, so that the wait for
         # them is bounded too (a spawned worker imports the function's module).
-        others = _os_threads() - 2  # besides this thread and the starting one
+        others = _machine.os_threads() - 2  # besides this thread and the starting one
         guard = self._guard_term() if self.method == "fork" else None
         caught: list = []
         try:

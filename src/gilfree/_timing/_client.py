@@ -84,7 +84,11 @@ class Worker:
         except OSError as exc:
             self._err.close()
             raise ForeignError(f"cannot run {self.name!r}: {exc}") from None
-        hello = self._read()
+        try:
+            hello = self._read()
+        except BaseException:
+            self.close()
+            raise
         self.info: dict = hello["interpreter"]
         self.full: bool = hello["full"]
 

@@ -12,6 +12,7 @@ call, the :func:`heartbeat` and :data:`HELPS`.  Standard library only.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from typing import Callable, Sequence
 
@@ -112,28 +113,15 @@ def settle(timeout: float = SETTLE_TIMEOUT) -> float:
 
 def calibrate(timed: Timer, min_time: float, max_loops: int = 1 << 20,
               primed: bool = False) -> int:
-    """Loops per value so that one timed value lasts at least `min_time` s.
+    """Loops per value so that one value of ``timed(loops) -> seconds`` lasts
+    at least `min_time` s (at most `max_loops`, for calls that are nearly
+    free); >= 1.
 
     Like pyperf: a call much shorter than the clock's useful resolution and
     the loop overhead is repeated in an inner loop, and the value reported is
-    the time per call.  Calls longer than `min_time` get one loop.
-
-    Parameters
-    ----------
-    timed : callable
-        ``timed(loops) -> seconds`` for `loops` calls.
-    min_time : float
-        Target duration of one value, in seconds.
-    max_loops : int, optional
-        Upper bound, for calls that are (nearly) free.
-    primed : bool, optional
-        The row has already been called (the bench checks each result before
-        timing): its one-time costs are paid, so no first call is thrown away.
-
-    Returns
-    -------
-    int
-        The loop count, >= 1.
+    the time per call.  Calls longer than `min_time` get one loop.  `primed`:
+    the row has already been called (the bench checks each result before
+    timing), its one-time costs are paid, so no first call is thrown away.
     """
     # The first call of a row pays one-time costs (a pool's threads start,
     # pages fault in): calibrated on it, a 15 ms call could look like 25 ms
@@ -162,29 +150,16 @@ STABLE = 0.05
 
 def warm_up(call: Callable[[], object] | None, first: float, at_least: int,
             timer: Timer | None = None) -> list:
-    """Call until two consecutive calls agree within 5%; all their times.
+    """Call a row until two consecutive calls agree within 5%; the seconds of
+    each call, `first` (the row's first call, already made) included.
 
     JIT compilers (the JVM's under Jython, PyPy's tracing JIT) make the first
     calls of a row slower: the first 2*10**7-element call under Jython took
     6.5 s, later ones 2.6-3.0 s.  So a row is called until two consecutive
     calls agree within :data:`STABLE`, at least `at_least` calls after the
-    first, at most :data:`MAX_WARMUP` calls or :data:`MAX_WARMUP_S` seconds.
-
-    Parameters
-    ----------
-    call : callable
-        One call of the row (in this process).
-    first : float
-        Seconds the row's first call (already made) took.
-    at_least : int
-        Fewest calls after the first.
-    timer : callable, optional
-        ``timer(1) -> seconds`` instead of `call` (a row in a worker).
-
-    Returns
-    -------
-    list of float
-        Seconds of each warm-up call, `first` included.
+    first, at most :data:`MAX_WARMUP` calls or :data:`MAX_WARMUP_S` seconds:
+    ``call()`` in this process, or ``timer(1) -> seconds`` for a row in a
+    worker.
     """
     times = [first]
     spent = first
@@ -265,29 +240,16 @@ def measure_interleaved(timers: Sequence[Timer], repeats: int, warmup: int, min_
     return loops, values
 
 
-def median(values: Sequence[float]) -> float:
-    """The median of a non-empty list, as ``statistics.median`` gives it."""
-    vals = sorted(values)
-    n = len(vals)
-    if n % 2 == 1:
-        return vals[n // 2]
-    return (vals[n // 2 - 1] + vals[n // 2]) / 2
+median = statistics.median
 
 
 def summarize(values: Sequence[float]) -> dict:
-    """Median, quartiles, min and max of a list of timings (seconds).
-
-    The quartiles are ``statistics.quantiles(values, n=4,
-    method="inclusive")``, written out (Python 2 has no ``statistics``).
-    """
+    """Median, quartiles (``statistics.quantiles``, inclusive), min and max of
+    a list of timings (seconds)."""
     vals = sorted(values)
     med = median(vals)
-    if len(vals) >= 2:
-        m = len(vals) - 1
-        q1, q3 = [(vals[j] * (4 - delta) + vals[j + 1] * delta) / 4
-                  for j, delta in (divmod(i * m, 4) for i in (1, 3))]
-    else:
-        q1 = q3 = med
+    q1, q3 = (statistics.quantiles(vals, n=4, method="inclusive")[::2] if len(vals) >= 2
+              else (med, med))
     return {"median": med, "q1": q1, "q3": q3, "min": vals[0], "max": vals[-1],
             "count": len(vals)}
 

@@ -1,7 +1,7 @@
 """The one reading of the machine every timing tool uses: usable CPUs (by
-``gilfree.cpu_count()``'s rule: affinity and cgroup quota), who wants a CPU
-now (for the settle), and scheduler run delays (``schedstat``, taken out of
-the heartbeat).  Linux ``/proc`` where there is one, "unknown" elsewhere;
+``gilfree.cpu_count()``'s rule: affinity and cgroup quota), the CPU's model
+and cache, the load, who wants a CPU now (for the settle), and scheduler run
+delays (``schedstat``, taken out of the heartbeat).  Linux ``/proc`` where there is one, "unknown" elsewhere;
 standard library only (gilfree is imported only by :func:`usable_cpus`, which
 the host calls: the probe loads this file by path under other interpreters).
 The interpreter description is the worker's
@@ -10,7 +10,10 @@ The interpreter description is the worker's
 
 from __future__ import annotations
 
+import glob
 import os
+import platform
+import sys
 import threading
 
 
@@ -19,6 +22,63 @@ def usable_cpus() -> int:
     from gilfree._threads import cpu_count  # the library's rule, read when needed
 
     return cpu_count()
+
+
+def cpu_model() -> str:
+    """The CPU's name (``/proc/cpuinfo``, macOS ``sysctl``, else ``platform``)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        import subprocess
+
+        try:
+            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"],
+                                  capture_output=True, text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return platform.processor() or platform.machine()
+
+
+def llc_bytes() -> int | None:
+    """Size of the largest CPU cache (Linux sysfs), or None where unknown: the
+    bench says "in cache" instead of a fraction of the bandwidth below it."""
+    best = None
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(path, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            best = max(best or 0, int(digits) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(
+                text[-1:], 1))
+    return best
+
+
+def loadavg() -> float | None:
+    """The 1-minute load average, or None where the OS has none (Windows)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def os_threads() -> int:
+    """Threads of this process, as the OS counts them (Linux), else Python's."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return threading.active_count()
 
 
 def procs_running() -> int | None:

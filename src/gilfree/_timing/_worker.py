@@ -1,32 +1,18 @@
 """The thin worker: the pure-Python rows, run where the host asks, timed as asked.
 
-The worker half of the measuring core (pyperf's split): it makes the
-workload data, runs the pure-Python kernels on one thread, on threads, on
-worker processes or subinterpreters, and answers "run row k L times" with
-seconds and "beat for d seconds" with a sleeper's raw lateness.  Calibration,
-warm-up, interleaving, settle, statistics and the budget are the host's
-(:mod:`gilfree._timing._loop`).
-
-It imports nothing from gilfree, NumPy or any third-party package, on
-purpose, because it runs in three places:
-
-1. in the host, imported as ``gilfree._timing._worker``;
-2. inside subinterpreters, which can import neither NumPy nor gilfree's
-   compiled core, loaded from its file path under the name
-   ``_gilfree_worker``;
-3. as a script under *another* Python (``gilfree bench --python PATH``: a
-   free-threaded 3.13t build that has no gilfree installed, Jython 2.7,
-   PyPy, IronPython, an older CPython): it answers JSON lines on stdin with
-   JSON lines on stdout (:func:`serve`); ``--info`` prints the interpreter's
-   description only, which is how the host probes a Python.
-
-It runs unchanged on Python 2.7 (Jython 2.7.3) and on Python 3 (PyPy,
-CPython 3.x): standard library only, no f-strings, no annotations, no
-keyword-only arguments; the tests check its syntax and run it under every
-interpreter they find.  CPython 3.8+ runs every row (:func:`full_profile`);
-the other interpreters run the range workload only (the host warms each
-row up until its timings are stable, for JIT compilers) and, on Jython, a
-Java ``long`` variant of the loop (:data:`JAVA_LABEL`).
+It makes the workload data, runs the pure-Python kernels on one thread, on
+threads, on worker processes or subinterpreters, and answers "run row k L
+times" with seconds and "beat for d seconds" with a sleeper's raw lateness;
+the host decides everything else (:mod:`gilfree._timing._loop`).  It runs in
+the host (``gilfree._timing._worker``), in subinterpreters (loaded by path
+as ``_gilfree_worker``: they can import neither NumPy nor gilfree's compiled
+core) and as a script under another Python (``--python PATH``: 3.13t,
+Jython 2.7, PyPy, IronPython), answering JSON lines (:func:`serve`;
+``--info`` describes the interpreter).  So it is written for Python 2.7 and
+3 alike: standard library only, no f-strings, annotations or keyword-only
+arguments (a test checks).  CPython 3.8+ runs every row
+(:func:`full_profile`); the others run the range workload (and, on Jython,
+a Java ``long`` loop, :data:`JAVA_LABEL`).
 """
 
 from __future__ import division, print_function
@@ -313,21 +299,12 @@ def time_calls(call, loops):
 
 
 def beat(run_once, duration, period=1e-3, clock=None):
-    """A sleeper thread's lateness while ``run_once()`` keeps running.
-
-    A thread sleeps `period` in a loop and records how much longer than
-    `period` each sleep took, less what ``clock()`` (read before and after
-    each sleep, when given) advanced meanwhile: its run delay.  ``run_once``
-    is called on this thread until `duration` has passed (at least once).
-    The host turns the beats into figures
-    (:func:`gilfree._timing._loop.heartbeat`).
-
-    Returns
-    -------
-    dict
-        ``late`` (seconds, one per beat), ``calls`` and ``seconds`` of
-        ``run_once``.
-    """
+    """A sleeper thread's lateness while ``run_once()`` keeps running on this
+    thread (until `duration` has passed, at least once): each sleep of
+    `period` minus `period`, less what ``clock()`` (its run delay, when
+    given) advanced meanwhile.  Returns ``late`` (seconds per beat),
+    ``calls`` and ``seconds``; the host makes figures of them
+    (:func:`gilfree._timing._loop.heartbeat`)."""
     late = []
     started = threading.Event()
     stop = threading.Event()
@@ -566,21 +543,12 @@ def interpreter_info():
 
 
 def full_profile(info):
-    """True if the interpreter `info` describes runs every pure-Python row.
-
-    That is CPython 3.8+ (e.g. 3.13t): every workload, ``free-threaded`` or
-    ``python-threads``, processes and subinterpreters on the range loop, the
-    heartbeat probe.  Every other interpreter (Jython, PyPy, IronPython,
-    older CPython) runs the *range profile*: the range workload only, as
-    ``python``, ``python-threads`` and ``python-processes`` (and
-    :data:`JAVA_LABEL` on Jython), each row warmed up until its timings are
-    stable (the host's :func:`gilfree._timing._loop.warm_up`).
-
-    Parameters
-    ----------
-    info : dict
-        From :func:`interpreter_info`.
-    """
+    """True if the interpreter `info` (:func:`interpreter_info`) describes runs
+    every pure-Python row: CPython 3.8+ (e.g. 3.13t).  The others (Jython,
+    PyPy, IronPython, older CPython) run the *range profile*: the range
+    workload as ``python``, ``python-threads`` and ``python-processes`` (and
+    :data:`JAVA_LABEL` on Jython), each row warmed up by the host until its
+    timings are stable, and no heartbeat."""
     try:
         major, minor = (int(p) for p in info["version"].split(".")[:2])
     except (KeyError, ValueError):

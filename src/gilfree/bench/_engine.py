@@ -23,10 +23,8 @@ docs/bench.md and :data:`SCHEMA`).
 from __future__ import annotations
 
 import datetime
-import glob
 import os
 import platform
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -246,25 +244,6 @@ class Progress:
 # ---------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.lower().startswith(("model name", "hardware", "cpu model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    if sys.platform == "darwin":
-        import subprocess
-
-        try:
-            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"],
-                                  capture_output=True, text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return platform.processor() or platform.machine()
-
-
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -303,34 +282,6 @@ def _blas() -> str | None:
         return None
 
 
-def _llc_bytes() -> int | None:
-    """Size of the largest CPU cache (Linux sysfs), or None where unknown.
-
-    The report uses it to say "in cache" instead of a fraction of the memory
-    bandwidth for arrays that fit in it.
-    """
-    best = None
-    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
-        try:
-            with open(path, encoding="ascii") as f:
-                text = f.read().strip()
-        except OSError:
-            continue
-        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
-        digits = text.rstrip("KMG")
-        if digits.isdigit():
-            best = max(best or 0, int(digits) * scale)
-    return best
-
-
-def _loadavg():
-    """The 1-minute load average, or None where the OS has none (Windows)."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
 def openmp_state() -> dict:
     from ._gilfree import openmp_module
 
@@ -355,11 +306,11 @@ def machine_header() -> dict:
                 "NUMEXPR_MAX_THREADS", "PYTHON_GIL")
     return {
         "gilfree": gilfree.__version__,
-        "cpu_model": _cpu_model(),
+        "cpu_model": _machine.cpu_model(),
         "machine": platform.machine(),
         "platform": platform.platform(),
         "logical_cpus": os.cpu_count(),
-        "llc_bytes": _llc_bytes(),
+        "llc_bytes": _machine.llc_bytes(),
         **_threads.cpu_limits(),
         "usable_cpus": usable_cpus(),
         "python": _worker.interpreter_info(),
@@ -375,7 +326,7 @@ def machine_header() -> dict:
         "gilfree_config": cfg,
         "environment": {k: os.environ[k] for k in env_keys if k in os.environ},
         "optional": {d: _version(d) for d in ("rich", "matplotlib", "numexpr", "numba")},
-        "loadavg": {"start": _loadavg()},
+        "loadavg": {"start": _machine.loadavg()},
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
 
@@ -700,7 +651,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
         for s in strategies:
             s.close()
         progress.stop()
-    header["loadavg"]["end"] = _loadavg()
+    header["loadavg"]["end"] = _machine.loadavg()
     if _machine.procs_running() is not None:
         # values timed, and how many of them started while another task
         # (another program: the bench waits for its own) wanted a CPU

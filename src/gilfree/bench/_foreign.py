@@ -1,21 +1,13 @@
 """Other interpreters: subinterpreters (3.13+) and ``--python PATH`` runs.
 
-(Not named ``_interpreters``: a module of that name beside a script would
-shadow CPython's own ``_interpreters``.)
-
 ``subinterpreters`` runs the pure-Python range loop on N subinterpreters,
-each with its own GIL (:class:`gilfree._timing._worker.InterpreterTeam`).
-NumPy cannot be imported in a subinterpreter, so it only runs the range
-workload.
-
-``--python PATH`` runs the pure-Python rows (``python``, ``python-threads``
-or ``free-threaded``, and ``subinterpreters`` on 3.13+) in another Python, for
-example a free-threaded 3.13t build, Jython 2.7 or PyPy.  That Python only
-needs the standard library: it runs the worker script
-(:mod:`gilfree._timing._worker`), driven and timed from this process
-(:func:`gilfree._timing._client.run_rows`); this module checks every returned
-result against the exact value and turns the rows into report points
-labelled with that interpreter's version and GIL state.
+each with its own GIL (:class:`gilfree._timing._worker.InterpreterTeam`; no
+NumPy there, so the range workload only).  ``--python PATH`` runs the
+pure-Python rows in another Python (3.13t, Jython 2.7, PyPy) through the thin
+worker, driven and timed from this process
+(:func:`gilfree._timing._client.run_rows`); here every returned result is
+checked against the exact value, and the rows are labelled with that
+interpreter's version and GIL state.
 """
 
 from __future__ import annotations
