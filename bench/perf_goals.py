@@ -42,7 +42,7 @@ import numpy as np
 
 import gilfree
 from gilfree import _runtime
-from gilfree.bench._engine import bandwidth_probe
+from gilfree.bench import bandwidth_probe
 from gilfree._timing import calibrate, measure_interleaved, median, settle, time_calls
 
 RESULTS: list[dict] = []

@@ -933,3 +933,26 @@ def test_recording_script_reads_only_public_bench_names():
             used |= {a.name for a in node.names}
     assert used and used <= set(bench.__all__)
     assert all(hasattr(bench, name) for name in bench.__all__)
+
+
+def test_timing_core_loads_by_path_without_gilfree(tmp_path):
+    """The probe loads the core's stdlib-only modules by file path under other
+    interpreters: they must import and time without gilfree on sys.path."""
+    folder = os.path.dirname(_loop.__file__)
+    code = (
+        "import importlib.util as u, sys\n"
+        "def load(m):\n"
+        "    s = u.spec_from_file_location('_gilfree_' + m, sys.argv[1] + '/_' + m + '.py')\n"
+        "    mod = sys.modules['_gilfree_' + m] = u.module_from_spec(s)\n"
+        "    s.loader.exec_module(mod)\n"
+        "    return mod\n"
+        "w, m, loop = load('worker'), load('machine'), load('loop')\n"
+        "assert 'gilfree' not in sys.modules\n"
+        "hb = loop.heartbeat(lambda: sum(range(1000)), 0.02)\n"
+        "loops, values = loop.measure_interleaved([lambda k: w.time_calls(lambda: 0, k)], 2, 0,"
+        " 1e-4)\n"
+        "print(hb['samples'] >= 1, loop.summarize(values[0])['count'])\n")
+    r = subprocess.run([sys.executable, "-I", "-c", code, folder], capture_output=True,
+                       text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "2"]
