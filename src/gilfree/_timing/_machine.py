@@ -1,11 +1,12 @@
 """The one reading of the machine every timing tool uses: usable CPUs (by
 ``gilfree.cpu_count()``'s rule: affinity and cgroup quota), the CPU's model
 and cache, the load, who wants a CPU now (for the settle), and scheduler run
-delays (``schedstat``, taken out of the heartbeat).  Linux ``/proc`` where there is one, "unknown" elsewhere;
-standard library only (gilfree is imported only by :func:`usable_cpus`, which
-the host calls: the probe loads this file by path under other interpreters).
-The interpreter description is the worker's
-(:func:`gilfree._timing._worker.interpreter_info`): Jython 2.7 must give it too.
+delays (``schedstat``, taken out of the heartbeat).  Linux ``/proc`` where
+there is one, "unknown" elsewhere.  Standard library only: the probe loads
+this file by path under other interpreters (only :func:`usable_cpus`, which
+the host calls, imports gilfree).  The interpreter description is the
+worker's (:func:`gilfree._timing._worker.interpreter_info`): Jython 2.7
+must give it too.
 """
 
 from __future__ import annotations
