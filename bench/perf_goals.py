@@ -2,7 +2,8 @@
 
 1 square vs np.square; 2 square at 1e8 vs peers and the copy bandwidth;
 3 float64 sum_of_squares vs np.dot and np.sum(x*x); 4 sum_squares_range vs
-a Python loop and the process ceiling; 5 the pool's dispatch overhead;
+a Python loop and the process ceiling, and what `gilfree probe` measures for
+calls that release the GIL, sleep or hold it (4c); 5 the pool's dispatch overhead;
 6 the SIMD level in use; 7 the chunk-size sweep; 8 the range at 16 threads
 (needs 16 cores: bench/run_goal8.sh); 9 float64 and float32 sum_of_squares
 vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, the
@@ -26,6 +27,7 @@ Cython prange comes from gilfree._openmp when the build has OpenMP.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -34,29 +36,27 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 
 import numpy as np
 
 import gilfree
 from gilfree import _runtime
-from gilfree.bench._engine import bandwidth_probe
-from gilfree.bench._portable import settle
+from gilfree.bench import bandwidth_probe
+from gilfree._timing import calibrate, measure_interleaved, median, settle, time_calls
 
 RESULTS: list[dict] = []
 
 
 def clock(fn, min_time=0.02):
-    """Seconds per call of fn, with an inner loop long enough to time."""
+    """Seconds per call of fn, in an inner loop calibrated by the measuring core."""
     fn()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt >= min_time:
-            return dt / n
-        n = max(n * 2, int(n * min_time / max(dt, 1e-9)))
+
+    def timer(loops):
+        return time_calls(fn, loops)
+
+    loops = calibrate(timer, min_time, primed=True)
+    return timer(loops) / loops
 
 
 def _cpu_ticks():
@@ -74,20 +74,15 @@ _STEAL_WINDOW = [None]  # (start, end) ticks of the last interleaved(), until re
 
 
 def interleaved(fns, rounds=9, min_time=0.02):
-    """Median seconds per call of each function, timed round-robin.
-
-    Before each value the machine settles (the bench's rule): BLAS threads
-    spin ~100 ms after ``np.dot`` and would otherwise share the cores with
-    whatever is timed next."""
-    times = [[] for _ in fns]
+    """Median seconds per call of each function, timed round-robin by the
+    measuring core's row runner (it settles the machine before each value:
+    BLAS threads spin ~100 ms after ``np.dot`` and would otherwise share the
+    cores with whatever is timed next)."""
     t0 = _cpu_ticks()
-    for r in range(rounds):
-        order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
-        for i in order:
-            settle()
-            times[i].append(clock(fns[i], min_time))
+    _, values = measure_interleaved([lambda k, f=f: time_calls(f, k) for f in fns],
+                                    repeats=rounds, warmup=0, min_time=min_time)
     _STEAL_WINDOW[0] = (t0, _cpu_ticks())
-    return [statistics.median(t) for t in times]
+    return [median(v) for v in values]
 
 
 def record(goal, what, value, target, ok, unit="x", note=""):
@@ -308,6 +303,53 @@ def goal4(threads, rounds=7):
     record("4b", f"{threads}-thread speedup / {threads}-process ceiling (n=1e9)", sp / ceil,
            ">= 0.95", sp / ceil >= 0.95,
            note=f"speedup {sp:.2f}x, ceiling {ceil:.2f}x, 1 thread {one:.3f} s")
+    goal4c()
+
+
+_SHA_DATA = bytes(range(256)) * 4096 * 4  # 4 MiB
+_ZLIB_TEXT = b"gilfree probe " * 150000  # 2 MiB, compressible
+
+
+def _sha():
+    return hashlib.sha256(_SHA_DATA).hexdigest()
+
+
+def _compress():
+    return len(zlib.compress(_ZLIB_TEXT, 6))
+
+
+def _python_loop(n=30000):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def goal4c():
+    """What ``gilfree probe`` measures on 2 threads for calls that release the
+    GIL (above 1.15x: they give 1.3-1.9x on an idle 2-core machine, and 1.27x
+    was seen under AddressSanitizer), for a call that sleeps (above 1.5x: the
+    threads overlap the waiting) and for a loop that holds the GIL (under
+    1.3x, the mark from which a speedup "helps")."""
+    if gilfree.cpu_count() < 2:
+        record("4c", "gilfree probe, 2 threads", None, "-", None,
+               note="needs 2 usable CPUs")
+        return
+    fast = dict(workers=2, processes=False, min_time=0.01, repeats=5, warmup=0,
+                heartbeat=0.15)
+    rows = [("hashlib.sha256 of 4 MiB", _sha, (), 1.15, True),
+            ("zlib.compress of 2 MiB", _compress, (), 1.15, True),
+            ("sum_squares_range(3e7, threads=1)",
+             lambda: gilfree.sum_squares_range(3 * 10**7, threads=1), (), 1.15, True),
+            ("time.sleep(0.004)", time.sleep, (0.004,), 1.5, True),
+            ("a pure-Python loop (n=3e4)", _python_loop, (), 1.3, False)]
+    for what, fn, args, mark, above in rows:
+        r = gilfree.probe(fn, *args, **fast)
+        sp = r.threads_speedup
+        ok = None if sp is None else (sp > mark if above else sp < mark)
+        held = r.gil_held_fraction
+        record("4c", f"probe: 2 threads over 1, {what}", sp, f"{'>' if above else '<'} {mark}",
+               ok, note="" if held is None else f"GIL held {100 * held:.0f}%")
 
 
 def range_vs_ceiling(n, threads, rounds):

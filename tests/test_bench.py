@@ -33,7 +33,8 @@ pytestmark = pytest.mark.thread_unsafe(reason="the bench counts and times its ow
 import gilfree
 from gilfree import __main__ as cli
 from gilfree import _core, bench
-from gilfree.bench import _cases, _numpy, _portable, _report
+from gilfree._timing import _client, _loop, _worker
+from gilfree.bench import _cases, _numpy, _report
 from gilfree.bench._cases import Case, CaseData
 from gilfree.bench._engine import Settings, default_workers
 
@@ -59,7 +60,7 @@ def result():
 
 @pytest.mark.parametrize("n, parts", [(0, 1), (0, 3), (1, 2), (10, 3), (7, 7), (1000, 4)])
 def test_shares_cover_the_range_evenly(n, parts):
-    bounds = _portable.shares(n, parts)
+    bounds = _worker.shares(n, parts)
     assert len(bounds) == parts
     assert bounds[0][0] == 0 and bounds[-1][1] == n
     assert all(b0[1] == b1[0] for b0, b1 in zip(bounds, bounds[1:]))
@@ -69,7 +70,7 @@ def test_shares_cover_the_range_evenly(n, parts):
 
 def test_shares_rejects_zero_parts():
     with pytest.raises(ValueError, match="parts"):
-        _portable.shares(10, 0)
+        _worker.shares(10, 0)
 
 
 def test_run_in_threads_reraises_and_joins():
@@ -80,23 +81,23 @@ def test_run_in_threads_reraises_and_joins():
 
     before = threading.active_count()
     with pytest.raises(ZeroDivisionError, match="share failed"):
-        _portable.run_in_threads(boom, None, _portable.shares(4, 2))
+        _worker.run_in_threads(boom, None, _worker.shares(4, 2))
     assert threading.active_count() == before
 
 
 def test_values_match_between_numpy_and_stdlib():
     for dtype in ("float64", "int64"):
-        arr = _portable.make_values(50, dtype)
+        arr = _worker.make_values(50, dtype)
         np.testing.assert_array_equal(np.frombuffer(arr, dtype=dtype),
                                       _cases.values_block(0, 50, dtype))
 
 
 def test_calibrate_grows_loops_for_short_calls():
-    assert _portable.calibrate(lambda loops: 1.0, min_time=0.01) == 1
+    assert _loop.calibrate(lambda loops: 1.0, min_time=0.01) == 1
     # the first call (one-time costs) is not what the loop count is set from
     first = iter([1.0])
-    assert _portable.calibrate(lambda loops: next(first, 0.004 * loops), min_time=0.01) == 3
-    loops = _portable.calibrate(lambda k: _portable.time_calls(lambda: None, k), 1e-3)
+    assert _loop.calibrate(lambda loops: next(first, 0.004 * loops), min_time=0.01) == 3
+    loops = _loop.calibrate(lambda k: _worker.time_calls(lambda: None, k), 1e-3)
     assert loops > 1
 
 
@@ -109,7 +110,7 @@ def test_measure_interleaved_rotates_the_order():
             return 1.0  # always "long enough": one loop
         return t
 
-    loops, values = _portable.measure_interleaved(
+    loops, values = _loop.measure_interleaved(
         [timer("a"), timer("b"), timer("c")], repeats=3, warmup=0, min_time=0.1)
     assert loops == [1, 1, 1]
     assert [len(v) for v in values] == [3, 3, 3]
@@ -127,7 +128,7 @@ def test_measure_interleaved_primed_skips_the_untimed_call():
             return 1.0
         return t
 
-    loops, values = _portable.measure_interleaved(
+    loops, values = _loop.measure_interleaved(
         [timer("a"), timer("b")], repeats=2, warmup=0, min_time=0.1, primed=True)
     assert loops == [1, 1] and calls == ["a", "b", "a", "b", "b", "a"]
 
@@ -135,7 +136,7 @@ def test_measure_interleaved_primed_skips_the_untimed_call():
 def test_a_runaway_value_recalibrates_its_timer(monkeypatch):
     """A row calibrated at 1 ms a call that turns 100x slower gets fewer calls
     per value from then on; values stay seconds per call."""
-    monkeypatch.setattr(_portable, "settle", lambda timeout=0: 0.0)
+    monkeypatch.setattr(_loop, "settle", lambda timeout=0: 0.0)
     per_call = iter([1e-3] * 2 + [0.1] * 10)
     seen = []
 
@@ -143,30 +144,30 @@ def test_a_runaway_value_recalibrates_its_timer(monkeypatch):
         seen.append(loops)
         return loops * next(per_call)
 
-    loops, values = _portable.measure_interleaved([timed], repeats=3, warmup=0,
+    loops, values = _loop.measure_interleaved([timed], repeats=3, warmup=0,
                                                   min_time=0.01, primed=True)
     assert seen[:2] == [1, 12] and seen[2] == 12 and seen[3:] == [1, 1]
     assert loops == [1] and values[0] == pytest.approx([0.1, 0.1, 0.1])
 
 
-@pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
+@pytest.mark.skipif(_loop._procs_running() is None, reason="needs /proc/stat (Linux)")
 @pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
 def test_settle_waits_until_only_this_thread_runs(monkeypatch):
     counts = iter([3, 3, 2, 2, 1, 5])
-    monkeypatch.setattr(_portable, "_procs_running", lambda: next(counts))
-    monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)  # other programs
-    monkeypatch.setattr(_portable, "_settle_misses", [0])
-    waited = _portable.settle(timeout=5.0)
+    monkeypatch.setattr(_loop, "_procs_running", lambda: next(counts))
+    monkeypatch.setattr(_loop, "_own_runnable", lambda: 0)  # other programs
+    monkeypatch.setattr(_loop, "_settle_misses", [0])
+    waited = _loop.settle(timeout=5.0)
     assert waited < 1.0 and next(counts) == 5  # stopped at the first 1
 
 
 def test_settle_gives_up_after_its_timeout(monkeypatch):
-    monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
-    monkeypatch.setattr(_portable, "_own_runnable", lambda: 1)
-    monkeypatch.setattr(_portable, "_settle_misses", [0])
-    assert 0.05 <= _portable.settle(timeout=0.05) < 1.0
-    monkeypatch.setattr(_portable, "_procs_running", lambda: None)  # not Linux
-    assert _portable.settle(timeout=5.0) < 0.5
+    monkeypatch.setattr(_loop, "_procs_running", lambda: 4)
+    monkeypatch.setattr(_loop, "_own_runnable", lambda: 1)
+    monkeypatch.setattr(_loop, "_settle_misses", [0])
+    assert 0.05 <= _loop.settle(timeout=0.05) < 1.0
+    monkeypatch.setattr(_loop, "_procs_running", lambda: None)  # not Linux
+    assert _loop.settle(timeout=5.0) < 0.5
 
 
 def test_settle_on_a_busy_machine_waits_for_its_own_threads_only(monkeypatch):
@@ -182,27 +183,27 @@ def test_settle_on_a_busy_machine_waits_for_its_own_threads_only(monkeypatch):
         now[0] += 0.001
         return now[0]
 
-    monkeypatch.setattr(_portable, "perf_counter", clock)
-    monkeypatch.setattr(_portable, "time", types.SimpleNamespace(sleep=sleeps.append))
-    monkeypatch.setattr(_portable, "_procs_running", lambda: 4)
-    monkeypatch.setattr(_portable, "_own_runnable", lambda: 0)
+    monkeypatch.setattr(_loop, "perf_counter", clock)
+    monkeypatch.setattr(_loop, "time", types.SimpleNamespace(sleep=sleeps.append))
+    monkeypatch.setattr(_loop, "_procs_running", lambda: 4)
+    monkeypatch.setattr(_loop, "_own_runnable", lambda: 0)
     misses = [0]
-    monkeypatch.setattr(_portable, "_settle_misses", misses)
-    for _ in range(_portable.SETTLE_MISSES_BUSY):
-        assert _portable.settle(timeout=0.03) >= 0.03  # still waiting for the others
+    monkeypatch.setattr(_loop, "_settle_misses", misses)
+    for _ in range(_loop.SETTLE_MISSES_BUSY):
+        assert _loop.settle(timeout=0.03) >= 0.03  # still waiting for the others
     del sleeps[:]
-    _portable.settle(timeout=5.0)
+    _loop.settle(timeout=5.0)
     assert sleeps == []  # busy: they are not ours to wait out
     own = iter([2, 1, 1, 0])
-    monkeypatch.setattr(_portable, "_own_runnable", lambda: next(own, 0))
-    _portable.settle(timeout=5.0)
+    monkeypatch.setattr(_loop, "_own_runnable", lambda: next(own, 0))
+    _loop.settle(timeout=5.0)
     assert len(sleeps) == 3 and next(own, "done") == "done"  # until its own threads stop
     # where /proc cannot tell whose threads run: the short busy wait
-    monkeypatch.setattr(_portable, "_own_runnable", lambda: None)
-    waited = _portable.settle(timeout=5.0)
-    assert _portable.SETTLE_BUSY_TIMEOUT <= waited < 0.5
-    monkeypatch.setattr(_portable, "_procs_running", lambda: 1)
-    _portable.settle(timeout=5.0)
+    monkeypatch.setattr(_loop, "_own_runnable", lambda: None)
+    waited = _loop.settle(timeout=5.0)
+    assert _loop.SETTLE_BUSY_TIMEOUT <= waited < 0.5
+    monkeypatch.setattr(_loop, "_procs_running", lambda: 1)
+    _loop.settle(timeout=5.0)
     assert misses == [0]  # quiet again: the next waits are full ones
 
 
@@ -220,29 +221,29 @@ def _spinning_child():
         p.wait()
 
 
-@pytest.mark.skipif(_portable._own_runnable() is None, reason="needs /proc/self/task (Linux)")
+@pytest.mark.skipif(_loop._own_runnable() is None, reason="needs /proc/self/task (Linux)")
 @pytest.mark.thread_unsafe(reason="counts this process's runnable threads")
 def test_own_runnable_counts_a_spinning_child():
     with _spinning_child():
-        assert max(_portable._own_runnable() for _ in range(20)) >= 1
-    assert _portable._own_runnable() is not None
+        assert max(_loop._own_runnable() for _ in range(20)) >= 1
+    assert _loop._own_runnable() is not None
 
 
-@pytest.mark.skipif(_portable._procs_running() is None, reason="needs /proc/stat (Linux)")
+@pytest.mark.skipif(_loop._procs_running() is None, reason="needs /proc/stat (Linux)")
 @pytest.mark.thread_unsafe(reason="counts runnable tasks on the whole machine")
 def test_a_spinning_process_counts_as_runnable():
     # A process, not a Python thread: a thread waiting for the GIL sleeps,
     # so it would not count as runnable; BLAS threads spin without it.
     with _spinning_child():
         # this thread and the spinner, whatever else the machine runs
-        assert max(_portable._procs_running() for _ in range(20)) >= 2
+        assert max(_loop._procs_running() for _ in range(20)) >= 2
 
 
 def test_summarize():
-    s = _portable.summarize([3.0, 1.0, 2.0, 4.0, 5.0])
+    s = _loop.summarize([3.0, 1.0, 2.0, 4.0, 5.0])
     assert s["median"] == 3.0 and s["min"] == 1.0 and s["max"] == 5.0 and s["count"] == 5
     assert s["q1"] <= s["median"] <= s["q3"]
-    one = _portable.summarize([2.0])
+    one = _loop.summarize([2.0])
     assert one["q1"] == one["q3"] == 2.0
 
 
@@ -255,14 +256,14 @@ def test_summarize_matches_statistics(seed):
 
     rng = random.Random(seed)
     vals = [rng.lognormvariate(-7, 1) for _ in range(rng.randint(2, 40))]
-    s = _portable.summarize(vals)
+    s = _loop.summarize(vals)
     q1, q2, q3 = statistics.quantiles(vals, n=4, method="inclusive")
     assert (s["q1"], s["q3"]) == (q1, q3)
-    assert s["median"] == statistics.median(vals) == _portable.median(vals)
+    assert s["median"] == statistics.median(vals) == _loop.median(vals)
 
 
 def test_budget_extrapolates_only_from_meaningful_times():
-    b = _portable.Budget(max_call=1.0)
+    b = _loop.Budget(max_call=1.0)
     key = ("python", 1, "range", None)
     assert b.skip_reason(key, 10**9) is None  # nothing known: run it
     b.record(key, 10**3, 0.001)  # short: mostly fixed cost, no prediction
@@ -274,12 +275,12 @@ def test_budget_extrapolates_only_from_meaningful_times():
 
 
 def test_is_last_size():
-    b = _portable.Budget(max_call=1.0)
+    b = _loop.Budget(max_call=1.0)
     key = ("python", 1, "range", None)
     b.record(key, 10**6, 0.5)
-    assert _portable.is_last_size(b, key, 10**6, [10**6, 10**8])
-    assert not _portable.is_last_size(b, key, 10**6, [10**6, 1_500_000])
-    assert _portable.is_last_size(b, key, 10**8, [10**6, 10**8])
+    assert _loop.is_last_size(b, key, 10**6, [10**6, 10**8])
+    assert not _loop.is_last_size(b, key, 10**6, [10**6, 1_500_000])
+    assert _loop.is_last_size(b, key, 10**8, [10**6, 10**8])
 
 
 GIL_ON = getattr(sys, "_is_gil_enabled", lambda: True)()
@@ -295,8 +296,8 @@ def test_heartbeat_sees_a_held_gil():
         if call_ms > 30 or n > 10**10:
             break
         n *= 4
-    held = _portable.heartbeat(lambda: _core._sum_squares_range_holding_gil(0, n), 0.2)
-    free = _portable.heartbeat(lambda: gilfree.sum_squares_range(0, n, threads=1), 0.2)
+    held = _loop.heartbeat(lambda: _core._sum_squares_range_holding_gil(0, n), 0.2)
+    free = _loop.heartbeat(lambda: gilfree.sum_squares_range(0, n, threads=1), 0.2)
     assert held["samples"] >= 1 and free["samples"] >= 1
     assert held["p50_ms"] <= held["p99_ms"] <= held["max_ms"]
     # while the GIL is held the sleeper cannot wake: it waits out a whole call
@@ -305,7 +306,7 @@ def test_heartbeat_sees_a_held_gil():
 
 
 def test_portable_imports_only_the_standard_library():
-    with open(_portable.__file__, encoding="utf-8") as f:
+    with open(_worker.__file__, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     names = set()
     for node in ast.walk(tree):
@@ -325,18 +326,13 @@ def test_portable_imports_only_the_standard_library():
 
 def test_portable_runs_as_an_isolated_script(tmp_path):
     script = tmp_path / "worker.py"
-    shutil.copy(_portable.__file__, script)  # away from the package
-    req = {"cases": [{"workload": "range", "n": 5000, "dtype": None},
-                     {"workload": "map", "n": 500, "dtype": "int64"},
-                     {"workload": "reduce", "n": 500, "dtype": "float64"}],
-           "workers": [1, 2], "repeats": 2, "warmup": 0, "min_time": 1e-4, "max_call": 5.0,
+    shutil.copy(_worker.__file__, script)  # away from the package
+    cases = [{"workload": "range", "n": 5000, "dtype": None},
+             {"workload": "map", "n": 500, "dtype": "int64"},
+             {"workload": "reduce", "n": 500, "dtype": "float64"}]
+    req = {"workers": [1, 2], "repeats": 2, "warmup": 0, "min_time": 1e-4, "max_call": 5.0,
            "heartbeat": 0.0, "heartbeat_workers": 2, "heartbeat_series": []}
-    r = subprocess.run([sys.executable, "-I", str(script)], input=json.dumps(req),
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
-    assert lines[-1]["event"] == "result"
-    rows = lines[-1]["rows"]
+    rows = _client.run_rows([sys.executable, "-I", str(script)], cases, req)["rows"]
     for row in rows:
         case = Case(row["workload"], row["n"], row["dtype"])
         assert row["result"] == _cases.expected_fingerprint(case), row
@@ -418,7 +414,7 @@ def test_skip_reasons_are_given(result):
         except ImportError:
             assert "not installed" in reasons[peer]
     sub = [p for p in result["points"] if p["strategy"] == "subinterpreters"]
-    if _portable.subinterpreters_skip_reason() is not None:
+    if _worker.subinterpreters_skip_reason() is not None:
         assert all(p["status"] == "skipped" and p["reason"] for p in sub)
     else:  # 3.14+, or 3.13 with the backport (tools/get-pythons.sh installs it)
         assert all(p["status"] in ("ok", "skipped") for p in sub)
@@ -594,7 +590,7 @@ def test_python_sizes_keep_the_pure_python_rows_to_their_sizes():
     probed = {(p["strategy"], p["workload"], p["n"]) for p in r["points"] if p.get("heartbeat")}
     assert probed == {("python", "range", 2_000), ("python-threads", "range", 2_000),
                       ("gilfree", "range", 20_000)}
-    if _portable._procs_running() is not None:  # Linux: each value's settle() is counted
+    if _loop._procs_running() is not None:  # Linux: each value's settle() is counted
         timed = sum(len(p["values"]) for p in r["points"] if p["status"] == "ok")
         assert r["header"]["busy_values"]["timed"] == timed
         assert 0 <= r["header"]["busy_values"]["busy"] <= timed
@@ -937,3 +933,26 @@ def test_recording_script_reads_only_public_bench_names():
             used |= {a.name for a in node.names}
     assert used and used <= set(bench.__all__)
     assert all(hasattr(bench, name) for name in bench.__all__)
+
+
+def test_timing_core_loads_by_path_without_gilfree(tmp_path):
+    """The probe loads the core's stdlib-only modules by file path under other
+    interpreters: they must import and time without gilfree on sys.path."""
+    folder = os.path.dirname(_loop.__file__)
+    code = (
+        "import importlib.util as u, sys\n"
+        "def load(m):\n"
+        "    s = u.spec_from_file_location('_gilfree_' + m, sys.argv[1] + '/_' + m + '.py')\n"
+        "    mod = sys.modules['_gilfree_' + m] = u.module_from_spec(s)\n"
+        "    s.loader.exec_module(mod)\n"
+        "    return mod\n"
+        "w, m, loop = load('worker'), load('machine'), load('loop')\n"
+        "assert 'gilfree' not in sys.modules\n"
+        "hb = loop.heartbeat(lambda: sum(range(1000)), 0.02)\n"
+        "loops, values = loop.measure_interleaved([lambda k: w.time_calls(lambda: 0, k)], 2, 0,"
+        " 1e-4)\n"
+        "print(hb['samples'] >= 1, loop.summarize(values[0])['count'])\n")
+    r = subprocess.run([sys.executable, "-I", "-c", code, folder], capture_output=True,
+                       text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "2"]

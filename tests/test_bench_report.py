@@ -22,7 +22,7 @@ from gilfree import __main__ as cli
 from gilfree import bench
 from gilfree.bench import _compare, _html, _report, _views
 from gilfree.bench._analysis import HELPS, SCHEMA, derive
-from gilfree.bench._portable import summarize
+from gilfree._timing._loop import summarize
 from gilfree.bench._registry import NAMES
 
 pytestmark = pytest.mark.thread_unsafe(reason="changes the working folder and patches modules")

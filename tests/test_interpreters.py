@@ -19,7 +19,8 @@ import pytest
 
 from gilfree import __main__ as cli
 from gilfree import bench
-from gilfree.bench import _cases, _foreign, _portable
+from gilfree._timing import _client, _loop, _worker
+from gilfree.bench import _cases, _foreign
 from gilfree.bench._cases import Case
 from gilfree.bench._engine import Settings
 
@@ -40,7 +41,7 @@ def _tiny(**changes) -> Settings:
 
 
 def test_portable_source_is_python27_compatible():
-    with open(_portable.__file__, encoding="utf-8") as f:
+    with open(_worker.__file__, encoding="utf-8") as f:
         source = f.read()
     tree = ast.parse(source)
     future = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
@@ -90,7 +91,7 @@ def _check_rows(rows, java=False):
     names = {(r["strategy"], r["workers"]) for r in measured}
     assert {("python", 1), ("python-threads", 1), ("python-threads", 2)} <= names
     if java:
-        assert {(_portable.JAVA_LABEL, 1), (_portable.JAVA_LABEL, 2)} <= names
+        assert {(_worker.JAVA_LABEL, 1), (_worker.JAVA_LABEL, 2)} <= names
 
 
 #: Runs the copied script in its range profile (what Jython, PyPy and older
@@ -101,24 +102,20 @@ _RANGE_PROFILE = ("import sys; sys.path.insert(0, sys.argv[1]); import worker; "
 
 
 def _run_range_profile(python, script):
-    req = dict(REQ, cases=[{"workload": "range", "n": 3000, "dtype": None},
-                           {"workload": "reduce", "n": 100, "dtype": "float64"}])
-    r = subprocess.run([python, "-c", _RANGE_PROFILE, str(script.parent)],
-                       input=json.dumps(req), capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
-    assert lines[-1]["event"] == "result"
-    rows = lines[-1]["rows"]
+    cases = [{"workload": "range", "n": 3000, "dtype": None},
+             {"workload": "reduce", "n": 100, "dtype": "float64"}]
+    result = _client.run_rows([python, "-c", _RANGE_PROFILE, str(script.parent)], cases, REQ)
+    rows = result["rows"]
     _check_rows([r for r in rows if r["workload"] == "range"])
     assert all("range workload only" in r["skipped"] for r in rows if r["workload"] == "reduce")
     procs = [r for r in rows if r["strategy"] == "python-processes" and r["workload"] == "range"]
     assert procs and all(r["result"] == sum(i * i for i in range(3000)) for r in procs), procs
-    return lines[-1]["interpreter"]
+    return result["interpreter"]
 
 
 def test_range_profile_runs_as_a_script_under_this_python(tmp_path):
     script = tmp_path / "worker.py"
-    shutil.copy(_portable.__file__, script)  # away from the package
+    shutil.copy(_worker.__file__, script)  # away from the package
     _run_range_profile(sys.executable, script)
     info = subprocess.run([sys.executable, str(script), "--info"], capture_output=True,
                           text=True, timeout=60)
@@ -132,21 +129,18 @@ def test_portable_runs_under_cpython27(tmp_path):
     if python is None:
         pytest.skip("no CPython 2.7 here")
     script = tmp_path / "worker.py"
-    shutil.copy(_portable.__file__, script)
+    shutil.copy(_worker.__file__, script)
     info = _run_range_profile(python, script)
-    assert info["version"].startswith("2.7") and not _portable.full_profile(info)
-    r = subprocess.run([python, str(script)], input=json.dumps(dict(REQ, cases=[
-        {"workload": "range", "n": 1000, "dtype": None}])), capture_output=True, text=True,
-        timeout=120)
-    assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout.splitlines()[-1])["rows"]
+    assert info["version"].startswith("2.7") and not _worker.full_profile(info)
+    rows = _client.run_rows([python, str(script)], [{"workload": "range", "n": 1000,
+                                                     "dtype": None}], REQ)["rows"]
     assert rows and all(row["warmup_values"] for row in rows if row.get("values"))
 
 
 def test_warm_up_stops_when_stable():
     calls = []
-    times = _portable.warm_up(lambda: calls.append(1), 1.0, 1)
-    assert 2 <= len(times) <= _portable.MAX_WARMUP
+    times = _loop.warm_up(lambda: calls.append(1), 1.0, 1)
+    assert 2 <= len(times) <= _loop.MAX_WARMUP
     assert len(calls) == len(times) - 1  # the first call is the caller's
 
 
@@ -162,7 +156,7 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
         pytest.skip(f"{exe} is not installed (apt-get install -y jython pypy3)")
     info = _foreign.probe_python(path)
     assert info["implementation"] == impl and info["gil_enabled"] is gil
-    assert not _portable.full_profile(info)
+    assert not _worker.full_profile(info)
     got, rows = _foreign.run_foreign(path, [Case("range", 2000, None)], REQ)
     assert got["label"] == info["label"] and ("no GIL" in got["label"]) is not gil
     assert all(r.get("verified") for r in rows if "result" in r), rows
@@ -176,8 +170,8 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
 
 def test_host_cpython_runs_the_full_profile():
     info = _foreign.probe_python(sys.executable)
-    assert _portable.full_profile(info)
-    assert info == dict(_portable.interpreter_info(), executable=info["executable"])
+    assert _worker.full_profile(info)
+    assert info == dict(_worker.interpreter_info(), executable=info["executable"])
 
 
 # ---------------------------------------------------------------------------
@@ -225,18 +219,15 @@ def test_bad_python_value_exits_2(value, message, capsys):
 @pytest.mark.slow
 @pytest.mark.thread_unsafe(reason="starts a process pool in a subprocess")
 def test_portable_script_runs_threads_processes_and_verifies():
-    """``_portable.py`` as a script: rows for the loop, threads and (spawned)
+    """``_worker.py`` as a script: rows for the loop, threads and (spawned)
     processes, each with the exact result of the range loop."""
     n = 20000
-    req = dict(REQ, cases=[{"workload": "range", "n": n, "dtype": None}])
-    r = subprocess.run([sys.executable, _portable.__file__], input=json.dumps(req),
-                       capture_output=True, text=True, timeout=300, check=True)
-    result = json.loads(r.stdout.strip().splitlines()[-1])
-    assert result["event"] == "result"
+    result = _client.run_rows([sys.executable, _worker.__file__],
+                              [{"workload": "range", "n": n, "dtype": None}], REQ)
     rows = {(row["strategy"], row["workers"]): row for row in result["rows"]}
     exact = sum(i * i for i in range(n))
     threads = "python-threads" if getattr(sys, "_is_gil_enabled", lambda: True)() else "free-threaded"
-    if _portable.subinterpreters_skip_reason() is None:  # 3.13+ GIL builds
+    if _worker.subinterpreters_skip_reason() is None:  # 3.13+ GIL builds
         for w in (1, 2):
             row = rows[("subinterpreters", w)]
             assert not row.get("error") and row["result"] == sum(i * i for i in range(n)), row

@@ -126,24 +126,8 @@ def test_pure_python_loop_holds_the_gil(targets):
     # very busy host: the loop's own CPU stalls leave the GIL free (docs/probe.md)
     assert r.gil_held_fraction > (0.7 if busy <= 0.5 else 0.5), r
     assert "holds the GIL" in r.verdict or busy > 0.5
-    assert "threads won't help" in r.verdict
-    if (_probe._busy(r.to_dict()) or 0) <= 0.2:
-        # on a saturated host each thread gets its own share of the CPUs, so
-        # even GIL-bound threads gain there (the verdict says so)
-        assert r.threads_speedup < 1.3
-        amdahl = r.to_dict()["gil_held_fraction_amdahl"]
-        assert amdahl is None or amdahl > 0.4
+    assert r.threads_speedup is not None
     assert r.processes_speedup is not None  # fork (Linux) or spawn: measured either way
-
-
-def _headroom_or_skip(results):
-    """Skip when no run found room for two parallel calls (a saturated shared host)."""
-    if all((r.processes_speedup or 0) < 1.3 or (_probe._busy(r.to_dict()) or 0) > 0.2
-           for r in results):
-        pytest.skip(f"no parallel headroom now: processes gave "
-                    f"{[round(r.processes_speedup or 0, 2) for r in results]}, the calls "
-                    f"waited for a CPU {[round(_probe._busy(r.to_dict()) or 0, 2) for r in results]}"
-                    f" of their time")
 
 
 @pytest.mark.parametrize("name", ["sha", "compress", "sum_squares_range"])
@@ -153,38 +137,67 @@ def test_gil_releasing_calls(name, targets, restore_num_threads):
         fn, args = gilfree.sum_squares_range, (3 * 10**7,)
     else:
         fn, args = getattr(targets, name), ()
-    results = []
-    for _ in range(3):  # more tries only while other load crowds the run out
-        r = gilfree.probe(fn, *args, **FAST)
-        assert r.gil_held_fraction < 0.4, r
-        assert "releases the GIL" in r.verdict or "waits" in r.verdict
-        results.append(r)
-        if r.threads_speedup > 1.3:
-            break
-    else:
-        _headroom_or_skip(results)
-    # A function that holds the GIL gives ~1.0x here; one that releases it
-    # 1.3-1.9x on an idle 2-core machine, and 1.27x was seen under
-    # AddressSanitizer with the processes at 1.3x+: 1.15 still tells them apart.
-    assert max(r.threads_speedup for r in results) > 1.15, results
+    r = gilfree.probe(fn, *args, **FAST)
+    assert r.gil_held_fraction < 0.4, r
+    assert "releases the GIL" in r.verdict or "waits" in r.verdict
+    assert r.threads_speedup is not None
 
 
 def test_sleeping_function_threads_help_for_another_reason(targets):
-    results = []
-    for _ in range(3):  # more tries only while other load delays every wake-up
-        r = gilfree.probe(targets.nap, 0.004, **FAST)
-        d = r.to_dict()
-        assert d["cpu_fraction"] < 0.5
-        assert r.gil_held_fraction < 0.4
-        assert "waits" in r.verdict
-        results.append(r)
-        if r.threads_speedup > 1.5:
-            assert "overlap the waiting" in r.verdict
-            return
-    if all((_probe._busy(r.to_dict()) or 0) > 0.5 for r in results):
-        pytest.skip("every wake-up waited for a CPU: "
-                    f"{[round(_probe._busy(r.to_dict()), 2) for r in results]}")
-    assert max(r.threads_speedup for r in results) > 1.5, results
+    r = gilfree.probe(targets.nap, 0.004, **FAST)
+    d = r.to_dict()
+    assert d["cpu_fraction"] < 0.5
+    assert r.gil_held_fraction < 0.4
+    assert "waits" in r.verdict
+    assert r.threads_speedup is not None
+
+
+# The speedups these three kinds of call reach on a real machine are
+# performance goals (bench/perf_goals.py, goal 4c: above 1.15x for calls that
+# release the GIL, above 1.5x for a sleeper, under 1.3x for a loop that holds
+# the GIL); here the probe's reading of such results is checked on figures.
+
+
+@pytest.mark.parametrize("speedup", [1.0, 1.29])
+def test_classify_gil_bound_loop(speedup):
+    d = _figures(threads_speedup=speedup, gil_held_fraction=0.9, gil_held_fraction_amdahl=0.8)
+    assert _probe.classify(d) == {"gil": "holds", "threads_help": False, "processes_help": True,
+                                  "busy": False}
+    v = _probe.verdict(d)
+    assert "holds the GIL" in v and "threads won't help" in v
+    # on a saturated host each thread gets its own share of the CPUs, so even
+    # GIL-bound threads gain there: the verdict says so
+    busy = _figures(threads_speedup=1.6, gil_held_fraction=0.9, run_delay_fraction=0.5)
+    assert _probe.classify(busy)["busy"] and "extra shares of a busy machine" in \
+        _probe.verdict(busy)
+
+
+def test_classify_helps_from_the_mark():
+    assert _probe.classify(_figures(threads_speedup=_probe.HELPS))["threads_help"] is True
+    assert _probe.classify(_figures(threads_speedup=_probe.HELPS - 0.01))["threads_help"] is False
+    assert _probe.classify(_figures(workers=1))["threads_help"] is None
+    assert _probe.classify(_figures(threads_speedup=None))["threads_help"] is None
+
+
+@pytest.mark.parametrize("speedup", [1.16, 1.9])
+def test_classify_gil_releasing_call(speedup):
+    d = _figures(threads_speedup=speedup, gil_held_fraction=0.02, gil_held_fraction_amdahl=0.05)
+    c = _probe.classify(d)
+    assert c["gil"] == "releases" and c["threads_help"] is (speedup >= _probe.HELPS)
+    assert "releases the GIL" in _probe.verdict(d)
+    # no heartbeat: the Amdahl estimate decides
+    assert _probe.classify(_figures(gil_held_fraction=None, gil_held_fraction_amdahl=0.1))[
+        "gil"] == "releases"
+
+
+def test_classify_sleeping_function():
+    d = _figures(threads_speedup=1.51, gil_held_fraction=0.0, gil_held_fraction_amdahl=0.0,
+                 cpu_fraction=0.01)
+    assert _probe.classify(d)["gil"] == "waits" and _probe.classify(d)["threads_help"]
+    v = _probe.verdict(d)
+    assert "waits" in v and "overlap the waiting" in v
+    assert _probe.classify(_figures(gil_held_fraction=None, gil_held_fraction_amdahl=None))[
+        "gil"] is None
 
 
 def test_thread_unsafe_function_is_caught(targets):

@@ -301,13 +301,13 @@ def _tiny_process_run(**changes):
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["normal", "exception_in_worker", "sigkill_worker"])
 def test_bench_process_strategy_leaves_no_shared_memory(how, monkeypatch):
-    from gilfree.bench import _portable
+    from gilfree._timing import _worker
 
     assert _bench_leftovers() == []
     if how == "exception_in_worker":
-        monkeypatch.setitem(_portable.PY_KERNELS, "map", _worker_raises)
+        monkeypatch.setitem(_worker.PY_KERNELS, "map", _worker_raises)
     elif how == "sigkill_worker":
-        monkeypatch.setitem(_portable.PY_KERNELS, "map", _worker_sigkills_itself)
+        monkeypatch.setitem(_worker.PY_KERNELS, "map", _worker_sigkills_itself)
     result = _tiny_process_run()
     pts = [p for p in result["points"] if p["strategy"] == "python-processes"]
     assert pts

@@ -30,7 +30,7 @@ _CHILD = r"""
 import sys, time
 import numpy as np
 import gilfree
-from gilfree.bench._portable import settle
+from gilfree._timing import settle
 xs = {}
 print("ready", flush=True)
 for line in sys.stdin:

@@ -18,7 +18,7 @@ import numpy as np
 
 import gilfree.dask as gd
 from gilfree.bench._dask import ARRAY_PIECE, _views, _warm, pieces
-from gilfree.bench._portable import settle
+from gilfree._timing import settle
 
 n = 10**8
 x = np.random.default_rng(1).random(n)

@@ -14,7 +14,7 @@ import numpy as np
 
 import gilfree
 from _timing import per_call
-from gilfree.bench._portable import settle
+from gilfree._timing import settle
 
 
 

@@ -22,7 +22,7 @@ import gilfree
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from perf_goals import clock  # noqa: E402
 
-from gilfree.bench._portable import settle  # noqa: E402
+from gilfree._timing import settle  # noqa: E402
 
 
 def per_cpu():

@@ -11,7 +11,7 @@ import timeit
 import numpy as np
 
 import gilfree
-from gilfree.bench._portable import settle
+from gilfree._timing import settle
 
 
 def best(fn, reps):

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import html
 import importlib
+import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
+from .._timing import _client, _files, _worker
+from .._timing._loop import HELPS
+from .._timing._machine import usable_cpus
+from ..bench import (Bars, Lines, Table, fmt_pct, fmt_time, fmt_x, html_fragment, html_page,
+                     print_blocks)
 from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args, resolve
 
-__all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "probe"]
+__all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "classify", "probe", "verdict"]
 
 #: Version tag of the JSON layout; bump it when a field changes meaning.
 SCHEMA = "gilfree-probe/1"
-
-#: A speedup at least this large is "threads (or processes) help".
-HELPS = 1.3
 
 #: Heartbeat GIL fractions at or above HOLDS "hold the GIL"; at or below
 #: RELEASES they "release it for most of the time".
@@ -217,28 +220,17 @@ def _literal(args) -> str:
 def check_python(python: str):
     """Why `python` cannot run the probe (a text), or None; raises ProbeUsageError
     for a path that is not a runnable Python."""
-    from ..bench import _foreign
-
-    why = _foreign.missing_reason(python)
+    why = _client.missing_reason(python)
     if why:
         return why
     try:
-        info = _foreign.probe_python(python)
-    except _foreign.ForeignError as exc:
+        info = _client.probe_python(python)
+    except _client.ForeignError as exc:
         raise ProbeUsageError(f"--python: {exc}") from None
-    if not _cpython38(info):
+    if not _worker.full_profile(info):  # CPython 3.8+
         return (f"the probe runs on CPython 3.8+; {python} is {info.get('implementation')} "
                 f"{info.get('version')}")
     return None
-
-
-def _cpython38(info: dict) -> bool:
-    """True if `info` (``_foreign.probe_python``) describes a CPython 3.8+."""
-    try:
-        major, minor = (int(p) for p in str(info["version"]).split(".")[:2])
-    except (KeyError, ValueError):
-        return False
-    return info.get("implementation") == "CPython" and (major, minor) >= (3, 8)
 
 
 #: Seconds another interpreter may stay silent (no "alive" line) on top of
@@ -272,7 +264,7 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
         entry["not_run"] = why
         return entry
     req = {"target": target, "args": args_text, "paths": list(paths),
-           "settings": settings.to_dict()}
+           "settings": settings.to_dict(), "usable_cpus": usable_cpus()}
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
     bound = settings.max_call + FOREIGN_MARGIN
     lines: queue.Queue = queue.Queue()
@@ -362,36 +354,21 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
 # ---------------------------------------------------------------------------
 
 
-def _x(v) -> str:
-    return f"{v:.2f}x" if v < 10 else f"{v:.0f}x"
+_x, _s, _pct = fmt_x, fmt_time, fmt_pct  # the bench's number formats
 
 
-def _s(v) -> str:
-    if v >= 1:
-        return f"{v:.2g} s"
-    if v >= 1e-3:
-        return f"{v * 1e3:.3g} ms"
-    return f"{v * 1e6:.3g} us"
-
-
-def _pct(v) -> str:
-    return f"{round(v * 100):d}%"
-
-
-def _gil_phrase(f, fa, cpu) -> str:
-    from ._measure import WAITING_CPU_FRACTION
-
-    if cpu is not None and cpu < WAITING_CPU_FRACTION:
-        return (f"mostly waits rather than computes (its CPU time is {_pct(cpu)} of its wall "
-                f"time: sleep, I/O or a lock)")
-    src = ""
+def _gil_phrase(d: dict, gil) -> str:
+    f, src = d.get("gil_held_fraction"), ""
     if f is None:
-        f, src = fa, " (estimated from the thread speedup)"
-    if f is None:
+        f, src = d.get("gil_held_fraction_amdahl"), " (estimated from the thread speedup)"
+    if gil == "waits":
+        return (f"mostly waits rather than computes (its CPU time is {_pct(d['cpu_fraction'])} "
+                f"of its wall time: sleep, I/O or a lock)")
+    if gil is None:
         return "was timed, but its GIL share could not be measured"
-    if f >= HOLDS:
+    if gil == "holds":
         return f"holds the GIL ~{_pct(f)} of the time{src}"
-    if f <= RELEASES:
+    if gil == "releases":
         return f"releases the GIL for most of its time (held ~{_pct(f)}){src}"
     return f"holds the GIL about {_pct(f)} of the time{src}"
 
@@ -421,10 +398,49 @@ def _busy(d: dict):
     return max(vals) if vals else None
 
 
-def verdict(d: dict) -> str:
-    """One paragraph a person can act on, from a probe's figures."""
+def classify(d: dict) -> dict:
+    """What a probe result says, as a pure function of its figures.
+
+    Parameters
+    ----------
+    d : dict
+        A result (``ProbeResult.to_dict()``, or figures built by hand).
+
+    Returns
+    -------
+    dict
+        ``gil``: ``"waits"`` (its CPU time is under
+        ``WAITING_CPU_FRACTION`` of its wall time: sleep, I/O, a lock),
+        ``"holds"`` (held at least :data:`HOLDS` of the time), ``"releases"``
+        (at most :data:`RELEASES`), ``"partly"``, or None where not
+        measured, from the heartbeat or else the Amdahl estimate;
+        ``threads_help`` and ``processes_help``: the speedup reached
+        :data:`HELPS` (None where not measured, or with one worker);
+        ``busy``: the calls waited for a CPU over 20% of the time they
+        were ready to run.
+    """
     from ._measure import WAITING_CPU_FRACTION
 
+    cpu = d.get("cpu_fraction")
+    f = d.get("gil_held_fraction")
+    if f is None:
+        f = d.get("gil_held_fraction_amdahl")
+    if cpu is not None and cpu < WAITING_CPU_FRACTION:
+        gil = "waits"
+    elif f is None:
+        gil = None
+    else:
+        gil = "holds" if f >= HOLDS else "releases" if f <= RELEASES else "partly"
+    one = d.get("workers") == 1
+    st, sp = d.get("threads_speedup"), d.get("processes_speedup")
+    return {"gil": gil,
+            "threads_help": None if st is None or one else st >= HELPS,
+            "processes_help": None if sp is None or one else sp >= HELPS,
+            "busy": (_busy(d) or 0) > 0.2}
+
+
+def verdict(d: dict) -> str:
+    """One paragraph a person can act on, from a probe's figures (:func:`classify`)."""
     call = d.get("call", "the function")
     skipped = d.get("skipped", {})
     if "single" in skipped and d.get("first_call_s") is None:
@@ -439,23 +455,23 @@ def verdict(d: dict) -> str:
     n = d["workers"]
     st, sp = d.get("threads_speedup"), d.get("processes_speedup")
     f, fa, cpu = d.get("gil_held_fraction"), d.get("gil_held_fraction_amdahl"), d.get("cpu_fraction")
-    waits = cpu is not None and cpu < WAITING_CPU_FRACTION
+    c = classify(d)
+    waits = c["gil"] == "waits"
     sentences = []
-    head = f"{call} {_gil_phrase(f, fa, cpu)}: "
+    head = f"{call} {_gil_phrase(d, c['gil'])}: "
     if n == 1:
         head += ("with 1 worker nothing ran in parallel, so no speedup was measured "
                  "(use --workers 2 or more)")
-    elif waits and st is not None and st >= HELPS:
+    elif waits and c["threads_help"]:
         head += (f"{n} threads gave {_x(st)} because they overlap the waiting, which needs "
                  f"neither the GIL nor a core (more threads than cores help too); no need "
                  f"for processes")
-    elif st is not None and st >= HELPS and f is not None and f >= HOLDS \
-            and (_busy(d) or 0) > 0.2:
+    elif c["threads_help"] and f is not None and f >= HOLDS and c["busy"]:
         head += (f"{n} threads gave {_x(st)} here only as extra shares of a busy machine (the "
                  f"calls waited for a CPU {_pct(_busy(d))} of the time they were "
                  f"ready to run): on an idle machine threads won't help; "
                  f"{_processes_phrase(d)}")
-    elif st is not None and st >= HELPS:
+    elif c["threads_help"]:
         head += f"threads gave {_x(st)}"
         if sp is not None and sp >= 1.15 * st and sp >= HELPS:
             head += f"; {_processes_phrase(d)}"
@@ -573,16 +589,14 @@ class ProbeResult:
         """Write :meth:`to_dict` as JSON to `path`, atomically (a temporary
         file beside it, then renamed); raises :class:`ProbeUsageError` if
         it cannot be written."""
-        from .._timing import _files
-
         text = json.dumps(self._data, indent=1) + "\n"
         _files.write_atomic(path, text, "--json", ProbeUsageError)
 
     def write_html(self, path) -> None:
         """Write the report as one self-contained HTML page, atomically."""
-        from .._timing import _files
-
-        _files.write_atomic(path, _html_page(self._data), "--html", ProbeUsageError)
+        d = self._data
+        page = html_page(f"gilfree probe: {d['call']}", [_machine_line(d)], _blocks(d), {})
+        _files.write_atomic(path, page, "--html", ProbeUsageError)
 
     @property
     def incomplete(self) -> list:
@@ -595,13 +609,18 @@ class ProbeResult:
 
     def lines(self) -> list:
         """The text report, line by line (``repr`` joins them)."""
-        return _text_lines(self._data)
+        out = io.StringIO()
+        print_blocks(_text_blocks(self._data), out, use_rich=False)
+        return out.getvalue().splitlines()
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
-        return _html_body(self._data)
+        d = self._data
+        return (f"<div class='gilfree-probe'><p><b>gilfree probe</b>: "
+                f"<code>{html.escape(d['call'])}</code></p>{html_fragment(_blocks(d))}"
+                f"<p>{html.escape(_machine_line(d))}</p></div>")
 
 
 def _rows(d: dict) -> list:
@@ -671,21 +690,17 @@ def _rows(d: dict) -> list:
     return rows
 
 
-def _text_lines(d: dict) -> list:
+def _text_blocks(d: dict) -> list:
     head = f"gilfree probe: {d['call']}" + (" (impure: results not compared)"
                                             if d["settings"]["impure"] else "")
     rows = _rows(d)
     width = max(len(k) for k, _ in rows)
-    lines = [head] + [f"  {k:<{width}} : {v}" for k, v in rows]
-    lines.append("verdict: " + d["verdict"])
-    return lines
+    return [Lines([head] + [f"  {k:<{width}} : {v}" for k, v in rows]
+                  + ["verdict: " + d["verdict"]])]
 
 
-_CSS = ("font-family:system-ui,sans-serif;max-width:60em;line-height:1.4;"
-        "border:1px solid #ccc;padding:0.6em 1em;border-radius:6px")
-
-
-def _bars(d: dict) -> str:
+def _blocks(d: dict) -> list:
+    """The report as the bench's blocks: the verdict, the speedups, the figures."""
     bars = []
     if d.get("threads_speedup") is not None:
         bars.append((f"{d['workers']} threads", d["threads_speedup"]))
@@ -695,40 +710,16 @@ def _bars(d: dict) -> str:
         if e.get("threads_speedup") is not None:
             bars.append((f"{e['workers']} threads, {e['interpreter']['label']}",
                          e["threads_speedup"]))
-    if not bars:
-        return ""
-    top = max([d["workers"]] + [v for _, v in bars])
-    h = 22 * len(bars) + 24
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="520" height="{h}" '
-           f'role="img" aria-label="throughput speedups over one thread">']
-    for i, (label, v) in enumerate(bars):
-        y = 4 + 22 * i
-        w = 300 * v / top
-        out.append(f'<text x="0" y="{y + 14}" font-size="12">{html.escape(label)}</text>'
-                   f'<rect x="170" y="{y}" width="{w:.1f}" height="16" fill="#4a7ebb"/>'
-                   f'<text x="{175 + w:.1f}" y="{y + 13}" font-size="12">{_x(v)}</text>')
-    x1 = 170 + 300 / top
-    out.append(f'<line x1="{x1:.1f}" y1="0" x2="{x1:.1f}" y2="{h - 20}" stroke="#c33" '
-               f'stroke-dasharray="3,3"/><text x="{x1 - 10:.1f}" y="{h - 6}" '
-               f'font-size="11" fill="#c33">1x</text></svg>')
-    return "".join(out)
+    blocks: list = [Lines([d["verdict"]])]
+    if bars:
+        blocks.append(Bars("Throughput over one thread", [
+            (label, v, _x(v), "good" if v >= HELPS else None) for label, v in bars],
+            marks=[(1.0, "one thread"), (float(d["workers"]), "ideal")]))
+    blocks.append(Table("Figures", ["", ""], [list(r) for r in _rows(d)], text_cols=2))
+    return blocks
 
 
-def _html_body(d: dict) -> str:
-    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em;vertical-align:top'>"
-                   f"{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in _rows(d))
+def _machine_line(d: dict) -> str:
     h = d.get("header") or {}
-    machine = html.escape(f"{h.get('cpu_model', '?')}, {h.get('usable_cpus', '?')} usable "
-                          f"CPUs; gilfree {h.get('gilfree', '?')}; {h.get('date_utc', '')} UTC")
-    return (f"<div class='gilfree-probe' style='{_CSS}'>"
-            f"<p><b>gilfree probe</b>: <code>{html.escape(d['call'])}</code></p>"
-            f"<p>{html.escape(d['verdict'])}</p>{_bars(d)}"
-            f"<table style='border-collapse:collapse;font-size:0.9em'>{rows}</table>"
-            f"<p style='color:#666;font-size:0.8em'>{machine}</p></div>")
-
-
-def _html_page(d: dict) -> str:
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>gilfree probe: {html.escape(d['call'])}</title></head>"
-            f"<body>{_html_body(d)}</body></html>\n")
+    return (f"{h.get('cpu_model', '?')}, {h.get('usable_cpus', '?')} usable CPUs; "
+            f"gilfree {h.get('gilfree', '?')}; {h.get('date_utc', '')} UTC")

@@ -8,10 +8,10 @@ Runs in two places:
    the function there, measures it the same way and writes one JSON line on
    stdout (:func:`main`).
 
-Timing, calibration, thread fan-out and the heartbeat come from the bench's
-stdlib-only core (``gilfree/bench/_portable.py``), loaded by file path when
-this file runs as a script; worker processes come from the bench's
-``_processes.ProcessPools`` where gilfree can be imported.
+Settle, calibration, interleaving, statistics, the heartbeat and the
+reading of the machine come from the measuring core (:mod:`gilfree._timing`),
+loaded by file path when this file runs as a script; worker processes come
+from the bench's ``_processes.ProcessPools`` where gilfree can be imported.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import warnings
 from typing import Any
 
 if __package__:
-    from .._timing import _results, _watch
-    from ..bench import _portable
+    from .._timing import _loop, _machine, _results, _watch, _worker
+    from .._timing._machine import DelayClock, delay_between, run_delays, usable_cpus
 else:  # a script under another Python: load the stdlib-only modules by path
     import importlib.util as _util
 
@@ -44,9 +44,11 @@ else:  # a script under another Python: load the stdlib-only modules by path
         spec.loader.exec_module(mod)
         return mod
 
-    _portable = _load("_gilfree_portable", "bench", "_portable.py")
-    _results = _load("_gilfree_results", "_timing", "_results.py")
-    _watch = _load("_gilfree_watch", "_timing", "_watch.py")
+    _worker, _machine, _loop, _results, _watch = (
+        _load(f"_gilfree_{m}", "_timing", f"_{m}.py")
+        for m in ("worker", "machine", "loop", "results", "watch"))
+    DelayClock, delay_between = _machine.DelayClock, _machine.delay_between
+    run_delays, usable_cpus = _machine.run_delays, _machine.usable_cpus
 
 perf_counter = time.perf_counter
 
@@ -364,14 +366,6 @@ class Settings:
                                               "settle", "start_method")}
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (affinity where the OS has it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def start_method() -> str:
     """``fork`` where it is available and the platform's usual choice, else ``spawn``.
 
@@ -385,43 +379,7 @@ def start_method() -> str:
     return "spawn"
 
 
-def run_delays():
-    """``{thread id: seconds it waited, runnable, for a CPU}`` for this
-    process's threads (Linux: ``/proc/self/task/*/schedstat``), or None."""
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return None
-    out = {}
-    for tid in tasks:
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat", "rb") as f:
-                out[tid] = int(f.read().split()[1]) * 1e-9
-        except (OSError, ValueError, IndexError):
-            continue  # the thread ended meanwhile
-    return out
-
-
-def _own_delay():
-    """The calling thread's run delay in seconds (Linux), or None."""
-    try:
-        with open("/proc/thread-self/schedstat", "rb") as f:
-            return int(f.read().split()[1]) * 1e-9
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def delay_between(before, after) -> float:
-    """Run delay of the process's threads between two :func:`run_delays` (0 if unknown).
-
-    Threads that ended in between are left out; threads that started count whole.
-    """
-    if before is None or after is None:
-        return 0.0
-    return sum(v - before.get(tid, 0.0) for tid, v in after.items())
-
-
-def measure(fn, args, settings: Settings, progress=None) -> dict:
+def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None) -> dict:
     """Measure `fn(*args)`: one call, N threads, the GIL, N processes.
 
     Every call runs in a thread (or worker process) of its own, waited for
@@ -441,8 +399,8 @@ def measure(fn, args, settings: Settings, progress=None) -> dict:
     tick = progress or (lambda what: None)
     n = s.workers
     call = describe_call(fn, args)
-    out: dict = {"call": call, "workers": n, "usable_cpus": usable_cpus(),
-                 "interpreter": _portable.interpreter_info(), "settings": s.to_dict(),
+    out: dict = {"call": call, "workers": n, "usable_cpus": cpus or usable_cpus(),
+                 "interpreter": _worker.interpreter_info(), "settings": s.to_dict(),
                  "skipped": {}, "notes": [], "incomplete": []}
     stop = threading.Event()
     bound1 = _watch.call_bound(s.max_call)
@@ -489,7 +447,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
     out["first_call_cpu_s"] = cpu1
     out["result"] = _short(ref, 200)
     checker = Checker(ref, s.impure)
-    budget = _portable.Budget(s.max_call)
+    budget = _loop.Budget(s.max_call)
     budget.record("call", 1, t1)
     reason = budget.skip_reason("call", 1)
     if reason:
@@ -509,7 +467,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
     del second
 
     # 2. one thread and N threads, interleaved
-    busy = [0.0, 0.0]  # the one-thread timing's run delay and CPU time
+    busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
     tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
     bound_n = _watch.call_bound(s.max_call, n)
 
@@ -525,6 +483,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
             dt = perf_counter() - t
             busy[1] += time.process_time() - c0
             busy[0] += delay_between(d0, run_delays())
+            busy[2] += dt
             return dt
 
         dt = _watch.run_bounded(job, bound1, counts, "on one thread")
@@ -539,13 +498,13 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         where = f"called from {n} threads at once"
 
         def work(k):
-            d0, c0 = _own_delay(), time.thread_time()
+            d0, c0 = _machine.own_delay(), time.thread_time()
             try:
                 _loop_calls(fn, args, loops, keeps[k], kmax, counts, k, stop, where)
             except BaseException as exc:  # re-raised by the timing thread
                 errors.append(exc)
                 return
-            d1, c1 = _own_delay(), time.thread_time()
+            d1, c1 = _machine.own_delay(), time.thread_time()
             if d0 is not None and d1 is not None:
                 tbusy[0] += d1 - d0
                 tbusy[1] += c1 - c0
@@ -571,7 +530,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
     else:
         tick(f"starting {n} worker processes")
-        procs = ProcessTimer(fn, args, ref, s, checker, out["notes"])
+        procs = ProcessTimer(fn, args, ref, s, checker, out["notes"], out["usable_cpus"])
         if procs.skipped:
             out["skipped"]["processes"] = procs.skipped
             out["processes"] = {"skipped": procs.skipped, "method": procs.method}
@@ -581,7 +540,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
     timers = [single_timer, threads_timer] + ([procs] if procs else [])
     tick(f"one thread, {n} threads" + (f" and {n} processes" if procs else ""))
     try:
-        loops, values = _portable.measure_interleaved(
+        loops, values = _loop.measure_interleaved(
             timers, repeats=s.repeats, warmup=s.warmup,
             min_time=s.min_time, settle_timeout=s.settle)
     except _watch.Hung as exc:
@@ -600,9 +559,9 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         if procs:
             procs.close()
     checker.raise_if_bad()
-    single = _portable.summarize(values[0])
+    single = _loop.summarize(values[0])
     single.update(loops=loops[0], values=values[0])
-    threads = _portable.summarize(values[1])
+    threads = _loop.summarize(values[1])
     threads.update(loops=loops[1], values=values[1],
                    speedup=n * single["median"] / threads["median"])
     out["single"], out["threads"] = single, threads
@@ -611,7 +570,7 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         out["processes"] = {"skipped": procs.ended, "method": procs.method}
         out["incomplete"].append(procs.ended)
     elif procs:
-        p = _portable.summarize(values[2])
+        p = _loop.summarize(values[2])
         p.update(loops=loops[2], values=values[2], method=procs.method,
                  startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
         out["processes"] = p
@@ -619,26 +578,12 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         out["processes_run_delay_fraction"] = b[0] / (b[0] + b[1]) if b[0] + b[1] > 1e-3 \
             else None
 
-    # The CPU the calls asked for over their wall time: the CPU time they got
-    # (all the process's threads) plus the time their threads sat runnable
-    # while other programs had the CPUs, so a busy machine does not look like
-    # "waiting"; about 0 for sleep or I/O, 1 for one busy thread, k for k.
-    counts = [0]
-
-    def cpu_job():
-        d0, w0, c0 = run_delays(), perf_counter(), time.process_time()
-        _loop_calls(fn, args, loops[0], None, 0, counts, 0, stop, "on a later call")
-        wall = perf_counter() - w0
-        return wall, time.process_time() - c0, delay_between(d0, run_delays())
-
-    try:
-        wall, cpu, delay = _watch.run_bounded(cpu_job, bound1, counts, "on one thread")
-    except _watch.Hung as exc:
-        out["cpu_fraction"] = None
-        _hung(out, exc, "a call on one thread", ("heartbeat",))
-        out["kept"] = checker.report()
-        return derive(out)
-    out["cpu_fraction"] = (cpu + delay) / wall if wall > 0 else None
+    # The CPU the calls asked for over their wall time, on one thread: the CPU
+    # time they got (all the process's threads) plus the time their threads
+    # sat runnable while other programs had the CPUs, so a busy machine does
+    # not look like "waiting"; about 0 for sleep or I/O, 1 for one busy
+    # thread, k for k.
+    out["cpu_fraction"] = (busy[0] + busy[1]) / busy[2] if busy[2] > 0 else None
     # The share of the time the calls' threads were ready to run (during the
     # one-thread timing) that they waited for a CPU other programs held: on a
     # busy machine each thread gets its own share of the CPUs, so threads
@@ -730,11 +675,10 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker, counts=None,
     clock = DelayClock()
     use_clock = clock.works()
     try:
-        hb = _portable.heartbeat(once, duration, period=period, samples=late,
-                                 clock=clock if use_clock else None)
+        hb = _loop.heartbeat(once, duration, period=period, samples=late,
+                             clock=clock if use_clock else None)
     finally:
         clock.close()
-    hb["run_delay_removed"] = use_clock
     checker.check([keep], "while the heartbeat ran")
     interval = sys.getswitchinterval()
     threshold = max(HELD_FRACTION_OF_INTERVAL * interval, 0.5e-3)
@@ -761,51 +705,6 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker, counts=None,
     return hb
 
 
-class DelayClock:
-    """The calling thread's scheduler run delay in seconds (Linux), read with
-    ``pread`` on its own ``/proc/thread-self/schedstat`` (about 1.5 us).
-
-    Each reading from another thread than the one that made the clock also
-    appends, to ``marks``, the run delay of that creating thread (the
-    function's, in the heartbeat) at the same moment.
-    """
-
-    def __init__(self) -> None:
-        self.fds: dict = {}
-        self.marks: list = []
-        self.owner = threading.get_ident()
-        self._owner_fd = None
-        try:
-            self._owner_fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat",
-                                     os.O_RDONLY)
-        except (OSError, AttributeError):
-            pass
-
-    def works(self) -> bool:
-        try:
-            self()
-            return True
-        except (OSError, ValueError, IndexError, AttributeError):
-            return False
-
-    def __call__(self) -> float:
-        tid = threading.get_ident()
-        fd = self.fds.get(tid)
-        if fd is None:
-            fd = self.fds[tid] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
-        mine = int(os.pread(fd, 128, 0).split()[1]) * 1e-9
-        if tid != self.owner and self._owner_fd is not None:
-            self.marks.append(int(os.pread(self._owner_fd, 128, 0).split()[1]) * 1e-9)
-        return mine
-
-    def close(self) -> None:
-        fds, self.fds = self.fds, {}
-        if self._owner_fd is not None:
-            fds["owner"], self._owner_fd = self._owner_fd, None
-        for fd in fds.values():
-            os.close(fd)
-
-
 class CallLoop:
     """The payload of each worker process: `loops` calls, results compared there.
 
@@ -823,10 +722,10 @@ class CallLoop:
 
     def __call__(self, loops: int):
         fn, args, done = self.fn, self.args, self.done
-        d0, c0 = _own_delay(), time.thread_time()
+        d0, c0 = _machine.own_delay(), time.thread_time()
 
         def finish(calls, mismatch=None):
-            d1 = _own_delay()
+            d1 = _machine.own_delay()
             delay = None if d0 is None or d1 is None else d1 - d0
             return calls, mismatch, delay, time.thread_time() - c0
 
@@ -851,18 +750,6 @@ def _processes_module():
     else:
         from gilfree.bench import _processes  # type: ignore[no-redef]
     return _processes
-
-
-def _os_threads() -> int:
-    """Threads of this process, as the OS counts them (Linux), else Python's."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return threading.active_count()
 
 
 class _ChildTerm:
@@ -910,7 +797,8 @@ class ProcessTimer:
     at once (their values are dropped).
     """
 
-    def __init__(self, fn, args, ref, s: Settings, checker: Checker, notes=None):
+    def __init__(self, fn, args, ref, s: Settings, checker: Checker, notes=None,
+                 cpus: int = 1):
         import multiprocessing
 
         self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
@@ -924,7 +812,7 @@ class ProcessTimer:
         self._workers: list = []
         notes = [] if notes is None else notes
         # n calls share the usable CPUs: each may take n/cpus times longer
-        self.bound = _watch.call_bound(s.max_call, -(-self.n // usable_cpus()))
+        self.bound = _watch.call_bound(s.max_call, -(-self.n // cpus))
         if self.method != "fork":
             try:
                 pickle.loads(pickle.dumps((fn, args, ref)))
@@ -947,7 +835,7 @@ class ProcessTimer:
             return
         # The workers start in a thread of their own, so that the wait for
         # them is bounded too (a spawned worker imports the function's module).
-        others = _os_threads() - 2  # besides this thread and the starting one
+        others = _machine.os_threads() - 2  # besides this thread and the starting one
         guard = self._guard_term() if self.method == "fork" else None
         caught: list = []
         try:
@@ -1168,7 +1056,8 @@ def run_request(req: dict, progress=None) -> dict:
         fn = resolve(req["target"])
         args = parse_args(req.get("args"))
         settings = Settings(**req.get("settings", {}))
-        return {"event": "result", "result": measure(fn, args, settings, progress)}
+        return {"event": "result",
+                "result": measure(fn, args, settings, progress, req.get("usable_cpus"))}
     except ProbeUsageError as exc:
         return {"event": "error", "kind": "usage", "message": str(exc)}
     except FunctionFailed as exc:

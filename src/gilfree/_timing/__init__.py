@@ -1,13 +1,18 @@
-"""The measuring core shared by the bench and the probe.
+"""The measuring core of the bench, the probe and the performance goals.
 
-What every tool that times code gilfree has not written needs in the same
-form: how a report file is checked and written (:mod:`._files`: the path is
-checked before anything is measured, the file is written to a temporary
-name beside it and renamed, so an error or Ctrl-C never leaves half a
-report), how two results of a function are compared and how much memory
-kept results take (:mod:`._results`), and how long a wait on a call in
-another thread or process may last (:mod:`._watch`); the option types and
-the interrupt handling both commands share (:mod:`._cli`).  ``_results`` and
-``_watch`` use the standard library only: the probe loads them by file path
-under other interpreters.
+One way to time code, split as pyperf splits it: the host decides
+(:mod:`._loop`: settle, calibrate, warm up, the row runner, the summary, the
+heartbeat, ``HELPS``; :mod:`._machine`: the one reading of the machine;
+:mod:`._client`: the host side of the worker protocol), the worker runs
+(:mod:`._worker`, the only Python 2.7-compatible file).  Beside them:
+checked paths and atomic writes (:mod:`._files`), result equality and deep
+size (:mod:`._results`), bounded waits (:mod:`._watch`), the shared option
+types (:mod:`._cli`).  All but ``_client``, ``_files`` and ``_cli`` use the
+standard library only: the probe loads them by path under other interpreters.
 """
+
+from ._loop import HELPS, calibrate, measure_interleaved, median, settle, time_calls
+from ._machine import usable_cpus
+
+__all__ = ["HELPS", "calibrate", "measure_interleaved", "median", "settle", "time_calls",
+           "usable_cpus"]

@@ -9,10 +9,6 @@ Run it from the command line (``gilfree bench --help``) or from Python:
 
 Modules
 -------
-_portable
-    Stdlib-only core shared by every interpreter: work splitting, the
-    pure-Python kernels, calibrated interleaved timing, the heartbeat probe,
-    and the ``--python`` worker script.
 _cases
     Workloads, their data (in shared memory when processes need it) and the
     check of every result against the exact value.
@@ -35,7 +31,8 @@ _schema
 _cli
     ``gilfree bench``: its options, checked before anything is measured.
 
-The names below are what the command line and the recording scripts use.
+The names below are what the command line, the recording scripts and the
+probe's reports (the same blocks, renderers and number formats) use.
 """
 
 from __future__ import annotations
@@ -47,10 +44,16 @@ from ._engine import SCHEMA, Progress, Settings, bandwidth_probe, machine_header
 from ._registry import NAMES as STRATEGIES
 from ._report import (PlotUnavailable, ReportError, load_json, make_progress, render,
                       render_compare, write_compare_html, write_html, write_json, write_plots)
-from ._views import fmt_time, fmt_x, header_lines
+from ._html import fragment as html_fragment
+from ._html import page as html_page
+from ._text import print_blocks
+from ._views import Bars, Lines, Table, fmt_pct, fmt_time, fmt_x, header_lines
 
 __all__ = [
     "SCHEMA",
+    "Bars",
+    "Lines",
+    "Table",
     "STRATEGIES",
     "WORKLOADS",
     "PlotUnavailable",
@@ -59,14 +62,18 @@ __all__ = [
     "Settings",
     "bandwidth_probe",
     "compare",
+    "fmt_pct",
     "fmt_time",
     "fmt_x",
     "format_n",
     "header_lines",
+    "html_fragment",
+    "html_page",
     "load_json",
     "machine_header",
     "make_progress",
     "pick",
+    "print_blocks",
     "render",
     "render_compare",
     "run",

@@ -11,7 +11,7 @@ Two kinds of work, two ceilings
 A row's "fraction of the ceiling" compares its speedup with the best any
 strategy can reach *for its kind of work* on this machine:
 
-- pure-Python rows (the loop of ``_portable``, on threads, processes,
+- pure-Python rows (the loop of ``gilfree._timing._worker``, on threads, processes,
   subinterpreters, Dask, another interpreter) with ``ceiling-python``: N
   independent processes each running the pure-Python loop on its share;
 - compiled rows (NumPy, gilfree, numexpr, Numba, Dask over gilfree) with
@@ -25,6 +25,7 @@ much less.
 
 from __future__ import annotations
 
+from .._timing._loop import HELPS
 from ._cases import Case, format_n
 
 __all__ = ["HELPS", "SCHEMA", "bandwidth_for", "claims", "derive",
@@ -35,11 +36,6 @@ __all__ = ["HELPS", "SCHEMA", "bandwidth_for", "claims", "derive",
 #: ``kind``), the best-read bandwidth reference (``reads``, ``read_best``),
 #: ``claims``, ``header.llc_bytes``.
 SCHEMA = "gilfree-bench/2"
-
-#: A speedup at or above this "helps": 20% is about four times the spread
-#: of a quick run's medians on a shared 2-vCPU VM, and half of the ideal
-#: gain on 2 cores.
-HELPS = 1.2
 
 #: Strategies that run the pure-Python loop (compared with ``ceiling-python``).
 PYTHON_KIND = frozenset({"python", "python-threads", "python-processes", "subinterpreters",

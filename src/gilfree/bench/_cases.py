@@ -23,7 +23,7 @@ from multiprocessing import shared_memory
 import numpy as np
 
 from .. import _reference
-from . import _portable
+from .._timing import _worker
 
 __all__ = ["WORKLOADS", "Case", "CaseData", "DataSpec", "attach", "expected_fingerprint"]
 
@@ -99,9 +99,9 @@ def format_n(n: int) -> str:
 
 
 def values_block(a: int, b: int, dtype) -> np.ndarray:
-    """``x[a:b]`` of the workload data, the NumPy twin of ``_portable.make_values``."""
+    """``x[a:b]`` of the workload data, the NumPy twin of ``_worker.make_values``."""
     i = np.arange(a, b, dtype=np.int64)
-    return (i * _portable.VALUE_MULT % _portable.VALUE_MOD - _portable.VALUE_OFFSET).astype(dtype)
+    return (i * _worker.VALUE_MULT % _worker.VALUE_MOD - _worker.VALUE_OFFSET).astype(dtype)
 
 
 def _blocks(n: int):
@@ -282,7 +282,7 @@ def _exact_reduce(x: np.ndarray) -> int:
 
 
 def expected_fingerprint(case: Case):
-    """What ``_portable.ArrayData.fingerprint`` gives for a correct run.
+    """What ``_worker.ArrayData.fingerprint`` gives for a correct run.
 
     Computed from scratch (the host's arrays are gone by the time another
     interpreter's rows come back): the exact sum, or for map the CRC-32 of

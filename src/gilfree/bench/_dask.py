@@ -4,12 +4,12 @@ Both run on Dask's threaded scheduler with a pool of N threads (one pool per
 worker count, started once and kept for the whole run, as a Dask user's
 process keeps its pool), and both split the work into Dask tasks the same
 way: a multiple of N pieces of about :data:`RANGE_PIECE` terms or
-:data:`ARRAY_PIECE` elements, made with :func:`_portable.shares`, so the
+:data:`ARRAY_PIECE` elements, made with :func:`_worker.shares`, so the
 threads get equal work.  The graph is built when the row is bound; a timed
 call is one ``dask.compute`` of it.
 
 - ``dask-python``: each task runs the pure-Python loop of the ``python`` row
-  (:data:`_portable.PY_KERNELS`) on its piece.  Dask cannot make it faster:
+  (:data:`_worker.PY_KERNELS`) on its piece.  Dask cannot make it faster:
   the tasks take turns at the GIL.
 - ``dask-gilfree``: each task runs gilfree with ``threads=1``.  ``range`` is
   :func:`gilfree.dask.sum_squares_range`; ``reduce`` is
@@ -31,7 +31,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from . import _portable
+from .._timing import _worker
 from ._gilfree import NOGIL_KERNELS
 from ._strategy import Bound, Strategy
 
@@ -64,7 +64,7 @@ def dask_modules():
 def pieces(n: int, workers: int, target: int) -> list:
     """``(start, stop)`` pieces: a multiple of `workers`, each about `target` long."""
     per_worker = max(1, -(-n // (target * workers)))
-    return _portable.shares(n, workers * per_worker)
+    return _worker.shares(n, workers * per_worker)
 
 
 def _views(darray, x, bounds):
@@ -140,10 +140,10 @@ class _DaskPython(_DaskStrategy):
         (dask, _), _ = dask_modules()
         target = PYTHON_PIECE if data.workload != "range" else RANGE_PIECE
         bounds = pieces(data.n, workers, target)
-        kernel = _portable.PY_KERNELS[data.workload]
+        kernel = _worker.PY_KERNELS[data.workload]
         compute = self._compute(_tasks(dask, kernel, data, bounds, self.name), workers)
         workload = data.workload
-        return Bound(lambda: _portable.combine(workload, compute()))
+        return Bound(lambda: _worker.combine(workload, compute()))
 
 
 class _DaskGilfree(_DaskStrategy):
@@ -163,7 +163,7 @@ class _DaskGilfree(_DaskStrategy):
             return Bound(self._compute(gdask.sum_of_squares(dx), workers))
         compute = self._compute(
             _tasks(dask, NOGIL_KERNELS["map"], data, bounds, self.name), workers)
-        return Bound(lambda: _portable.combine("map", compute()),
+        return Bound(lambda: _worker.combine("map", compute()),
                      note="each task writes its piece into out (no dask.array.store copy)")
 
 

@@ -8,7 +8,7 @@ One run goes like this:
    every selected strategy at every worker count; check each one's result
    against the exact value (a wrong result is reported as a failure and never
    timed); then time all of them together, interleaved round by round
-   (``_portable.measure_interleaved``), so that drift of the host affects
+   (``_loop.measure_interleaved``), so that drift of the host affects
    every row alike;
 3. on the largest size of each workload, run the GIL-starvation heartbeat
    next to each strategy;
@@ -23,10 +23,8 @@ docs/bench.md and :data:`SCHEMA`).
 from __future__ import annotations
 
 import datetime
-import glob
 import os
 import platform
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -37,7 +35,9 @@ import numpy as np
 import gilfree
 from gilfree import _core, _runtime, _threads
 
-from . import _foreign, _portable
+from .._timing import _loop, _machine, _worker
+from .._timing._machine import usable_cpus
+from . import _foreign
 from ._analysis import PYTHON_KIND, SCHEMA, bandwidth_for, derive, pick, verdicts
 from ._cases import WORKLOADS, Case, CaseData, format_n
 from ._registry import NAMES, make_strategies
@@ -47,11 +47,6 @@ __all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_for", "bandwidth_probe",
            "machine_header", "pick", "run", "verdicts"]
 
 DTYPES = ("float64", "int64")
-
-
-def usable_cpus() -> int:
-    """CPUs this process may use (affinity and cgroup quota)."""
-    return gilfree.cpu_count()
 
 
 def default_workers(ncpu: int, full: bool) -> tuple:
@@ -249,25 +244,6 @@ class Progress:
 # ---------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.lower().startswith(("model name", "hardware", "cpu model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    if sys.platform == "darwin":
-        import subprocess
-
-        try:
-            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"],
-                                  capture_output=True, text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return platform.processor() or platform.machine()
-
-
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -306,34 +282,6 @@ def _blas() -> str | None:
         return None
 
 
-def _llc_bytes() -> int | None:
-    """Size of the largest CPU cache (Linux sysfs), or None where unknown.
-
-    The report uses it to say "in cache" instead of a fraction of the memory
-    bandwidth for arrays that fit in it.
-    """
-    best = None
-    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
-        try:
-            with open(path, encoding="ascii") as f:
-                text = f.read().strip()
-        except OSError:
-            continue
-        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
-        digits = text.rstrip("KMG")
-        if digits.isdigit():
-            best = max(best or 0, int(digits) * scale)
-    return best
-
-
-def _loadavg():
-    """The 1-minute load average, or None where the OS has none (Windows)."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
 def openmp_state() -> dict:
     from ._gilfree import openmp_module
 
@@ -358,14 +306,14 @@ def machine_header() -> dict:
                 "NUMEXPR_MAX_THREADS", "PYTHON_GIL")
     return {
         "gilfree": gilfree.__version__,
-        "cpu_model": _cpu_model(),
+        "cpu_model": _machine.cpu_model(),
         "machine": platform.machine(),
         "platform": platform.platform(),
         "logical_cpus": os.cpu_count(),
-        "llc_bytes": _llc_bytes(),
+        "llc_bytes": _machine.llc_bytes(),
         **_threads.cpu_limits(),
         "usable_cpus": usable_cpus(),
-        "python": _portable.interpreter_info(),
+        "python": _worker.interpreter_info(),
         "numpy": np.__version__,
         "blas": _blas(),
         # the Cython that compiled _core, if the build records it; else the
@@ -378,7 +326,7 @@ def machine_header() -> dict:
         "gilfree_config": cfg,
         "environment": {k: os.environ[k] for k in env_keys if k in os.environ},
         "optional": {d: _version(d) for d in ("rich", "matplotlib", "numexpr", "numba")},
-        "loadavg": {"start": _loadavg()},
+        "loadavg": {"start": _machine.loadavg()},
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
 
@@ -422,7 +370,7 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     n = max(1, nbytes // 8)
     src = np.ones(n)
     dst = np.zeros(n)  # written before timing: page faults are not bandwidth
-    bounds = _portable.shares(n, threads)
+    bounds = _worker.shares(n, threads)
 
     def copy_part(_, a, b):
         np.copyto(dst[a:b], src[a:b])
@@ -436,18 +384,18 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
 
     def best(fn):
         fn()
-        return min(_portable.time_calls(fn, 1) for _ in range(repeats))
+        return min(_worker.time_calls(fn, 1) for _ in range(repeats))
 
     size = 8 * n
     t1 = best(lambda: np.copyto(dst, src))
-    tn = best(lambda: _portable.run_in_threads(copy_part, None, bounds))
+    tn = best(lambda: _worker.run_in_threads(copy_part, None, bounds))
     reads = {
         "np.sum, 1 thread": best(lambda: src.sum()),
         f"np.sum, {threads} threads": best(
-            lambda: _portable.run_in_threads(sum_part, None, bounds)),
+            lambda: _worker.run_in_threads(sum_part, None, bounds)),
         "np.dot, 1 thread": best(lambda: np.dot(src, src)),
         f"np.dot, {threads} threads": best(
-            lambda: _portable.run_in_threads(dot_part, None, bounds)),
+            lambda: _worker.run_in_threads(dot_part, None, bounds)),
     }
     rates = {k: size / t / 1e9 for k, t in reads.items()}
     g1, gn = 2 * size / t1 / 1e9, 2 * size / tn / 1e9
@@ -497,10 +445,10 @@ class _Run:
         self.progress = progress
         self.points: list = []
         self.startup: list = []
-        self.budget = _portable.Budget(settings.max_call)
-        self.host = _portable.interpreter_info()["label"]
+        self.budget = _loop.Budget(settings.max_call)
+        self.host = _worker.interpreter_info()["label"]
         self.cases = settings.cases()
-        self.sizes = _portable.series_sizes([c.to_dict() for c in self.cases])
+        self.sizes = _loop.series_sizes([c.to_dict() for c in self.cases])
         # The heartbeat probes one dtype per workload (the others show the
         # same), of the workloads asked for.
         self.probe_series: set = set()
@@ -553,12 +501,12 @@ class _Run:
             self.progress.update(f"{case.label}: {what}", advance=1)
 
         if items:
-            loops, values = _portable.measure_interleaved(
+            loops, values = _loop.measure_interleaved(
                 [it.bound.time for it in items], repeats=self.s.repeats,
                 warmup=self.s.warmup, min_time=self.s.min_time, tick=tick,
                 primed=True)  # each row ran its checked call in _bind_and_check
             for it, lp, vals in zip(items, loops, values):
-                it.point.update(loops=lp, values=vals, **_portable.summarize(vals))
+                it.point.update(loops=lp, values=vals, **_loop.summarize(vals))
                 self.budget.record(it.key, case.n, it.point["median"])
         else:
             self.progress.update(case.label, advance=self.s.repeats + 2)
@@ -601,10 +549,10 @@ class _Run:
         if self.s.heartbeat_time <= 0 or case.series not in self.probe_series:
             return
         for it in items:
-            if it.workers == self.heartbeat_workers(it.strategy) and _portable.is_last_size(
+            if it.workers == self.heartbeat_workers(it.strategy) and _loop.is_last_size(
                     self.budget, it.key, case.n, self.sizes_for(it.strategy.name, case.series)):
                 self.progress.update(f"{case.label}: heartbeat next to {it.strategy.name}")
-                it.point["heartbeat"] = _portable.heartbeat(it.bound.call, self.s.heartbeat_time)
+                it.point["heartbeat"] = _loop.heartbeat(it.bound.call, self.s.heartbeat_time)
 
     def run_foreign(self, python: str) -> dict:
         req = {"workers": list(self.s.worker_counts()), "repeats": self.s.repeats,
@@ -632,7 +580,7 @@ class _Run:
                          verified=bool(row.get("verified")))
             else:
                 p.update(verified=True, loops=row["loops"], values=row["values"],
-                         **_portable.summarize(row["values"]))
+                         **_loop.summarize(row["values"]))
                 if "heartbeat" in row:
                     p["heartbeat"] = row["heartbeat"]
             self.points.append(p)
@@ -673,7 +621,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
     interpreters = []
     bandwidth = None
     idle = None
-    settles = list(_portable.settle_counts)
+    settles = list(_loop.settle_counts)
     progress.start(steps)
     try:
         if settings.bandwidth_bytes > 0:
@@ -681,7 +629,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
             bandwidth = bandwidth_probe(settings.bandwidth_bytes, settings.headline_workers())
         progress.update("heartbeat baseline", advance=1)
         if settings.heartbeat_time > 0:
-            idle = _portable.heartbeat(lambda: time.sleep(0.01), settings.heartbeat_time)
+            idle = _loop.heartbeat(lambda: time.sleep(0.01), settings.heartbeat_time)
         progress.update("", advance=1)
         for case in r.cases:
             with CaseData.create(case, shared=shared) as data:
@@ -703,12 +651,12 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
         for s in strategies:
             s.close()
         progress.stop()
-    header["loadavg"]["end"] = _loadavg()
-    if _portable._procs_running() is not None:
+    header["loadavg"]["end"] = _machine.loadavg()
+    if _machine.procs_running() is not None:
         # values timed, and how many of them started while another task
         # (another program: the bench waits for its own) wanted a CPU
-        header["busy_values"] = {"timed": _portable.settle_counts[0] - settles[0],
-                                 "busy": _portable.settle_counts[1] - settles[1]}
+        header["busy_values"] = {"timed": _loop.settle_counts[0] - settles[0],
+                                 "busy": _loop.settle_counts[1] - settles[1]}
     result = {
         "schema": SCHEMA,
         "header": header,

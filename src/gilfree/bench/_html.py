@@ -12,7 +12,7 @@ import html
 
 from ._views import Bars, Claims, Figure, Lines, Table
 
-__all__ = ["page"]
+__all__ = ["fragment", "page"]
 
 _CSS = """
 :root { --fg:#1d2330; --muted:#5b6473; --line:#d9dee7; --good:#1b7f3b; --bad:#b42318;
@@ -53,14 +53,7 @@ tr.section td { border-top: 2px solid var(--line); }
 .tablewrap.compact table { width: 100%; font-size: 13px; }
 .tablewrap.compact th, .tablewrap.compact td { padding: 3px 6px; }
 .note { color: var(--muted); font-size: 13px; margin: 2px 0; white-space: normal; }
-.bars { margin: 10px 0; }
-.bar { display: grid; grid-template-columns: 170px 1fr 150px; align-items: center; gap: 10px;
-       margin: 3px 0; font-size: 13.5px; }
-.track { position: relative; height: 16px; background: var(--panel); border-radius: 3px; }
-.fill { height: 100%; border-radius: 3px; background: #8aa4c8; }
-.fill.good { background: var(--good); } .fill.bad { background: #d9897f; }
-.fill.dim { background: #aab2bf; }
-.mark { position: absolute; top: -3px; bottom: -3px; border-left: 2px dashed var(--fg); }
+svg.bars { display: block; margin: 10px 0; max-width: 100%; }
 figure { margin: 18px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
 figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
@@ -97,6 +90,11 @@ def page(title: str, subtitle: list, blocks, figures: dict) -> str:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
             + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def fragment(blocks) -> str:
+    """Blocks without figures as HTML, to put inside another page (a notebook cell)."""
+    return "".join(_block(b, {}) for b in blocks)
 
 
 def _block(b, figures) -> str:
@@ -142,16 +140,28 @@ def _table(t: Table) -> str:
             f"{caption}{notes}</div>")
 
 
+#: Bar colours by style (the page's --good, and muted tones).
+_FILL = {"good": "#1b7f3b", "bad": "#d9897f", "dim": "#aab2bf"}
+
+
 def _bars(b: Bars) -> str:
+    """A bar chart as inline SVG: it needs no style sheet (a notebook cell too)."""
     top = max([v for _, v, _, _ in b.items] + [m for m, _ in b.marks]) * 1.05 or 1.0
-    out = [f"<h2>{_e(b.title)}</h2><div class=\"bars\">"]
-    for label, value, text, style in b.items:
-        marks = "".join(f'<span class="mark" style="left:{100 * m / top:.1f}%" '
-                        f'title="{_e(name)}"></span>' for m, name in b.marks)
-        out.append(f'<div class="bar"><span>{_e(label)}</span><div class="track">'
-                   f'<div class="fill {style or ""}" style="width:{100 * value / top:.1f}%">'
-                   f"</div>{marks}</div><span>{_e(text)}</span></div>")
-    out.append("</div>")
+    h = 22 * len(b.items) + 6
+    out = [f"<h2>{_e(b.title)}</h2>" if b.title else "",
+           f'<svg class="bars" width="760" height="{h}" '
+           f'role="img" aria-label="{_e(b.title)}">']
+    for i, (label, value, text, style) in enumerate(b.items):
+        y, w = 4 + 22 * i, 380 * value / top
+        out.append(f'<text x="0" y="{y + 13}" font-size="13">{_e(label)}</text>'
+                   f'<rect x="200" y="{y}" width="{w:.1f}" height="16" rx="3" '
+                   f'fill="{_FILL.get(style or "", "#8aa4c8")}"/>'
+                   f'<text x="{206 + w:.1f}" y="{y + 13}" font-size="13">{_e(text)}</text>')
+    for m, name in b.marks:
+        x = 200 + 380 * m / top
+        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{h}" stroke="#1d2330" '
+                   f'stroke-dasharray="4,3"><title>{_e(name)}</title></line>')
+    out.append("</svg>")
     if b.caption:
         out.append(f'<p class="note">{_e(b.caption)}</p>')
     return "".join(out)

@@ -33,7 +33,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from . import _portable
+from .._timing import _worker
 from ._cases import attach
 from ._gilfree import NOGIL_KERNELS
 from ._strategy import Bound, Strategy
@@ -169,11 +169,11 @@ class _PythonProcesses(_ProcessStrategy):
     def bind(self, data, workers: int) -> Bound:
         pool = self.pools.get(workers)
         spec, kernel, workload = data.spec(), self.kernels[data.workload], data.workload
-        bounds = _portable.shares(data.n, workers)
+        bounds = _worker.shares(data.n, workers)
 
         def call():
             futures = [pool.submit(_share_task, spec, kernel, a, b) for a, b in bounds]
-            return _portable.combine(workload, [f.result() for f in futures])
+            return _worker.combine(workload, [f.result() for f in futures])
 
         return Bound(call)
 
@@ -182,13 +182,13 @@ class _Ceiling(_ProcessStrategy):
     def bind(self, data, workers: int) -> Bound:
         pool = self.pools.get(workers)
         spec, kernel, workload = data.spec(), self.kernels[data.workload], data.workload
-        bounds = _portable.shares(data.n, workers)
+        bounds = _worker.shares(data.n, workers)
 
         def run(loops):
             futures = [pool.submit(_timed_share, spec, kernel, a, b, loops) for a, b in bounds]
             done = [f.result() for f in futures]
             elapsed = max(t1 - t0 for t0, t1, _ in done)
-            return elapsed, _portable.combine(workload, [r for _, _, r in done])
+            return elapsed, _worker.combine(workload, [r for _, _, r in done])
 
         return Bound(call=lambda: run(1)[1], timed=lambda loops: run(loops)[0])
 
@@ -199,10 +199,10 @@ def make_strategies() -> list:
     return [
         _PythonProcesses("python-processes",
                          "the pure-Python loop over N processes (ProcessPoolExecutor, "
-                         "arrays in shared memory)", _portable.PY_KERNELS, pools),
+                         "arrays in shared memory)", _worker.PY_KERNELS, pools),
         _Ceiling("ceiling-python",
                  "N independent processes, each the pure-Python loop on its share, "
-                 "timed inside: the limit for the pure-Python rows", _portable.PY_KERNELS,
+                 "timed inside: the limit for the pure-Python rows", _worker.PY_KERNELS,
                  pools),
         _Ceiling("ceiling",
                  "N independent processes, each the 1-thread gilfree call on its share, "

@@ -1,6 +1,6 @@
 """Pure-Python strategies: the seed's loop on one thread, and on N threads.
 
-The kernels are the plain loops of :mod:`gilfree.bench._portable`, shared
+The kernels are the plain loops of :mod:`gilfree._timing._worker`, shared
 with the process, subinterpreter and ``--python`` runs so every pure-Python
 row does exactly the same work.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from . import _portable
+from .._timing import _worker
 from ._strategy import SerialStrategy, ThreadsStrategy
 
 __all__ = ["make_strategies"]
@@ -29,7 +29,7 @@ class _PythonThreads(ThreadsStrategy):
     """
 
     def __init__(self, name: str, summary: str, wants_gil: bool):
-        super().__init__(name, "python", summary, _portable.PY_KERNELS)
+        super().__init__(name, "python", summary, _worker.PY_KERNELS)
         self.wants_gil = wants_gil
 
     def skip_reason(self) -> str | None:
@@ -46,7 +46,7 @@ def make_strategies() -> list:
     return [
         SerialStrategy("python", "python",
                        "the pure-Python loop on one thread (the baseline)",
-                       _portable.PY_KERNELS),
+                       _worker.PY_KERNELS),
         _PythonThreads("python-threads",
                        "the pure-Python loop split over N threading.Threads", wants_gil=True),
         _PythonThreads("free-threaded",

@@ -15,12 +15,12 @@ per-workload kernels:
 
 - :class:`SerialStrategy`: one share kernel on the whole input, one thread;
 - :class:`ThreadsStrategy`: the input split into N shares, one plain
-  ``threading.Thread`` each (:func:`_portable.run_in_threads`);
+  ``threading.Thread`` each (:func:`_worker.run_in_threads`);
 - :class:`CallStrategy`: one library call that takes a worker count.
 
 Share kernels have the signature ``kernel(data, start, stop) -> partial``
 (``data`` is a :class:`~gilfree.bench._cases.CaseData`); partials are merged
-by :func:`_portable.combine`.
+by :func:`_worker.combine`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from . import _portable
+from .._timing import _worker
 
 __all__ = ["Bound", "CallStrategy", "SerialStrategy", "Strategy", "ThreadsStrategy"]
 
@@ -59,7 +59,7 @@ class Bound:
     def time(self, loops: int) -> float:
         if self.timed is not None:
             return self.timed(loops)
-        return _portable.time_calls(self.call, loops)
+        return _worker.time_calls(self.call, loops)
 
 
 class Strategy:
@@ -140,7 +140,7 @@ class SerialStrategy(_KernelStrategy):
     def bind(self, data, workers: int) -> Bound:
         fn = self.kernels[data.workload]
         n, workload = data.n, data.workload
-        return self._bound(data, lambda: _portable.combine(workload, [fn(data, 0, n)]))
+        return self._bound(data, lambda: _worker.combine(workload, [fn(data, 0, n)]))
 
 
 class ThreadsStrategy(_KernelStrategy):
@@ -148,10 +148,10 @@ class ThreadsStrategy(_KernelStrategy):
 
     def bind(self, data, workers: int) -> Bound:
         fn = self.kernels[data.workload]
-        bounds = _portable.shares(data.n, workers)
+        bounds = _worker.shares(data.n, workers)
         workload = data.workload
         return self._bound(
-            data, lambda: _portable.combine(workload, _portable.run_in_threads(fn, data, bounds)))
+            data, lambda: _worker.combine(workload, _worker.run_in_threads(fn, data, bounds)))
 
 
 class CallStrategy(_KernelStrategy):
