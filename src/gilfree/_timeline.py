@@ -1,0 +1,238 @@
+"""Per-thread timelines: who ran when, from the OS's own records.
+
+:func:`record` runs a callable while :class:`gilfree._sampler.Sampler`
+reads the CPU time of the given threads and processes about every
+millisecond on a native thread that never takes the GIL; the readings become
+run intervals (:func:`intervals`), and :func:`overlap` says for what
+fraction of the time two or more of them ran at once: near 0 when they took
+turns, near 1 when they ran in parallel.
+
+Everything but :func:`record` is a pure function of its arguments.
+
+>>> overlap([[[0.0, 1.0]], [[1.0, 2.0]]], [0.0, 2.0])
+0.0
+>>> overlap([[[0.0, 2.0]], [[0.0, 2.0]]], [0.0, 2.0])
+1.0
+>>> strip([[0.0, 0.5]], [0.0, 1.0], 4)
+'██░░'
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+__all__ = ["FULL", "EMPTY", "cpu_times", "gil_words", "idle_share", "intervals", "overlap", "record",
+           "running_share", "strip", "unsupported_reason"]
+
+#: A reading counts as "running" when the thread was on a CPU for at least
+#: this share of the time since the reading before.
+THRESHOLD = 0.5
+
+FULL, EMPTY = "\u2588", "\u2591"
+
+
+def unsupported_reason() -> str | None:
+    """None where per-thread run times can be read (Linux), else why not."""
+    try:
+        from gilfree import _sampler
+    except ImportError as exc:  # a build without the sampler
+        return f"this build has no timeline sampler ({exc})"
+    if not _sampler.supported:
+        return (f"{platform.system() or sys.platform} gives no per-thread run times "
+                f"(only Linux's /proc does): no timeline is drawn")
+    return None
+
+
+def cpu_times():
+    """``{"total": ticks, "steal": ticks}`` of the whole machine from
+    ``/proc/stat`` (Linux), or None: the share of steal between two readings
+    is the time the hypervisor gave this VM's CPUs to others."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != b"cpu":
+        return None
+    ticks = [int(x) for x in fields[1:]]
+    # user nice system idle iowait irq softirq steal guest guest_nice;
+    # guest time is already counted in user
+    return {"total": sum(ticks[:8]), "steal": ticks[7] if len(ticks) > 7 else 0}
+
+
+def gil_words() -> str:
+    """What the interpreter says about its GIL, in a few words."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    if check is None:
+        return "this interpreter always has the GIL"
+    return ("sys._is_gil_enabled() is True: the GIL is on" if check()
+            else "sys._is_gil_enabled() is False: this interpreter runs without the GIL")
+
+
+def intervals(times, values, stat_only=False, threshold: float = THRESHOLD) -> list:
+    """Run intervals ``[[t0, t1], ...]`` of one thread, in seconds from ``times[0]``.
+
+    Parameters
+    ----------
+    times : sequence of float
+        The time of each reading (seconds, increasing).
+    values : sequence of float or None
+        Seconds on a CPU so far at each reading (schedstat), or, with
+        `stat_only`, 1.0/0.0 for running or not; None where the thread was
+        gone.
+    stat_only : bool
+        The values are states, not CPU times.
+    threshold : float
+        Share of a reading's interval on a CPU from which it counts as running.
+
+    Interval ``k`` (from reading ``k-1`` to reading ``k``) is running when
+    the thread had at least ``threshold`` of it on a CPU; consecutive running
+    intervals merge.
+    """
+    if len(times) != len(values):
+        raise ValueError(f"{len(times)} times but {len(values)} values")
+    out: list = []
+    if not times:
+        return out
+    t0 = times[0]
+    for k in range(1, len(times)):
+        a, b = times[k - 1], times[k]
+        if b < a:
+            raise ValueError("times must not decrease")
+        if values[k] is None or (not stat_only and values[k - 1] is None) or b == a:
+            continue
+        on = (values[k] >= 0.5 if stat_only
+              else (values[k] - values[k - 1]) >= threshold * (b - a))
+        if not on:
+            continue
+        if out and out[-1][1] == a - t0:
+            out[-1][1] = b - t0
+        else:
+            out.append([a - t0, b - t0])
+    return out
+
+
+def _clip(running, span):
+    lo, hi = span
+    for a, b in running:
+        a, b = max(a, lo), min(b, hi)
+        if b > a:
+            yield a, b
+
+
+def _coverage(threads, span) -> list:
+    """``[(t0, t1, how many ran)]`` over `span`, from a sweep over every edge."""
+    edges = []
+    for running in threads:
+        for a, b in _clip(running, span):
+            edges.append((a, 1))
+            edges.append((b, -1))
+    edges.sort()
+    out = []
+    count, last = 0, span[0]
+    for t, d in edges:
+        if t > last:
+            out.append((last, t, count))
+            last = t
+        count += d
+    if span[1] > last:
+        out.append((last, span[1], count))
+    return out
+
+
+def overlap(threads, span) -> float:
+    """The fraction of `span` during which two or more of `threads` ran.
+
+    `threads` is a list of run-interval lists (each ``[[t0, t1], ...]``);
+    0.0 for perfect turn-taking, 1.0 when all ran all the time (and there
+    are at least two).
+    """
+    width = span[1] - span[0]
+    if width <= 0:
+        return 0.0
+    return sum(b - a for a, b, n in _coverage(threads, span) if n >= 2) / width
+
+
+def idle_share(threads, span) -> float:
+    """The fraction of `span` during which none of `threads` ran."""
+    width = span[1] - span[0]
+    if width <= 0:
+        return 0.0
+    return sum(b - a for a, b, n in _coverage(threads, span) if n == 0) / width
+
+
+def running_share(running, span) -> float:
+    """The fraction of `span` one thread ran."""
+    width = span[1] - span[0]
+    return sum(b - a for a, b in _clip(running, span)) / width if width > 0 else 0.0
+
+
+def strip(running, span, width: int) -> str:
+    """One thread's timeline as `width` block characters: full where it ran
+    at least half of that cell's time."""
+    if width < 1:
+        raise ValueError(f"width must be at least 1, got {width}")
+    lo, hi = span
+    step = (hi - lo) / width
+    if step <= 0:
+        return EMPTY * width
+    out = []
+    for k in range(width):
+        cell = (lo + k * step, lo + (k + 1) * step)
+        out.append(FULL if running_share(running, cell) >= 0.5 else EMPTY)
+    return "".join(out)
+
+
+def record(run, threads=(), processes=(), names=None, period: float = 0.001,
+           keep_idle: bool = True) -> dict:
+    """Run ``run()`` under the sampler and return its timeline.
+
+    Parameters
+    ----------
+    run : callable
+        The work; the sampler starts before it and stops after it.
+    threads, processes : sequence of int
+        Native thread ids of this process, and process ids, to watch.
+    names : sequence of str, optional
+        One per id (threads first); default ``T1``, ``T2``, ...
+    period : float
+        Seconds between readings.
+    keep_idle : bool
+        False: leave out ids that ran less than 2% of the span (idle
+        helper threads or processes of a pool).
+
+    Returns
+    -------
+    dict
+        ``threads`` (``[{"name", "running"}]``), ``span`` (``[0, seconds]``),
+        ``overlap``, ``idle`` (:func:`idle_share`), ``sampler``
+        (``cpu_share``: its own CPU time over its wall time, ``period_s``,
+        ``readings``, ``source``: ``schedstat`` or ``stat``).
+    """
+    from gilfree._sampler import Sampler
+
+    ids = list(threads) + list(processes)
+    names = list(names) if names is not None else [f"T{k + 1}" for k in range(len(ids))]
+    if len(names) != len(ids):
+        raise ValueError(f"{len(ids)} ids but {len(names)} names")
+    s = Sampler(threads=threads, processes=processes, period=period,
+                max_seconds=600.0)
+    s.start()
+    try:
+        run()
+    finally:
+        s.stop()
+    times, values, stat_only = s.readings()
+    cpu, wall = s.cost
+    span = [0.0, (times[-1] - times[0]) if len(times) > 1 else 0.0]
+    rows = [{"name": name, "running": intervals(times, v, so)}
+            for name, v, so in zip(names, values, stat_only)]
+    if not keep_idle:
+        rows = [r for r in rows if running_share(r["running"], span) >= 0.02] or rows
+    runs = [r["running"] for r in rows]
+    return {"threads": rows, "span": span, "overlap": overlap(runs, span),
+            "idle": idle_share(runs, span),
+            "sampler": {"cpu_share": cpu / wall if wall > 0 else None, "period_s": period,
+                        "readings": len(times),
+                        "source": "stat" if any(stat_only) else "schedstat"}}
