@@ -217,7 +217,8 @@ def test_run_delays_of_other_processes_count_as_load():
     r["header"]["busy_values"] = {"timed": 100, "busy": 60}
     derive(r)
     assert _statuses(r) == ["unmeasurable"] * 3
-    assert "another program wanted a CPU at 60% of the timed values" in claim(r, "threads")["reason"]
+    reason = claim(r, "threads")["reason"]
+    assert "another program wanted a CPU at 60% of the timed values" in reason
 
 
 def test_cpu_steal_makes_the_claims_not_measurable():

@@ -22,8 +22,8 @@ from __future__ import annotations
 import platform
 import sys
 
-__all__ = ["FULL", "EMPTY", "cpu_times", "gil_words", "idle_share", "intervals", "overlap", "record",
-           "running_share", "strip", "unsupported_reason"]
+__all__ = ["EMPTY", "FULL", "cpu_times", "gil_words", "idle_share", "intervals", "overlap",
+           "record", "running_share", "strip", "unsupported_reason"]
 
 #: A reading counts as "running" when the thread was on a CPU for at least
 #: this share of the time since the reading before.

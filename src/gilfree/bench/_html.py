@@ -68,7 +68,7 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--line); borde
 figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
 pre { background: var(--panel); padding: 10px 12px; border-radius: 6px; font-size: 12.5px;
       white-space: pre-wrap; }
-.timelines { display: grid; grid-template-columns: repeat(auto-fit, minmax(210px, 1fr));
+.timelines { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr));
              gap: 12px; margin: 12px 0 6px; }
 .panel { background: var(--panel); border-radius: 8px; padding: 8px 10px 6px; }
 .panel h3 { font-size: 14px; margin: 0; }
@@ -171,7 +171,7 @@ def _bars(b: Bars) -> str:
 
 
 #: Geometry of a timeline panel's SVG, in its own units (it scales to the panel).
-_SVG_W, _ROW_H, _LABEL_W, _AXIS_H = 240, 16, 26, 16
+_SVG_W, _ROW_H, _LABEL_W, _AXIS_H = 200, 20, 24, 16
 
 
 def timeline_svg(threads, span) -> str:
@@ -185,7 +185,7 @@ def timeline_svg(threads, span) -> str:
            f'role="img" aria-label="timeline of {len(threads)} workers">']
     for k, t in enumerate(threads):
         y = k * _ROW_H
-        out.append(f'<text x="0" y="{y + 12}" font-size="11" fill="#5b6473">{_e(t["name"])}</text>'
+        out.append(f'<text x="0" y="{y + 14}" font-size="12" fill="#5b6473">{_e(t["name"])}</text>'
                    f'<rect x="{_LABEL_W}" y="{y + 2}" width="{inner}" height="{_ROW_H - 4}" '
                    f'fill="#e3e8ef"/>')
         for a, b in t["running"]:

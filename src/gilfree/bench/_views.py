@@ -18,9 +18,9 @@ from ._analysis import BUSY_SHARE, HELPS, headline_size, kind_of, load_busy, mai
 from ._cases import WORKLOADS, Case, format_n
 from ._registry import NAMES
 
-__all__ = ["Bars", "Claims", "Figure", "Lines", "Table", "Timelines", "timelines_block", "compare_blocks", "detail_blocks",
-           "fmt_ms", "fmt_pct", "fmt_rate", "fmt_spread", "fmt_time", "fmt_x", "header_lines",
-           "summary_blocks"]
+__all__ = ["Bars", "Claims", "Figure", "Lines", "Table", "Timelines", "compare_blocks",
+           "detail_blocks", "fmt_ms", "fmt_pct", "fmt_rate", "fmt_spread", "fmt_time", "fmt_x",
+           "header_lines", "summary_blocks", "timelines_block"]
 
 
 # ---------------------------------------------------------------------------
@@ -377,9 +377,10 @@ def timelines_block(result: dict) -> Timelines | None:
         share = info.get("sampler_cpu_share")
         cost = f" (it used {fmt_pct(share)} of one CPU)" if share is not None else ""
         gil = f"; {info['gil']}" if info.get("gil") else ""
-        notes.append(f"\u2588 on a CPU: read from /proc every {fmt_time(info.get('period_s'))} "
-                     f"by a native thread that never takes the GIL{cost}; overlap: the share "
-                     f"of the time two or more ran at once{gil}")
+        notes.append(f"\u2588 (blue in the report): on a CPU, read from /proc every "
+                     f"{fmt_time(info.get('period_s'))} by a native thread that never takes "
+                     f"the GIL{cost}; overlap: the share of the time two or more ran at "
+                     f"once{gil}")
     elif info.get("gil"):
         notes.append(info["gil"])
     return Timelines(title, panels, notes, None if panels else info.get("reason"))
