@@ -273,3 +273,45 @@ def test_timeline_svg_is_well_formed():
     assert len(rects) == 2 + 3  # a track per thread, a band per interval
     texts = [e.text for e in root.iter() if e.tag.endswith("text")]
     assert "T<2>" in texts and "200 ms" in texts
+
+
+# ---------------------------------------------------------------------------
+# the probe's timeline
+# ---------------------------------------------------------------------------
+
+
+@linux
+def test_threads_timeline_of_a_function():
+    r = _timeline.threads_timeline(time.sleep, (0.002,), workers=2, seconds=0.05)
+    assert [t["name"] for t in r["timeline"]["threads"]] == ["T1", "T2"]
+    assert 0.0 <= r["overlap"] <= 1.0
+    for t in r["timeline"]["threads"]:
+        assert t["running"] == []  # sleeping threads are off the CPU
+
+    def boom():
+        raise KeyError("no")
+
+    assert "a call raised KeyError" in _timeline.threads_timeline(boom)["timeline_reason"]
+
+
+@linux
+def test_the_probe_keeps_and_quotes_the_timeline():
+    r = gilfree.probe(gilfree.sum_squares_range, 10**6, repeats=1, min_time=0.01,
+                      heartbeat=0.05, processes=False, workers=2)
+    d = r.to_dict()
+    assert set(d["timeline"]) == {"threads", "span", "idle"} and 0 <= d["overlap"] <= 1
+    assert "ran at the same time" in r.verdict and "who ran when" in repr(r)
+    assert "<svg" in r._repr_html_()
+
+
+def test_the_probe_sentence_names_what_kept_the_threads_apart():
+    from gilfree._probe import _timeline_sentence
+    base = {"workers": 2, "cpu_fraction": 1.0, "interpreter": {"gil_enabled": True}}
+    assert _timeline_sentence(dict(base)) is None
+    held = dict(base, overlap=0.04, gil_held_fraction=0.99)
+    assert _timeline_sentence(held) == ("Your 2 threads ran at the same time 4% of the time: "
+                                        "the GIL serialised them")
+    busy = dict(base, overlap=0.04, gil_held_fraction=0.0, run_delay_fraction=0.7)
+    assert "other programs held the CPUs" in _timeline_sentence(busy)
+    assert _timeline_sentence(dict(base, overlap=0.9)).endswith("they ran in parallel")
+    assert "waiting" in _timeline_sentence(dict(base, overlap=0.0, cpu_fraction=0.01))

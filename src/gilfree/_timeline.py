@@ -23,7 +23,7 @@ import platform
 import sys
 
 __all__ = ["EMPTY", "FULL", "cpu_times", "gil_words", "idle_share", "intervals", "overlap",
-           "record", "running_share", "strip", "unsupported_reason"]
+           "record", "running_share", "strip", "threads_timeline", "unsupported_reason"]
 
 #: A reading counts as "running" when the thread was on a CPU for at least
 #: this share of the time since the reading before.
@@ -236,3 +236,63 @@ def record(run, threads=(), processes=(), names=None, period: float = 0.001,
             "sampler": {"cpu_share": cpu / wall if wall > 0 else None, "period_s": period,
                         "readings": len(times),
                         "source": "stat" if any(stat_only) else "schedstat"}}
+
+
+def threads_timeline(fn, args=(), workers: int = 2, seconds: float = 0.2,
+                     join_timeout: float = 10.0) -> dict:
+    """Who ran when while `workers` threads call ``fn(*args)`` again and again.
+
+    Each thread calls `fn` until `seconds` have passed (at least once); the
+    sampler watches them from the moment all exist.  Returns ``{"timeline":
+    {"threads", "span", "idle"}, "overlap", "sampler_cpu_share"}``, or
+    ``{"timeline_reason": why}`` where there is no timeline (no per-thread
+    data here, a call raised, or a call did not return within
+    `join_timeout` seconds of the end: its thread is left running).
+    """
+    import threading
+    import time
+
+    reason = unsupported_reason()
+    if reason:
+        return {"timeline_reason": reason}
+    tids: list = []
+    errors: list = []
+    go = threading.Event()
+    deadline = [0.0]
+
+    def work():
+        tids.append(threading.get_native_id())
+        go.wait()
+        try:
+            while True:
+                fn(*args)
+                if time.perf_counter() >= deadline[0]:
+                    break
+        except BaseException as exc:  # reported, never raised in a helper thread
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=work, daemon=True, name=f"gilfree-timeline-{k + 1}")
+               for k in range(workers)]
+    for t in threads:
+        t.start()
+    while len(tids) < workers:
+        time.sleep(0.001)
+    hung = []
+
+    def run():
+        deadline[0] = time.perf_counter() + seconds
+        go.set()
+        end = time.perf_counter() + seconds + join_timeout
+        for t in threads:
+            t.join(max(0.0, end - time.perf_counter()))
+            if t.is_alive():
+                hung.append(t.name)
+
+    tl = record(run, threads=list(tids), names=[f"T{k + 1}" for k in range(workers)])
+    if errors:
+        return {"timeline_reason": f"a call raised {errors[0]}"}
+    if hung:
+        return {"timeline_reason": f"a call did not return within {join_timeout:g} s of the "
+                                   f"timeline's end (its thread is left running)"}
+    return {"timeline": {"threads": tl["threads"], "span": tl["span"], "idle": tl["idle"]},
+            "overlap": tl["overlap"], "sampler_cpu_share": tl["sampler"]["cpu_share"]}
