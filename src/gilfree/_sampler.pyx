@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-# cython: embedsignature=True, freethreading_compatible=True
+# cython: embedsignature=True, freethreading_compatible=True, binding=True
 """Who ran when: a per-thread timeline sampler on a native helper thread.
 
 :class:`Sampler` watches a list of threads of this process (their native ids,
@@ -14,6 +14,7 @@ Linux only: other systems give no per-thread data, and :data:`supported`
 is False there.
 """
 
+cimport cython
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
@@ -33,6 +34,7 @@ _ERRORS = {
 }
 
 
+@cython.auto_pickle(False)
 cdef class Sampler:
     """Sample the CPU time of `threads` and `processes` every `period` s.
 
@@ -65,9 +67,13 @@ cdef class Sampler:
     cdef readonly double period
     cdef bint started
 
-    def __cinit__(self, threads=(), processes=(), double period=0.001,
-                  double max_seconds=120.0):
+    def __cinit__(self, *args, **kwargs):
         self.s = NULL
+
+    def __init__(self, threads=(), processes=(), double period=0.001,
+                 double max_seconds=120.0):
+        if self.s != NULL:
+            raise RuntimeError("a Sampler is set up once")
         ids = [int(t) for t in threads] + [int(p) for p in processes]
         kinds = ["thread"] * len(threads) + ["process"] * len(processes)
         if not ids:
@@ -107,7 +113,8 @@ cdef class Sampler:
 
     def start(self):
         """Start (or start again, from an empty buffer) the helper thread."""
-        cdef int err = gf_sampler_start(self.s)
+        self._check()
+        err = gf_sampler_start(self.s)
         if err:
             _raise(err, self.ids)
         self.started = True
@@ -116,6 +123,7 @@ cdef class Sampler:
     def stop(self):
         """Stop and join the helper thread; the readings stay until the next start."""
         cdef int err
+        self._check()
         with nogil:
             err = gf_sampler_stop(self.s)
         if err:
@@ -136,6 +144,8 @@ cdef class Sampler:
         schedstat), or, where ``stat_only[i]``, 1.0/0.0 for running or not;
         None where the id's file could no longer be read (it ended).
         """
+        if self.s == NULL:
+            return [], [], []
         cdef int64_t count = gf_sampler_count(self.s)
         cdef int n = gf_sampler_ids(self.s)
         cdef const int64_t *t = gf_sampler_times(self.s)
@@ -156,7 +166,13 @@ cdef class Sampler:
     def cost(self):
         """``(cpu_s, wall_s)``: the helper thread's own CPU time and wall time
         over its last run (its CPU share is their ratio)."""
+        if self.s == NULL:
+            return 0.0, 0.0
         return gf_sampler_cpu_ns(self.s) * 1e-9, gf_sampler_wall_ns(self.s) * 1e-9
+
+    def _check(self):
+        if self.s == NULL:
+            raise RuntimeError("this Sampler was not set up (its __init__ failed)")
 
 
 def _raise(int err, ids):

@@ -99,7 +99,7 @@ def _busy(paths: dict, call, seconds: float = 0.05) -> list:
     return sorted((k for k in ran if ran[k] >= 0.05 * wall), key=lambda k: -ran[k])
 
 
-def _looped(call, seconds: float) -> dict:
+def _looped(call, seconds: float):
     """Call `call` on this thread until `seconds` have passed."""
 
     def run():
