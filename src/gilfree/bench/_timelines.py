@@ -27,8 +27,10 @@ from ._cases import Case, CaseData
 
 __all__ = ["STRATEGIES", "phase"]
 
-#: The strategies drawn, in report order.
-STRATEGIES = ("python-threads", "python-processes", "gilfree-gil", "gilfree-threads", "gilfree")
+#: The strategies drawn, in report order (``free-threaded`` takes the place
+#: of ``python-threads`` on an interpreter without the GIL).
+STRATEGIES = ("python-threads", "free-threaded", "python-processes", "gilfree-gil",
+              "gilfree-threads", "gilfree")
 
 #: Seconds one call of a share takes: long next to the 1 ms readings and
 #: the 5 ms GIL switch interval, short next to the span.
@@ -196,5 +198,5 @@ def phase(active, table: list, settings, progress=None) -> dict:
     if costs:
         info["sampler_cpu_share"] = max(costs)
     else:
-        info["reason"] = "none of the five strategies ran here"
+        info["reason"] = "none of the strategies drawn ran here"
     return info
