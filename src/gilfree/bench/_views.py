@@ -644,7 +644,10 @@ def summary_blocks(result: dict) -> list:
     if ref:
         blocks.append(Lines([ref], style="dim"))
     busy = busy_line(result)
-    if busy:
+    # The claims say it themselves when the load made them not measurable.
+    said = any(c.get("measurable") is False and "other programs shared the CPUs"
+               in (c.get("reason") or "") for c in result.get("claims", []))
+    if busy and not said:
         blocks.append(Lines([busy], style="error"))
     blocks.append(claims_block(result))
     tl = timelines_block(result)
