@@ -315,3 +315,21 @@ def test_the_probe_sentence_names_what_kept_the_threads_apart():
     assert "other programs held the CPUs" in _timeline_sentence(busy)
     assert _timeline_sentence(dict(base, overlap=0.9)).endswith("they ran in parallel")
     assert "waiting" in _timeline_sentence(dict(base, overlap=0.0, cpu_fraction=0.01))
+
+
+def test_overlap_and_idle_from_cpu_time_readings():
+    times = [0.0, 0.001, 0.002, 0.003]
+    # the GIL handed over inside each millisecond: 0.6 + 0.4 of it, never at once
+    a = [0.0, 0.0006, 0.0010, 0.0016]
+    b = [0.0, 0.0004, 0.0010, 0.0014]
+    assert _timeline.readings_overlap(times, [a, b]) == pytest.approx(0.0, abs=1e-9)
+    assert _timeline.readings_idle(times, [a, b]) == pytest.approx(0.0, abs=1e-9)
+    both = [0.0, 0.001, 0.002, 0.003]
+    assert _timeline.readings_overlap(times, [both, both]) == pytest.approx(1.0)
+    half = [0.0, 0.0005, 0.0010, 0.0015]
+    assert _timeline.readings_idle(times, [half]) == pytest.approx(0.5)
+    # three ids: 1 + 0.5 + 0.5 of each millisecond: two at once half the time at least
+    assert _timeline.readings_overlap(times, [both, half, half]) == pytest.approx(0.5)
+    gone = [0.0, None, None, None]
+    assert _timeline.readings_overlap(times, [both, gone]) == 0.0
+    assert _timeline.readings_overlap([0.0], [[0.0]]) == 0.0

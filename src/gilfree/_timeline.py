@@ -23,7 +23,8 @@ import platform
 import sys
 
 __all__ = ["EMPTY", "FULL", "cpu_times", "gil_words", "idle_share", "intervals", "overlap",
-           "record", "running_share", "strip", "threads_timeline", "unsupported_reason"]
+           "readings_idle", "readings_overlap", "record", "running_share", "strip",
+           "threads_timeline", "unsupported_reason"]
 
 #: A reading counts as "running" when the thread was on a CPU for at least
 #: this share of the time since the reading before.
@@ -111,6 +112,46 @@ def intervals(times, values, stat_only=False, threshold: float = THRESHOLD) -> l
         else:
             out.append([a - t0, b - t0])
     return out
+
+
+def _fractions(times, columns):
+    """Per reading interval: ``(dt, [share of dt each id was on a CPU])``."""
+    for k in range(1, len(times)):
+        dt = times[k] - times[k - 1]
+        if dt <= 0:
+            continue
+        yield dt, [min(1.0, max(0.0, (c[k] - c[k - 1]) / dt)) for c in columns
+                   if c[k] is not None and c[k - 1] is not None]
+
+
+def readings_overlap(times, columns) -> float:
+    """The share of the time two or more ids surely ran at once, from CPU
+    time readings (``columns[i][k]``: seconds on a CPU of id i at reading k).
+
+    Within one reading interval the order of the runs is unknown, so this
+    counts the least overlap the CPU times allow: ids that were on a CPU
+    for shares ``f`` of an interval ran at once for at least ``(sum(f) - 1)
+    / (n - 1)`` of it.  Threads that hand the GIL over inside an interval
+    thus add nothing, and threads that both ran all of it add all of it.
+    """
+    width = (times[-1] - times[0]) if len(times) > 1 else 0.0
+    if width <= 0:
+        return 0.0
+    total = 0.0
+    for dt, f in _fractions(times, columns):
+        if len(f) >= 2:
+            total += dt * max(0.0, (sum(f) - 1.0) / (len(f) - 1))
+    return min(1.0, total / width)
+
+
+def readings_idle(times, columns) -> float:
+    """The share of the time none of the ids ran, at least (from CPU time
+    readings, as :func:`readings_overlap`)."""
+    width = (times[-1] - times[0]) if len(times) > 1 else 0.0
+    if width <= 0:
+        return 0.0
+    return min(1.0, sum(dt * max(0.0, 1.0 - sum(f)) for dt, f in _fractions(times, columns))
+               / width)
 
 
 def _clip(running, span):
@@ -206,7 +247,9 @@ def record(run, threads=(), processes=(), names=None, period: float = 0.001,
     -------
     dict
         ``threads`` (``[{"name", "running"}]``), ``span`` (``[0, seconds]``),
-        ``overlap``, ``idle`` (:func:`idle_share`), ``sampler``
+        ``overlap`` and ``idle`` (from the CPU times, :func:`readings_overlap`
+        and :func:`readings_idle`; from the intervals where the OS gave only
+        states), ``sampler``
         (``cpu_share``: its own CPU time over its wall time, ``period_s``,
         ``readings``, ``source``: ``schedstat`` or ``stat``).
     """
@@ -228,11 +271,17 @@ def record(run, threads=(), processes=(), names=None, period: float = 0.001,
     span = [0.0, (times[-1] - times[0]) if len(times) > 1 else 0.0]
     rows = [{"name": name, "running": intervals(times, v, so)}
             for name, v, so in zip(names, values, stat_only)]
+    keep = list(range(len(rows)))
     if not keep_idle:
-        rows = [r for r in rows if running_share(r["running"], span) >= 0.02] or rows
+        keep = [k for k in keep if running_share(rows[k]["running"], span) >= 0.02] or keep
+    rows = [rows[k] for k in keep]
     runs = [r["running"] for r in rows]
-    return {"threads": rows, "span": span, "overlap": overlap(runs, span),
-            "idle": idle_share(runs, span),
+    if any(stat_only):  # states only: the drawn intervals are all there is
+        ov, idle = overlap(runs, span), idle_share(runs, span)
+    else:  # CPU times: the least overlap and idle time they allow
+        cols = [values[k] for k in keep]
+        ov, idle = readings_overlap(times, cols), readings_idle(times, cols)
+    return {"threads": rows, "span": span, "overlap": ov, "idle": idle,
             "sampler": {"cpu_share": cpu / wall if wall > 0 else None, "period_s": period,
                         "readings": len(times),
                         "source": "stat" if any(stat_only) else "schedstat"}}

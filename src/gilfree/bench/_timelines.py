@@ -120,6 +120,7 @@ def _gilfree_pool(workers: int, seconds: float) -> dict:
     def call():
         gilfree.sum_squares_range(0, n, threads=workers)
 
+    call()  # the pool's threads exist from its first call on
     me = threading.get_native_id()
     tasks = {int(t): f"/proc/self/task/{t}/schedstat" for t in os.listdir("/proc/self/task")
              if int(t) != me}
