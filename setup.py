@@ -120,6 +120,18 @@ extensions.append(
     )
 )
 
+# The timeline sampler: plain C and a thin binding, no NumPy, no kernels.
+extensions.append(
+    Extension(
+        "gilfree._sampler",
+        sources=["src/gilfree/_sampler.pyx", "csrc/gf_sampler.c"],
+        extra_compile_args=cflags,
+        extra_link_args=ldflags,
+        include_dirs=["csrc"],
+        depends=["csrc/gilfree.h", "src/gilfree/_gilfree.pxd"],
+    )
+)
+
 omp = openmp_flags()
 if omp is not None:
     extensions.append(

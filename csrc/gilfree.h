@@ -234,6 +234,46 @@ void gf_job_cancel(gf_job *job);
 
 int64_t gf_now_ns(void);
 
+/* ------------------------------------------------------------ the sampler */
+/* A native helper thread that reads, every period_ns, the CPU time of a list
+ * of threads of this process (kind GF_SAMPLE_THREAD) or of processes
+ * (GF_SAMPLE_PROCESS) from /proc, into a buffer of `capacity` readings
+ * allocated by gf_sampler_create.  It never calls into Python.  Linux only:
+ * elsewhere create fails with GF_SAMPLER_UNSUPPORTED (csrc/gf_sampler.c). */
+typedef struct gf_sampler gf_sampler;
+enum { GF_SAMPLE_THREAD = 0, GF_SAMPLE_PROCESS = 1 };
+enum {
+    GF_SAMPLER_BADARG = 1,      /* n < 1, period < 10 us, capacity < 2, id <= 0 */
+    GF_SAMPLER_NOMEM,
+    GF_SAMPLER_NOSUCHID,        /* no /proc file for an id */
+    GF_SAMPLER_UNSUPPORTED,     /* this OS has no per-thread data */
+    GF_SAMPLER_BUSY,            /* start while running */
+    GF_SAMPLER_NOTRUNNING,      /* stop while stopped */
+    GF_SAMPLER_NOTHREAD         /* the OS refused the helper thread */
+};
+/* A reading of an id whose file could not be read (the thread ended). */
+#define GF_SAMPLE_GONE (-1)
+
+gf_sampler *gf_sampler_create(const int64_t *ids, const int *kinds, int n, int64_t period_ns,
+                              int64_t capacity, int *error);
+/* Start (or restart: the buffer starts over) the helper thread. */
+int gf_sampler_start(gf_sampler *s);
+/* Stop and join the helper thread; the readings stay until the next start. */
+int gf_sampler_stop(gf_sampler *s);
+void gf_sampler_destroy(gf_sampler *s);
+int gf_sampler_supported(void);
+int64_t gf_sampler_count(const gf_sampler *s);
+int gf_sampler_ids(const gf_sampler *s);
+/* [count] CLOCK_MONOTONIC ns of each reading */
+const int64_t *gf_sampler_times(const gf_sampler *s);
+/* [count * ids]: ns on a CPU so far (schedstat), or 1/0 running (stat), or
+ * GF_SAMPLE_GONE; gf_sampler_source(s, i) is 1 where id i has only stat */
+const int64_t *gf_sampler_values(const gf_sampler *s);
+int gf_sampler_source(const gf_sampler *s, int i);
+/* The helper thread's own CPU time and wall time over its last run. */
+int64_t gf_sampler_cpu_ns(const gf_sampler *s);
+int64_t gf_sampler_wall_ns(const gf_sampler *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -182,11 +182,11 @@ def test_processes_that_do_not_pay_off():
     assert "pays off for calls over" in out
 
 
-def test_one_cpu_machine_checks_nothing():
+def test_one_cpu_machine_gives_no_verdict():
     r = synthetic(usable=1)
     for c in r["claims"]:
         assert c["holds"] is None and "1 usable CPU" in c["reason"]
-    assert text_of(r).count("NOT CHECKED") == 3
+    assert text_of(r).count("NOT MEASURABLE HERE") == 3
 
 
 def test_a_busy_machine_is_said_to_be_busy():

@@ -142,6 +142,7 @@ rel = sorted(n[len(top) + 1:] for n in names if "/" in n)
 files = [n for n in rel if n]
 need = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in", "PKG-INFO",
         "csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_kernels.c", "csrc/gf_pool.c",
+        "csrc/gf_sampler.c", "src/gilfree/_sampler.pyx", "src/gilfree/_sampler.pyi",
         "src/gilfree/__init__.py", "src/gilfree/_core.pyx", "src/gilfree/_gilfree.pxd",
         "src/gilfree/_core.pyi", "src/gilfree/_runtime.pyx", "src/gilfree/_runtime.pxd",
         "src/gilfree/_runtime.pyi", "src/gilfree/_rules.py", "src/gilfree/py.typed",

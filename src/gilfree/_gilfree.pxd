@@ -93,3 +93,31 @@ cdef extern from "gilfree.h" nogil:
     int gf_job_work(gf_pool *pool, gf_job *job, int64_t budget_ns)
     void gf_job_cancel(gf_job *job)
     int64_t gf_now_ns()
+
+    # the timeline sampler (csrc/gf_sampler.c)
+    ctypedef struct gf_sampler:
+        pass
+    enum:
+        GF_SAMPLE_THREAD
+        GF_SAMPLE_PROCESS
+        GF_SAMPLER_BADARG
+        GF_SAMPLER_NOMEM
+        GF_SAMPLER_NOSUCHID
+        GF_SAMPLER_UNSUPPORTED
+        GF_SAMPLER_BUSY
+        GF_SAMPLER_NOTRUNNING
+        GF_SAMPLER_NOTHREAD
+        GF_SAMPLE_GONE
+    gf_sampler *gf_sampler_create(const int64_t *ids, const int *kinds, int n, int64_t period_ns,
+                                  int64_t capacity, int *error)
+    int gf_sampler_start(gf_sampler *s)
+    int gf_sampler_stop(gf_sampler *s)
+    void gf_sampler_destroy(gf_sampler *s)
+    int gf_sampler_supported()
+    int64_t gf_sampler_count(const gf_sampler *s)
+    int gf_sampler_ids(const gf_sampler *s)
+    const int64_t *gf_sampler_times(const gf_sampler *s)
+    const int64_t *gf_sampler_values(const gf_sampler *s)
+    int gf_sampler_source(const gf_sampler *s, int i)
+    int64_t gf_sampler_cpu_ns(const gf_sampler *s)
+    int64_t gf_sampler_wall_ns(const gf_sampler *s)

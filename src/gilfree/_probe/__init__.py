@@ -23,8 +23,8 @@ import tempfile
 from .._timing import _client, _files, _worker
 from .._timing._loop import HELPS
 from .._timing._machine import usable_cpus
-from ..bench import (Bars, Lines, Table, fmt_pct, fmt_time, fmt_x, html_fragment, html_page,
-                     print_blocks)
+from ..bench import (Bars, Lines, Table, Timelines, fmt_pct, fmt_time, fmt_x, html_fragment,
+                     html_page, print_blocks)
 from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args, resolve
 
 __all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "classify", "probe", "verdict"]
@@ -135,6 +135,7 @@ def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, 
 def _run(fn, args, settings, pythons, target, args_text, paths, foreign_why, progress):
     data = measure(fn, args, settings, progress)
     data = {"schema": SCHEMA, "target": target, "args": args_text, **data}
+    data.update(_timeline_of(fn, args, data, settings, progress))
     data["header"] = _header()
     data["interpreters"] = []
     for py in pythons:
@@ -147,6 +148,52 @@ def _run(fn, args, settings, pythons, target, args_text, paths, foreign_why, pro
         data["interpreters"].append(entry)
     data["verdict"] = verdict(data)
     return ProbeResult(data)
+
+
+#: A call longer than this is not looped for the timeline (one call per
+#: thread would make it that long).
+TIMELINE_MAX_CALL = 1.0
+
+
+def _timeline_of(fn, args, data: dict, settings, progress) -> dict:
+    """``timeline`` and ``overlap`` of N threads calling the function, or
+    ``timeline_reason`` (:func:`gilfree._timeline.threads_timeline`)."""
+    from .. import _timeline
+
+    single = data.get("single") or {}
+    if data.get("incomplete") or not single.get("median"):
+        return {"timeline_reason": "the calls were not all measured"}
+    if single["median"] > TIMELINE_MAX_CALL:
+        return {"timeline_reason": f"one call takes {_s(single['median'])}: too long to loop "
+                                   f"for a timeline"}
+    if progress:
+        progress("timeline")
+    return _timeline.threads_timeline(fn, args, data["workers"], seconds=0.2,
+                                      join_timeout=max(1.0, 2 * settings.max_call))
+
+
+def _timeline_sentence(d: dict):
+    """What the threads' timeline shows, in one sentence, or None."""
+    from ._measure import WAITING_CPU_FRACTION
+
+    ov = d.get("overlap")
+    if ov is None or d["workers"] < 2:
+        return None
+    cpu = d.get("cpu_fraction")
+    text = f"Your {d['workers']} threads ran at the same time {_pct(ov)} of the time"
+    if cpu is not None and cpu < WAITING_CPU_FRACTION:
+        return text + ", and were mostly off the CPU: waiting"
+    if ov < 0.2:
+        gil = (d.get("interpreter") or {}).get("gil_enabled", True)
+        f = d.get("gil_held_fraction")
+        if gil and f is not None and f >= 0.5:
+            return text + ": the GIL serialised them"
+        if (_busy(d) or 0) > 0.2:
+            return text + ": other programs held the CPUs they needed"
+        return text + ": something other than the GIL kept them apart (a lock, or the CPUs)"
+    if ov >= 0.5:
+        return text + ": they ran in parallel"
+    return text
 
 
 def _header() -> dict:
@@ -484,6 +531,9 @@ def verdict(d: dict) -> str:
                              "from scaling: a lock inside the function, memory bandwidth, or "
                              "a busy machine")
     sentences.insert(0, head)
+    seen = _timeline_sentence(d)
+    if seen:
+        sentences.append(seen)
     for why in d.get("incomplete", []):
         sentences.append(f"Not every row was measured: {why}")
     busy = (_busy(d) or 0) > 0.2
@@ -661,6 +711,13 @@ def _rows(d: dict) -> list:
         if d.get("gil_held_fraction_amdahl") is not None:
             text += f"; {d['gil_held_fraction_amdahl']:.2f} from the thread speedup (Amdahl)"
         rows.append(("GIL held", text))
+    if d.get("overlap") is not None:
+        share = d.get("sampler_cpu_share")
+        cost = f"; the sampler used {_pct(share)} of one CPU" if share is not None else ""
+        rows.append(("who ran when", f"{n} threads ran at the same time {_pct(d['overlap'])} "
+                                     f"of the time{cost}"))
+    elif d.get("timeline_reason"):
+        rows.append(("who ran when", f"no timeline: {d['timeline_reason']}"))
     by_reason: dict = {}  # one row per reason: a hang ends several phases at once
     for phase, why in d.get("skipped", {}).items():
         by_reason.setdefault(why, []).append(phase)
@@ -695,8 +752,13 @@ def _text_blocks(d: dict) -> list:
                                             if d["settings"]["impure"] else "")
     rows = _rows(d)
     width = max(len(k) for k, _ in rows)
-    return [Lines([head] + [f"  {k:<{width}} : {v}" for k, v in rows]
-                  + ["verdict: " + d["verdict"]])]
+    lines = [head] + [f"  {k:<{width}} : {v}" for k, v in rows]
+    tl = d.get("timeline")
+    if tl:
+        from .._timeline import strip
+        lines += [f"  {' ' * width}   {t['name']:<3} {strip(t['running'], tl['span'], 40)}"
+                  for t in tl["threads"][:4]]
+    return [Lines(lines + ["verdict: " + d["verdict"]])]
 
 
 def _blocks(d: dict) -> list:
@@ -715,6 +777,10 @@ def _blocks(d: dict) -> list:
         blocks.append(Bars("Throughput over one thread", [
             (label, v, _x(v), "good" if v >= HELPS else None) for label, v in bars],
             marks=[(1.0, "one thread"), (float(d["workers"]), "ideal")]))
+    tl = d.get("timeline")
+    if tl:
+        blocks.append(Timelines("Who ran when", [(f"{d['workers']} threads", d.get("overlap"),
+                                                  tl["threads"], tl["span"])]))
     blocks.append(Table("Figures", ["", ""], [list(r) for r in _rows(d)], text_cols=2))
     return blocks
 

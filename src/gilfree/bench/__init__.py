@@ -47,12 +47,13 @@ from ._report import (PlotUnavailable, ReportError, load_json, make_progress, re
 from ._html import fragment as html_fragment
 from ._html import page as html_page
 from ._text import print_blocks
-from ._views import Bars, Lines, Table, fmt_pct, fmt_time, fmt_x, header_lines
+from ._views import Bars, Lines, Table, Timelines, fmt_pct, fmt_time, fmt_x, header_lines
 
 __all__ = [
     "SCHEMA",
     "Bars",
     "Lines",
+    "Timelines",
     "Table",
     "STRATEGIES",
     "WORKLOADS",

@@ -28,7 +28,7 @@ from __future__ import annotations
 from .._timing._loop import HELPS
 from ._cases import Case, format_n
 
-__all__ = ["HELPS", "SCHEMA", "bandwidth_for", "claims", "derive",
+__all__ = ["HELPS", "SCHEMA", "bandwidth_for", "claims", "conditions", "derive",
            "headline_size", "kind_of", "pick", "verdicts"]
 
 #: Version tag of the JSON layout; bump it when a field changes meaning.
@@ -36,6 +36,19 @@ __all__ = ["HELPS", "SCHEMA", "bandwidth_for", "claims", "derive",
 #: ``kind``), the best-read bandwidth reference (``reads``, ``read_best``),
 #: ``claims``, ``header.llc_bytes``.
 SCHEMA = "gilfree-bench/2"
+
+#: The share of timed values that started while another program wanted a
+#: CPU from which the machine counts as busy: beyond it the medians of 7
+#: values are no longer safe from the other programs.
+BUSY_SHARE = 0.2
+
+#: The share of the machine's CPU time the hypervisor gave to other guests
+#: (steal) from which no speedup measured here means what it says.
+STEAL_SHARE = 0.05
+
+#: A timeline in which none of a strategy's workers ran for this share of
+#: the span lost its CPUs to something else (each worker is busy all along).
+IDLE_SHARE = 0.25
 
 #: Strategies that run the pure-Python loop (compared with ``ceiling-python``).
 PYTHON_KIND = frozenset({"python", "python-threads", "python-processes", "subinterpreters",
@@ -165,6 +178,91 @@ def _largest_common(result: dict, labels, workload: str, workers: int, dtype=Non
     return max(sizes) if sizes else None
 
 
+def load_busy(header: dict) -> bool:
+    """Whether the load average or the run delays say other programs ran.
+
+    The load average before the run counts only the others; at its end it
+    also counts the bench's own one or two busy threads, hence the margin.
+    ``header.busy_values`` counts the values that started while another
+    program was runnable, which catches load that came and went.
+    """
+    load = header.get("loadavg") or {}
+    cpus = header.get("usable_cpus") or 1
+    start, end = load.get("start"), load.get("end")
+    counts = header.get("busy_values") or {}
+    share = counts["busy"] / counts["timed"] if counts.get("timed") else None
+    return bool((start is not None and start >= 0.5 * cpus + 0.5)
+                or (end is not None and end >= cpus + 1.5)
+                or (share is not None and share >= BUSY_SHARE))
+
+
+def steal_share(header: dict):
+    """The share of CPU time stolen by the hypervisor during the run, or None."""
+    ct = header.get("cpu_time") or {}
+    a, b = ct.get("start"), ct.get("end")
+    if not a or not b or b["total"] <= a["total"]:
+        return None
+    return (b["steal"] - a["steal"]) / (b["total"] - a["total"])
+
+
+def conditions(result: dict) -> list:
+    """Why this run cannot support a verdict: ``[{"id", "reason", "advice"}]``.
+
+    A pure function of what the run recorded: the usable CPUs, the load
+    average and run delays of other programs (:func:`load_busy`), CPU steal
+    (:func:`steal_share`), and the timelines (a span in which none of a
+    strategy's busy workers ran, in at least three strategies: the CPUs went
+    to something else).  Empty when nothing stands in the way.
+    """
+    h = result["header"]
+    cpus = h.get("usable_cpus") or 1
+    out = []
+    if cpus < 2:
+        out.append({"id": "cpus", "reason": "only 1 usable CPU: nothing can run in parallel here",
+                    "advice": "run on a machine (or a CPU affinity, or a cgroup limit) with "
+                              "2 or more CPUs"})
+    if load_busy(h):
+        load = (h.get("loadavg") or {}).get("start")
+        counts = h.get("busy_values") or {}
+        words = []
+        if load is not None:
+            words.append(f"load average {load:.1f} on {cpus} CPUs at the start")
+        if counts.get("timed"):
+            words.append(f"another program wanted a CPU at "
+                         f"{counts['busy'] / counts['timed']:.0%} of the timed values")
+        out.append({"id": "load", "reason": "other programs shared the CPUs ("
+                    + "; ".join(words) + ")",
+                    "advice": "run again when the machine is idle (stop other programs, "
+                              "or use a machine of your own)"})
+    steal = steal_share(h)
+    if steal is not None and steal >= STEAL_SHARE:
+        out.append({"id": "steal", "reason": f"the hypervisor gave {steal:.0%} of the CPU "
+                                             f"time to other guests (steal)",
+                    "advice": "run on a dedicated VM or bare metal, or at a quieter time"})
+    gaps = [(s["name"], s["timeline"]["idle"]) for s in result.get("strategies", [])
+            if (s.get("timeline") or {}).get("idle") is not None
+            and s["timeline"]["idle"] >= IDLE_SHARE]
+    if len(gaps) >= 3:
+        out.append({"id": "timeline", "reason": "the timelines show gaps in every row ("
+                    + ", ".join(f"{n}: no worker ran {g:.0%} of the time" for n, g in gaps)
+                    + ")", "advice": "run again when the machine is idle"})
+    return out
+
+
+def _spread_straddles(one: dict, many: dict, threshold: float = HELPS):
+    """``(low, high)`` speedups from the quartiles of two timed points when
+    they straddle `threshold` (the verdict could go either way), else None."""
+    try:
+        low, high = one["q1"] / many["q3"], one["q3"] / many["q1"]
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+    return (low, high) if low < threshold <= high else None
+
+
+def _not_measurable(c: dict, reason: str, advice: str) -> None:
+    c.update(holds=None, measurable=False, reason=reason, advice=advice)
+
+
 def claims(result: dict) -> list:
     """The tutorial's three claims, each checked against this run's figures.
 
@@ -193,11 +291,9 @@ def claims(result: dict) -> list:
     ``workload``, ``n``, ``workers`` and the figures named above.
     """
     w = result["settings"]["headline_workers"]
-    usable = result["header"].get("usable_cpus") or 1
     workload = _claim_workload(result)
     dtype = None if workload in (None, "range") else main_dtype(result, workload)
     base = {"workload": workload, "dtype": dtype, "workers": w, "holds": None, "reason": None}
-    single = usable < 2 and "only 1 usable CPU: nothing can run in parallel here"
     out = []
 
     # 1. threads
@@ -220,8 +316,9 @@ def claims(result: dict) -> list:
                      gil_enabled=result["header"]["python"].get("gil_enabled", True),
                      heartbeat_p99_ms=hb and hb["p99_ms"], heartbeat_max_ms=hb and hb["max_ms"],
                      idle_p99_ms=idle and idle.get("p99_ms"),
-                     holds=None if single else p["speedup_self"] < HELPS,
-                     reason=single or None)
+                     holds=p["speedup_self"] < HELPS,
+                     spread=_spread_straddles(pick(result, label, workload, 1, dtype, p["n"]),
+                                              p))
         c["others"] = [{"label": q["label"], "speedup": q["speedup_self"]}
                        for q in _ok(result, workload=workload, workers=w)
                        if q.get("python") and q["strategy"] in ("python-threads", "free-threaded")
@@ -247,7 +344,7 @@ def claims(result: dict) -> list:
                  break_even_call_s=(max(0.0, overhead) * s / (s - 1)) if s > 1 else None,
                  repay_startup_s=(startup / (1 - 1 / speedup)
                                   if startup is not None and speedup > 1 else None),
-                 holds=None if single else speedup >= HELPS, reason=single or None)
+                 holds=speedup >= HELPS, spread=_spread_straddles(one, p))
     out.append(c)
 
     # 3. C that releases the GIL
@@ -272,12 +369,36 @@ def claims(result: dict) -> list:
                                 for k, v in rows.items()},
                      speedup=best, ceiling_speedup=ceil and ceil["speedup_self"],
                      control_speedup=ctl and ctl["speedup_self"],
-                     holds=None if single else best >= HELPS, reason=single or None)
+                     holds=best >= HELPS)
+            top = max(rows, key=lambda k: rows[k]["speedup_self"])
+            c["spread"] = _spread_straddles(pick(result, top, workload, 1, dtype, n), rows[top])
             if ctl is None:
                 gil = result["header"]["python"].get("gil_enabled", True)
                 c["control_reason"] = ("no GIL to hold: this interpreter runs free-threaded"
                                        if not gil else "gilfree-gil was not measured")
     out.append(c)
+
+    # The timelines: how much of the time each claim's workers ran at once.
+    entries = {e.get("name"): e for e in result.get("strategies", [])}
+    for c, name in zip(out, ("python-threads", "python-processes", "gilfree-threads")):
+        if c["id"] == "threads" and c.get("strategy"):
+            name = c["strategy"]
+        if (entries.get(name) or {}).get("overlap") is not None:
+            c.update(overlap=entries[name]["overlap"], overlap_strategy=name)
+
+    # What the run recorded of the machine decides whether a verdict stands.
+    problems = conditions(result)
+    for c in out:
+        if c.get("n") is None:
+            continue  # not checked: its reason says why
+        c["measurable"] = True
+        if problems:
+            _not_measurable(c, "; ".join(p["reason"] for p in problems), problems[0]["advice"])
+        elif c.get("spread"):
+            low, high = c["spread"]
+            _not_measurable(c, f"the timings' spread puts the speedup between {low:.2f}x and "
+                               f"{high:.2f}x, on both sides of {HELPS:.1f}x",
+                            "run again with more repeats (--full) on an idle machine")
     return out
 
 

@@ -35,9 +35,10 @@ import numpy as np
 import gilfree
 from gilfree import _core, _runtime, _threads
 
+from .. import _timeline
 from .._timing import _loop, _machine, _worker
 from .._timing._machine import usable_cpus
-from . import _foreign
+from . import _foreign, _timelines
 from ._analysis import PYTHON_KIND, SCHEMA, bandwidth_for, derive, pick, verdicts
 from ._cases import WORKLOADS, Case, CaseData, format_n
 from ._registry import NAMES, make_strategies
@@ -104,6 +105,9 @@ class Settings:
         Points whose one call would take longer are skipped (with reason).
     heartbeat_time : float
         Seconds of the heartbeat probe per strategy and workload; 0: none.
+    timeline_time : float
+        Seconds of each strategy's timeline after the measurements
+        (:mod:`._timelines`); 0: none.
     heartbeat_workloads : tuple of str
         The workloads probed (at the largest size each strategy ran); empty:
         every workload.
@@ -126,6 +130,7 @@ class Settings:
     min_time: float = 0.02
     max_call: float = 0.5
     heartbeat_time: float = 0.2
+    timeline_time: float = 0.2
     heartbeat_workloads: tuple = ()
     bandwidth_bytes: int = 256 * 2**20
     pythons: tuple = ()
@@ -202,7 +207,7 @@ class Settings:
                 sizes={"range": (20_000,), "map": (3_000,), "reduce": (3_000,)},
                 dtypes={"map": DTYPES, "reduce": DTYPES},
                 workers=(1, 2), repeats=2, warmup=1, min_time=1e-4, max_call=5.0,
-                heartbeat_time=0.01, bandwidth_bytes=2**20, mode="tiny")
+                heartbeat_time=0.01, timeline_time=0.02, bandwidth_bytes=2**20, mode="tiny")
         raise ValueError(f"unknown preset {mode!r}: expected 'quick', 'full' or 'tiny'")
 
     def cases(self) -> list:
@@ -327,6 +332,7 @@ def machine_header() -> dict:
         "environment": {k: os.environ[k] for k in env_keys if k in os.environ},
         "optional": {d: _version(d) for d in ("rich", "matplotlib", "numexpr", "numba")},
         "loadavg": {"start": _machine.loadavg()},
+        "cpu_time": {"start": _timeline.cpu_times()},
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
 
@@ -621,6 +627,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
     interpreters = []
     bandwidth = None
     idle = None
+    timelines = None
     settles = list(_loop.settle_counts)
     progress.start(steps)
     try:
@@ -634,6 +641,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
         for case in r.cases:
             with CaseData.create(case, shared=shared) as data:
                 r.run_case(data, active)
+        timelines = _timelines.phase(active, table, settings, progress)
         for python in settings.pythons:
             missing = _foreign.missing_reason(python)
             if missing:
@@ -652,6 +660,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
             s.close()
         progress.stop()
     header["loadavg"]["end"] = _machine.loadavg()
+    header["cpu_time"]["end"] = _timeline.cpu_times()
     if _machine.procs_running() is not None:
         # values timed, and how many of them started while another task
         # (another program: the bench waits for its own) wanted a CPU
@@ -666,6 +675,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
         "strategies": table,
         "startup": r.startup,
         "interpreters": interpreters,
+        "timelines": timelines,
         "points": r.points,
         "errors": errors,
         "elapsed_s": time.perf_counter() - t_start,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import html
 
-from ._views import Bars, Claims, Figure, Lines, Table
+from ._views import TIMELINE_STORY, Bars, Claims, Figure, Lines, Table, Timelines, fmt_time
 
-__all__ = ["fragment", "page"]
+__all__ = ["fragment", "page", "timeline_svg"]
 
 _CSS = """
 :root { --fg:#1d2330; --muted:#5b6473; --line:#d9dee7; --good:#1b7f3b; --bad:#b42318;
@@ -30,6 +30,8 @@ p.sub { color: var(--muted); margin: 2px 0; }
 .claim { background: var(--panel); border-radius: 10px; padding: 14px 16px;
          border-left: 6px solid var(--unknown); }
 .claim.holds { border-left-color: var(--good); }
+.claim.unmeasurable { border-left-color: var(--muted); }
+.claim.unmeasurable .badge { background: var(--muted); }
 .claim.fails { border-left-color: var(--bad); }
 .claim .badge { display: inline-block; font-size: 12px; font-weight: 700;
                 letter-spacing: .04em; color: #fff; background: var(--unknown);
@@ -59,10 +61,18 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--line); borde
 figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
 pre { background: var(--panel); padding: 10px 12px; border-radius: 6px; font-size: 12.5px;
       white-space: pre-wrap; }
+.timelines { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr));
+             gap: 12px; margin: 12px 0 6px; }
+.panel { background: var(--panel); border-radius: 8px; padding: 8px 10px 6px; }
+.panel h3 { font-size: 14px; margin: 0; }
+.panel p { margin: 0 0 4px; color: var(--muted); font-size: 12.5px; }
+.panel svg { display: block; width: 100%; height: auto; }
+.panel .ov { font-weight: 700; color: var(--fg); }
 details summary { cursor: pointer; font-weight: 600; margin: 10px 0; }
 """
 
-_BADGE = {"holds": "HOLDS", "fails": "DOES NOT HOLD HERE", "unknown": "NOT CHECKED"}
+_BADGE = {"holds": "HOLDS", "fails": "DOES NOT HOLD HERE", "unknown": "NOT CHECKED",
+          "unmeasurable": "NOT MEASURABLE HERE"}
 
 
 def _e(text) -> str:
@@ -107,11 +117,14 @@ def _block(b, figures) -> str:
         cards = "".join(
             f'<div class="claim {s}"><span class="badge">{_BADGE[s]}</span>'
             f"<h3>{_e(claim)}</h3><p>{_e(ev)}</p></div>" for s, claim, ev in b.items)
-        return f"<h2>{_e(b.title)}</h2><div class=\"claims\">{cards}</div>"
+        notes = "".join(f'<p class="note">{_e(n)}</p>' for n in b.notes)
+        return f"<h2>{_e(b.title)}</h2><div class=\"claims\">{cards}</div>{notes}"
     if isinstance(b, Table):
         return _table(b)
     if isinstance(b, Bars):
         return _bars(b)
+    if isinstance(b, Timelines):
+        return _timelines(b)
     if isinstance(b, Figure):
         png = figures.get(b.name)
         if not png:
@@ -165,3 +178,50 @@ def _bars(b: Bars) -> str:
     if b.caption:
         out.append(f'<p class="note">{_e(b.caption)}</p>')
     return "".join(out)
+
+
+#: Geometry of a timeline panel's SVG, in its own units (it scales to the panel).
+_SVG_W, _ROW_H, _LABEL_W, _AXIS_H = 200, 20, 24, 16
+
+
+def timeline_svg(threads, span) -> str:
+    """One strategy's timeline as inline SVG: a row per thread, a filled band
+    where it ran, and a time axis."""
+    lo, hi = span
+    width = hi - lo
+    inner = _SVG_W - _LABEL_W - 4
+    height = len(threads) * _ROW_H + _AXIS_H
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" '
+           f'role="img" aria-label="timeline of {len(threads)} workers">']
+    for k, t in enumerate(threads):
+        y = k * _ROW_H
+        out.append(f'<text x="0" y="{y + 14}" font-size="12" fill="#5b6473">{_e(t["name"])}</text>'
+                   f'<rect x="{_LABEL_W}" y="{y + 2}" width="{inner}" height="{_ROW_H - 4}" '
+                   f'fill="#e3e8ef"/>')
+        for a, b in t["running"]:
+            a, b = max(a, lo), min(b, hi)
+            if b <= a or width <= 0:
+                continue
+            x = _LABEL_W + inner * (a - lo) / width
+            w = max(inner * (b - a) / width, 0.5)
+            out.append(f'<rect x="{x:.2f}" y="{y + 2}" width="{w:.2f}" height="{_ROW_H - 4}" '
+                       f'fill="#2f6db5"/>')
+    y = len(threads) * _ROW_H + 11
+    out.append(f'<text x="{_LABEL_W}" y="{y}" font-size="10" fill="#5b6473">0</text>'
+               f'<text x="{_SVG_W - 2}" y="{y}" font-size="10" fill="#5b6473" '
+               f'text-anchor="end">{_e(fmt_time(width))}</text></svg>')
+    return "".join(out)
+
+
+def _timelines(b: Timelines) -> str:
+    head = f"<h2>{_e(b.title)}</h2>"
+    if not b.panels:
+        return head + f'<p class="note">No timeline: {_e(b.reason or "none was recorded")}</p>'
+    cells = []
+    for name, overlap, threads, span in b.panels:
+        ov = f"{overlap:.0%}" if overlap is not None else "-"
+        cells.append(f'<div class="panel"><h3>{_e(name)}</h3>'
+                     f'<p>overlap <span class="ov">{_e(ov)}</span>: '
+                     f'{_e(TIMELINE_STORY.get(name, ""))}</p>{timeline_svg(threads, span)}</div>')
+    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in b.notes)
+    return head + f'<div class="timelines">{"".join(cells)}</div>' + notes

@@ -63,14 +63,34 @@ def _series(result) -> list:
     return sorted(seen, key=lambda s: (order.index(s[0]), s[1] or ""))
 
 
-def _grid(n: int):
+def _grid(n: int, min_width: float = 0.0):
+    """A figure of `n` panels, at most 3 a row, at least `min_width` inches
+    wide (the report shows it at most about 11 inches wide at 110 dpi)."""
     from matplotlib.figure import Figure
 
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(5.2 * ncols, 4.2 * nrows), layout="constrained")
+    fig = Figure(figsize=(max(4.4 * ncols, min_width), 4.0 * nrows + 1.0),
+                 layout="constrained")
     axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(n)]
     return fig, axes
+
+
+def _legend_below(fig, axes, ncols: int = 4) -> None:
+    """One legend for every panel, below them, so it covers no line or bar."""
+    seen: dict = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center",
+                   ncols=min(ncols, len(seen)), fontsize=9, frameon=False)
+
+
+def _title(fig, text: str, machine: str) -> None:
+    """The figure's title, and the machine on a line of its own (a long CPU
+    name must not push the title off the figure)."""
+    fig.suptitle(f"{text}\n{machine}", fontsize=11)
 
 
 def _style(label: str) -> dict:
@@ -124,11 +144,11 @@ def _plot_speedup(result, machine):
         ax.set_title(f"{workload}{' ' + dtype if dtype else ''}, n={format_n(n)} "
                      f"(else as named)", fontsize=10)
         ax.set_xlabel("workers (threads or processes)")
-        ax.set_ylabel("speedup over the same strategy on 1 worker (x)")
+        ax.set_ylabel("speedup over 1 worker (x)")
         ax.set_xticks(ws)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Speedup vs workers (vertical line: usable CPUs) - {machine}")
+    _legend_below(fig, axes)
+    _title(fig, "Speedup vs workers (vertical line: usable CPUs)", machine)
     return fig
 
 
@@ -156,8 +176,8 @@ def _plot_throughput(result, machine):
         ax.set_xlabel("n (elements)")
         ax.set_ylabel("memory traffic (GB/s)" if arrays else "throughput (elements/s)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(f"Throughput vs size at {hw} workers - {machine}")
+    _legend_below(fig, axes)
+    _title(fig, f"Throughput vs size at {hw} workers", machine)
     return fig
 
 
@@ -166,7 +186,7 @@ def _plot_heartbeat(result, machine):
     if not probed:
         return None
     workloads = [w for w in WORKLOADS if any(p["workload"] == w for p in probed)]
-    fig, axes = _grid(len(workloads))
+    fig, axes = _grid(len(workloads), min_width=9.0)
     idle = result.get("heartbeat_idle")
     for ax, workload in zip(axes, workloads):
         pts = [p for p in probed if p["workload"] == workload]
@@ -184,16 +204,13 @@ def _plot_heartbeat(result, machine):
                        label=f"p99 with nothing running ({fmt_ms(idle['p99_ms'])})")
         ax.set_xticks(list(xs))
         ax.set_xticklabels([f"{p['label']} x{p['workers']}, n={format_n(p['n'])}"
-                            for p in pts], rotation=45, ha="right", fontsize=7)
+                            for p in pts], rotation=30, ha="right", fontsize=8)
         ax.set_yscale("log")
         ax.set_ylabel("lateness of a 1 ms sleep (ms)")
-        ax.set_title(f"{workload}: heartbeat while each strategy runs (largest n it ran)",
-                     fontsize=10)
+        ax.set_title(f"{workload}: while each strategy runs (largest n it ran)", fontsize=10)
         ax.grid(True, axis="y", which="both", alpha=0.3)
-    # one legend for all panels, below them, so it hides no bar
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
-    fig.suptitle(f"GIL starvation: how late a 1 ms sleeper wakes - {machine}")
+    _legend_below(fig, axes, ncols=2)
+    _title(fig, "GIL starvation: how late a 1 ms sleeper wakes", machine)
     return fig
 
 

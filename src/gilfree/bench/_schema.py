@@ -24,7 +24,8 @@ from ._engine import DTYPES
 
 __all__ = ["MAX_DEPTH", "problem"]
 
-#: Deepest nesting of lists and objects a result may have (a real one has 4).
+#: Deepest nesting of lists and objects a result may have (a real one has 8:
+#: a timeline's run intervals).
 MAX_DEPTH = 32
 #: The largest size, count or byte figure a result may hold.
 MAX_INT = 2**62
@@ -175,6 +176,58 @@ def _header(h: dict) -> None:
     if busy:
         for key in ("timed", "busy"):
             _int(busy, key, w + "busy_values.", 0)
+    ct = _obj(h, "cpu_time", w, required=False)
+    for key in ("start", "end"):
+        c = _obj(ct, key, f"{w}cpu_time.", required=False)
+        for k in ("total", "steal") if c else ():
+            _int(c, k, f"{w}cpu_time.{key}.", 0)
+
+
+def _share(parent: dict, key: str, where: str, required: bool = False,
+           nullable: bool = True) -> None:
+    """A fraction in [0, 1]."""
+    _num(parent, key, where, required=required, nullable=nullable)
+    v = parent.get(key)
+    _need(v is None or v <= 1, f"{where}{key}", "a fraction between 0 and 1", v)
+
+
+def _timeline(s: dict, where: str) -> None:
+    """``timeline`` (``threads``: name and run intervals; ``span``) and
+    ``overlap`` of one strategy, both optional."""
+    _share(s, "overlap", where)
+    _text(s, "timeline_error", where, required=False, nullable=True)
+    tl = _obj(s, "timeline", where, required=False)
+    if not tl:
+        return
+    w = where + "timeline."
+    span = tl.get("span")
+    _need(isinstance(span, list) and len(span) == 2 and all(_number(x) for x in span)
+          and 0 <= span[0] <= span[1], w + "span", "[t0, t1] with 0 <= t0 <= t1", span)
+    _share(tl, "idle", w)
+    slack = 1e-6 * max(1.0, span[1])
+    for k, t in enumerate(_seq(tl, "threads", w)):
+        tw = f"{w}threads[{k}]"
+        _need(isinstance(t, dict), tw, "an object", t)
+        _text(t, "name", tw + ".")
+        last = span[0]
+        for j, iv in enumerate(_seq(t, "running", tw + ".")):
+            ok = (isinstance(iv, list) and len(iv) == 2 and all(_number(x) for x in iv)
+                  and last - slack <= iv[0] <= iv[1] <= span[1] + slack)
+            _need(ok, f"{tw}.running[{j}]", "[t0, t1] in order, within the span", iv)
+            last = iv[1]
+
+
+def _timelines(result: dict) -> None:
+    info = _obj(result, "timelines", "", required=False)
+    if not info:
+        return
+    w = "timelines."
+    _int(info, "workers", w, 1)
+    _num(info, "seconds", w, required=False)
+    _num(info, "period_s", w, required=False, nullable=True)
+    _share(info, "sampler_cpu_share", w)
+    for key in ("workload", "gil", "reason", "source"):
+        _text(info, key, w, required=False, nullable=True)
 
 
 def _settings(s: dict) -> None:
@@ -273,6 +326,7 @@ def _check(data) -> None:
         _text(s, "skip_reason", f"strategies[{i}].", nullable=True)
         for key in ("family", "summary"):
             _text(s, key, f"strategies[{i}].", required=False)
+        _timeline(s, f"strategies[{i}].")
     for i, u in enumerate(_seq(data, "startup", "")):
         _need(isinstance(u, dict), f"startup[{i}]", "an object", u)
         _text(u, "strategy", f"startup[{i}].")
@@ -281,6 +335,7 @@ def _check(data) -> None:
     for i, p in enumerate(_seq(data, "points", "")):
         _point(p, i)
     _bandwidth(data)
+    _timelines(data)
     _heartbeat(data, "heartbeat_idle", "")
     _seq(data, "interpreters", "", required=False)
     for i, e in enumerate(_seq(data, "errors", "", required=False)):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from ._views import Bars, Claims, Figure, Lines, Table
+from .._timeline import EMPTY, FULL
+from ._views import TIMELINE_STORY, Bars, Claims, Figure, Lines, Table, Timelines, timeline_rows
 
 __all__ = ["print_blocks"]
 
-_MARK = {"holds": "HOLDS", "fails": "DOES NOT HOLD HERE", "unknown": "NOT CHECKED"}
+_MARK = {"holds": "HOLDS", "fails": "DOES NOT HOLD HERE", "unknown": "NOT CHECKED",
+         "unmeasurable": "NOT MEASURABLE HERE"}
 _RICH_STYLE = {"good": "green", "bad": "red", "dim": "dim", "bold": "bold", "error": "red",
-               "holds": "bold green", "fails": "bold red", "unknown": "yellow"}
+               "holds": "bold green", "fails": "bold red", "unknown": "yellow",
+               "unmeasurable": "bold yellow"}
 
 #: Characters of the longest bar.
 BAR_WIDTH = 36
+
+#: Block characters per timeline row, and rows shown per strategy.
+STRIP_WIDTH = 40
+STRIP_ROWS = 2
 
 
 def print_blocks(blocks, file, use_rich: bool) -> None:
@@ -21,7 +28,7 @@ def print_blocks(blocks, file, use_rich: bool) -> None:
     else:
         out = file.write
         for i, b in enumerate(blocks):
-            if i and isinstance(b, (Table, Bars, Claims)):
+            if i and isinstance(b, (Table, Bars, Claims, Timelines)):
                 out("\n")
             for line in _plain(b):
                 out(line.rstrip() + "\n")
@@ -37,14 +44,39 @@ def _plain(b) -> list:
         return ([b.title] if b.title else []) + list(b.lines)
     if isinstance(b, Claims):
         width = max(len(m) for m in _MARK.values())
-        return [b.title] + [f"  {_MARK[s]:<{width}}  {claim}: {ev}" for s, claim, ev in b.items]
+        return ([b.title] + [f"  {_MARK[s]:<{width}}  {claim}: {ev}" for s, claim, ev in b.items]
+                + [f"  {n}" for n in b.notes])
     if isinstance(b, Table):
         return _plain_table(b)
     if isinstance(b, Bars):
         return [b.title] + _bar_lines(b, lambda text, style: text)
+    if isinstance(b, Timelines):
+        return _timeline_lines(b)
     if isinstance(b, Figure):
         return []
     raise TypeError(f"unknown report block {type(b).__name__}")
+
+
+def _timeline_lines(b: Timelines) -> list:
+    """Two or more lines per strategy: ``name  overlap  T1 ████░░░░``."""
+    if not b.panels:
+        return [b.title, f"  no timeline: {b.reason or 'none was recorded'}"]
+    width = max(len(name) for name, _, _, _ in b.panels)
+    out = [b.title]
+    for panel in b.panels:
+        name, overlap, threads, _ = panel
+        rows = timeline_rows(panel, STRIP_WIDTH, STRIP_ROWS)
+        head = [f"{name:<{width}}", "overlap " + (f"{overlap:4.0%}" if overlap is not None
+                                                  else "   -")]
+        more = len(threads) - len(rows)
+        for k, (tname, strip) in enumerate(rows):
+            left = "  ".join(head) if k == 0 else " " * (width + 14)
+            story = f"  {TIMELINE_STORY.get(name, '')}" if k == 0 else ""
+            if k == len(rows) - 1 and more > 0:
+                story += f"  (+{more} more rows in the JSON and the HTML report)"
+            out.append(f"  {left}  {tname:<3} {strip}{story}")
+    out += [f"  {n}" for n in b.notes]
+    return out
 
 
 def _plain_table(t: Table) -> list:
@@ -108,10 +140,12 @@ def _rich(blocks, file) -> None:
             console.print(b.title, style="bold", markup=False)
             for status, claim, ev in b.items:
                 t = Text("  ")
-                t.append(f"{_MARK[status]:<18}", style=_RICH_STYLE[status])
+                t.append(f"{_MARK[status]:<19}", style=_RICH_STYLE[status])
                 t.append(f"  {claim}: ", style="bold")
                 t.append(ev)
                 console.print(t)
+            for n in b.notes:
+                console.print(f"  {n}", style="yellow", markup=False)
             console.print()
         elif isinstance(b, Table):
             table = RichTable(title=b.title.strip("= "), box=box.SIMPLE_HEAD,
@@ -144,6 +178,12 @@ def _rich(blocks, file) -> None:
                     elif k % 3 == 2:
                         t.append(part, style=_RICH_STYLE.get(line.split("\0")[k - 1]))
                 console.print(t)
+        elif isinstance(b, Timelines):
+            lines = _timeline_lines(b)
+            console.print(lines[0], style="bold", markup=False)
+            for line in lines[1:]:
+                strip = FULL in line or EMPTY in line
+                console.print(line, markup=False, style=None if strip else "dim")
         elif isinstance(b, Figure):
             continue
         else:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ._analysis import HELPS, headline_size, kind_of, main_dtype, pick
+from .. import _timeline
+from ._analysis import BUSY_SHARE, HELPS, headline_size, kind_of, load_busy, main_dtype, pick
 from ._cases import WORKLOADS, Case, format_n
 from ._registry import NAMES
 
-__all__ = ["Bars", "Claims", "Figure", "Lines", "Table", "compare_blocks", "detail_blocks",
-           "fmt_ms", "fmt_pct", "fmt_rate", "fmt_spread", "fmt_time", "fmt_x", "header_lines",
-           "summary_blocks"]
+__all__ = ["Bars", "Claims", "Figure", "Lines", "Table", "Timelines", "compare_blocks",
+           "detail_blocks", "fmt_ms", "fmt_pct", "fmt_rate", "fmt_spread", "fmt_time", "fmt_x",
+           "header_lines", "summary_blocks", "timelines_block"]
 
 
 # ---------------------------------------------------------------------------
@@ -43,6 +44,7 @@ class Claims:
 
     title: str
     items: list
+    notes: list = field(default_factory=list)
 
 
 @dataclass
@@ -68,6 +70,18 @@ class Bars:
     items: list
     marks: list = field(default_factory=list)
     caption: str | None = None
+
+
+@dataclass
+class Timelines:
+    """Who ran when: ``(strategy, overlap, threads, span)`` per panel
+    (``threads`` as in the JSON: ``[{"name", "running"}]``); `notes` says
+    how they were taken, `reason` why there are none."""
+
+    title: str
+    panels: list
+    notes: list = field(default_factory=list)
+    reason: str | None = None
 
 
 @dataclass
@@ -184,12 +198,6 @@ def reference_line(result: dict) -> str | None:
     return "; ".join(parts) or None
 
 
-#: The share of timed values that started while another program wanted a
-#: CPU from which the report says the machine was busy: beyond it the
-#: medians of 7 values are no longer safe from the other programs.
-BUSY_SHARE = 0.2
-
-
 def busy_line(result: dict) -> str | None:
     """A warning when other programs shared the cores during the run.
 
@@ -204,8 +212,7 @@ def busy_line(result: dict) -> str | None:
     start, end = load.get("start"), load.get("end")
     counts = result["header"].get("busy_values") or {}
     share = counts["busy"] / counts["timed"] if counts.get("timed") else None
-    if (start is not None and start >= 0.5 * cpus + 0.5) or (
-            end is not None and end >= cpus + 1.5) or (share is not None and share >= BUSY_SHARE):
+    if load_busy(result["header"]):
         parts = []
         if start is not None:
             ends = f", {end:.1f} at the end" if end is not None else ""
@@ -272,6 +279,8 @@ CLAIM_TITLES = {
 
 
 def _status(c: dict) -> str:
+    if c.get("measurable") is False:
+        return "unmeasurable"
     return "unknown" if c.get("holds") is None else "holds" if c["holds"] else "fails"
 
 
@@ -280,8 +289,9 @@ def _where(c: dict) -> str:
     return f"{c['workload']}{dt} n={format_n(c['n'])}"
 
 
-def claim_evidence(c: dict) -> str:
-    """The measured figures behind one claim, in one line."""
+def claim_evidence(c: dict, why: bool = True) -> str:
+    """The measured figures behind one claim, in one line (with why it is not
+    measurable here, unless not `why`)."""
     if c.get("n") is None:
         return f"not checked: {c.get('reason') or 'not measured'}"
     if c["id"] == "threads":
@@ -314,17 +324,73 @@ def claim_evidence(c: dict) -> str:
             text += f"; same C, GIL held: {fmt_x(c['control_speedup'])}"
         elif c.get("control_reason"):
             text += f"; control: {c['control_reason']}"
-    if c.get("reason"):
+    if c.get("overlap") is not None:
+        text += f"; {c['overlap_strategy']} ran in parallel {fmt_pct(c['overlap'])} of the time"
+    if c.get("measurable") is False:
+        if why:
+            text += f". Not measurable here: {c['reason']}; {c['advice']}"
+    elif c.get("reason"):
         text += f" ({c['reason']})"
     return text
 
 
 def claims_block(result: dict) -> Claims:
     w = result["settings"]["headline_workers"]
-    items = [(_status(c), CLAIM_TITLES[c["id"]], claim_evidence(c))
-             for c in result.get("claims", [])]
+    cl = result.get("claims", [])
+    # One reason shared by every unmeasurable claim (the machine's) is said once.
+    off = [c for c in cl if c.get("measurable") is False]
+    shared = (len(off) > 1 and len({(c["reason"], c["advice"]) for c in off}) == 1) and off[0]
+    items = [(_status(c), CLAIM_TITLES[c["id"]], claim_evidence(c, not shared)) for c in cl]
+    notes = ([f"not measurable here: {shared['reason']}; {shared['advice']}"]
+             if shared else [])
     return Claims(f"verdict: the tutorial's three claims, measured on {w} workers (threads or "
-                  f"processes; a speedup helps from {HELPS:.1f}x)", items)
+                  f"processes; a speedup helps from {HELPS:.1f}x)", items, notes)
+
+
+# ---------------------------------------------------------------------------
+# timelines
+# ---------------------------------------------------------------------------
+
+#: What each timeline should show when the tutorial's claims hold.
+TIMELINE_STORY = {
+    "python-threads": "take turns: one GIL",
+    "free-threaded": "no GIL: may run at once",
+    "python-processes": "run at once: a GIL each",
+    "gilfree-gil": "take turns: C holding the GIL",
+    "gilfree-threads": "run at once: C released the GIL",
+    "gilfree": "run at once: gilfree's pool",
+}
+
+
+def timelines_block(result: dict) -> Timelines | None:
+    """The timelines of the run (``strategies[].timeline``), or None when the
+    run has no timeline section (a run saved before they existed)."""
+    info = result.get("timelines")
+    if not info:
+        return None
+    panels = [(s["name"], s.get("overlap"), s["timeline"]["threads"], s["timeline"]["span"])
+              for s in result.get("strategies", []) if s.get("timeline")]
+    title = (f"who ran when: the range loop on {info['workers']} workers, "
+             f"{fmt_time(info.get('seconds'))} each")
+    notes = []
+    if panels:
+        share = info.get("sampler_cpu_share")
+        cost = f" (it used {fmt_pct(share)} of one CPU)" if share is not None else ""
+        gil = f"; {info['gil']}" if info.get("gil") else ""
+        notes.append(f"\u2588 (blue in the report): on a CPU, read from /proc every "
+                     f"{fmt_time(info.get('period_s'))} by a native thread that never takes "
+                     f"the GIL{cost}; overlap: the share of the time two or more ran at "
+                     f"once{gil}")
+    elif info.get("gil"):
+        notes.append(info["gil"])
+    return Timelines(title, panels, notes, None if panels else info.get("reason"))
+
+
+def timeline_rows(panel, width: int, max_rows: int | None = None) -> list:
+    """``[(name, strip)]`` of one panel, `width` block characters each."""
+    _, _, threads, span = panel
+    shown = threads if max_rows is None else threads[:max_rows]
+    return [(t["name"], _timeline.strip(t["running"], span, width)) for t in shown]
 
 
 # ---------------------------------------------------------------------------
@@ -578,15 +644,24 @@ def summary_blocks(result: dict) -> list:
     if ref:
         blocks.append(Lines([ref], style="dim"))
     busy = busy_line(result)
-    if busy:
+    # The claims say it themselves when the load made them not measurable.
+    said = any(c.get("measurable") is False and "other programs shared the CPUs"
+               in (c.get("reason") or "") for c in result.get("claims", []))
+    if busy and not said:
         blocks.append(Lines([busy], style="error"))
     blocks.append(claims_block(result))
+    tl = timelines_block(result)
+    if tl is not None and (tl.panels or tl.reason):
+        blocks.append(tl)
     for w in workloads_run(result):
         t = compact_table(result, w)
         if t is not None:
             blocks.append(t)
+    # The timelines are this screen's picture; a run without them (saved
+    # before they existed, or --strategies without those five) shows the
+    # speedups as bars instead.
     bars = speedup_bars(result, "range") if "range" in workloads_run(result) else None
-    if bars:
+    if bars and not (tl and tl.panels):
         blocks.append(bars)
     blocks.append(Lines(_footer_lines(result, brief=True), style="dim"))
     return blocks
@@ -594,8 +669,11 @@ def summary_blocks(result: dict) -> list:
 
 def detail_blocks(result: dict) -> list:
     """``--detail``: the full header, the claims, every case of every workload."""
-    blocks: list = [Lines(header_lines(result)), claims_block(result),
-                    Lines([detail_legend(result)], style="dim")]
+    blocks: list = [Lines(header_lines(result)), claims_block(result)]
+    tl = timelines_block(result)
+    if tl is not None:
+        blocks.append(tl)
+    blocks.append(Lines([detail_legend(result)], style="dim"))
     blocks += [detail_table(result, w) for w in workloads_run(result)]
     bars = speedup_bars(result, "range") if "range" in workloads_run(result) else None
     if bars:
@@ -605,8 +683,29 @@ def detail_blocks(result: dict) -> list:
 
 
 def report_blocks(result: dict) -> list:
-    """The HTML report: the summary, the plots, the full tables, the header."""
-    blocks = summary_blocks(result)[1:-1]  # the page's heading names the machine
+    """The HTML report: the verdicts and the timelines first, then one speedup
+    chart, then the details (compact tables, plots, every measurement, the
+    machine)."""
+    blocks: list = []
+    ref = reference_line(result)
+    if ref:
+        blocks.append(Lines([ref], style="dim"))
+    busy = busy_line(result)
+    if busy:
+        blocks.append(Lines([busy], style="error"))
+    blocks.append(claims_block(result))
+    tl = timelines_block(result)
+    if tl is not None:
+        blocks.append(tl)
+    bars = speedup_bars(result, "range") if "range" in workloads_run(result) else None
+    if bars:
+        blocks.append(bars)
+    blocks.append(Lines(["Each workload at the size where every strategy ran, then the plots, "
+                         "every measurement and the machine."], style="dim", title="Details"))
+    for w in workloads_run(result):
+        t = compact_table(result, w)
+        if t is not None:
+            blocks.append(t)
     blocks += [Figure("speedup", "Speedup over the same strategy on 1 worker, against the "
                                  "number of workers; the dotted line is the ideal "
                                  "(speedup = workers), the wide grey lines the ceilings."),
@@ -637,7 +736,8 @@ def compare_blocks(cmp: dict, detail: bool = False) -> list:
                            f"p >= {cmp['alpha']:g}"], style="dim")]
     rows = []
     for ca, cb in zip(a.get("claims", []), b.get("claims", [])):
-        words = {"holds": "HOLDS", "fails": "DOES NOT HOLD", "unknown": "NOT CHECKED"}
+        words = {"holds": "HOLDS", "fails": "DOES NOT HOLD", "unknown": "NOT CHECKED",
+                 "unmeasurable": "NOT MEASURABLE"}
         rows.append([CLAIM_TITLES[ca["id"]], words[_status(ca)], words[_status(cb)],
                      f"{fmt_x(ca.get('speedup'))} / {fmt_x(cb.get('speedup'))}"])
     if rows:
