@@ -15,6 +15,9 @@ register_threadpoolctl
     Make gilfree's pool visible to threadpoolctl (automatic in most cases).
 show_config
     Print the SIMD path, chunk sizes and thread default in use.
+get_include
+    The directory of ``gilfree/parallel.h``: gilfree's pool for C and Cython
+    extensions (``cimport gilfree.parallel``).
 probe, ProbeResult
     Will threads help *your* function?  (``gilfree probe`` on the command line.)
 """
@@ -52,6 +55,13 @@ if not _SUBINTERPRETER:
 
     _auto_register()  # registers with threadpoolctl now or when it is imported
     del _auto_register
+
+    # The parallel-for C-API (gilfree/parallel.h) reads the same process
+    # default thread count as set_num_threads and threadpoolctl.
+    from ._runtime import _bind_parallel_default
+
+    _bind_parallel_default()
+    del _bind_parallel_default
 else:
     # NumPy does not load in subinterpreters: `import gilfree` there gives the
     # NumPy-free kernels on buffers (gilfree.buffer), which declare
@@ -67,6 +77,7 @@ __all__ = [
     "ProbeResult",
     "__version__",
     "cpu_count",
+    "get_include",
     "get_num_threads",
     "num_threads",
     "probe",
@@ -78,6 +89,29 @@ __all__ = [
     "sum_of_squares",
     "sum_squares_range",
 ]
+
+
+def get_include() -> str:
+    """The directory holding ``gilfree/parallel.h``, for building extensions.
+
+    Extensions that run parallel loops on gilfree's pool add it to their
+    include directories; Cython code then writes ``cimport gilfree.parallel``
+    (the ``.pxd`` ships in the package).  See ``docs/parallel-loops.md``.
+
+    Returns
+    -------
+    str
+        An absolute path.
+
+    Examples
+    --------
+    >>> import os, gilfree
+    >>> os.path.isfile(os.path.join(gilfree.get_include(), "gilfree", "parallel.h"))
+    True
+    """
+    import os
+
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 
 
 def show_config() -> None:
@@ -133,4 +167,4 @@ def __getattr__(name: str):
 
 if _SUBINTERPRETER:
     del show_config
-    __all__ = ["__version__", "square", "sum_of_squares", "sum_squares_range"]
+    __all__ = ["__version__", "get_include", "square", "sum_of_squares", "sum_squares_range"]
