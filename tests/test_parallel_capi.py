@@ -88,6 +88,7 @@ typedef struct {
 
 CYTHON_PYX = r'''
 # cython: language_level=3, boundscheck=False, wraparound=False
+# cython: freethreading_compatible=True
 from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free
 
@@ -324,6 +325,9 @@ PyMODINIT_FUNC PFX_CAT(PyInit_, MODNAME)(void)
     PyObject *m;
     if (import_gilfree() < 0) return NULL;
     m = PyModule_Create(&moddef);
+#ifdef Py_GIL_DISABLED
+    if (m) PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);
+#endif
     if (m && PyModule_AddIntConstant(m, "API_VERSION", GILFREE_PARALLEL_API_VERSION) < 0) {
         Py_DECREF(m);
         return NULL;
@@ -386,7 +390,7 @@ def _build_cython(folder: Path) -> None:
     for mod in ("Cython", "setuptools", "pip"):
         if importlib.util.find_spec(mod) is None:
             pytest.skip(f"{mod} is not installed: the Cython extension cannot be built")
-    if _compiler() is None and sys.platform != "win32":
+    if _compiler() is None if sys.platform != "win32" else shutil.which("cl") is None:
         pytest.skip("no C compiler")
     proj = folder / "proj"
     proj.mkdir()

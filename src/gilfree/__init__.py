@@ -167,4 +167,4 @@ def __getattr__(name: str):
 
 if _SUBINTERPRETER:
     del show_config
-    __all__ = ["__version__", "get_include", "square", "sum_of_squares", "sum_squares_range"]
+    __all__ = ["__version__", "square", "sum_of_squares", "sum_squares_range"]
