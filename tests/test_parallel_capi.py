@@ -162,7 +162,7 @@ cdef int body(void *ctx, int64_t begin, int64_t end) noexcept nogil:
 
 def run(long long n, long long grain, int threads, int sleep_us=0, int spin_us=0,
         long long stop_chunk=-1, int stop_code=0, int inner_grain=0, bint null_body=False,
-        bint check=True):
+        bint check=True, bint keep_gil=False):
     """(rc, sums, counts, idents, nested_bad) of one parallel_for."""
     cdef int64_t nchunks = (n // grain + (1 if n % grain else 0)) if (n > 0 and grain > 0) else 0
     cdef int64_t m = nchunks if nchunks > 0 else 1
@@ -182,8 +182,11 @@ def run(long long n, long long grain, int threads, int sleep_us=0, int spin_us=0
     c.inner_grain = inner_grain
     c.nested_bad = 0
     try:
-        with nogil:
+        if keep_gil:
             rc = gp.parallel_for(n, grain, fn, &c, threads)
+        else:
+            with nogil:
+                rc = gp.parallel_for(n, grain, fn, &c, threads)
         if check:
             rc = gp.check(rc)
         return (rc, [c.sums[k] for k in range(nchunks)], [c.counts[k] for k in range(nchunks)],
@@ -245,16 +248,17 @@ static int body(void *ctx, int64_t begin, int64_t end)
 static PyObject *run(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"n", "grain", "threads", "sleep_us", "spin_us", "stop_chunk",
-                            "stop_code", "inner_grain", "null_body", "check", NULL};
+                            "stop_code", "inner_grain", "null_body", "check", "keep_gil",
+                            NULL};
     long long n, grain, stop_chunk = -1;
     int threads, sleep_us = 0, spin_us = 0, stop_code = 0, inner_grain = 0, null_body = 0;
-    int check = 1, rc;
+    int check = 1, keep_gil = 0, rc;
     int64_t nchunks, m, k;
     pfx_ctx c;
     PyObject *sums = NULL, *counts = NULL, *idents = NULL, *res = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLi|iiLiipp", names, &n, &grain, &threads,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLi|iiLiippp", names, &n, &grain, &threads,
                                      &sleep_us, &spin_us, &stop_chunk, &stop_code,
-                                     &inner_grain, &null_body, &check))
+                                     &inner_grain, &null_body, &check, &keep_gil))
         return NULL;
     nchunks = (n > 0 && grain > 0) ? n / grain + (n % grain ? 1 : 0) : 0;
     m = nchunks > 0 ? nchunks : 1;
@@ -269,9 +273,13 @@ static PyObject *run(PyObject *self, PyObject *args, PyObject *kw)
     c.stop_code = stop_code;
     c.inner_grain = inner_grain;
     if (!c.sums || !c.counts || !c.idents) { PyErr_NoMemory(); goto done; }
-    Py_BEGIN_ALLOW_THREADS
-    rc = gilfree_parallel_for(n, grain, null_body ? NULL : body, &c, threads);
-    Py_END_ALLOW_THREADS
+    if (keep_gil) {
+        rc = gilfree_parallel_for(n, grain, null_body ? NULL : body, &c, threads);
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        rc = gilfree_parallel_for(n, grain, null_body ? NULL : body, &c, threads);
+        Py_END_ALLOW_THREADS
+    }
     if (check && gilfree_check(rc) == -1 && PyErr_Occurred()) goto done;
     if (!(sums = PyList_New(nchunks)) || !(counts = PyList_New(nchunks)) ||
         !(idents = PyList_New(nchunks)))
@@ -474,6 +482,13 @@ def test_exact_results_each_chunk_once(ext, n, grain, threads):
     assert sum(sums) == (n - 1) * n * (2 * n - 1) // 6
 
 
+def test_called_with_the_gil_held(ext):
+    mod, _ = ext
+    n, grain = 100_000, 999
+    rc, sums, counts, _i, _ = mod.run(n, grain, 2, keep_gil=True)
+    assert rc == 0 and counts == [1] * len(counts) and sums == expected_sums(n, grain)
+
+
 def test_empty_range_calls_nothing(ext):
     mod, _ = ext
     assert mod.run(0, 5, 2)[:3] == (0, [], [])
@@ -618,11 +633,13 @@ def _run_script(folder: Path, modname: str, body: str, timeout: float = 120):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGINT delivery tested on Linux")
-@pytest.mark.parametrize("threads", [2, 1])
-def test_ctrl_c(ext, threads):
+@pytest.mark.parametrize("threads,keep_gil", [(2, False), (1, False), (2, True)])
+def test_ctrl_c(ext, threads, keep_gil):
     mod, folder = ext
+    # With the GIL held no Python thread can send the signal: a shell does,
+    # and the latency counts from when it was due.
     script = f"""
-    import os, signal, threading, time
+    import os, signal, subprocess, threading, time
     signal.signal(signal.SIGINT, signal.default_int_handler)
     import {mod.__name__} as m
     sent = {{}}
@@ -631,15 +648,19 @@ def test_ctrl_c(ext, threads):
         os.kill(os.getpid(), signal.SIGINT)
     lat = []
     for attempt in range(2):
-        t = threading.Timer(0.3, fire)
-        t.start()
+        if {keep_gil}:
+            sent["t"] = time.perf_counter() + 0.3
+            killer = subprocess.Popen(["sh", "-c", "sleep 0.3; kill -INT %d" % os.getpid()])
+        else:
+            killer = threading.Timer(0.3, fire)
+            killer.start()
         try:
-            m.run(10**7, 1, {threads}, spin_us=1000)   # hours of work
+            m.run(10**7, 1, {threads}, spin_us=1000, keep_gil={keep_gil})   # hours of work
         except KeyboardInterrupt:
             lat.append(time.perf_counter() - sent["t"])
         else:
             raise SystemExit("finished without an interrupt")
-        t.join()
+        killer.wait() if {keep_gil} else killer.join()
         rc, sums, counts, _i, _ = m.run(1000, 7, 2)
         assert rc == 0 and counts == [1] * len(counts)
     print("LATENCIES", *lat)

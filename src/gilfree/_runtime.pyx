@@ -615,11 +615,14 @@ cdef int _pf_round(gf_pf_state *s, int threads, bint main) noexcept nogil:
             # The parent's workers do not exist here: nobody to wait for.
             return GILFREE_FORKED
         if sig == 1:
+            # The handler's exception is put aside: INTERRUPTED must reach
+            # the caller, even if a body returned nonzero first, or it would
+            # be lost.
             gf_pf_set_result(s, GILFREE_INTERRUPTED)
             gf_job_cancel(&job)
             while not gf_job_work(pool, &job, 0):
                 pass
-            break
+            return GILFREE_INTERRUPTED
     return gf_pf_result(s)
 
 
