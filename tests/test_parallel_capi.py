@@ -692,6 +692,35 @@ def test_signal_handler_exception_is_raised(ext):
     assert r.returncode == 0 and "RAISED from the handler" in r.stdout, r.stdout + r.stderr
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signal handlers tested on Linux")
+def test_fork_in_a_signal_handler(ext):
+    # The child of a fork made by a handler during a call cannot wait for
+    # the parent's helpers: the call returns FORKED there, and later calls work.
+    mod, folder = ext
+    script = f"""
+    import os, signal, threading
+    import {mod.__name__} as m
+    def handler(signum, frame):
+        pid = os.fork()
+        if pid:
+            _, status = os.waitpid(pid, 0)
+            print("CHILD-EXIT", os.waitstatus_to_exitcode(status), flush=True)
+            raise KeyboardInterrupt
+    signal.signal(signal.SIGUSR1, handler)
+    threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGUSR1)).start()
+    try:
+        rc = m.run(10**7, 1, 2, spin_us=1000)[0]
+    except KeyboardInterrupt:
+        print("PARENT-INTERRUPTED", flush=True)
+    else:
+        ok = m.run(1000, 7, 2)[0] == 0
+        os._exit(0 if rc == {CODES["FORKED"]} and ok else 5)
+    """
+    r = _run_script(folder, mod.__name__, script, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "CHILD-EXIT 0" in r.stdout and "PARENT-INTERRUPTED" in r.stdout, r.stdout + r.stderr
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child(ext):
     mod, folder = ext

@@ -535,7 +535,15 @@ cdef int _pf_num_threads() noexcept nogil:
 # The thread Python runs signal handlers on (the main thread; in a forked
 # child, the thread that forked).
 cdef unsigned long _pf_main_ident = 0
-_pf_main_ident = <unsigned long>_threading.main_thread().ident
+
+
+def _pf_main_thread_ident():
+    import _thread
+    get = getattr(_thread, "_get_main_thread_ident", None)  # 3.13+: the interpreter's own
+    return get() if get is not None else _threading.main_thread().ident
+
+
+_pf_main_ident = <unsigned long>_pf_main_thread_ident()
 
 
 def _pf_after_fork_in_child():
