@@ -40,6 +40,9 @@
 #ifndef GILFREE_PARALLEL_H
 #define GILFREE_PARALLEL_H
 
+#ifndef GILFREE_PARALLEL_NO_CLIENT
+#include <Python.h> /* first, as Python asks of every file that includes it */
+#endif
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -73,8 +76,6 @@ typedef struct gilfree_parallel_api {
 #define GILFREE_PARALLEL_CAPSULE "gilfree._runtime._C_API"
 
 #ifndef GILFREE_PARALLEL_NO_CLIENT
-#include <Python.h>
-
 static const gilfree_parallel_api *gilfree_parallel_API = NULL;
 
 /* Run body over [0, n) in chunks of grain on up to `threads` threads. */
@@ -107,7 +108,7 @@ static inline int gilfree_check(int rc)
 
 /* With the GIL, once, at module initialisation.  Returns 0, or -1 with an
  * ImportError set (gilfree missing, or older than this header). */
-static int import_gilfree(void)
+static inline int import_gilfree(void)
 {
     PyObject *mod, *cap;
     const gilfree_parallel_api *api;
