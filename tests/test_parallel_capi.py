@@ -300,6 +300,47 @@ done:
     return res;
 }
 
+/* A thread Python knows nothing of calls parallel_for. */
+#include <pthread.h>
+typedef struct { pfx_ctx c; int64_t n; int threads; int rc; } pfx_thread_arg;
+static void *pfx_thread_main(void *p)
+{
+    pfx_thread_arg *a = (pfx_thread_arg *)p;
+    a->rc = gilfree_parallel_for(a->n, a->c.grain, body, &a->c, a->threads);
+    return NULL;
+}
+
+static PyObject *run_in_c_thread(PyObject *self, PyObject *args)
+{
+    long long n, grain;
+    int threads;
+    int64_t nchunks, k;
+    pfx_thread_arg a;
+    pthread_t th;
+    PyObject *sums;
+    if (!PyArg_ParseTuple(args, "LLi", &n, &grain, &threads)) return NULL;
+    nchunks = n / grain + (n % grain ? 1 : 0);
+    memset(&a, 0, sizeof(a));
+    a.n = n;
+    a.threads = threads;
+    a.c.grain = grain;
+    a.c.stop_chunk = -1;
+    a.c.sums = (int64_t *)calloc((size_t)nchunks + 1, sizeof(int64_t));
+    a.c.counts = (int *)calloc((size_t)nchunks + 1, sizeof(int));
+    a.c.idents = (unsigned long *)calloc((size_t)nchunks + 1, sizeof(unsigned long));
+    Py_BEGIN_ALLOW_THREADS
+    if (pthread_create(&th, NULL, pfx_thread_main, &a) == 0) pthread_join(th, NULL);
+    else a.rc = 12345;
+    Py_END_ALLOW_THREADS
+    sums = PyList_New(nchunks);
+    for (k = 0; sums && k < nchunks; k++)
+        PyList_SET_ITEM(sums, k, PyLong_FromLongLong(a.c.counts[k] == 1 ? a.c.sums[k] : -1));
+    free(a.c.sums);
+    free(a.c.counts);
+    free(a.c.idents);
+    return sums ? Py_BuildValue("iN", a.rc, sums) : NULL;
+}
+
 static PyObject *num_threads(PyObject *self, PyObject *unused)
 {
     return PyLong_FromLong(gilfree_num_threads());
@@ -320,6 +361,7 @@ static PyObject *unimported(PyObject *self, PyObject *unused)
 static PyMethodDef methods[] = {
     {"run", (PyCFunction)(void (*)(void))run, METH_VARARGS | METH_KEYWORDS, NULL},
     {"num_threads", num_threads, METH_NOARGS, NULL},
+    {"run_in_c_thread", run_in_c_thread, METH_VARARGS, NULL},
     {"unimported", unimported, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
@@ -383,7 +425,7 @@ def _build_c(folder: Path, modname: str, defines: tuple[str, ...] = ()) -> Path:
     out = folder / (modname + sysconfig.get_config_var("EXT_SUFFIX"))
     # The header must compile without warnings (-Wextra where CPython's own
     # headers are clean under it, as its C-extension tests check from 3.12).
-    flags = ["-shared", "-fPIC", "-O2", "-Wall", "-Werror"]
+    flags = ["-shared", "-fPIC", "-O2", "-pthread", "-Wall", "-Werror"]
     if sys.version_info >= (3, 12):
         flags += ["-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     if sys.platform == "darwin":
@@ -513,6 +555,7 @@ def test_caller_works_too(ext):
 
 def test_set_num_threads_honoured(ext, restore_num_threads):
     mod, _ = ext
+    assert mod.num_threads() == gilfree.get_num_threads()
     gilfree.set_num_threads(1)
     assert mod.num_threads() == 1
     rc, _s, _c, idents, _ = mod.run(20, 1, 0, sleep_us=1000)
@@ -611,6 +654,17 @@ def test_concurrent_callers(ext):
     for t in ts:
         t.join(120)
     assert not errors, errors
+
+
+def test_called_from_a_thread_python_does_not_know(built):
+    got = built["c"]
+    if isinstance(got, str):
+        pytest.skip(got)
+    mod, _ = got
+    n, grain = 200_000, 1234
+    for threads in (0, 1, 2):
+        rc, sums = mod.run_in_c_thread(n, grain, threads)
+        assert rc == 0 and sums == expected_sums(n, grain)
 
 
 def test_unimported_table_gives_a_code(built):
