@@ -726,6 +726,7 @@ def test_ctrl_c(ext, threads, keep_gil):
     r = _run_script(folder, mod.__name__, script)
     assert r.returncode == 0, r.stdout + r.stderr
     lat = [float(x) for x in r.stdout.split("LATENCIES", 1)[1].split()]
+    print(f"Ctrl-C latencies ({mod.__name__}, threads={threads}, keep_gil={keep_gil}):", lat)
     assert max(lat) < 0.5, lat  # the goal is 0.2 s plus a chunk; slack for loaded machines
 
 
