@@ -508,13 +508,19 @@ def _bind_parallel_default():
     ``import gilfree``; returns whether the getter was found."""
     global _pf_default_fn, _pf_dll
     import ctypes
-    import importlib
-    for name in ("gilfree._runtime", "gilfree._core"):
+    import importlib.machinery
+    import sys
+    # The extension modules gilfree has loaded, wherever the store lives.
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    names = [n for n in list(sys.modules) if n.startswith("gilfree.")]
+    for name in sorted(names, key=lambda n: (n != "gilfree._core", n)):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if not path or not path.endswith(suffixes):
+            continue
         try:
-            mod = importlib.import_module(name)
-            dll = ctypes.CDLL(mod.__file__)
+            dll = ctypes.CDLL(path)
             fn = dll.gilfree_get_num_threads
-        except (ImportError, OSError, AttributeError, TypeError):
+        except (OSError, AttributeError, TypeError):
             continue
         addr = ctypes.cast(fn, ctypes.c_void_p).value
         if addr:
