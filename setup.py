@@ -131,6 +131,12 @@ extensions.append(
         depends=["csrc/gilfree.h", "src/gilfree/_gilfree.pxd"],
     )
 )
+# The parallel-for C-API (src/gilfree/include/gilfree/parallel.h, for other
+# extensions) is compiled into gilfree._runtime from csrc/gf_parallel.h.
+for _ext in extensions:
+    if _ext.name == "gilfree._runtime":
+        _ext.depends = list(_ext.depends) + ["csrc/gf_parallel.h",
+                                             "src/gilfree/include/gilfree/parallel.h"]
 
 omp = openmp_flags()
 if omp is not None:

@@ -147,6 +147,7 @@ need = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in", "PK
         "src/gilfree/_core.pyi", "src/gilfree/_runtime.pyx", "src/gilfree/_runtime.pxd",
         "src/gilfree/_runtime.pyi", "src/gilfree/_rules.py", "src/gilfree/py.typed",
         "src/gilfree/_version.py",
+        "csrc/gf_parallel.h", "src/gilfree/parallel.pxd", "src/gilfree/include/gilfree/parallel.h",
         "tests/conftest.py"]
 banned = ["src/gilfree/*.c", "*.so", "*.pyd", "*.dylib", "*.o", "*.pyc", "*__pycache__*",
           ".github/*", ".ci/*", "tools/*", "build/*", "dist/*", "*.egg-info/SOURCES.txt~"]

@@ -15,6 +15,9 @@ register_threadpoolctl
     Make gilfree's pool visible to threadpoolctl (automatic in most cases).
 show_config
     Print the SIMD path, chunk sizes and thread default in use.
+get_include
+    The directory of ``gilfree/parallel.h``: gilfree's pool for C and Cython
+    extensions (``cimport gilfree.parallel``).
 probe, ProbeResult
     Will threads help *your* function?  (``gilfree probe`` on the command line.)
 """
@@ -67,6 +70,7 @@ __all__ = [
     "ProbeResult",
     "__version__",
     "cpu_count",
+    "get_include",
     "get_num_threads",
     "num_threads",
     "probe",
@@ -78,6 +82,29 @@ __all__ = [
     "sum_of_squares",
     "sum_squares_range",
 ]
+
+
+def get_include() -> str:
+    """The directory holding ``gilfree/parallel.h``, for building extensions.
+
+    Extensions that run parallel loops on gilfree's pool add it to their
+    include directories; Cython code then writes ``cimport gilfree.parallel``
+    (the ``.pxd`` ships in the package).  See ``docs/parallel-loops.md``.
+
+    Returns
+    -------
+    str
+        An absolute path.
+
+    Examples
+    --------
+    >>> import os, gilfree
+    >>> os.path.isfile(os.path.join(gilfree.get_include(), "gilfree", "parallel.h"))
+    True
+    """
+    import os
+
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 
 
 def show_config() -> None:

@@ -419,3 +419,250 @@ def config():
         "cython": GF_BUILD_CYTHON.decode(),
         "numpy_build": GF_BUILD_NUMPY.decode(),
     }
+
+
+# ===================================================== the parallel-for C-API
+# gilfree's pool for other extensions (docs/parallel-loops.md): the table in
+# the capsule _C_API, which gilfree/parallel.h binds with import_gilfree().
+# The chunk runner and the thread-local nesting depth are plain C
+# (csrc/gf_parallel.h); this section drives the rounds, the pool and the
+# signal checks.
+#
+# How a call without the GIL learns of Ctrl-C: an outer call on the main
+# thread (the only thread where Python runs signal handlers) works in slices
+# of GF_SIGNAL_CHECK_NS, as run() does; between slices it takes the GIL
+# (PyGILState_Ensure: it may be called with or without the GIL) and runs
+# PyErr_CheckSignals.  When a handler raised, the exception is put aside,
+# the job cancelled (chunks already started finish), the helpers waited for,
+# and GILFREE_INTERRUPTED returned; gilfree_check() later raises the
+# exception that was put aside.  Calls on other threads run to the end, as
+# gilfree's own kernels do there: Python delivers the signal to the main
+# thread.  Calls shorter than one slice never touch the GIL.
+
+from cpython.exc cimport PyErr_Fetch, PyErr_Restore
+from libc.string cimport memset
+from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_New
+from cpython.ref cimport Py_XDECREF
+
+cdef extern from "Python.h":
+    unsigned long _pf_thread_ident "PyThread_get_thread_ident" () nogil
+    PyObject *_pf_exc_occurred "PyErr_Occurred" ()
+    void _pf_set_none "PyErr_SetNone" (object)
+
+cdef extern from "gf_parallel.h" nogil:
+    ctypedef int (*gilfree_body_fn)(void *ctx, int64_t begin, int64_t end) noexcept nogil
+    ctypedef struct gilfree_parallel_api:
+        unsigned int version
+        unsigned int size
+        int (*parallel_for)(int64_t n, int64_t grain, gilfree_body_fn body, void *ctx,
+                            int threads) noexcept nogil
+        int (*num_threads)() noexcept nogil
+        int (*check)(int rc) noexcept
+    int GILFREE_PARALLEL_API_VERSION
+    int GILFREE_INTERRUPTED
+    int GILFREE_BAD_ARGUMENT
+    int GILFREE_NOT_IMPORTED
+    int GILFREE_FORKED
+    const char *GILFREE_PARALLEL_CAPSULE
+    int64_t GF_PF_ROUND
+    ctypedef struct gf_pf_state:
+        gf_task task
+        gilfree_body_fn body
+        void *ctx
+        int64_t n, grain, base
+        gf_job *job
+        int rc
+    void gf_pf_run_chunk(gf_task *t, int64_t c) noexcept nogil
+    int gf_pf_in_body()
+    int gf_pf_result(gf_pf_state *s)
+    void gf_pf_set_result(gf_pf_state *s, int rc)
+    int gf_pf_inline(gilfree_body_fn body, void *ctx, int64_t n, int64_t grain,
+                     int64_t nchunks)
+
+import threading as _threading
+
+
+#: Return codes of the C-API (gilfree/parallel.h), for tests and docs.
+PARALLEL_CODES = {
+    "INTERRUPTED": GILFREE_INTERRUPTED,
+    "BAD_ARGUMENT": GILFREE_BAD_ARGUMENT,
+    "NOT_IMPORTED": GILFREE_NOT_IMPORTED,
+    "FORKED": GILFREE_FORKED,
+}
+#: The version of the table in _C_API.
+PARALLEL_API_VERSION = GILFREE_PARALLEL_API_VERSION
+
+cdef int _pf_num_threads() noexcept nogil:
+    # The process default (this module's C store, which set_num_threads and
+    # threadpoolctl write), within 1..GF_MAX_THREADS.
+    cdef int n = gilfree_get_num_threads()
+    if n < 1:
+        return 1
+    if n > GF_MAX_THREADS:
+        return GF_MAX_THREADS
+    return n
+
+# The thread Python runs signal handlers on (the main thread; in a forked
+# child, the thread that forked).
+cdef unsigned long _pf_main_ident = 0
+
+
+def _pf_main_thread_ident():
+    import _thread
+    get = getattr(_thread, "_get_main_thread_ident", None)  # 3.13+: the interpreter's own
+    return get() if get is not None else _threading.main_thread().ident
+
+
+_pf_main_ident = <unsigned long>_pf_main_thread_ident()
+
+
+def _pf_after_fork_in_child():
+    global _pf_main_ident
+    _pf_main_ident = <unsigned long>_threading.get_ident()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_pf_after_fork_in_child)
+
+# A signal handler's exception, put aside by the main thread's call until
+# gilfree_check() raises it.  Only the main thread touches it.
+cdef PyObject *_pf_exc_type = NULL
+cdef PyObject *_pf_exc_value = NULL
+cdef PyObject *_pf_exc_tb = NULL
+
+
+cdef gf_pool *_pf_pool(int workers) noexcept nogil:
+    """The shared pool with at least `workers` threads, without the GIL
+    (NULL: run on the calling thread alone)."""
+    cdef gf_pool *pool = <gf_pool *>gf_ptr_load(&_pool)
+    if pool == NULL:
+        PyThread_acquire_lock(_pool_lock, WAIT_LOCK)
+        pool = <gf_pool *>gf_ptr_load(&_pool)
+        if pool == NULL:
+            pool = gf_pool_create(_spin_ns)
+            gf_ptr_store(&_pool, pool)
+        PyThread_release_lock(_pool_lock)
+        if pool == NULL:
+            return NULL
+    gf_pool_reserve(pool, workers)
+    return pool
+
+
+cdef int _pf_check_signals() noexcept nogil:
+    """On the main thread, with the GIL taken for the time of the check: 0
+    (go on), 1 (a handler raised: its exception is put aside) or 2 (a handler
+    forked and this is the child)."""
+    global _pf_exc_type, _pf_exc_value, _pf_exc_tb
+    cdef unsigned long generation = _fork_generation
+    cdef int rc
+    with gil:
+        rc = _check_signals()
+        if rc == -1:
+            Py_XDECREF(_pf_exc_type)
+            Py_XDECREF(_pf_exc_value)
+            Py_XDECREF(_pf_exc_tb)
+            PyErr_Fetch(&_pf_exc_type, &_pf_exc_value, &_pf_exc_tb)
+    if _fork_generation != generation:
+        return 2
+    return 1 if rc == -1 else 0
+
+
+cdef int _pf_round(gf_pf_state *s, int threads, bint main) noexcept nogil:
+    """Run this round's chunks (s.task.nchunks from s.base) on up to
+    `threads` threads; the call's result so far."""
+    cdef gf_job job
+    cdef gf_pool *pool = NULL
+    cdef int helpers = 0, sig
+    cdef int64_t budget = GF_SIGNAL_CHECK_NS if main else 0
+    if threads > 1:
+        helpers = threads - 1
+        if helpers > s.task.nchunks - 1:
+            helpers = <int>(s.task.nchunks - 1)
+        pool = _pf_pool(helpers)
+        if pool == NULL:
+            helpers = 0
+    gf_job_init(&job, &s.task, gf_pf_run_chunk, helpers)
+    s.job = &job
+    if helpers > 0:
+        gf_pool_submit(pool, &job)
+    else:
+        pool = NULL
+    while not gf_job_work(pool, &job, budget):
+        sig = _pf_check_signals()
+        if sig == 2:
+            # The parent's workers do not exist here: nobody to wait for.
+            return GILFREE_FORKED
+        if sig == 1:
+            # The handler's exception is put aside: INTERRUPTED must reach
+            # the caller, even if a body returned nonzero first, or it would
+            # be lost.
+            gf_pf_set_result(s, GILFREE_INTERRUPTED)
+            gf_job_cancel(&job)
+            while not gf_job_work(pool, &job, 0):
+                pass
+            return GILFREE_INTERRUPTED
+    return gf_pf_result(s)
+
+
+cdef int _pf_parallel_for(int64_t n, int64_t grain, gilfree_body_fn body, void *ctx,
+                          int threads) noexcept nogil:
+    """gilfree_parallel_for (gilfree/parallel.h)."""
+    cdef gf_pf_state s
+    cdef int64_t nchunks, base, count
+    cdef int rc = 0
+    cdef bint main
+    if n < 0 or grain < 1 or body == NULL or threads < 0:
+        return GILFREE_BAD_ARGUMENT
+    if n == 0:
+        return 0
+    nchunks = n // grain + (1 if n % grain else 0)
+    if nchunks == 1 or gf_pf_in_body():
+        return gf_pf_inline(body, ctx, n, grain, nchunks)
+    if threads == 0:
+        threads = _pf_num_threads()
+    elif threads > GF_MAX_THREADS:
+        threads = GF_MAX_THREADS
+    main = _pf_thread_ident() == _pf_main_ident
+    memset(&s, 0, sizeof(s))
+    s.body = body
+    s.ctx = ctx
+    s.n = n
+    s.grain = grain
+    base = 0
+    while base < nchunks and rc == 0:
+        count = nchunks - base
+        if count > GF_PF_ROUND:
+            count = GF_PF_ROUND
+        s.base = base
+        s.task.nchunks = count
+        rc = _pf_round(&s, threads, main)
+        base += count
+    return rc
+
+
+cdef int _pf_check(int rc) noexcept:
+    """gilfree_check for GILFREE_INTERRUPTED, with the GIL: raise what the
+    signal handler raised (put aside by the call), else KeyboardInterrupt."""
+    global _pf_exc_type, _pf_exc_value, _pf_exc_tb
+    if rc != GILFREE_INTERRUPTED:
+        return rc
+    if _pf_exc_type != NULL and _pf_thread_ident() == _pf_main_ident:
+        PyErr_Restore(_pf_exc_type, _pf_exc_value, _pf_exc_tb)
+        _pf_exc_type = _pf_exc_value = _pf_exc_tb = NULL
+        return -1
+    if _pf_exc_occurred() != NULL or _check_signals() == -1:
+        return -1
+    _pf_set_none(KeyboardInterrupt)
+    return -1
+
+
+cdef gilfree_parallel_api _pf_api
+_pf_api.version = GILFREE_PARALLEL_API_VERSION
+_pf_api.size = sizeof(gilfree_parallel_api)
+_pf_api.parallel_for = _pf_parallel_for
+_pf_api.num_threads = _pf_num_threads
+_pf_api.check = _pf_check
+
+#: The parallel-for C-API's function table (gilfree/parallel.h).
+_C_API = PyCapsule_New(&_pf_api, GILFREE_PARALLEL_CAPSULE, NULL)
