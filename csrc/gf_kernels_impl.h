@@ -103,18 +103,22 @@ GF_DEF_SQUARE_INT(u64, uint64_t, uint64_t, 0, UINT64_C(4294967295))
 #pragma GCC diagnostic pop
 #endif
 
-/* A float square overflows when a finite input gives an infinite result.
- * The test looks at the bits (exponent all ones: inf or NaN) rather than
- * comparing floats: a comparison may raise the invalid flag on a NaN (GCC
- * turns `v != inf` into a signalling `!(v > max)`), and np.square raises no
- * flag there, while gilfree reports the flags through np.errstate like it
- * (gf_fpstatus.h). */
+/* A float square overflows when a finite input gives an infinite result:
+ * r = v * v is +inf and v is not +-inf (v cannot be NaN then).  The test
+ * looks at the bits rather than comparing floats: a comparison may raise
+ * the invalid flag on a NaN (GCC turns `v != inf` into a signalling
+ * `!(v > max)`), and np.square raises no flag there, while gilfree reports
+ * the flags through np.errstate like it (gf_fpstatus.h).  Both halves are
+ * equalities on purpose: Clang turns such bit tests back into float
+ * compares, and an equality is a quiet compare, while "exponent all ones"
+ * became |v| < inf, a signalling compare (FCMGT) that raised invalid on
+ * AArch64 for float32 NaN inputs. */
 static inline int GF_FN(flt_bad_float)(float v, float r)
 {
     uint32_t vb, rb;
     memcpy(&vb, &v, sizeof vb);
     memcpy(&rb, &r, sizeof rb);
-    return (rb == UINT32_C(0x7F800000)) & ((vb & UINT32_C(0x7F800000)) != UINT32_C(0x7F800000));
+    return (rb == UINT32_C(0x7F800000)) & ((vb & UINT32_C(0x7FFFFFFF)) != UINT32_C(0x7F800000));
 }
 static inline int GF_FN(flt_bad_double)(double v, double r)
 {
@@ -122,7 +126,7 @@ static inline int GF_FN(flt_bad_double)(double v, double r)
     memcpy(&vb, &v, sizeof vb);
     memcpy(&rb, &r, sizeof rb);
     return (rb == UINT64_C(0x7FF0000000000000)) &
-           ((vb & UINT64_C(0x7FF0000000000000)) != UINT64_C(0x7FF0000000000000));
+           ((vb & UINT64_C(0x7FFFFFFFFFFFFFFF)) != UINT64_C(0x7FF0000000000000));
 }
 #define GF_DEF_SQUARE_FLT(NAME, T, TMAX)                                       \
 static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
