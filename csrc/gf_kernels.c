@@ -110,6 +110,27 @@ static uint64_t gf_xcr0(void)
 }
 #endif
 
+/* macOS saves the AVX-512 state but sets its XCR0 bits only once a thread
+ * first uses AVX-512 (the state is allocated on demand); the kernel says
+ * whether it supports it through sysctl, as NumPy reads it. */
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+static int gf_darwin_avx512(void)
+{
+    static const char *const names[] = {"hw.optional.avx512f", "hw.optional.avx512bw",
+                                        "hw.optional.avx512dq", "hw.optional.avx512vl"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int v = 0;
+        size_t len = sizeof v;
+        if (sysctlbyname(names[i], &v, &len, NULL, 0) != 0 || !v) return 0;
+    }
+    return 1;
+}
+#else
+static int gf_darwin_avx512(void) { return 0; }
+#endif
+
 /* The best level this CPU and OS run. */
 static int gf_cpu_level(void)
 {
@@ -131,7 +152,7 @@ static int gf_cpu_level(void)
     /* AVX512F (16), DQ (17), BW (30), VL (31), and the opmask, ZMM_Hi256
      * and Hi16_ZMM state (XCR0 bits 5-7) */
     if ((b7 & (1u << 16)) && (b7 & (1u << 17)) && (b7 & (1u << 30)) && (b7 & (1u << 31)) &&
-        (xcr0 & 0xe0) == 0xe0)
+        ((xcr0 & 0xe0) == 0xe0 || gf_darwin_avx512()))
         return GF_SIMD_AVX512;
     return GF_SIMD_AVX2;
 }
