@@ -9,6 +9,7 @@
 #   native (host cc)          directly: the reference
 #   x86_64-linux-musl         directly (a static binary)
 #   aarch64-linux-gnu.2.28    qemu-aarch64 (user mode), Debian's arm64 glibc
+#   aarch64-linux-musl        qemu-aarch64 (a static binary)
 #   x86_64-windows-gnu        wine
 #   aarch64-macos             cannot run here: compiled and linked only
 #   x86_64-macos              cannot run here: compiled and linked only
@@ -112,7 +113,8 @@ build() { # target exe cc...: each source compiled on its own, then linked
 
 echo "== builds (the targets in parallel)"
 declare -A EXE
-targets=(native x86_64-linux-musl aarch64-linux-gnu.2.28 x86_64-windows-gnu aarch64-macos x86_64-macos)
+targets=(native x86_64-linux-musl aarch64-linux-gnu.2.28 aarch64-linux-musl x86_64-windows-gnu
+    aarch64-macos x86_64-macos)
 exe_of() { [[ $1 == *windows* ]] && echo cross_check_driver.exe || echo cross_check_driver; }
 for t in "${targets[@]}"; do
     mkdir -p "$WORK/$t"
@@ -204,8 +206,9 @@ run_target x86_64-linux-musl "natively" "${EXE[x86_64-linux-musl]:-}"
 if command -v qemu-aarch64 >/dev/null; then
     run_target aarch64-linux-gnu.2.28 "qemu-aarch64" \
         qemu-aarch64 -L /usr/aarch64-linux-gnu "${EXE[aarch64-linux-gnu.2.28]:-}"
+    run_target aarch64-linux-musl "qemu-aarch64" qemu-aarch64 "${EXE[aarch64-linux-musl]:-}"
 else
-    fail "aarch64-linux-gnu.2.28: no qemu-aarch64 to run it"
+    fail "aarch64: no qemu-aarch64 to run it"
 fi
 if command -v wine >/dev/null; then
     export WINEPREFIX="$TOOLS/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
