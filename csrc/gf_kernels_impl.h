@@ -110,9 +110,9 @@ GF_DEF_SQUARE_INT(u64, uint64_t, uint64_t, 0, UINT64_C(4294967295))
  * `!(v > max)`), and np.square raises no flag there, while gilfree reports
  * the flags through np.errstate like it (gf_fpstatus.h).  Both halves are
  * equalities on purpose: Clang turns such bit tests back into float
- * compares, and an equality is a quiet compare, while "exponent all ones"
- * became |v| < inf, a signalling compare (FCMGT) that raised invalid on
- * AArch64 for float32 NaN inputs. */
+ * compares, and an equality is a quiet compare, while an "exponent all
+ * ones" test turns into |v| < inf, a signalling compare (FCMGT on AArch64)
+ * that raises invalid for a NaN input. */
 static inline int GF_FN(flt_bad_float)(float v, float r)
 {
     uint32_t vb, rb;
