@@ -139,6 +139,9 @@ class BuildExt(build_ext):
         from concurrent.futures import ThreadPoolExecutor
 
         out = os.path.join(self.build_temp, "gilfree-kernels")
+        # MSVC finds its tools on first use: once, before the threads.
+        if getattr(self.compiler, "initialized", True) is False:
+            self.compiler.initialize()
 
         def compile_one(item):
             src, flags = item
