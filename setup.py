@@ -5,10 +5,17 @@ Environment switches:
   GILFREE_SANITIZE=...  add -fsanitize=... (e.g. address,undefined)
   GILFREE_CFLAGS=...    extra compiler flags
   GILFREE_OPENMP=0      skip the optional OpenMP extension (gilfree._openmp)
--march=native is never used: wider SIMD is chosen at run time (csrc/gf_kernels.c).
+  GILFREE_BUILD_JOBS=N  compile with N parallel jobs (default: the CPU count)
+
+The C kernels are compiled once per package, not once per extension: each
+SIMD level is a translation unit of its own (csrc/gf_level_*.c) compiled with
+that level's flags, and the objects are linked into every extension.
+-march=native is never used: wider SIMD is chosen at run time from cpuid
+(csrc/gf_kernels.c).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,12 +25,16 @@ import tempfile
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 debug = os.environ.get("GILFREE_DEBUG", "") not in ("", "0")
 sanitize = os.environ.get("GILFREE_SANITIZE", "").strip()
 
 if sys.platform == "win32":
     cflags = ["/Od", "/Zi"] if debug else ["/O2"]
+    # /fp:precise never contracts a * b + c into an FMA (MSVC 2022): float
+    # results must not depend on the SIMD level.
+    cflags += ["/fp:precise"]
     ldflags = []
 else:
     cflags = ["-O0", "-g"] if debug else ["-O3"]
@@ -78,10 +89,85 @@ build_info = [
     ("GF_BUILD_NUMPY", c_string(np.__version__)),
 ]
 
+def target_is_x86_64():
+    """Whether the extensions are built for x86-64 (where the AVX2 and
+    AVX-512 levels exist).  sysconfig.get_platform() follows cibuildwheel's
+    cross-builds (_PYTHON_HOST_PLATFORM); on macOS ARCHFLAGS names the
+    architectures, and a universal2 build keeps to the baseline."""
+    if sys.platform == "darwin" and os.environ.get("ARCHFLAGS"):
+        return re.findall(r"-arch\s+(\S+)", os.environ["ARCHFLAGS"]) == ["x86_64"]
+    return sysconfig.get_platform().lower().endswith(("x86_64", "amd64"))
+
+
+# The kernels: one translation unit per SIMD level, each with its own flags
+# (no other code is compiled for the wider instruction sets), plus the
+# dispatch.  On other targets the AVX2 and AVX-512 files get no flags and
+# compile to nothing but a "not compiled" answer (gf_level_runner_*).
+if sys.platform == "win32":
+    level_flags = {"avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]}
+else:
+    level_flags = {"avx2": ["-mavx2", "-mfma"],
+                   "avx512": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl",
+                              "-mavx2", "-mfma"]}
+if not target_is_x86_64():
+    level_flags = {}
+KERNEL_SOURCES = [
+    ("csrc/gf_kernels.c", []),
+    ("csrc/gf_level_baseline.c", []),
+    ("csrc/gf_level_avx2.c", level_flags.get("avx2", [])),
+    ("csrc/gf_level_avx512.c", level_flags.get("avx512", [])),
+]
+KERNEL_DEPENDS = ["csrc/gilfree.h", "csrc/gf_kernels_common.h", "csrc/gf_kernels_impl.h",
+                  "csrc/gf_fpstatus.h"]
+
+
+#: Extensions that run no kernel (the timeline sampler): nothing to link.
+NO_KERNELS = {"gilfree._sampler"}
+
+
+def build_jobs():
+    jobs = os.environ.get("GILFREE_BUILD_JOBS", "")
+    return max(1, int(jobs)) if jobs.isdigit() else (os.cpu_count() or 1)
+
+
+class BuildExt(build_ext):
+    """Compile the kernels once, link their objects into every extension,
+    and build the extensions in parallel."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = build_jobs()
+
+    def build_extensions(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        out = os.path.join(self.build_temp, "gilfree-kernels")
+        # MSVC finds its tools on first use: once, before the threads.
+        if getattr(self.compiler, "initialized", True) is False:
+            self.compiler.initialize()
+
+        def compile_one(item):
+            src, flags = item
+            return self.compiler.compile(
+                [src], output_dir=out, include_dirs=["csrc"], debug=self.debug,
+                extra_postargs=cflags + flags, depends=KERNEL_DEPENDS)
+
+        with ThreadPoolExecutor(max_workers=min(build_jobs(), len(KERNEL_SOURCES))) as pool:
+            objects = [o for objs in pool.map(compile_one, KERNEL_SOURCES) for o in objs]
+        for ext in self.extensions:
+            if ext.name in NO_KERNELS:
+                continue
+            ext.extra_objects = objects + list(ext.extra_objects or [])
+            # a changed kernel relinks every extension
+            ext.depends = list(ext.depends) + [src for src, _ in KERNEL_SOURCES] + KERNEL_DEPENDS
+        super().build_extensions()
+
+
 common = dict(
     include_dirs=["csrc", np.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")] + build_info,
-    depends=["csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_threads.h",
+    depends=["csrc/gilfree.h", "csrc/gf_threads.h",
              "csrc/gf_fpstatus.h", "src/gilfree/_gilfree.pxd", "src/gilfree/_shared.pxd"],
 )
 
@@ -91,15 +177,14 @@ common = dict(
 extensions = [
     Extension(
         "gilfree._runtime",
-        sources=["src/gilfree/_runtime.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c",
-                 "csrc/gf_threads.c"],
+        sources=["src/gilfree/_runtime.pyx", "csrc/gf_pool.c", "csrc/gf_threads.c"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         **common,
     ),
     Extension(
         "gilfree._core",
-        sources=["src/gilfree/_core.pyx", "csrc/gf_kernels.c"],
+        sources=["src/gilfree/_core.pyx"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         **dict(common, depends=common["depends"] + ["src/gilfree/_runtime.pxd"]),
@@ -111,7 +196,7 @@ extensions = [
 extensions.append(
     Extension(
         "gilfree._buffer",
-        sources=["src/gilfree/_buffer.pyx", "csrc/gf_kernels.c", "csrc/gf_pool.c"],
+        sources=["src/gilfree/_buffer.pyx", "csrc/gf_pool.c"],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         include_dirs=["csrc"],
@@ -143,7 +228,7 @@ if omp is not None:
     extensions.append(
         Extension(
             "gilfree._openmp",
-            sources=["src/gilfree/_openmp.pyx", "csrc/gf_kernels.c"],
+            sources=["src/gilfree/_openmp.pyx"],
             extra_compile_args=cflags + omp[0],
             extra_link_args=ldflags + omp[1],
             **common,
@@ -153,6 +238,7 @@ else:
     print("gilfree: no OpenMP in this compiler; building without gilfree._openmp")
 
 setup(
+    cmdclass={"build_ext": BuildExt},
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": "3"},

@@ -1,7 +1,9 @@
 /*
- * The kernels for one SIMD level.  gf_kernels.c includes this file once per
- * level with GF_SUFFIX set and a target pragma around it, so the same plain C
- * is compiled for SSE2, AVX2 and AVX-512 and picked at run time.
+ * The kernels for one SIMD level.  Each level is a translation unit of its
+ * own (gf_level_baseline.c, gf_level_avx2.c, gf_level_avx512.c) that sets
+ * GF_SUFFIX and includes this file, compiled with that level's flags, so the
+ * same plain C is compiled for the baseline, AVX2 and AVX-512 and picked at
+ * run time (gf_kernels.c).
  *
  * The loops are written so that GCC and Clang vectorize them at -O3 without
  * -ffast-math: reductions keep several independent accumulators (no
@@ -16,7 +18,7 @@
 #define GF_CAT(a, b) GF_CAT2(a, b)
 #define GF_FN(name) GF_CAT(name, GF_SUFFIX)
 
-/* Float sum of squares: GF_FACC, GF_FLANES and GF_FBLOCK (gf_kernels.c)
+/* Float sum of squares: GF_FACC, GF_FLANES and GF_FBLOCK (gf_kernels_common.h)
  * define the order of the additions. */
 
 /* ---------------------------------------------------------------- square */
@@ -101,18 +103,22 @@ GF_DEF_SQUARE_INT(u64, uint64_t, uint64_t, 0, UINT64_C(4294967295))
 #pragma GCC diagnostic pop
 #endif
 
-/* A float square overflows when a finite input gives an infinite result.
- * The test looks at the bits (exponent all ones: inf or NaN) rather than
- * comparing floats: a comparison may raise the invalid flag on a NaN (GCC
- * turns `v != inf` into a signalling `!(v > max)`), and np.square raises no
- * flag there, while gilfree reports the flags through np.errstate like it
- * (gf_fpstatus.h). */
+/* A float square overflows when a finite input gives an infinite result:
+ * r = v * v is +inf and v is not +-inf (v cannot be NaN then).  The test
+ * looks at the bits rather than comparing floats: a comparison may raise
+ * the invalid flag on a NaN (GCC turns `v != inf` into a signalling
+ * `!(v > max)`), and np.square raises no flag there, while gilfree reports
+ * the flags through np.errstate like it (gf_fpstatus.h).  Both halves are
+ * equalities on purpose: Clang turns such bit tests back into float
+ * compares, and an equality is a quiet compare, while an "exponent all
+ * ones" test turns into |v| < inf, a signalling compare (FCMGT on AArch64)
+ * that raises invalid for a NaN input. */
 static inline int GF_FN(flt_bad_float)(float v, float r)
 {
     uint32_t vb, rb;
     memcpy(&vb, &v, sizeof vb);
     memcpy(&rb, &r, sizeof rb);
-    return (rb == UINT32_C(0x7F800000)) & ((vb & UINT32_C(0x7F800000)) != UINT32_C(0x7F800000));
+    return (rb == UINT32_C(0x7F800000)) & ((vb & UINT32_C(0x7FFFFFFF)) != UINT32_C(0x7F800000));
 }
 static inline int GF_FN(flt_bad_double)(double v, double r)
 {
@@ -120,7 +126,7 @@ static inline int GF_FN(flt_bad_double)(double v, double r)
     memcpy(&vb, &v, sizeof vb);
     memcpy(&rb, &r, sizeof rb);
     return (rb == UINT64_C(0x7FF0000000000000)) &
-           ((vb & UINT64_C(0x7FF0000000000000)) != UINT64_C(0x7FF0000000000000));
+           ((vb & UINT64_C(0x7FFFFFFFFFFFFFFF)) != UINT64_C(0x7FF0000000000000));
 }
 #define GF_DEF_SQUARE_FLT(NAME, T, TMAX)                                       \
 static int GF_FN(square_##NAME)(const char *xp, int64_t xs, char *op,         \
@@ -331,80 +337,14 @@ static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) 
     }                                                                         \
 }
 #endif
-#if defined(GF_FSSQ_AVX512)
-/* AVX-512 float64 reads with aligned loads.  A NumPy array's data usually
- * starts 16 bytes past a 64-byte boundary (malloc's header), and then every
- * unaligned 64-byte load spans two cache lines: measured with
- * bench/probes/sumsq_float_micro.c (GF_OFFSET=16) on a 2-vCPU Xeon (AVX-512)
- * KVM guest, 10^4-10^5 float64 in cache took 1.34-1.47x as long as from an
- * aligned start (now: 572 ns at 10^4 from any start, 564 aligned before).  Here element p of the run (k elements past a 64-byte
- * boundary) is lane (p + k) % 8 of aligned vector (p + k) / 8, added into
- * register ((p + k) / 8) % 4: register lane q holds logical accumulator
- * (q - k) mod 32, with the same additions in the same order.  A block's
- * first and last vectors are loaded with masks (lanes outside the block, and
- * outside the array, are not read; they add +0, which leaves a sum of
- * squares unchanged); before the fold a two-source permute turns the
- * rotation back. */
+#if defined(GF_FSSQ_AVX512) || defined(GF_FSSQ_AVX2)
 /* Doubles that are not 8-byte aligned break the kernels' contract
- * (gilfree.h; both Python APIs copy such input first): the block loop then
- * takes the 4-wide form, whose loads are memcpy, rather than fault. */
+ * (gilfree.h; both Python APIs copy such input first): the aligned block
+ * loops below then take the 4-wide form, whose loads are memcpy, rather than
+ * fault. */
 GF_DEF_FBLOCKS(f64_u, double)
-static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
-{
-    int k = (int)(((uintptr_t)x >> 3) & 7);
-    const double *xa = x - k;
-    __m512d s, c;
-    __m512i idx;
-    __mmask8 first = (__mmask8)(0xff << k), last = (__mmask8)((1 << k) - 1);
-    int64_t blk;
-    if (((uintptr_t)x & 7) || nb <= 0) {
-        GF_FN(fblocks_f64_u)(x, nb, S, C);
-        return;
-    }
-    idx = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(k));
-    s = _mm512_loadu_pd(S);
-    c = _mm512_loadu_pd(C);
-    for (blk = 0; blk < nb; blk++) {
-        const double *p = xa + blk * GF_FBLOCK;
-        __m512d v, r0, r1, r2, r3, a0, a1, a2, a3, l, t, bp;
-        int b;
-        v = _mm512_maskz_load_pd(first, p);
-        r0 = _mm512_mul_pd(v, v);
-        v = _mm512_load_pd(p + 8);
-        r1 = _mm512_mul_pd(v, v);
-        v = _mm512_load_pd(p + 16);
-        r2 = _mm512_mul_pd(v, v);
-        v = _mm512_load_pd(p + 24);
-        r3 = _mm512_mul_pd(v, v);
-        for (b = GF_FACC, p += GF_FACC; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {
-            v = _mm512_load_pd(p);
-            r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
-            v = _mm512_load_pd(p + 8);
-            r1 = _mm512_add_pd(r1, _mm512_mul_pd(v, v));
-            v = _mm512_load_pd(p + 16);
-            r2 = _mm512_add_pd(r2, _mm512_mul_pd(v, v));
-            v = _mm512_load_pd(p + 24);
-            r3 = _mm512_add_pd(r3, _mm512_mul_pd(v, v));
-            GF_STEP_BARRIER4(r0, r1, r2, r3);
-        }
-        v = _mm512_maskz_load_pd(last, p);
-        r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
-        /* logical accumulators 8j..8j+7 are lanes k.. of r_j then r_{j+1} */
-        a0 = _mm512_permutex2var_pd(r0, idx, r1);
-        a1 = _mm512_permutex2var_pd(r1, idx, r2);
-        a2 = _mm512_permutex2var_pd(r2, idx, r3);
-        a3 = _mm512_permutex2var_pd(r3, idx, r0);
-        l = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3));
-        t = _mm512_add_pd(s, l);
-        bp = _mm512_sub_pd(t, s);
-        c = _mm512_add_pd(c, _mm512_add_pd(_mm512_sub_pd(s, _mm512_sub_pd(t, bp)),
-                                           _mm512_sub_pd(l, bp)));
-        s = t;
-    }
-    _mm512_storeu_pd(S, s);
-    _mm512_storeu_pd(C, c);
-}
-#elif defined(GF_FSSQ_AVX2)
+#endif
+#if defined(GF_FSSQ_AVX2) || defined(GF_FSSQ_YMM)
 /* AVX2 float64, the same idea at 32 bytes: element p of a run k elements
  * past a 32-byte boundary is lane (p + k) % 4 of register ((p + k) / 4) % 8;
  * the first and last vector of each block are masked loads (vmaskmovpd: the
@@ -413,7 +353,6 @@ static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C
  * Measured as the AVX-512 one above: 10^4 float64 from 16 bytes past a
  * 64-byte boundary 777-826 -> 662-685 ns, 10^5 7.9-8.1 -> 6.4-6.5 us
  * (aligned start: 604 ns, 5.6 us). */
-GF_DEF_FBLOCKS(f64_u, double)
 static inline __m256d GF_FN(shift4)(__m256d lo, __m256d hi, int k)
 {
     __m256d t = _mm256_permute2f128_pd(lo, hi, 0x21); /* lo[2], lo[3], hi[0], hi[1] */
@@ -421,7 +360,7 @@ static inline __m256d GF_FN(shift4)(__m256d lo, __m256d hi, int k)
     if (k == 2) return t;
     return _mm256_shuffle_pd(t, hi, 5);               /* lo[3], hi[0], hi[1], hi[2] */
 }
-static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
+static void GF_FN(fblocks_f64_ymm)(const double *x, int64_t nb, double *S, double *C)
 {
     int k = (int)(((uintptr_t)x >> 3) & 3), j;
     const double *xa = x - k;
@@ -478,6 +417,81 @@ static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C
     _mm256_storeu_pd(S + 4, s1);
     _mm256_storeu_pd(C, c0);
     _mm256_storeu_pd(C + 4, c1);
+}
+#endif
+#if defined(GF_FSSQ_AVX512)
+/* AVX-512 float64 reads with aligned loads.  A NumPy array's data usually
+ * starts 16 bytes past a 64-byte boundary (malloc's header), and then every
+ * unaligned 64-byte load spans two cache lines: measured with
+ * bench/probes/sumsq_float_micro.c (GF_OFFSET=16) on a 2-vCPU Xeon (AVX-512)
+ * KVM guest, 10^4-10^5 float64 in cache took 1.34-1.47x as long as from an
+ * aligned start (now: 572 ns at 10^4 from any start, 564 aligned before).  Here element p of the run (k elements past a 64-byte
+ * boundary) is lane (p + k) % 8 of aligned vector (p + k) / 8, added into
+ * register ((p + k) / 8) % 4: register lane q holds logical accumulator
+ * (q - k) mod 32, with the same additions in the same order.  A block's
+ * first and last vectors are loaded with masks (lanes outside the block, and
+ * outside the array, are not read; they add +0, which leaves a sum of
+ * squares unchanged); before the fold a two-source permute turns the
+ * rotation back. */
+static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
+{
+    int k = (int)(((uintptr_t)x >> 3) & 7);
+    const double *xa = x - k;
+    __m512d s, c;
+    __m512i idx;
+    __mmask8 first = (__mmask8)(0xff << k), last = (__mmask8)((1 << k) - 1);
+    int64_t blk;
+    if (((uintptr_t)x & 7) || nb <= 0) {
+        GF_FN(fblocks_f64_u)(x, nb, S, C);
+        return;
+    }
+    idx = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(k));
+    s = _mm512_loadu_pd(S);
+    c = _mm512_loadu_pd(C);
+    for (blk = 0; blk < nb; blk++) {
+        const double *p = xa + blk * GF_FBLOCK;
+        __m512d v, r0, r1, r2, r3, a0, a1, a2, a3, l, t, bp;
+        int b;
+        v = _mm512_maskz_load_pd(first, p);
+        r0 = _mm512_mul_pd(v, v);
+        v = _mm512_load_pd(p + 8);
+        r1 = _mm512_mul_pd(v, v);
+        v = _mm512_load_pd(p + 16);
+        r2 = _mm512_mul_pd(v, v);
+        v = _mm512_load_pd(p + 24);
+        r3 = _mm512_mul_pd(v, v);
+        for (b = GF_FACC, p += GF_FACC; b < GF_FBLOCK; b += GF_FACC, p += GF_FACC) {
+            v = _mm512_load_pd(p);
+            r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
+            v = _mm512_load_pd(p + 8);
+            r1 = _mm512_add_pd(r1, _mm512_mul_pd(v, v));
+            v = _mm512_load_pd(p + 16);
+            r2 = _mm512_add_pd(r2, _mm512_mul_pd(v, v));
+            v = _mm512_load_pd(p + 24);
+            r3 = _mm512_add_pd(r3, _mm512_mul_pd(v, v));
+            GF_STEP_BARRIER4(r0, r1, r2, r3);
+        }
+        v = _mm512_maskz_load_pd(last, p);
+        r0 = _mm512_add_pd(r0, _mm512_mul_pd(v, v));
+        /* logical accumulators 8j..8j+7 are lanes k.. of r_j then r_{j+1} */
+        a0 = _mm512_permutex2var_pd(r0, idx, r1);
+        a1 = _mm512_permutex2var_pd(r1, idx, r2);
+        a2 = _mm512_permutex2var_pd(r2, idx, r3);
+        a3 = _mm512_permutex2var_pd(r3, idx, r0);
+        l = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3));
+        t = _mm512_add_pd(s, l);
+        bp = _mm512_sub_pd(t, s);
+        c = _mm512_add_pd(c, _mm512_add_pd(_mm512_sub_pd(s, _mm512_sub_pd(t, bp)),
+                                           _mm512_sub_pd(l, bp)));
+        s = t;
+    }
+    _mm512_storeu_pd(S, s);
+    _mm512_storeu_pd(C, c);
+}
+#elif defined(GF_FSSQ_AVX2)
+static void GF_FN(fblocks_f64)(const double *x, int64_t nb, double *S, double *C)
+{
+    GF_FN(fblocks_f64_ymm)(x, nb, S, C);
 }
 #else
 GF_DEF_FBLOCKS(f64, double)
@@ -561,7 +575,7 @@ GF_DEF_SUMSQ_FLT(f64, double, GF_FN(fblocks_f64))
  * against 31.3 ms from 16 bytes past one (OpenBLAS ddot: 27.3, 29.0 ms);
  * 10^7 2.66 against 2.75 ms aligned, 3.04 against 2.97 ms at +16.  In cache
  * the zmm loop is ahead (10^5 at +16: 7.4 against 8.8 us). */
-GF_DEF_SUMSQ_FLT(f64_mem, double, fblocks_f64_avx2)
+GF_DEF_SUMSQ_FLT(f64_mem, double, GF_FN(fblocks_f64_ymm))
 #endif
 
 /* -------------------------------------------------------- int sum of squares */

@@ -13,7 +13,8 @@
 #      (HYPOTHESIS_PROFILE=ci);
 #   5. `python -m mypy.stubtest gilfree` against that installation;
 #   6. `cibuildwheel --print-build-identifiers` for linux, macos and windows,
-#      checking cp310..cp314 and cp314t manylinux_x86_64 are in the linux list;
+#      checking cp311..cp315, cp314t and cp315t manylinux_x86_64 are in the
+#      linux list;
 #   7. actionlint on .github/workflows.
 #
 # Usage: tools/check-dist.sh [--keep]     (--keep: leave the scratch folder)
@@ -141,7 +142,9 @@ top = names[0].split("/")[0]
 rel = sorted(n[len(top) + 1:] for n in names if "/" in n)
 files = [n for n in rel if n]
 need = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in", "PKG-INFO",
-        "csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_kernels.c", "csrc/gf_pool.c",
+        "csrc/gilfree.h", "csrc/gf_kernels_impl.h", "csrc/gf_kernels_common.h",
+        "csrc/gf_kernels.c", "csrc/gf_level_baseline.c", "csrc/gf_level_avx2.c",
+        "csrc/gf_level_avx512.c", "csrc/gf_pool.c", "csrc/gf_threads.c", "csrc/gf_threads.h",
         "csrc/gf_sampler.c", "src/gilfree/_sampler.pyx", "src/gilfree/_sampler.pyi",
         "src/gilfree/__init__.py", "src/gilfree/_core.pyx", "src/gilfree/_gilfree.pxd",
         "src/gilfree/_core.pyi", "src/gilfree/_runtime.pyx", "src/gilfree/_runtime.pxd",
@@ -312,7 +315,7 @@ for plat in linux macos windows; do
         # shellcheck disable=SC2086  # word-splitting the list is intended
         printf '   %s %s %s %s %s %s\n' $ids
         if [[ $plat == linux ]]; then
-            for want in cp310 cp311 cp312 cp313 cp314 cp314t; do
+            for want in cp311 cp312 cp313 cp314 cp315 cp314t cp315t; do
                 if ! grep -qx "$want-manylinux_x86_64" <<<"$ids"; then
                     echo "missing: $want-manylinux_x86_64"
                     IDS_OK=0
@@ -325,7 +328,7 @@ for plat in linux macos windows; do
     fi
 done
 if ((IDS_OK)); then
-    record cibw-identifiers PASS "linux has cp310..cp314 + cp314t manylinux_x86_64"
+    record cibw-identifiers PASS "linux has cp311..cp315 + cp314t, cp315t manylinux_x86_64"
 else
     record cibw-identifiers FAIL
 fi

@@ -60,23 +60,37 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (v
 "$CLANG" -fsanitize=fuzzer "$WORK/probe.c" -o "$WORK/probe" 2>"$WORK/probe.log" ||
     die "$CLANG cannot link libFuzzer ($(head -1 "$WORK/probe.log")); install clang and libclang-rt-14-dev"
 # The kernels are compiled once per compiler (the slow part: three SIMD
-# levels), each target and its GCC replay twin in parallel after that.
+# levels, each a file of its own with its own flags, as setup.py builds
+# them), each target and its GCC replay twin in parallel after that.
 build() { # log cmd...
     local log=$1; shift
     "$@" 2>"$log" || { cat "$log"; return 1; }
 }
-build "$WORK/k.clang.log" "$CLANG" -O2 "${FLAGS[@]}" "${SAN[@]}" -fsanitize=fuzzer-no-link \
-    -c "$ROOT/csrc/gf_kernels.c" -o "$WORK/gf_kernels.clang.o" &
-build "$WORK/k.gcc.log" "$GCC" -O3 "${FLAGS[@]}" "${SAN[@]}" \
-    -c "$ROOT/csrc/gf_kernels.c" -o "$WORK/gf_kernels.gcc.o" &
-wait %1 || die "clang build of csrc/gf_kernels.c"
-wait %2 || die "gcc build of csrc/gf_kernels.c"
+KERNELS=(gf_kernels gf_level_baseline gf_level_avx2 gf_level_avx512)
+level_flags() { # the flags setup.py gives each kernel file on x86-64
+    case "$1" in
+        gf_level_avx2) echo "-mavx2 -mfma" ;;
+        gf_level_avx512) echo "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma" ;;
+    esac
+}
+for k in "${KERNELS[@]}"; do
+    # shellcheck disable=SC2046  # the level's flags are words
+    build "$WORK/$k.clang.log" "$CLANG" -O2 "${FLAGS[@]}" "${SAN[@]}" -fsanitize=fuzzer-no-link \
+        $(level_flags "$k") -c "$ROOT/csrc/$k.c" -o "$WORK/$k.clang.o" &
+    # shellcheck disable=SC2046
+    build "$WORK/$k.gcc.log" "$GCC" -O3 "${FLAGS[@]}" "${SAN[@]}" \
+        $(level_flags "$k") -c "$ROOT/csrc/$k.c" -o "$WORK/$k.gcc.o" &
+    wait %1 || die "clang build of csrc/$k.c"
+    wait %2 || die "gcc build of csrc/$k.c"
+done
+KOBJ_CLANG=() KOBJ_GCC=()
+for k in "${KERNELS[@]}"; do KOBJ_CLANG+=("$WORK/$k.clang.o"); KOBJ_GCC+=("$WORK/$k.gcc.o"); done
 for t in $TARGETS; do
     [[ -f "$ROOT/fuzz/$t.c" ]] || die "no fuzz/$t.c"
     build "$WORK/$t.build.log" "$CLANG" -O2 "${FLAGS[@]}" "${SAN[@]}" -fsanitize=fuzzer \
-        "$ROOT/fuzz/$t.c" "$WORK/gf_kernels.clang.o" -o "$WORK/$t" &
+        "$ROOT/fuzz/$t.c" "${KOBJ_CLANG[@]}" -o "$WORK/$t" &
     build "$WORK/$t.gcc.log" "$GCC" -O3 "${FLAGS[@]}" "${SAN[@]}" \
-        "$ROOT/fuzz/$t.c" "$ROOT/fuzz/replay_main.c" "$WORK/gf_kernels.gcc.o" -o "$WORK/$t.gcc" &
+        "$ROOT/fuzz/$t.c" "$ROOT/fuzz/replay_main.c" "${KOBJ_GCC[@]}" -o "$WORK/$t.gcc" &
     wait %1 || die "clang build of $t"
     wait %2 || die "gcc build of $t"
 done

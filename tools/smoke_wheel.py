@@ -8,9 +8,10 @@ tools/check-dist.sh's scratch folder, CI).  Exits non-zero when:
 * on a free-threaded CPython, importing them turns the GIL back on (an
   extension not declared free-threading compatible does that, silently unless
   warnings are shown);
-* ``GILFREE_EXPECT_OPENMP=1`` and ``gilfree._openmp`` is missing: the wheel
-  builds set it where the compiler has OpenMP (gcc, MSVC), so a build that
-  quietly lost it fails here rather than in the bench.
+* ``GILFREE_EXPECT_OPENMP=1`` and ``gilfree._openmp`` is missing: a source
+  build meant to have OpenMP (gcc, MSVC) sets it, so a build that quietly
+  lost it fails here rather than in the bench.  Release wheels are built
+  without OpenMP (``[tool.cibuildwheel]`` in pyproject.toml says why).
 """
 
 from __future__ import annotations

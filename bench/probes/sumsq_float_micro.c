@@ -1,6 +1,6 @@
 /*
  * Float sum of squares, single thread, no Python: gilfree's own kernels
- * (csrc/gf_kernels.c is included whole, so its static per-level functions
+ * (every level is included in one file, gf_levels_onefile.h, so its static per-level functions
  * are called directly) against OpenBLAS's ddot/sdot on one thread.
  *
  * For each size and dtype it prints nanoseconds per call (the minimum and
@@ -33,7 +33,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gf_kernels.c"
+#include "gf_levels_onefile.h"
 
 static double now(void)
 {

@@ -1,6 +1,6 @@
 /*
  * The float sum-of-squares block loop against the variants it was chosen
- * over, one thread, no Python (csrc/gf_kernels.c is included whole, so its
+ * over, one thread, no Python (every level is included in one file, gf_levels_onefile.h, so its
  * static per-level functions are called directly).  x86-64 with AVX-512 only.
  *
  * float64: the AVX-512 and AVX2 kernels; the AVX-512 block loop without its
@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gf_kernels.c"
+#include "gf_levels_onefile.h"
 
 static double now(void)
 {
