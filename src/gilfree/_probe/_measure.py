@@ -835,7 +835,9 @@ class ProcessTimer:
             return
         # The workers start in a thread of their own, so that the wait for
         # them is bounded too (a spawned worker imports the function's module).
-        others = _machine.os_threads() - 2  # besides this thread and the starting one
+        # Threads besides this one (the starting thread, which forks, does
+        # not exist yet): each is missing in a forked worker.
+        others = _machine.os_threads() - 1
         guard = self._guard_term() if self.method == "fork" else None
         caught: list = []
         try:
