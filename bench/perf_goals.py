@@ -44,6 +44,7 @@ import gilfree
 from gilfree import _runtime
 from gilfree.bench import bandwidth_probe
 from gilfree._timing import calibrate, measure_interleaved, median, settle, time_calls
+from gilfree._timing import cpu_ticks as _cpu_ticks
 
 RESULTS: list[dict] = []
 
@@ -57,16 +58,6 @@ def clock(fn, min_time=0.02):
 
     loops = calibrate(timer, min_time, primed=True)
     return timer(loops) / loops
-
-
-def _cpu_ticks():
-    """(steal, total) jiffies over all CPUs from /proc/stat, or None (not Linux)."""
-    try:
-        with open("/proc/stat") as f:
-            v = [int(t) for t in f.readline().split()[1:]]
-        return v[7], sum(v[:8])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 _STEAL_MARK = [_cpu_ticks()]  # /proc/stat at the previous record()
