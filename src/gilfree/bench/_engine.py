@@ -67,11 +67,13 @@ def default_workers(ncpu: int, full: bool) -> tuple:
 
 
 @dataclass
-class Settings:
+class Settings(_loop.Timing):
     """What one bench run measures, and how carefully.
 
     Use :meth:`preset` for the ``--quick`` and ``--full`` defaults and
-    ``dataclasses.replace`` to change fields.
+    ``dataclasses.replace`` to change fields.  ``repeats``, ``warmup``,
+    ``min_time`` and ``max_call`` are the measuring core's
+    (``gilfree._timing._loop.Timing``), shared with the probe.
 
     Attributes
     ----------
@@ -121,10 +123,6 @@ class Settings:
     dtypes: dict = field(default_factory=dict)
     workers: tuple = (1,)
     python_sizes: dict = field(default_factory=dict)
-    repeats: int = 5
-    warmup: int = 1
-    min_time: float = 0.02
-    max_call: float = 0.5
     heartbeat_time: float = 0.2
     heartbeat_workloads: tuple = ()
     bandwidth_bytes: int = 256 * 2**20
