@@ -9,35 +9,36 @@ Runs in two places:
    stdout (:func:`main`).
 
 Settle, calibration, interleaving, statistics, the heartbeat and the
-reading of the machine come from the measuring core (:mod:`gilfree._timing`),
-loaded by file path when this file runs as a script; worker processes come
-from the bench's ``_processes.ProcessPools`` where gilfree can be imported.
+reading of the machine come from the measuring core (:mod:`gilfree._timing`);
+the target and one-line texts from :mod:`._target`; the settings from
+:mod:`._settings`; the worker processes
+from :mod:`._process_timer` (over the bench's ``_processes.ProcessPools``,
+where gilfree can be imported).  When this file runs as a script, it loads
+those by file path.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib
 import json
-import math
 import os
-import pickle
 import statistics
 import sys
 import threading
 import time
-import warnings
-from typing import Any
 
 if __package__:
     from .._timing import _loop, _machine, _results, _watch, _worker
     from .._timing._machine import DelayClock, delay_between, run_delays, usable_cpus
+    from ._process_timer import ProcessTimer
+    from ._settings import Settings, start_method
+    from ._target import (FunctionFailed, ProbeUsageError, _exc_text, _short, _text,
+                          describe_call, parse_args, resolve)
 else:  # a script under another Python: load the stdlib-only modules by path
     import importlib.util as _util
 
     def _load(name, *parts):
         spec = _util.spec_from_file_location(
-            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, *parts))
+            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), *parts))
         assert spec is not None and spec.loader is not None
         mod = _util.module_from_spec(spec)
         sys.modules[name] = mod
@@ -45,8 +46,16 @@ else:  # a script under another Python: load the stdlib-only modules by path
         return mod
 
     _worker, _machine, _loop, _results, _watch = (
-        _load(f"_gilfree_{m}", "_timing", f"_{m}.py")
+        _load(f"_gilfree_{m}", os.pardir, "_timing", f"_{m}.py")
         for m in ("worker", "machine", "loop", "results", "watch"))
+    _target = _load("_gilfree_target", "_target.py")
+    ProcessTimer = _load("_gilfree_process_timer", "_process_timer.py").ProcessTimer
+    _settings = _load("_gilfree_settings", "_settings.py")
+    Settings, start_method = _settings.Settings, _settings.start_method
+    FunctionFailed, ProbeUsageError = _target.FunctionFailed, _target.ProbeUsageError
+    _exc_text, _short, _text = _target._exc_text, _target._short, _target._text
+    describe_call, parse_args, resolve = (_target.describe_call, _target.parse_args,
+                                          _target.resolve)
     DelayClock, delay_between = _machine.DelayClock, _machine.delay_between
     run_delays, usable_cpus = _machine.run_delays, _machine.usable_cpus
 
@@ -59,14 +68,6 @@ perf_counter = time.perf_counter
 #: timed but their results are dropped uncompared.
 KEEP_BYTES = 256 * 2**20
 
-#: Seconds the worker processes may take to start (on top of --max-call):
-#: spawned workers import NumPy, gilfree and the function's module, which
-#: took up to 10 s on a loaded 2-core machine.
-STARTUP_S = 60.0
-
-#: Start methods of the worker processes that ``start_method=`` accepts.
-START_METHODS = ("fork", "spawn", "forkserver")
-
 #: A beat later than this fraction of the switch interval found the GIL held:
 #: a thread that wants the GIL waits one whole switch interval (5 ms by
 #: default) before it asks the holder to drop it, so a held GIL makes a beat
@@ -77,119 +78,6 @@ HELD_FRACTION_OF_INTERVAL = 0.9
 #: A one-call CPU time below this fraction of its wall time means the call
 #: mostly waits (sleep, I/O, a lock) rather than computes.
 WAITING_CPU_FRACTION = 0.5
-
-
-class ProbeUsageError(ValueError):
-    """The target, its arguments or a setting are unusable (exit status 2)."""
-
-
-class FunctionFailed(RuntimeError):
-    """The probed function raised, or returned different values (exit status 1)."""
-
-
-# ---------------------------------------------------------------------------
-# the target: MODULE:FUNCTION and a literal
-# ---------------------------------------------------------------------------
-
-
-def resolve(spec: str):
-    """Import ``MODULE:FUNCTION`` (dots allowed in both) the way ``python -m`` finds it.
-
-    Raises :class:`ProbeUsageError` for a malformed spec, a missing module or
-    attribute, or a non-callable; :class:`FunctionFailed` if importing the
-    module raised something else (the module's own code failed).
-    """
-    if not isinstance(spec, str) or spec.count(":") != 1:
-        raise ProbeUsageError(f"expected MODULE:FUNCTION (e.g. mymodule:work), got {spec!r}")
-    modname, _, attr = spec.partition(":")
-    if not modname or not attr or not all(p.isidentifier() for p in modname.split(".")) \
-            or not all(p.isidentifier() for p in attr.split(".")):
-        raise ProbeUsageError(f"expected MODULE:FUNCTION (e.g. mymodule:work), got {spec!r}")
-    try:
-        mod = importlib.import_module(modname)
-    except ModuleNotFoundError as exc:
-        if exc.name and (modname == exc.name or modname.startswith(exc.name + ".")):
-            raise ProbeUsageError(f"no module named {exc.name!r} (looked in the current "
-                                  f"directory first, then sys.path)") from None
-        raise FunctionFailed(f"importing {modname} raised ModuleNotFoundError: {exc}") from exc
-    except SystemExit as exc:  # the module's own sys.exit(): not a probe to run
-        raise FunctionFailed(f"importing {modname} called sys.exit({_text(exc.code, 60)})"
-                             ) from exc
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        raise FunctionFailed(f"importing {modname} raised {_exc_text(exc)}") from exc
-    obj: Any = mod
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise ProbeUsageError(f"module {modname!r} has no attribute {attr!r}") from None
-    if not callable(obj):
-        raise ProbeUsageError(f"{spec} is a {type(obj).__name__}, not a callable")
-    return obj
-
-
-def parse_args(text):
-    """The positional arguments from a Python literal: a tuple, or one value.
-
-    ``ast.literal_eval`` only (never ``eval``): ``"(1, 'a')"`` gives
-    ``(1, 'a')``, ``"1000"`` gives ``(1000,)``, ``None`` or ``""`` gives ``()``.
-    """
-    if text is None or not text.strip():
-        return ()
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
-        why = "" if isinstance(exc, ValueError) else f" ({type(exc).__name__})"
-        raise ProbeUsageError(f"--args must be a Python literal such as 1000, (1, 'a') or "
-                              f"([1, 2], 3.5), got {text!r}{why}") from None
-    return value if isinstance(value, tuple) else (value,)
-
-
-def describe_call(fn, args) -> str:
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
-    if not isinstance(name, str):
-        name = _short(fn, 60)
-    text = ", ".join(_short(a, 30) for a in args)
-    return f"{name}({text})"
-
-
-def _short(obj, width: int = 60) -> str:
-    """A repr of at most `width` characters that never fails and never
-    builds the whole repr of a large container (``reprlib``)."""
-    import reprlib
-
-    r = reprlib.Repr()
-    r.maxstring = r.maxother = r.maxlong = max(width, 10)
-    r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = r.maxarray = 10
-    try:
-        text = r.repr(obj)
-    except BaseException as exc:  # a broken __repr__, an int over 4300 digits
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        text = f"<{type(obj).__name__}: repr failed: {_exc_text(exc, 60)}>"
-    text = " ".join(text.split())  # one line
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _text(obj, width: int = 300) -> str:
-    """``str(obj)`` on one line, at most `width` characters, never failing."""
-    try:
-        text = str(obj)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        text = f"<{type(obj).__name__}: str() failed>"
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _exc_text(exc: BaseException, width: int = 300) -> str:
-    """``"TypeError: message"`` on one line (an exception's message may be
-    anything: long, several lines, or a ``__str__`` that raises)."""
-    msg = _text(exc, width)
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------
@@ -315,68 +203,6 @@ def _loop_calls(fn, args, loops: int, keep, keep_max: int, counts, slot: int, st
 # ---------------------------------------------------------------------------
 # the measurements
 # ---------------------------------------------------------------------------
-
-
-class Settings:
-    """How one probe measures (all times in seconds); checked on creation."""
-
-    def __init__(self, workers=None, impure: bool = False, processes: bool = True,
-                 max_call: float = 10.0, min_time: float = 0.05, repeats: int = 5,
-                 warmup: int = 1, heartbeat: float = 0.3, settle: float = 0.02,
-                 start_method=None):
-        self.workers: int = usable_cpus() if workers is None else workers
-        self.start_method = start_method
-        self.impure = bool(impure)
-        self.processes = bool(processes)
-        self.max_call = max_call
-        self.min_time = min_time
-        self.repeats = repeats
-        self.warmup = warmup
-        self.heartbeat = heartbeat
-        self.settle = settle
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) \
-                or self.workers < 1:
-            raise ProbeUsageError(f"`workers` must be an integer >= 1, got {self.workers!r}")
-        for k in ("max_call", "min_time"):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ProbeUsageError(f"`{k}` must be a positive number of seconds, got {v!r}")
-        for k in ("heartbeat", "settle"):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-                raise ProbeUsageError(f"`{k}` must be a number of seconds >= 0, got {v!r}")
-        for k, low in (("repeats", 1), ("warmup", 0)):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ProbeUsageError(f"`{k}` must be an integer >= {low}, got {v!r}")
-        if start_method is not None:
-            import multiprocessing
-
-            if start_method not in START_METHODS:
-                raise ProbeUsageError(f"`start_method` must be one of {', '.join(START_METHODS)}"
-                                      f", got {start_method!r}")
-            have = multiprocessing.get_all_start_methods()
-            if start_method not in have:
-                raise ProbeUsageError(f"start method {start_method!r} is not available here "
-                                      f"(this platform has {', '.join(have)})")
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("workers", "impure", "processes", "max_call",
-                                              "min_time", "repeats", "warmup", "heartbeat",
-                                              "settle", "start_method")}
-
-
-def start_method() -> str:
-    """``fork`` where it is available and the platform's usual choice, else ``spawn``.
-
-    macOS has ``fork`` but its system libraries are not fork-safe (CPython
-    defaults to ``spawn`` there since 3.8).
-    """
-    import multiprocessing
-
-    if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
-        return "fork"
-    return "spawn"
 
 
 def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None) -> dict:
@@ -530,7 +356,10 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
     else:
         tick(f"starting {n} worker processes")
-        procs = ProcessTimer(fn, args, ref, s, checker, out["notes"], out["usable_cpus"])
+        procs = ProcessTimer(
+            fn, args, ref, s, checker, s.start_method or start_method(),
+            lambda stop, done: CallLoop(fn, args, ref, s.impure, stop, done),
+            out["notes"], out["usable_cpus"])
         if procs.skipped:
             out["skipped"]["processes"] = procs.skipped
             out["processes"] = {"skipped": procs.skipped, "method": procs.method}
@@ -742,262 +571,6 @@ class CallLoop:
         except BaseException as exc:
             return finish(0, f"raised {_exc_text(exc)} (in a worker process)")
         return finish(loops)
-
-
-def _processes_module():
-    if __package__:
-        from ..bench import _processes
-    else:
-        from gilfree.bench import _processes  # type: ignore[no-redef]
-    return _processes
-
-
-class _ChildTerm:
-    """A SIGTERM handler that a forked worker inherits and that ends it quietly.
-
-    The command line turns SIGTERM into Ctrl-C; a forked worker inherits that
-    handler, and the pool terminates its workers with SIGTERM when one of
-    them dies: they would print a ``KeyboardInterrupt`` traceback each.
-    """
-
-    def __init__(self, previous):
-        self.previous, self.pid = previous, os.getpid()
-
-    def __call__(self, signum, frame):
-        if os.getpid() != self.pid:
-            os._exit(128 + signum)
-        if callable(self.previous):
-            self.previous(signum, frame)
-
-
-def _signal_describe(code) -> str:
-    import signal
-
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
-
-
-class ProcessTimer:
-    """N worker processes, released together by a barrier; ``timer(loops)``
-    has each run `loops` calls and returns the slowest one's own time.
-
-    Start-up (starting the processes until all passed the barrier once) is
-    timed apart from the calls (``startup_s``); ``overheads`` collects what
-    each batch cost on top of its calls (submitting, the barrier, sending
-    the results back).  ``skipped`` says why no processes could start
-    (``incomplete`` when that was the function's doing).
-
-    Every wait is bounded: a batch in which no call finished for
-    ``--max-call`` plus a margin, or a worker that died, ends the row:
-    ``ended`` says why, the workers are killed, and later batches return
-    at once (their values are dropped).
-    """
-
-    def __init__(self, fn, args, ref, s: Settings, checker: Checker, notes=None,
-                 cpus: int = 1):
-        import multiprocessing
-
-        self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
-        self.method = s.start_method or start_method()
-        self.skipped = self.ended = None
-        self.incomplete = False
-        self.min_time = s.min_time
-        self.overheads: list = []
-        self.busy = [0.0, 0.0]  # the workers' run delay and CPU time
-        self.pools = None
-        self._workers: list = []
-        notes = [] if notes is None else notes
-        # n calls share the usable CPUs: each may take n/cpus times longer
-        self.bound = _watch.call_bound(s.max_call, -(-self.n // cpus))
-        if self.method != "fork":
-            try:
-                pickle.loads(pickle.dumps((fn, args, ref)))
-            except Exception as exc:
-                self.skipped = (f"the function, its arguments or its result cannot be sent to "
-                                f"a {self.method}ed process ({_exc_text(exc, 120)}); "
-                                f"define it at the top level of an importable module")
-                return
-        ctx = multiprocessing.get_context(self.method)
-        self._stop = ctx.Value("b", 0, lock=False)
-        self._done = ctx.Value("q", 0, lock=False)
-        try:
-            self._procs = _processes_module()
-            self.pools = self._procs.ProcessPools(
-                method=self.method,
-                payload=CallLoop(fn, args, ref, s.impure, self._stop, self._done))
-        except Exception as exc:
-            self.skipped = (f"worker processes need this gilfree importable in this Python "
-                            f"({_exc_text(exc, 120)}); threads and the GIL were measured")
-            return
-        # The workers start in a thread of their own, so that the wait for
-        # them is bounded too (a spawned worker imports the function's module).
-        others = _machine.os_threads() - 2  # besides this thread and the starting one
-        guard = self._guard_term() if self.method == "fork" else None
-        caught: list = []
-        try:
-            with warnings.catch_warnings(record=True) as record:
-                caught = record
-                # 3.12+ warns when forking a process with threads: reported
-                # below (in the probe's notes), not raised or printed
-                warnings.simplefilter("always", DeprecationWarning)
-                self.pool = _watch.run_bounded(
-                    lambda: self.pools.get(self.n), STARTUP_S + self.bound,
-                    where="starting the worker processes", name="gilfree-probe-start")
-            self.startup_s = self.pools.startup[self.n]
-            self._workers = list((getattr(self.pool, "_processes", None) or {}).values())
-        except _watch.Hung as exc:
-            self.stop()
-            self.close()
-            self.incomplete = True
-            self.skipped = (f"the {self.method}ed worker processes did not start within "
-                            f"{exc.seconds:.3g} s (does importing the function's module hang "
-                            f"there?); they were killed")
-        except Exception as exc:  # a broken pool: the function cannot run in a child
-            self.stop()
-            self.close()
-            self.skipped = (f"the function could not run in a {self.method}ed worker process "
-                            f"({_exc_text(exc, 160)})")
-        except BaseException:
-            self.stop()
-            self.close()
-            raise
-        finally:
-            if guard is not None:
-                guard()
-        fork_warnings = [w for w in caught if "fork" in str(w.message)]
-        if self.method == "fork" and (fork_warnings or others > 0):
-            text = (f"the worker processes were forked while {max(others, 1)} other thread(s) "
-                    f"ran in this process; a forked worker has none of them, so a function "
-                    f"that relies on them (a thread pool, BLAS or OpenMP threads) can hang "
-                    f"or misbehave there (--start-method spawn avoids this)")
-            if fork_warnings:
-                text += f"; Python warned: {_text(fork_warnings[0].message, 160)}"
-            notes.append(text)
-
-    @staticmethod
-    def _guard_term():
-        """Install :class:`_ChildTerm` for the fork (main thread only); returns
-        the function that puts the previous handler back, or None."""
-        import signal
-
-        if threading.current_thread() is not threading.main_thread():
-            return None
-        try:
-            previous = signal.getsignal(signal.SIGTERM)
-            if not callable(previous):
-                return None  # default or ignored: a forked worker ends quietly anyway
-            handler = _ChildTerm(previous)
-            signal.signal(signal.SIGTERM, handler)
-        except (ValueError, OSError):
-            return None
-        # The workers keep _ChildTerm for their life; the probing process gets its
-        # own handler back once they are started.
-        return lambda: signal.signal(signal.SIGTERM, previous)
-
-    def __call__(self, loops: int) -> float:
-        from concurrent.futures import FIRST_EXCEPTION, wait
-
-        if self.ended:
-            return self.min_time  # the row has ended: a placeholder, dropped
-        t0 = perf_counter()
-        last, since = self._done.value, time.monotonic()
-        try:
-            futures = [self.pool.submit(self._procs._timed_payload, loops)
-                       for _ in range(self.n)]
-        except Exception as exc:  # the pool broke between batches
-            return self._end(self._died(exc))
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=_watch.POLL, return_when=FIRST_EXCEPTION)
-            for f in done:
-                if f.exception() is not None:
-                    return self._end(self._died(f.exception()))
-            if pending:
-                _watch._poll()
-                now, seen = time.monotonic(), self._done.value
-                if seen != last:
-                    last, since = seen, now
-                elif now - since > self.bound:
-                    return self._end(self._hung_reason())
-        wall = perf_counter() - t0
-        done = [f.result() for f in futures]
-        for _, _, (calls, mismatch, delay, cpu) in done:
-            if delay is not None:
-                self.busy[0] += delay
-                self.busy[1] += cpu
-            if mismatch:
-                if mismatch.startswith("raised"):
-                    raise FunctionFailed(f"{self.call} {mismatch}")
-                self.checker.bad = self.checker.bad or mismatch
-        elapsed = max(b - a for a, b, _ in done)
-        self.overheads.append(max(0.0, wall - elapsed))
-        return elapsed
-
-    def _hung_reason(self) -> str:
-        text = f"a call in a worker process did not finish within {self.bound:.3g} s"
-        if self.method == "fork":
-            return text + ": is the function fork-safe? try --start-method spawn; the workers " \
-                          "were killed"
-        return text + "; the workers were killed"
-
-    def _died(self, exc) -> str:
-        from concurrent.futures import BrokenExecutor
-
-        if not isinstance(exc, BrokenExecutor):
-            return (f"a worker process failed outside the function ({_exc_text(exc, 160)}); "
-                    f"the workers were stopped")
-        how = ""
-        deadline = time.monotonic() + 1.0
-        while not how and time.monotonic() < deadline:
-            codes = [p.exitcode for p in self._workers]
-            # the first to die by itself (the pool terminates the others)
-            bad = [c for c in codes if c not in (None, 0, -15, -9, 128 + 15)]
-            if bad:
-                how = f" ({_signal_describe(bad[0])})"
-            elif all(c is not None for c in codes):
-                break
-            else:
-                time.sleep(0.02)
-        return (f"a worker process died during a call{how}: the function crashed its process "
-                f"(a segfault, os._exit or abort in it or in a library it calls)")
-
-    def _end(self, reason: str) -> float:
-        self.ended = reason
-        self.stop()
-        self.close()
-        return self.min_time
-
-    def stop(self) -> None:
-        """Stop every worker now (Ctrl-C, a failure): calls in flight are not waited for."""
-        if getattr(self, "_stop", None) is not None:
-            self._stop.value = 1
-        _terminate(self.pools)
-
-    def close(self) -> None:
-        if self.pools is not None:
-            self.pools.close()
-            self.pools = None
-
-
-def _terminate(pools) -> None:
-    """Stop every worker of `pools` now: a call in flight is not waited for.
-
-    The pool's manager thread then sees them gone; ``pools.close()`` joins it
-    (a ``shutdown(wait=False)`` here would leave it running into interpreter
-    exit, where 3.11's exit hook can race it on a closed pipe).
-    """
-    for pool in list((getattr(pools, "_pools", None) or {}).values()):
-        for p in list((getattr(pool, "_processes", None) or {}).values()):
-            try:
-                # SIGKILL: a forked worker inherits the command line's SIGTERM
-                # handler (stop like Ctrl-C), which would print its traceback
-                p.kill()
-            except Exception:
-                pass
 
 
 # ---------------------------------------------------------------------------
