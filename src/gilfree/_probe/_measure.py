@@ -4,9 +4,9 @@ Runs in two places:
 
 1. in the probing process, imported as ``gilfree._probe._measure``;
 2. as a script under another Python (``gilfree probe --python PATH``), which
-   may have no gilfree installed: it reads a JSON request on stdin, imports
-   the function there, measures it the same way and writes one JSON line on
-   stdout (:func:`main`).
+   may have no gilfree installed: a worker of the measuring core's client
+   that reads a JSON request on stdin, imports the function there, measures
+   it the same way and answers one JSON line on stdout (:func:`main`).
 
 Settle, calibration, interleaving, statistics, the heartbeat and the
 reading of the machine come from the measuring core (:mod:`gilfree._timing`);
@@ -643,8 +643,10 @@ ALIVE_EVERY = 0.5
 
 
 def main() -> int:
-    """Script entry: a JSON request on stdin, JSON lines on stdout: ``alive``
-    events while it measures, then one ``result`` or ``error`` event."""
+    """Script entry, a worker of :class:`gilfree._timing._client.Worker`: its
+    first line describes the interpreter; then each ``measure`` request (a
+    JSON line on stdin) is answered with ``alive`` events while it measures,
+    then one ``result`` or ``error`` event, until ``end``."""
     import signal
 
     # The probing process handles Ctrl-C and ends this one (SIGTERM).
@@ -657,21 +659,27 @@ def main() -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     last = [0.0]
 
+    def emit(obj):
+        events.write(json.dumps(obj) + "\n")
+        events.flush()
+
     def alive(*_):
         now = time.monotonic()
         if now - last[0] >= ALIVE_EVERY:
             last[0] = now
-            events.write('{"event": "alive"}\n')
-            events.flush()
+            emit({"event": "alive"})
 
     _watch.on_poll = alive
-    alive()
-    req = json.loads(sys.stdin.read())
+    info = _worker.interpreter_info()
+    emit({"interpreter": info, "full": _worker.full_profile(info)})
     # the script's own folder must not shadow the user's modules
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    events.write(json.dumps(run_request(req, alive)) + "\n")
-    events.flush()
+    for line in iter(sys.stdin.readline, ""):
+        req = json.loads(line)
+        if req.get("op") != "measure":
+            break
+        emit(run_request(req, alive))
     return 0
 
 
