@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 from . import _loop, _worker
 
-__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "probe_python", "run_rows",
+__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "plan", "probe_python", "run_rows",
            "worker_path"]
 
 
@@ -110,6 +110,7 @@ class Worker:
             raise
         self.info: dict = hello["interpreter"]
         self.full: bool = hello["full"]
+        self.hello = hello
 
     def _pump(self) -> None:
         try:
@@ -193,6 +194,32 @@ class Worker:
         self.close(now=typ is not None)
 
 
+#: Why the range profile skips the array workloads.
+RANGE_ONLY = "this interpreter runs the range workload only (the Python 2.7-compatible worker)"
+
+
+def plan(case: dict, workers: Sequence[int], hello: dict) -> list:
+    """The ``[strategy, workers, skip reason or None]`` rows of one case for
+    the worker that said `hello` (its first line)."""
+    range_case = case["workload"] == "range"
+    if hello["full"]:
+        threads = "python-threads" if hello["interpreter"]["gil_enabled"] else "free-threaded"
+        rows = [("python", 1)] + [(threads, w) for w in workers]
+        if range_case:
+            rows += [("python-processes", w) for w in workers]
+            if hello.get("subinterpreters") is None:
+                rows += [("subinterpreters", w) for w in workers]
+        return [[name, w, None] for name, w in rows]
+    rows = [("python", 1)] + [("python-threads", w) for w in workers]
+    rows += [("python-processes", w) for w in workers]
+    if hello.get("java"):
+        rows += [(_worker.JAVA_LABEL, w) for w in sorted({1, *workers})]
+    if not range_case:
+        return [[name, w, RANGE_ONLY] for name, w in rows]
+    return [[name, w, hello.get("processes") if name == "python-processes" else None]
+            for name, w in rows]
+
+
 def run_rows(argv: Sequence[str], cases: Sequence[dict], req: dict,
              progress: Callable[[str], object] | None = None) -> dict:
     """Measure the pure-Python rows of every `cases` (``{"workload", "n",
@@ -215,9 +242,11 @@ def run_rows(argv: Sequence[str], cases: Sequence[dict], req: dict,
         for c in cases:
             if progress is not None:
                 progress(f"{c['workload']} {c['dtype'] or ''} n={c['n']}")
-            plan = w.ask("case", case=c, workers=list(req["workers"]))["rows"]
+            rows_c = plan(c, list(req["workers"]), w.hello)
+            runs = any(skip is None for _, _, skip in rows_c)  # else: no data to make
+            w.ask("case", case=c, rows=[[name, n] for name, n, _ in rows_c] if runs else [])
             items = []
-            for k, (name, workers, skip) in enumerate(plan):
+            for k, (name, workers, skip) in enumerate(rows_c):
                 row = {"strategy": name, "workload": c["workload"], "n": c["n"],
                        "dtype": c["dtype"], "workers": workers}
                 rows.append(row)

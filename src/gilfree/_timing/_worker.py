@@ -560,34 +560,10 @@ def full_profile(info):
 # the worker protocol (--python PATH): the host asks, the worker runs
 # ---------------------------------------------------------------------------
 
-#: Why the range profile skips the array workloads.
-RANGE_ONLY = "this interpreter runs the range workload only (the Python 2.7-compatible worker)"
-
-
 def _emit(obj, out=None):
     out = out or sys.stdout
     out.write(json.dumps(obj) + "\n")
     out.flush()
-
-
-def plan(case, workers, full, proc_reason):
-    """The ``[strategy, workers, skip reason or None]`` rows of one case."""
-    range_case = case["workload"] == "range"
-    if full:
-        threads_name = "python-threads" if interpreter_info()["gil_enabled"] else "free-threaded"
-        rows = [("python", 1)] + [(threads_name, w) for w in workers]
-        if range_case:
-            rows += [("python-processes", w) for w in workers]
-            if subinterpreters_skip_reason() is None:
-                rows += [("subinterpreters", w) for w in workers]
-        return [[name, w, None] for name, w in rows]
-    rows = [("python", 1)] + [("python-threads", w) for w in workers]
-    rows += [("python-processes", w) for w in workers]
-    if JYTHON:
-        rows += [(JAVA_LABEL, w) for w in sorted(set([1] + list(workers)))]
-    if not range_case:
-        return [[name, w, RANGE_ONLY] for name, w in rows]
-    return [[name, w, proc_reason if name == "python-processes" else None] for name, w in rows]
 
 
 def _row_call(name, workers, data, teams, full=True):
@@ -611,20 +587,23 @@ def _row_call(name, workers, data, teams, full=True):
 def serve(lines, out=None):
     """Answer the host's requests, one JSON line each, until ``end``.
 
-    First line out: ``{"interpreter": ..., "full": bool}`` (:func:`full_profile`).
-    Requests: ``{"op": "case", "case": {"workload", "n", "dtype"}, "workers":
-    [...]}`` -> ``{"rows": [[strategy, workers, skip or null], ...]}``;
-    ``{"op": "check", "row": k}`` (k indexes the last case's rows) -> one
-    call: ``{"seconds", "result"}`` (map: a CRC-32 of ``out``) or
-    ``{"error"}``; ``{"op": "time", "row": k, "loops": L}`` -> ``{"seconds"}``
-    for L calls; ``{"op": "beat", "row": k, "duration": d}`` -> :func:`beat`.
+    First line out: ``{"interpreter": ..., "full": bool, "java": bool,
+    "processes": ..., "subinterpreters": ...}`` (:func:`full_profile`; why
+    worker processes or subinterpreters cannot run, or null); the host
+    plans the rows from it.  Requests: ``{"op": "case", "case": {"workload",
+    "n", "dtype"}, "rows": [[strategy, workers], ...]}`` makes the data;
+    ``{"op": "check", "row": k}`` -> one call: ``{"seconds", "result"}``
+    (map: a CRC-32 of ``out``) or ``{"error"}``; ``{"op": "time", "row": k,
+    "loops": L}`` -> ``{"seconds"}`` for L calls; ``{"op": "beat", "row":
+    k, "duration": d}`` -> :func:`beat`.
     """
     info = interpreter_info()
     full = full_profile(info)
-    proc_reason = None if full else processes_skip_reason()
     teams = {}
     rows, calls, data = [], {}, None
-    _emit({"interpreter": info, "full": full}, out)
+    _emit({"interpreter": info, "full": full, "java": JYTHON,
+           "processes": None if full else processes_skip_reason(),
+           "subinterpreters": subinterpreters_skip_reason()}, out)
     try:
         for line in lines:
             req = json.loads(line)
@@ -632,16 +611,13 @@ def serve(lines, out=None):
             if op == "end":
                 break
             if op == "case":
-                c = req["case"]
-                rows = plan(c, list(req["workers"]), full, proc_reason)
-                calls = {}
-                data = (ArrayData(c["workload"], c["n"], c["dtype"])
-                        if any(skip is None for _, _, skip in rows) else None)
-                _emit({"rows": rows}, out)
+                c, rows, calls = req["case"], req["rows"], {}
+                data = ArrayData(c["workload"], c["n"], c["dtype"]) if rows else None
+                _emit({"rows": len(rows)}, out)
             elif op == "check":
                 k = req["row"]
                 try:
-                    name, w, _ = rows[k]
+                    name, w = rows[k]
                     call = calls[k] = _row_call(name, w, data, teams, full)
                     t0 = perf_counter()
                     result = call()
