@@ -19,6 +19,7 @@ those by file path.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -221,107 +222,184 @@ def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None
     or returns a different value (unless ``settings.impure``); Ctrl-C
     (``KeyboardInterrupt``) stops every thread and worker process first.
     """
-    s = settings
+    calls = Calls(fn, args, settings, cpus)
+    try:
+        return run_steps(calls, settings, progress)
+    except BaseException:
+        calls.abort()
+        raise
+    finally:
+        calls.stop.set()  # threads still calling stop after their call
+
+
+def run_steps(calls, s: Settings, progress=None) -> dict:
+    """The host's half of a probe: which step :class:`Calls` (here, or under
+    another Python) takes when; calibration, interleaving, the settle and
+    the statistics are the measuring core's row runner's.  Returns the
+    figures, derived (:func:`derive`)."""
     tick = progress or (lambda what: None)
     n = s.workers
-    call = describe_call(fn, args)
-    out: dict = {"call": call, "workers": n, "usable_cpus": cpus or usable_cpus(),
-                 "interpreter": _worker.interpreter_info(), "settings": s.to_dict(),
-                 "skipped": {}, "notes": [], "incomplete": []}
-    stop = threading.Event()
-    bound1 = _watch.call_bound(s.max_call)
+    tick("first call")
+    if not calls.first():
+        return derive(calls.out)
+    tick("second call")
+    if not calls.second():
+        return derive(calls.out)
+    if s.processes:
+        tick(f"starting {n} worker processes")
+    rows = calls.start_processes()
+    tick(f"one thread, {n} threads" + (f" and {n} processes" if rows == 3 else ""))
     try:
-        return _measure(fn, args, s, tick, n, call, out, stop, bound1)
-    finally:
-        stop.set()  # threads still calling stop after their call
-
-
-def _hung(out: dict, exc, what: str, phases) -> None:
-    """Record that a call on a thread did not finish: `phases` are not measured."""
-    reason = (f"{what} did not finish within {exc.seconds:.3g} s (--max-call plus a "
-              f"margin); its thread is left running (Python cannot stop a thread)")
-    out["incomplete"].append(reason)
-    out["notes"].append("a call of the function is still running in a daemon thread of "
-                        "this process: it ends when the function returns or the process "
-                        "exits")
-    for phase in phases:
-        out["skipped"][phase] = reason
+        loops, values = _loop.measure_interleaved(
+            [functools.partial(calls.time, k) for k in range(rows)], repeats=s.repeats,
+            warmup=s.warmup, min_time=s.min_time, settle_timeout=s.settle)
+    except _watch.Hung as exc:
+        calls.timing_hung(exc.seconds, exc.where)
+        return derive(calls.out)
+    calls.figures(loops, values)
+    if s.heartbeat > 0:
+        tick("heartbeat")
+    calls.heartbeat()
+    calls.finish()
+    return derive(calls.out)
 
 
 ALL_PHASES = ("single", "threads", "processes", "heartbeat")
 
+#: The steps of :class:`Calls` the host may ask for (the script's requests).
+STEPS = ("first", "second", "start_processes", "time", "timing_hung", "figures", "heartbeat",
+         "finish")
 
-def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
-    # 1. the checked calls: the first (cold) and, unless too long, a second
-    def timed_call(where):
+
+class Calls:
+    """The probed function's side of a probe, where the function lives (this
+    process, or the script under another Python): its checked calls, one
+    thread, N threads, N worker processes, the heartbeat.  Each step
+    (:data:`STEPS`) records what it saw in ``out``; ``time(row, loops)``
+    runs row 0 (one thread), 1 (N threads) or 2 (N processes) `loops` calls
+    and returns seconds.  How many calls, and when, is the host's
+    (:func:`run_steps`).
+    """
+
+    def __init__(self, fn, args, s: Settings, cpus: int | None = None):
+        self.fn, self.args, self.s, self.n = fn, args, s, s.workers
+        self.out: dict = {"call": describe_call(fn, args), "workers": s.workers,
+                          "usable_cpus": cpus or usable_cpus(),
+                          "interpreter": _worker.interpreter_info(), "settings": s.to_dict(),
+                          "skipped": {}, "notes": [], "incomplete": []}
+        self.stop = threading.Event()
+        self.bound1 = _watch.call_bound(s.max_call)
+        self.busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
+        self.tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
+        self.procs = self.checker = self.ref = None
+
+    def _hung(self, seconds: float, what: str, phases) -> None:
+        """Record that a call on a thread did not finish: `phases` are not measured."""
+        out = self.out
+        reason = (f"{what} did not finish within {seconds:.3g} s (--max-call plus a "
+                  f"margin); its thread is left running (Python cannot stop a thread)")
+        out["incomplete"].append(reason)
+        out["notes"].append("a call of the function is still running in a daemon thread of "
+                            "this process: it ends when the function returns or the process "
+                            "exits")
+        for phase in phases:
+            out["skipped"][phase] = reason
+
+    def _timed_call(self, where):
         def job():
             t0, c0 = perf_counter(), time.process_time()
-            r = _call(fn, args, where)
+            r = _call(self.fn, self.args, where)
             return r, perf_counter() - t0, time.process_time() - c0
         return job
 
-    tick("first call")
-    try:
-        ref, t1, cpu1 = _watch.run_bounded(timed_call("on its first call"), bound1)
-    except _watch.Hung as exc:
-        out["first_call_s"] = out["result"] = None
-        _hung(out, exc, "its first call", ALL_PHASES)
-        for phase in ALL_PHASES:
-            out["skipped"][phase] = out["incomplete"][0] + ": nothing was timed"
-        return derive(out)
-    out["first_call_s"] = t1
-    out["first_call_cpu_s"] = cpu1
-    out["result"] = _short(ref, 200)
-    checker = Checker(ref, s.impure)
-    budget = _loop.Budget(s.max_call)
-    budget.record("call", 1, t1)
-    reason = budget.skip_reason("call", 1)
-    if reason:
-        reason = f"{reason}: nothing else was timed"
-        for phase in ALL_PHASES:
-            out["skipped"][phase] = reason
-        return derive(out)
-    tick("second call")
-    try:
-        second, t2, _ = _watch.run_bounded(timed_call("on its second call"), bound1)
-    except _watch.Hung as exc:
-        _hung(out, exc, "its second call", ALL_PHASES)
-        return derive(out)
-    out["second_call_s"] = t2
-    checker.check([[second]], "on its second call")
-    checker.raise_if_bad()
-    del second
+    def first(self) -> bool:
+        """The first (cold) call; False if nothing more is to be timed."""
+        out = self.out
+        try:
+            ref, t1, cpu1 = _watch.run_bounded(self._timed_call("on its first call"),
+                                               self.bound1)
+        except _watch.Hung as exc:
+            out["first_call_s"] = out["result"] = None
+            self._hung(exc.seconds, "its first call", ALL_PHASES)
+            for phase in ALL_PHASES:
+                out["skipped"][phase] = out["incomplete"][0] + ": nothing was timed"
+            return False
+        out["first_call_s"], out["first_call_cpu_s"] = t1, cpu1
+        out["result"] = _short(ref, 200)
+        self.ref, self.checker = ref, Checker(ref, self.s.impure)
+        budget = _loop.Budget(self.s.max_call)
+        budget.record("call", 1, t1)
+        reason = budget.skip_reason("call", 1)
+        if reason:
+            for phase in ALL_PHASES:
+                out["skipped"][phase] = f"{reason}: nothing else was timed"
+            return False
+        return True
 
-    # 2. one thread and N threads, interleaved
-    busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
-    tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
-    bound_n = _watch.call_bound(s.max_call, n)
+    def second(self) -> bool:
+        """The second call, its result checked; False if it did not finish."""
+        try:
+            second, t2, _ = _watch.run_bounded(self._timed_call("on its second call"),
+                                               self.bound1)
+        except _watch.Hung as exc:
+            self._hung(exc.seconds, "its second call", ALL_PHASES)
+            return False
+        self.out["second_call_s"] = t2
+        self.checker.check([[second]], "on its second call")
+        self.checker.raise_if_bad()
+        return True
 
-    def single_timer(loops):
-        keep: list = []
-        counts = [0]
-        kmax = checker.share(1, loops)
+    def start_processes(self) -> int:
+        """Start the N worker processes (their start-up timed apart), unless
+        not asked for or impossible; returns the number of rows to time."""
+        s, out = self.s, self.out
+        if not s.processes:
+            out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
+            return 2
+        fn, args, ref = self.fn, self.args, self.ref
+        procs = ProcessTimer(fn, args, ref, s, self.checker, s.start_method or start_method(),
+                             lambda stop, done: CallLoop(fn, args, ref, s.impure, stop, done),
+                             out["notes"], out["usable_cpus"])
+        if procs.skipped:
+            out["skipped"]["processes"] = procs.skipped
+            out["processes"] = {"skipped": procs.skipped, "method": procs.method}
+            if procs.incomplete:
+                out["incomplete"].append(procs.skipped)
+            return 2
+        self.procs = procs
+        return 3
 
-        def job():
-            d0, c0 = run_delays(), time.process_time()
-            t = perf_counter()
-            _loop_calls(fn, args, loops, keep, kmax, counts, 0, stop, "on a later call")
-            dt = perf_counter() - t
-            busy[1] += time.process_time() - c0
-            busy[0] += delay_between(d0, run_delays())
-            busy[2] += dt
+    def time(self, row: int, loops: int) -> float:
+        """Seconds of `loops` calls on one thread (row 0), of `loops` calls on
+        each of N threads at once (1), or in each of N processes (2)."""
+        if row == 2:
+            return self.procs(loops)
+        fn, args, stop, checker, n = self.fn, self.args, self.stop, self.checker, self.n
+        if row == 0:
+            keep: list = []
+            counts = [0]
+            kmax = checker.share(1, loops)
+            busy = self.busy
+
+            def job():
+                d0, c0 = run_delays(), time.process_time()
+                t = perf_counter()
+                _loop_calls(fn, args, loops, keep, kmax, counts, 0, stop, "on a later call")
+                dt = perf_counter() - t
+                busy[1] += time.process_time() - c0
+                busy[0] += delay_between(d0, run_delays())
+                busy[2] += dt
+                return dt
+
+            dt = _watch.run_bounded(job, self.bound1, counts, "on one thread")
+            checker.check([keep], "on a later call")
             return dt
-
-        dt = _watch.run_bounded(job, bound1, counts, "on one thread")
-        checker.check([keep], "on a later call")
-        return dt
-
-    def threads_timer(loops):
         keeps: list = [[] for _ in range(n)]
         counts = [0] * n
         errors: list = []
         kmax = checker.share(n, loops)
         where = f"called from {n} threads at once"
+        tbusy = self.tbusy
 
         def work(k):
             d0, c0 = _machine.own_delay(), time.thread_time()
@@ -342,105 +420,90 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         t = perf_counter()
         for th in threads:
             th.start()
-        _watch.wait_threads(threads, counts, bound_n, f"on one of {n} threads")
+        _watch.wait_threads(threads, counts, _watch.call_bound(self.s.max_call, n),
+                            f"on one of {n} threads")
         dt = perf_counter() - t
         if errors:
             raise errors[0]
         checker.check(keeps, f"when called from {n} threads at once")
         return dt
 
-    # 3. N worker processes, started (and their start-up timed) before the
-    # timing, so their values interleave with the threads' and one thread's
-    procs = None
-    if not s.processes:
-        out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
-    else:
-        tick(f"starting {n} worker processes")
-        procs = ProcessTimer(
-            fn, args, ref, s, checker, s.start_method or start_method(),
-            lambda stop, done: CallLoop(fn, args, ref, s.impure, stop, done),
-            out["notes"], out["usable_cpus"])
-        if procs.skipped:
-            out["skipped"]["processes"] = procs.skipped
-            out["processes"] = {"skipped": procs.skipped, "method": procs.method}
-            if procs.incomplete:
-                out["incomplete"].append(procs.skipped)
-            procs = None
-    timers = [single_timer, threads_timer] + ([procs] if procs else [])
-    tick(f"one thread, {n} threads" + (f" and {n} processes" if procs else ""))
-    try:
-        loops, values = _loop.measure_interleaved(
-            timers, repeats=s.repeats, warmup=s.warmup,
-            min_time=s.min_time, settle_timeout=s.settle)
-    except _watch.Hung as exc:
-        if procs:
-            procs.stop()
-        out["kept"] = checker.report()
-        what = "a call on one thread" if "one thread" in exc.where else \
-            f"a call on one of {n} threads"
-        _hung(out, exc, what, ("single", "threads", "processes", "heartbeat"))
-        return derive(out)
-    except BaseException:
-        if procs:
-            procs.stop()
-        raise
-    finally:
+    def abort(self) -> None:
+        """Stop and end the worker processes now (Ctrl-C, a failure)."""
+        if self.procs:
+            self.procs.stop()
+            self.procs.close()
+
+    def timing_hung(self, seconds: float, where: str) -> None:
+        """A call of the timing on a thread did not finish: record it."""
+        self.abort()
+        self.out["kept"] = self.checker.report()
+        what = "a call on one thread" if "one thread" in where else \
+            f"a call on one of {self.n} threads"
+        self._hung(seconds, what, ALL_PHASES)
+
+    def figures(self, loops, values) -> None:
+        """The timing's figures from the host's `loops` and `values` per row."""
+        procs, out, n = self.procs, self.out, self.n
         if procs:
             procs.close()
-    checker.raise_if_bad()
-    single = _loop.summarize(values[0])
-    single.update(loops=loops[0], values=values[0])
-    threads = _loop.summarize(values[1])
-    threads.update(loops=loops[1], values=values[1],
-                   speedup=n * single["median"] / threads["median"])
-    out["single"], out["threads"] = single, threads
-    if procs and procs.ended:
-        out["skipped"]["processes"] = procs.ended
-        out["processes"] = {"skipped": procs.ended, "method": procs.method}
-        out["incomplete"].append(procs.ended)
-    elif procs:
-        p = _loop.summarize(values[2])
-        p.update(loops=loops[2], values=values[2], method=procs.method,
-                 startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
-        out["processes"] = p
-        b = procs.busy
-        out["processes_run_delay_fraction"] = b[0] / (b[0] + b[1]) if b[0] + b[1] > 1e-3 \
-            else None
+        self.checker.raise_if_bad()
+        single = _loop.summarize(values[0])
+        single.update(loops=loops[0], values=values[0])
+        threads = _loop.summarize(values[1])
+        threads.update(loops=loops[1], values=values[1],
+                       speedup=n * single["median"] / threads["median"])
+        out["single"], out["threads"] = single, threads
+        if procs and procs.ended:
+            out["skipped"]["processes"] = procs.ended
+            out["processes"] = {"skipped": procs.ended, "method": procs.method}
+            out["incomplete"].append(procs.ended)
+        elif procs:
+            p = _loop.summarize(values[2])
+            p.update(loops=loops[2], values=values[2], method=procs.method,
+                     startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
+            out["processes"] = p
+            out["processes_run_delay_fraction"] = _share(*procs.busy)
+        busy = self.busy
+        # The CPU the calls asked for over their wall time, on one thread: the
+        # CPU time they got (all the process's threads) plus the time their
+        # threads sat runnable while other programs had the CPUs, so a busy
+        # machine does not look like "waiting"; about 0 for sleep or I/O, 1 for
+        # one busy thread, k for k.
+        out["cpu_fraction"] = (busy[0] + busy[1]) / busy[2] if busy[2] > 0 else None
+        # The share of the time the calls' threads were ready to run (during
+        # the one-thread timing) that they waited for a CPU other programs
+        # held: on a busy machine each thread gets its own share of the CPUs,
+        # so threads "speed up" even code that holds the GIL.
+        out["run_delay_fraction"] = _share(busy[0], busy[1])
+        out["threads_run_delay_fraction"] = _share(*self.tbusy)
 
-    # The CPU the calls asked for over their wall time, on one thread: the CPU
-    # time they got (all the process's threads) plus the time their threads
-    # sat runnable while other programs had the CPUs, so a busy machine does
-    # not look like "waiting"; about 0 for sleep or I/O, 1 for one busy
-    # thread, k for k.
-    out["cpu_fraction"] = (busy[0] + busy[1]) / busy[2] if busy[2] > 0 else None
-    # The share of the time the calls' threads were ready to run (during the
-    # one-thread timing) that they waited for a CPU other programs held: on a
-    # busy machine each thread gets its own share of the CPUs, so threads
-    # "speed up" even code that holds the GIL.
-    out["run_delay_fraction"] = busy[0] / (busy[0] + busy[1]) if busy[0] + busy[1] > 1e-3 \
-        else None
-    out["threads_run_delay_fraction"] = (tbusy[0] / (tbusy[0] + tbusy[1])
-                                         if tbusy[0] + tbusy[1] > 1e-3 else None)
-
-    # 4. the GIL: a 1 ms sleeper's lateness while the function runs
-    if s.heartbeat > 0:
-        tick("heartbeat")
+    def heartbeat(self) -> None:
+        """The GIL: a 1 ms sleeper's lateness while the function runs."""
+        s, out = self.s, self.out
+        if s.heartbeat <= 0:
+            out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
+            return
         counts = [0]
         try:
             out["heartbeat"] = _watch.run_bounded(
-                lambda: gil_heartbeat(fn, args, s.heartbeat, checker, counts, stop),
-                bound1, counts, "on one thread")
+                lambda: gil_heartbeat(self.fn, self.args, s.heartbeat, self.checker, counts,
+                                      self.stop),
+                self.bound1, counts, "on one thread")
         except _watch.Hung as exc:
-            _hung(out, exc, "a call while the heartbeat ran", ("heartbeat",))
-        checker.raise_if_bad()
-    else:
-        out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
+            self._hung(exc.seconds, "a call while the heartbeat ran", ("heartbeat",))
+        self.checker.raise_if_bad()
 
-    out["kept"] = checker.report()
-    if checker.limited:
-        out["notes"].append(_kept_note(checker))
-    derive(out)
-    return out
+    def finish(self) -> None:
+        """What was kept of the results, and a note if not all were."""
+        self.out["kept"] = self.checker.report()
+        if self.checker.limited:
+            self.out["notes"].append(_kept_note(self.checker))
+
+
+def _share(delay: float, cpu: float):
+    """The run delay's share of the time ready to run, or None if too short to tell."""
+    return delay / (delay + cpu) if delay + cpu > 1e-3 else None
 
 
 def _size(nbytes) -> str:
