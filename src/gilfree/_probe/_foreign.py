@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 
-from .._timing import _client, _worker
+from .._timing import _client, _watch, _worker
 from .._timing._machine import usable_cpus
-from ._measure import derive
+from ._measure import STEPS, run_steps
 from ._settings import Settings
-from ._target import ProbeUsageError
+from ._target import FunctionFailed, ProbeUsageError
+
+#: The measuring script another interpreter runs.
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
 
 
 def check_python(python: str):
@@ -40,8 +43,11 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
 
     The interpreter runs the probe's measuring script as a worker of the
     measuring core's client (:class:`gilfree._timing._client.Worker`, one
-    JSON line each way); the script bounds its own calls and sends an
-    "alive" line at least every half second while it measures; one that
+    JSON line each way): it imports the function and takes the steps this
+    process asks for (:func:`gilfree._probe._measure.run_steps`: the
+    calibration, settle and statistics are this process's).  It bounds its
+    own calls and sends an "alive" line at least every half second while a
+    call runs; one that
     sends nothing for ``--max-call`` plus :data:`FOREIGN_MARGIN` seconds (a
     call that holds its GIL for good, an import that never ends) is killed
     with its worker processes, and its entry says so.
@@ -54,24 +60,44 @@ def run_foreign(python: str, target: str, args_text: str, paths, settings: Setti
     if why:
         entry["not_run"] = why
         return entry
-    req = {"target": target, "args": args_text, "paths": list(paths),
-           "settings": settings.to_dict(), "usable_cpus": usable_cpus()}
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
     bound = settings.max_call + FOREIGN_MARGIN
     try:
-        with _client.Worker([python, script], bound=bound) as worker:
-            event = worker.ask("measure", **req)
+        with _client.Worker([python, SCRIPT], bound=bound) as w:
+            calls = _Remote(w)
+            calls.ask("start", target=target, args=args_text, paths=list(paths),
+                      settings=settings.to_dict(), usable_cpus=usable_cpus())
+            entry.update(run_steps(calls, settings))
     except _client.Silent:
-        entry["not_run"] = (f"{python} gave no sign of progress for {bound:.3g} s (--max-call "
-                            f"plus {FOREIGN_MARGIN:g} s): a call or the import of the module "
-                            f"did not finish there; it was killed")
+        entry["not_run"] = (f"{python} gave no sign of progress for {bound:.3g} s "
+                            f"(--max-call plus {FOREIGN_MARGIN:g} s): a call or the import of "
+                            f"the module did not finish there; it was killed")
         entry["incomplete"] = [entry["not_run"]]
-        return entry
-    except _client.ForeignError as exc:
+    except (_client.ForeignError, ProbeUsageError) as exc:
         entry["not_run"] = str(exc)
-        return entry
-    if event.get("event") == "error":
-        entry["error" if event.get("kind") == "function" else "not_run"] = event["message"]
-    else:
-        entry.update(derive(event["result"]))
+    except FunctionFailed as exc:
+        entry["error"] = str(exc)
     return entry
+
+
+class _Remote:
+    """:class:`gilfree._probe._measure.Calls` under another Python: each step
+    is a request to the script; ``out`` is the script's copy."""
+
+    def __init__(self, worker: _client.Worker):
+        self.worker, self.out = worker, {}
+
+    def ask(self, op: str, **fields):
+        got = self.worker.ask(op, **fields)
+        self.out = got.get("out", self.out)
+        if "hung" in got:
+            raise _watch.Hung(*got["hung"])
+        if "failed" in got:
+            raise FunctionFailed(got["failed"])
+        if "usage" in got:
+            raise ProbeUsageError(got["usage"])
+        return got["value"]
+
+    def __getattr__(self, op: str):
+        if op not in STEPS:
+            raise AttributeError(op)
+        return lambda *args: self.ask(op, args=list(args))

@@ -5,8 +5,10 @@ Runs in two places:
 1. in the probing process, imported as ``gilfree._probe._measure``;
 2. as a script under another Python (``gilfree probe --python PATH``), which
    may have no gilfree installed: a worker of the measuring core's client
-   that reads a JSON request on stdin, imports the function there, measures
-   it the same way and answers one JSON line on stdout (:func:`main`).
+   that imports the function there and takes the steps of :class:`Calls`
+   the host asks for, one JSON line each way (:func:`main`); the host runs
+   the same :func:`run_steps` with its own calibration, settle and
+   statistics.
 
 Settle, calibration, interleaving, statistics, the heartbeat and the
 reading of the machine come from the measuring core (:mod:`gilfree._timing`);
@@ -684,20 +686,30 @@ def derive(out: dict) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def run_request(req: dict, progress=None) -> dict:
-    """Measure the target of a JSON request; errors come back as events."""
-    for p in reversed(req.get("paths", [])):
-        sys.path.insert(0, p)
+def answer(calls, req: dict):
+    """``(calls, answer)`` to one request of the host (:func:`main`):
+    ``start`` makes the :class:`Calls` of the function it names, any of
+    :data:`STEPS` runs on them; the answer has the step's ``value`` (and
+    ``out``, but for ``time``), or ``hung``, ``failed`` or ``usage``."""
     try:
-        fn = resolve(req["target"])
-        args = parse_args(req.get("args"))
-        settings = Settings(**req.get("settings", {}))
-        return {"event": "result",
-                "result": measure(fn, args, settings, progress, req.get("usable_cpus"))}
+        if req["op"] == "start":
+            for p in reversed(req["paths"]):
+                sys.path.insert(0, p)
+            calls = Calls(resolve(req["target"]), parse_args(req["args"]),
+                          Settings(**req["settings"]), req["usable_cpus"])
+            value = None
+        elif req["op"] in STEPS:
+            value = getattr(calls, req["op"])(*req.get("args", ()))
+        else:
+            raise ValueError(f"unknown request {req['op']!r}")
+        return calls, ({"value": value} if req["op"] == "time" else
+                       {"value": value, "out": calls.out})
+    except _watch.Hung as exc:
+        return calls, {"hung": [exc.seconds, exc.where]}
     except ProbeUsageError as exc:
-        return {"event": "error", "kind": "usage", "message": str(exc)}
+        return calls, {"usage": str(exc)}
     except FunctionFailed as exc:
-        return {"event": "error", "kind": "function", "message": str(exc)}
+        return calls, {"failed": str(exc)}
 
 
 #: Seconds between two "alive" lines of the script (``--python``): the probing
@@ -707,9 +719,9 @@ ALIVE_EVERY = 0.5
 
 def main() -> int:
     """Script entry, a worker of :class:`gilfree._timing._client.Worker`: its
-    first line describes the interpreter; then each ``measure`` request (a
-    JSON line on stdin) is answered with ``alive`` events while it measures,
-    then one ``result`` or ``error`` event, until ``end``."""
+    first line describes the interpreter; then each request (a JSON line on
+    stdin, :func:`answer`) is answered with ``alive`` events while a call
+    runs, then one line, until ``end``."""
     import signal
 
     # The probing process handles Ctrl-C and ends this one (SIGTERM).
@@ -738,11 +750,13 @@ def main() -> int:
     # the script's own folder must not shadow the user's modules
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    calls = None
     for line in iter(sys.stdin.readline, ""):
         req = json.loads(line)
-        if req.get("op") != "measure":
+        if req["op"] == "end":
             break
-        emit(run_request(req, alive))
+        calls, got = answer(calls, req)
+        emit(got)
     return 0
 
 
