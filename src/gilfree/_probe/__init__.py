@@ -5,8 +5,8 @@ workloads; the probe answers it for any function, with the bench's machinery
 (calibrated interleaved timing, plain threads, processes released together by
 a barrier, the GIL heartbeat, other interpreters).  The measurements are in
 :mod:`gilfree._probe._measure` (standard library only, so they also run
-under another Python), the runs under ``python=`` interpreters in
-:mod:`._foreign`; this module adds the machine header, the verdict and the
+under another Python), the order of their steps, here and under ``python=``
+interpreters, in :mod:`._host`; this module adds the machine header, the verdict and the
 reports (text, JSON, HTML).
 """
 
@@ -23,8 +23,8 @@ from .._timing import _files
 from .._timing._loop import HELPS
 from ..bench import (Bars, Lines, Table, fmt_pct, fmt_time, fmt_x, html_fragment, html_page,
                      print_blocks)
-from ._foreign import run_foreign
-from ._measure import FunctionFailed, ProbeUsageError, Settings, measure, parse_args
+from ._host import measure, run_foreign
+from ._measure import FunctionFailed, ProbeUsageError, Settings, parse_args
 
 __all__ = ["FunctionFailed", "ProbeResult", "ProbeUsageError", "classify", "probe", "verdict"]
 

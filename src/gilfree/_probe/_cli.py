@@ -95,7 +95,7 @@ def _check_output(parser, path, what: str) -> None:
 def main(argv=None) -> int:
     """Run ``gilfree probe``; returns the exit status."""
     from . import FunctionFailed, ProbeUsageError, _run
-    from ._foreign import check_python
+    from ._host import check_python
     from ._measure import Settings, parse_args, resolve
 
     parser = build_parser()

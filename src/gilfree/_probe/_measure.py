@@ -6,9 +6,9 @@ Runs in two places:
 2. as a script under another Python (``gilfree probe --python PATH``), which
    may have no gilfree installed: a worker of the measuring core's client
    that imports the function there and takes the steps of :class:`Calls`
-   the host asks for, one JSON line each way (:func:`main`); the host runs
-   the same :func:`run_steps` with its own calibration, settle and
-   statistics.
+   the host asks for, one JSON line each way (:func:`main`); the host
+   takes them in the same order (:func:`gilfree._probe._host.run_steps`)
+   with its own calibration, settle and statistics.
 
 Settle, calibration, interleaving, statistics, the heartbeat and the
 reading of the machine come from the measuring core (:mod:`gilfree._timing`);
@@ -21,7 +21,6 @@ those by file path.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import statistics
@@ -208,64 +207,6 @@ def _loop_calls(fn, args, loops: int, keep, keep_max: int, counts, slot: int, st
 # ---------------------------------------------------------------------------
 
 
-def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None) -> dict:
-    """Measure `fn(*args)`: one call, N threads, the GIL, N processes.
-
-    Every call runs in a thread (or worker process) of its own, waited for
-    at most ``--max-call`` plus a margin per call (N threads that share the
-    GIL or the CPUs: N times that): a call that runs longer ends its row
-    with the reason in ``skipped`` and ``incomplete``, and the rest is
-    still measured where it can be (a thread cannot be stopped: a hung one
-    is left running as a daemon thread, and nothing more is timed on
-    threads).
-
-    Returns a JSON-ready dict (see ``gilfree._probe.ProbeResult`` for the
-    derived figures).  Raises :class:`FunctionFailed` if the function raises
-    or returns a different value (unless ``settings.impure``); Ctrl-C
-    (``KeyboardInterrupt``) stops every thread and worker process first.
-    """
-    calls = Calls(fn, args, settings, cpus)
-    try:
-        return run_steps(calls, settings, progress)
-    except BaseException:
-        calls.abort()
-        raise
-    finally:
-        calls.stop.set()  # threads still calling stop after their call
-
-
-def run_steps(calls, s: Settings, progress=None) -> dict:
-    """The host's half of a probe: which step :class:`Calls` (here, or under
-    another Python) takes when; calibration, interleaving, the settle and
-    the statistics are the measuring core's row runner's.  Returns the
-    figures, derived (:func:`derive`)."""
-    tick = progress or (lambda what: None)
-    n = s.workers
-    tick("first call")
-    if not calls.first():
-        return derive(calls.out)
-    tick("second call")
-    if not calls.second():
-        return derive(calls.out)
-    if s.processes:
-        tick(f"starting {n} worker processes")
-    rows = calls.start_processes()
-    tick(f"one thread, {n} threads" + (f" and {n} processes" if rows == 3 else ""))
-    try:
-        loops, values = _loop.measure_interleaved(
-            [functools.partial(calls.time, k) for k in range(rows)], repeats=s.repeats,
-            warmup=s.warmup, min_time=s.min_time, settle_timeout=s.settle)
-    except _watch.Hung as exc:
-        calls.timing_hung(exc.seconds, exc.where)
-        return derive(calls.out)
-    calls.figures(loops, values)
-    if s.heartbeat > 0:
-        tick("heartbeat")
-    calls.heartbeat()
-    calls.finish()
-    return derive(calls.out)
-
-
 ALL_PHASES = ("single", "threads", "processes", "heartbeat")
 
 #: The steps of :class:`Calls` the host may ask for (the script's requests).
@@ -280,7 +221,7 @@ class Calls:
     (:data:`STEPS`) records what it saw in ``out``; ``time(row, loops)``
     runs row 0 (one thread), 1 (N threads) or 2 (N processes) `loops` calls
     and returns seconds.  How many calls, and when, is the host's
-    (:func:`run_steps`).
+    (:func:`gilfree._probe._host.run_steps`).
     """
 
     def __init__(self, fn, args, s: Settings, cpus: int | None = None):
@@ -360,7 +301,6 @@ class Calls:
             return 2
         fn, args, ref = self.fn, self.args, self.ref
         procs = ProcessTimer(fn, args, ref, s, self.checker, s.start_method or start_method(),
-                             lambda stop, done: CallLoop(fn, args, ref, s.impure, stop, done),
                              out["notes"], out["usable_cpus"])
         if procs.skipped:
             out["skipped"]["processes"] = procs.skipped
@@ -597,88 +537,6 @@ def gil_heartbeat(fn, args, duration: float, checker: Checker, counts=None,
               late_beats=sum(1 for v in late if v >= threshold),
               function_run_delay_s=sum(main_delay))
     return hb
-
-
-class CallLoop:
-    """The payload of each worker process: `loops` calls, results compared there.
-
-    Returns ``(calls, mismatch, run_delay, cpu)``: ``mismatch`` is None, or
-    a text naming the first result that differs from `expected`, or the
-    exception the function raised; ``run_delay`` (None off Linux) and
-    ``cpu`` are the worker's seconds waiting for a CPU and on one.
-    ``done`` (shared by the workers) counts the finished calls, so that the
-    probing process sees a call that does not finish.
-    """
-
-    def __init__(self, fn, args, expected, impure: bool, stop, done=None):
-        self.fn, self.args, self.expected, self.impure, self.stop = fn, args, expected, impure, stop
-        self.done = done
-
-    def __call__(self, loops: int):
-        fn, args, done = self.fn, self.args, self.done
-        d0, c0 = _machine.own_delay(), time.thread_time()
-
-        def finish(calls, mismatch=None):
-            d1 = _machine.own_delay()
-            delay = None if d0 is None or d1 is None else d1 - d0
-            return calls, mismatch, delay, time.thread_time() - c0
-
-        try:
-            for i in range(loops):
-                r = fn(*args)
-                if done is not None:
-                    done.value += 1  # unlocked: any change tells the parent a call ended
-                if not self.impure and not same(r, self.expected):
-                    return finish(i + 1, f"returned {_short(r)} in a worker process, but "
-                                         f"{_short(self.expected)} on its first call")
-                if self.stop.value:
-                    return finish(i + 1)
-        except BaseException as exc:
-            return finish(0, f"raised {_exc_text(exc)} (in a worker process)")
-        return finish(loops)
-
-
-# ---------------------------------------------------------------------------
-# derived figures
-# ---------------------------------------------------------------------------
-
-
-def derive(out: dict) -> dict:
-    """Speedups, the Amdahl cross-check and the processes' pay-off call length."""
-    n = out["workers"]
-    single = out.get("single")
-    t1 = single["median"] if single else None
-    out["threads_speedup"] = out["threads"]["speedup"] if "threads" in out else None
-    p = out.get("processes") or {}
-    out["processes_speedup"] = None
-    if t1 and "median" in p:
-        sp = p["speedup"] = n * t1 / p["median"]
-        out["processes_speedup"] = sp
-        if sp > 1.0 and n > 1:
-            saved = n * (1 - 1 / sp)  # seconds saved per second of one call's length
-            p["payoff_call_s"] = (p["startup_s"] + p["overhead_s"]) / saved
-            p["payoff_call_running_s"] = p["overhead_s"] / saved
-    hb = out.get("heartbeat") or {}
-    out["gil_held_fraction"] = hb.get("held_fraction")
-    # Amdahl: N calls at once, each holding the GIL a fraction f of its time,
-    # give a throughput speedup S = 1 / (f + (1 - f) / C) over one thread, C
-    # being what N fully parallel calls would reach (the processes' speedup
-    # where measured, else N capped at the usable CPUs); so f = (C/S - 1)/(C - 1).
-    st = out["threads_speedup"]
-    ceiling = min(n, out["usable_cpus"])
-    sp = out["processes_speedup"]
-    if sp is not None and 1.2 < sp < ceiling:
-        ceiling = sp
-    out["amdahl_ceiling"] = ceiling
-    if sp is not None and sp <= 1.2:
-        # processes did not scale either: no parallel headroom to compare with
-        out["gil_held_fraction_amdahl"] = None
-    elif st and ceiling > 1.05:
-        f = (ceiling / st - 1) / (ceiling - 1)
-        out["gil_held_fraction_amdahl"] = min(1.0, max(0.0, f))
-    else:
-        out["gil_held_fraction_amdahl"] = None
-    return out
 
 
 # ---------------------------------------------------------------------------

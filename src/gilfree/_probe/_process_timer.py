@@ -1,6 +1,8 @@
 """N worker processes that call the probed function, released together, every
-wait bounded (:class:`ProcessTimer`); the probe's row for processes.  Under
-another Python :mod:`._measure` loads this file by path.
+wait bounded (:class:`ProcessTimer`, each worker running :class:`CallLoop`);
+the probe's row for processes.  Under another Python :mod:`._measure` loads
+this file by path (at its top level, so that a spawned worker, which runs
+that script's top level first, can unpickle :class:`CallLoop`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import warnings
 
 if __package__:
     from .._timing import _machine, _watch
-    from ._target import FunctionFailed, _exc_text, _text, describe_call
+    from .._timing._results import same
+    from ._target import FunctionFailed, _exc_text, _short, _text, describe_call
 else:  # loaded by path by the script _measure.py, after the modules it needs
     import _gilfree_machine as _machine  # type: ignore[import-not-found,no-redef]
     import _gilfree_watch as _watch  # type: ignore[import-not-found,no-redef]
+    from _gilfree_results import same  # type: ignore[import-not-found,no-redef]
     from _gilfree_target import (FunctionFailed, _exc_text,  # type: ignore[import-not-found,no-redef]
-                                 _text, describe_call)
+                                 _short, _text, describe_call)
 
 perf_counter = time.perf_counter
 
@@ -77,12 +81,10 @@ class ProcessTimer:
     Every wait is bounded: a batch in which no call finished for
     ``--max-call`` plus a margin, or a worker that died, ends the row:
     ``ended`` says why, the workers are killed, and later batches return
-    at once (their values are dropped).  ``payload(stop, done)`` makes the
-    call loop each worker runs (:class:`gilfree._probe._measure.CallLoop`).
+    at once (their values are dropped).
     """
 
-    def __init__(self, fn, args, ref, s, checker, method: str, payload, notes=None,
-                 cpus: int = 1):
+    def __init__(self, fn, args, ref, s, checker, method: str, notes=None, cpus: int = 1):
         import multiprocessing
 
         self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
@@ -112,7 +114,7 @@ class ProcessTimer:
             self._procs = _processes_module()
             self.pools = self._procs.ProcessPools(
                 method=self.method,
-                payload=payload(self._stop, self._done))
+                payload=CallLoop(fn, args, ref, s.impure, self._stop, self._done))
         except Exception as exc:
             self.skipped = (f"worker processes need this gilfree importable in this Python "
                             f"({_exc_text(exc, 120)}); threads and the GIL were measured")
@@ -282,3 +284,42 @@ def _terminate(pools) -> None:
                 p.kill()
             except Exception:
                 pass
+
+
+class CallLoop:
+    """The payload of each worker process: `loops` calls, results compared there.
+
+    Returns ``(calls, mismatch, run_delay, cpu)``: ``mismatch`` is None, or
+    a text naming the first result that differs from `expected`, or the
+    exception the function raised; ``run_delay`` (None off Linux) and
+    ``cpu`` are the worker's seconds waiting for a CPU and on one.
+    ``done`` (shared by the workers) counts the finished calls, so that the
+    probing process sees a call that does not finish.
+    """
+
+    def __init__(self, fn, args, expected, impure: bool, stop, done=None):
+        self.fn, self.args, self.expected, self.impure, self.stop = fn, args, expected, impure, stop
+        self.done = done
+
+    def __call__(self, loops: int):
+        fn, args, done = self.fn, self.args, self.done
+        d0, c0 = _machine.own_delay(), time.thread_time()
+
+        def finish(calls, mismatch=None):
+            d1 = _machine.own_delay()
+            delay = None if d0 is None or d1 is None else d1 - d0
+            return calls, mismatch, delay, time.thread_time() - c0
+
+        try:
+            for i in range(loops):
+                r = fn(*args)
+                if done is not None:
+                    done.value += 1  # unlocked: any change tells the parent a call ended
+                if not self.impure and not same(r, self.expected):
+                    return finish(i + 1, f"returned {_short(r)} in a worker process, but "
+                                         f"{_short(self.expected)} on its first call")
+                if self.stop.value:
+                    return finish(i + 1)
+        except BaseException as exc:
+            return finish(0, f"raised {_exc_text(exc)} (in a worker process)")
+        return finish(loops)
