@@ -16,7 +16,7 @@ import ``gilfree._timing`` and these names only, never its modules.
 """
 
 from ._loop import HELPS, calibrate, measure_interleaved, median, settle, time_calls
-from ._machine import cpu_ticks, usable_cpus
+from ._machine import cpu_model, cpu_ticks, usable_cpus
 
-__all__ = ["HELPS", "calibrate", "cpu_ticks", "measure_interleaved", "median", "settle",
-           "time_calls", "usable_cpus"]
+__all__ = ["HELPS", "calibrate", "cpu_model", "cpu_ticks", "measure_interleaved", "median",
+           "settle", "time_calls", "usable_cpus"]
