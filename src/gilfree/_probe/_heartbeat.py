@@ -14,8 +14,8 @@ if __package__:
 else:  # loaded by path by the script _measure.py, after the modules it needs
     import _gilfree_loop as _loop  # type: ignore[import-not-found,no-redef]
     from _gilfree_machine import DelayClock  # type: ignore[import-not-found,no-redef]
-    from _gilfree_target import (FunctionFailed, _exc_text,  # type: ignore[import-not-found,no-redef]
-                                 describe_call)
+    from _gilfree_target import (  # type: ignore[import-not-found,no-redef]
+        FunctionFailed, _exc_text, describe_call)
 
 #: A beat later than this fraction of the switch interval found the GIL held:
 #: a thread that wants the GIL waits one whole switch interval (5 ms by

@@ -21,8 +21,8 @@ else:  # loaded by path by the script _measure.py, after the modules it needs
     import _gilfree_machine as _machine  # type: ignore[import-not-found,no-redef]
     import _gilfree_watch as _watch  # type: ignore[import-not-found,no-redef]
     from _gilfree_results import same  # type: ignore[import-not-found,no-redef]
-    from _gilfree_target import (FunctionFailed, _exc_text,  # type: ignore[import-not-found,no-redef]
-                                 _short, _text, describe_call)
+    from _gilfree_target import (  # type: ignore[import-not-found,no-redef]
+        FunctionFailed, _exc_text, _short, _text, describe_call)
 
 perf_counter = time.perf_counter
 

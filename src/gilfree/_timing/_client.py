@@ -22,8 +22,8 @@ from typing import Callable, Sequence
 
 from . import _loop, _worker
 
-__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "plan", "probe_python", "run_rows",
-           "worker_path"]
+__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "plan", "probe_python",
+           "run_rows", "worker_path"]
 
 
 class ForeignError(RuntimeError):
