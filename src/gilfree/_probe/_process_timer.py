@@ -31,12 +31,14 @@ perf_counter = time.perf_counter
 #: took up to 10 s on a loaded 2-core machine.
 STARTUP_S = 60.0
 
-def _processes_module():
+
+def _processes():
+    """The bench's process pools and timed payload (gilfree must be importable)."""
     if __package__:
-        from ..bench import _processes
+        from .. import bench
     else:
-        from gilfree.bench import _processes  # type: ignore[no-redef]
-    return _processes
+        import gilfree.bench as bench  # type: ignore[no-redef]
+    return bench.ProcessPools, bench.timed_payload
 
 
 class _ChildTerm:
@@ -111,8 +113,8 @@ class ProcessTimer:
         self._stop = ctx.Value("b", 0, lock=False)
         self._done = ctx.Value("q", 0, lock=False)
         try:
-            self._procs = _processes_module()
-            self.pools = self._procs.ProcessPools(
+            pools, self._payload = _processes()
+            self.pools = pools(
                 method=self.method,
                 payload=CallLoop(fn, args, ref, s.impure, self._stop, self._done))
         except Exception as exc:
@@ -134,7 +136,7 @@ class ProcessTimer:
                     lambda: self.pools.get(self.n), STARTUP_S + self.bound,
                     where="starting the worker processes", name="gilfree-probe-start")
             self.startup_s = self.pools.startup[self.n]
-            self._workers = list((getattr(self.pool, "_processes", None) or {}).values())
+            self._workers = self.pools.workers(self.n)
         except _watch.Hung as exc:
             self.stop()
             self.close()
@@ -192,7 +194,7 @@ class ProcessTimer:
         t0 = perf_counter()
         last, since = self._done.value, time.monotonic()
         try:
-            futures = [self.pool.submit(self._procs._timed_payload, loops)
+            futures = [self.pool.submit(self._payload, loops)
                        for _ in range(self.n)]
         except Exception as exc:  # the pool broke between batches
             return self._end(self._died(exc))
@@ -261,29 +263,13 @@ class ProcessTimer:
         """Stop every worker now (Ctrl-C, a failure): calls in flight are not waited for."""
         if getattr(self, "_stop", None) is not None:
             self._stop.value = 1
-        _terminate(self.pools)
+        if self.pools is not None:
+            self.pools.kill()
 
     def close(self) -> None:
         if self.pools is not None:
             self.pools.close()
             self.pools = None
-
-
-def _terminate(pools) -> None:
-    """Stop every worker of `pools` now: a call in flight is not waited for.
-
-    The pool's manager thread then sees them gone; ``pools.close()`` joins it
-    (a ``shutdown(wait=False)`` here would leave it running into interpreter
-    exit, where 3.11's exit hook can race it on a closed pipe).
-    """
-    for pool in list((getattr(pools, "_pools", None) or {}).values()):
-        for p in list((getattr(pool, "_processes", None) or {}).values()):
-            try:
-                # SIGKILL: a forked worker inherits the command line's SIGTERM
-                # handler (stop like Ctrl-C), which would print its traceback
-                p.kill()
-            except Exception:
-                pass
 
 
 class CallLoop:
