@@ -205,7 +205,7 @@ class ProcessTimer:
                 if f.exception() is not None:
                     return self._end(self._died(f.exception()))
             if pending:
-                _watch._poll()
+                _watch.poll()
                 now, seen = time.monotonic(), self._done.value
                 if seen != last:
                     last, since = seen, now
