@@ -30,12 +30,11 @@ import time
 
 if __package__:
     from .._timing import _loop, _machine, _results, _watch, _worker
-    from .._timing._machine import DelayClock, delay_between, run_delays, usable_cpus
     from ._heartbeat import gil_heartbeat
     from ._process_timer import ProcessTimer
     from ._settings import Settings, start_method
-    from ._target import (FunctionFailed, ProbeUsageError, _exc_text, _short, _text,
-                          describe_call, parse_args, resolve)
+    from ._target import (FunctionFailed, ProbeUsageError, _exc_text, _short, describe_call,
+                          parse_args, resolve)
 else:  # a script under another Python: load the stdlib-only modules by path
     import importlib.util as _util
 
@@ -57,12 +56,11 @@ else:  # a script under another Python: load the stdlib-only modules by path
     _settings = _load("_gilfree_settings", "_settings.py")
     Settings, start_method = _settings.Settings, _settings.start_method
     FunctionFailed, ProbeUsageError = _target.FunctionFailed, _target.ProbeUsageError
-    _exc_text, _short, _text = _target._exc_text, _target._short, _target._text
-    describe_call, parse_args, resolve = (_target.describe_call, _target.parse_args,
-                                          _target.resolve)
-    DelayClock, delay_between = _machine.DelayClock, _machine.delay_between
-    run_delays, usable_cpus = _machine.run_delays, _machine.usable_cpus
+    _exc_text, _short, describe_call = _target._exc_text, _target._short, _target.describe_call
+    parse_args, resolve = _target.parse_args, _target.resolve
 
+usable_cpus, run_delays, delay_between = (_machine.usable_cpus, _machine.run_delays,
+                                          _machine.delay_between)
 perf_counter = time.perf_counter
 
 #: Results of the timed calls are kept and compared after each timed value
