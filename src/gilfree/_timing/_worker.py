@@ -71,23 +71,11 @@ TYPECODES = {"float64": "d", "int64": "q"}
 
 
 def make_values(n, dtype):
-    """The input array of the ``map`` and ``reduce`` workloads, without NumPy.
+    """The input of the ``map`` and ``reduce`` workloads without NumPy: an
+    ``array.array`` of `n` elements of `dtype` (``"float64"`` or ``"int64"``),
+    ``x[i] = (i * 7919) % 2001 - 1000``, the values of the NumPy generator in
+    ``gilfree.bench._cases``.
 
-    Parameters
-    ----------
-    n : int
-        Number of elements.
-    dtype : {"float64", "int64"}
-        Element type.
-
-    Returns
-    -------
-    array.array
-        ``x[i] = (i * 7919) % 2001 - 1000``, the same values as the NumPy
-        generator in ``gilfree.bench._cases``.
-
-    Examples
-    --------
     >>> list(make_values(4, "int64"))
     [-1000, 916, 831, 746]
     """
@@ -129,26 +117,14 @@ class ArrayData(object):
 
 
 def shares(n, parts):
-    """Split ``range(n)`` into `parts` contiguous ``(start, stop)`` pairs.
+    """Split ``range(n)`` into `parts` (>= 1) contiguous ``(start, stop)`` pairs,
+    in order, covering ``0 .. n``.
 
     The lengths differ by at most one, the first ``n % parts`` shares being
-    the longer ones.  Every parallel strategy splits its work with this one
-    function, so all of them do exactly the same work per worker.
+    the longer ones (empty shares when ``parts > n``).  Every parallel
+    strategy splits its work with this one function, so all of them do
+    exactly the same work per worker.
 
-    Parameters
-    ----------
-    n : int
-        Number of items, >= 0.
-    parts : int
-        Number of shares, >= 1.  Shares are empty when ``parts > n``.
-
-    Returns
-    -------
-    list of tuple of int
-        ``parts`` pairs covering ``0 .. n`` in order.
-
-    Examples
-    --------
     >>> shares(10, 3)
     [(0, 4), (4, 7), (7, 10)]
     >>> shares(1, 2)
@@ -167,29 +143,12 @@ def shares(n, parts):
 
 
 def run_in_threads(fn, data, bounds):
-    """Call ``fn(data, a, b)`` for each share on its own ``threading.Thread``.
+    """Call ``fn(data, a, b)`` for each ``(a, b)`` of `bounds` on its own
+    ``threading.Thread`` and return the results in share order; the first
+    exception any share raised is raised here, after all threads joined.
 
     This is the code a user writes: start one plain thread per share, join
     them all.  Thread start-up is part of the call on purpose.
-
-    Parameters
-    ----------
-    fn : callable
-        A share kernel ``fn(data, start, stop) -> partial result``.
-    data : object
-        Passed through to `fn`.
-    bounds : list of (int, int)
-        The shares, e.g. from :func:`shares`.
-
-    Returns
-    -------
-    list
-        The partial results, in share order.
-
-    Raises
-    ------
-    BaseException
-        The first exception raised by any share, after all threads joined.
     """
     results = [None] * len(bounds)
     errors = []
