@@ -43,7 +43,9 @@ import numpy as np
 import gilfree
 from gilfree import _runtime
 from gilfree.bench import bandwidth_probe
-from gilfree._timing import calibrate, measure_interleaved, median, settle, time_calls
+from gilfree._timing import (calibrate, cpu_model, measure_interleaved, median, settle,
+                             time_calls)
+from gilfree._timing import cpu_ticks as _cpu_ticks
 
 RESULTS: list[dict] = []
 
@@ -57,16 +59,6 @@ def clock(fn, min_time=0.02):
 
     loops = calibrate(timer, min_time, primed=True)
     return timer(loops) / loops
-
-
-def _cpu_ticks():
-    """(steal, total) jiffies over all CPUs from /proc/stat, or None (not Linux)."""
-    try:
-        with open("/proc/stat") as f:
-            v = [int(t) for t in f.readline().split()[1:]]
-        return v[7], sum(v[:8])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 _STEAL_MARK = [_cpu_ticks()]  # /proc/stat at the previous record()
@@ -622,12 +614,7 @@ def main(argv=None):
     if not want or not want <= set(range(1, 11)):
         ap.error(f"--goals must be comma-separated goal numbers 1-10, got {args.goals!r}")
     threads = min(gilfree.cpu_count(), 2) if gilfree.cpu_count() >= 2 else 1
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     print(f"gilfree {gilfree.__version__}, NumPy {np.__version__}, Python "
           f"{platform.python_version()}, {cpu}, {gilfree.cpu_count()} usable CPUs, "
           f"SIMD {_runtime.config()['simd']}; OPENBLAS_NUM_THREADS="

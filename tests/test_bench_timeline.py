@@ -84,8 +84,13 @@ def test_the_summary_draws_the_timelines_in_block_characters():
     assert "ran in parallel 0% of the time" in out  # the threads claim quotes its overlap
     assert "range speedup on 2 workers" not in out  # the timelines replace the bars here
     assert "range speedup on 2 workers" in text_of(r, detail=True)
+
+
+def test_the_rich_summary_fits_one_screen_with_the_timelines():
+    pytest.importorskip("rich")
+    r = with_timelines(synthetic(workloads=("range", "map", "reduce")))
     rich = text_of(r, use_rich=True)
-    assert len(rich.splitlines()) <= 80 and full in rich
+    assert len(rich.splitlines()) <= 80 and _timeline.FULL in rich
 
 
 def test_many_workers_still_fit_one_screen():
@@ -245,7 +250,7 @@ def test_a_spread_across_the_threshold_is_not_measurable():
     r = synthetic()
     p = next(p for p in r["points"] if p["label"] == "python-processes" and p["workers"] == 2)
     p["values"] = [0.030, 0.034, 0.040, 0.050, 0.055, 0.058, 0.060]
-    from gilfree.bench._portable import summarize
+    from gilfree._timing._loop import summarize
     p.update(summarize(p["values"]))
     derive(r)
     c = claim(r, "processes")

@@ -46,20 +46,14 @@ def unsupported_reason() -> str | None:
 
 
 def cpu_times():
-    """``{"total": ticks, "steal": ticks}`` of the whole machine from
-    ``/proc/stat`` (Linux), or None: the share of steal between two readings
-    is the time the hypervisor gave this VM's CPUs to others."""
-    try:
-        with open("/proc/stat", "rb") as f:
-            fields = f.readline().split()
-    except OSError:
-        return None
-    if not fields or fields[0] != b"cpu":
-        return None
-    ticks = [int(x) for x in fields[1:]]
-    # user nice system idle iowait irq softirq steal guest guest_nice;
-    # guest time is already counted in user
-    return {"total": sum(ticks[:8]), "steal": ticks[7] if len(ticks) > 7 else 0}
+    """``{"total": ticks, "steal": ticks}`` of the whole machine
+    (:func:`gilfree._timing._machine.cpu_ticks`), or None: the share of steal
+    between two readings is the time the hypervisor gave this VM's CPUs to
+    others."""
+    from ._timing._machine import cpu_ticks
+
+    t = cpu_ticks()
+    return None if t is None else {"total": t[1], "steal": t[0]}
 
 
 def gil_words() -> str:

@@ -94,7 +94,8 @@ def _check_output(parser, path, what: str) -> None:
 
 def main(argv=None) -> int:
     """Run ``gilfree probe``; returns the exit status."""
-    from . import FunctionFailed, ProbeUsageError, _run, check_python
+    from . import FunctionFailed, ProbeUsageError, _run
+    from ._host import check_python
     from ._measure import Settings, parse_args, resolve
 
     parser = build_parser()

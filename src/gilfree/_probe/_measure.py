@@ -4,40 +4,43 @@ Runs in two places:
 
 1. in the probing process, imported as ``gilfree._probe._measure``;
 2. as a script under another Python (``gilfree probe --python PATH``), which
-   may have no gilfree installed: it reads a JSON request on stdin, imports
-   the function there, measures it the same way and writes one JSON line on
-   stdout (:func:`main`).
+   may have no gilfree installed: a worker of the measuring core's client
+   that imports the function there and takes the steps of :class:`Calls`
+   the host asks for, one JSON line each way (:func:`main`); the host
+   takes them in the same order (:func:`gilfree._probe._host.run_steps`)
+   with its own calibration, settle and statistics.
 
 Settle, calibration, interleaving, statistics, the heartbeat and the
-reading of the machine come from the measuring core (:mod:`gilfree._timing`),
-loaded by file path when this file runs as a script; worker processes come
-from the bench's ``_processes.ProcessPools`` where gilfree can be imported.
+reading of the machine come from the measuring core (:mod:`gilfree._timing`);
+the target and one-line texts from :mod:`._target`; the settings from
+:mod:`._settings`; the GIL's share from :mod:`._heartbeat`; the worker
+processes from :mod:`._process_timer` (over the bench's
+``_processes.ProcessPools``, where gilfree can be imported).  When this file
+runs as a script, it loads those by file path.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib
 import json
-import math
 import os
-import pickle
 import statistics
 import sys
 import threading
 import time
-import warnings
-from typing import Any
 
 if __package__:
     from .._timing import _loop, _machine, _results, _watch, _worker
-    from .._timing._machine import DelayClock, delay_between, run_delays, usable_cpus
+    from ._heartbeat import gil_heartbeat
+    from ._process_timer import ProcessTimer
+    from ._settings import Settings, start_method
+    from ._target import (FunctionFailed, ProbeUsageError, _exc_text, _short, describe_call,
+                          parse_args, resolve)
 else:  # a script under another Python: load the stdlib-only modules by path
     import importlib.util as _util
 
     def _load(name, *parts):
         spec = _util.spec_from_file_location(
-            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, *parts))
+            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), *parts))
         assert spec is not None and spec.loader is not None
         mod = _util.module_from_spec(spec)
         sys.modules[name] = mod
@@ -45,11 +48,19 @@ else:  # a script under another Python: load the stdlib-only modules by path
         return mod
 
     _worker, _machine, _loop, _results, _watch = (
-        _load(f"_gilfree_{m}", "_timing", f"_{m}.py")
+        _load(f"_gilfree_{m}", os.pardir, "_timing", f"_{m}.py")
         for m in ("worker", "machine", "loop", "results", "watch"))
-    DelayClock, delay_between = _machine.DelayClock, _machine.delay_between
-    run_delays, usable_cpus = _machine.run_delays, _machine.usable_cpus
+    _target = _load("_gilfree_target", "_target.py")
+    gil_heartbeat = _load("_gilfree_heartbeat", "_heartbeat.py").gil_heartbeat
+    ProcessTimer = _load("_gilfree_process_timer", "_process_timer.py").ProcessTimer
+    _settings = _load("_gilfree_settings", "_settings.py")
+    Settings, start_method = _settings.Settings, _settings.start_method
+    FunctionFailed, ProbeUsageError = _target.FunctionFailed, _target.ProbeUsageError
+    _exc_text, _short, describe_call = _target._exc_text, _target._short, _target.describe_call
+    parse_args, resolve = _target.parse_args, _target.resolve
 
+usable_cpus, run_delays, delay_between = (_machine.usable_cpus, _machine.run_delays,
+                                          _machine.delay_between)
 perf_counter = time.perf_counter
 
 #: Results of the timed calls are kept and compared after each timed value
@@ -59,137 +70,9 @@ perf_counter = time.perf_counter
 #: timed but their results are dropped uncompared.
 KEEP_BYTES = 256 * 2**20
 
-#: Seconds the worker processes may take to start (on top of --max-call):
-#: spawned workers import NumPy, gilfree and the function's module, which
-#: took up to 10 s on a loaded 2-core machine.
-STARTUP_S = 60.0
-
-#: Start methods of the worker processes that ``start_method=`` accepts.
-START_METHODS = ("fork", "spawn", "forkserver")
-
-#: A beat later than this fraction of the switch interval found the GIL held:
-#: a thread that wants the GIL waits one whole switch interval (5 ms by
-#: default) before it asks the holder to drop it, so a held GIL makes a beat
-#: at least that late, while a free GIL lets it run at once (0.05-0.1 ms; a
-#: busy 2-core VM adds up to 2-3 ms of scheduling delay, still below 4.5 ms).
-HELD_FRACTION_OF_INTERVAL = 0.9
-
 #: A one-call CPU time below this fraction of its wall time means the call
 #: mostly waits (sleep, I/O, a lock) rather than computes.
 WAITING_CPU_FRACTION = 0.5
-
-
-class ProbeUsageError(ValueError):
-    """The target, its arguments or a setting are unusable (exit status 2)."""
-
-
-class FunctionFailed(RuntimeError):
-    """The probed function raised, or returned different values (exit status 1)."""
-
-
-# ---------------------------------------------------------------------------
-# the target: MODULE:FUNCTION and a literal
-# ---------------------------------------------------------------------------
-
-
-def resolve(spec: str):
-    """Import ``MODULE:FUNCTION`` (dots allowed in both) the way ``python -m`` finds it.
-
-    Raises :class:`ProbeUsageError` for a malformed spec, a missing module or
-    attribute, or a non-callable; :class:`FunctionFailed` if importing the
-    module raised something else (the module's own code failed).
-    """
-    if not isinstance(spec, str) or spec.count(":") != 1:
-        raise ProbeUsageError(f"expected MODULE:FUNCTION (e.g. mymodule:work), got {spec!r}")
-    modname, _, attr = spec.partition(":")
-    if not modname or not attr or not all(p.isidentifier() for p in modname.split(".")) \
-            or not all(p.isidentifier() for p in attr.split(".")):
-        raise ProbeUsageError(f"expected MODULE:FUNCTION (e.g. mymodule:work), got {spec!r}")
-    try:
-        mod = importlib.import_module(modname)
-    except ModuleNotFoundError as exc:
-        if exc.name and (modname == exc.name or modname.startswith(exc.name + ".")):
-            raise ProbeUsageError(f"no module named {exc.name!r} (looked in the current "
-                                  f"directory first, then sys.path)") from None
-        raise FunctionFailed(f"importing {modname} raised ModuleNotFoundError: {exc}") from exc
-    except SystemExit as exc:  # the module's own sys.exit(): not a probe to run
-        raise FunctionFailed(f"importing {modname} called sys.exit({_text(exc.code, 60)})"
-                             ) from exc
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        raise FunctionFailed(f"importing {modname} raised {_exc_text(exc)}") from exc
-    obj: Any = mod
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise ProbeUsageError(f"module {modname!r} has no attribute {attr!r}") from None
-    if not callable(obj):
-        raise ProbeUsageError(f"{spec} is a {type(obj).__name__}, not a callable")
-    return obj
-
-
-def parse_args(text):
-    """The positional arguments from a Python literal: a tuple, or one value.
-
-    ``ast.literal_eval`` only (never ``eval``): ``"(1, 'a')"`` gives
-    ``(1, 'a')``, ``"1000"`` gives ``(1000,)``, ``None`` or ``""`` gives ``()``.
-    """
-    if text is None or not text.strip():
-        return ()
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
-        why = "" if isinstance(exc, ValueError) else f" ({type(exc).__name__})"
-        raise ProbeUsageError(f"--args must be a Python literal such as 1000, (1, 'a') or "
-                              f"([1, 2], 3.5), got {text!r}{why}") from None
-    return value if isinstance(value, tuple) else (value,)
-
-
-def describe_call(fn, args) -> str:
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
-    if not isinstance(name, str):
-        name = _short(fn, 60)
-    text = ", ".join(_short(a, 30) for a in args)
-    return f"{name}({text})"
-
-
-def _short(obj, width: int = 60) -> str:
-    """A repr of at most `width` characters that never fails and never
-    builds the whole repr of a large container (``reprlib``)."""
-    import reprlib
-
-    r = reprlib.Repr()
-    r.maxstring = r.maxother = r.maxlong = max(width, 10)
-    r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = r.maxarray = 10
-    try:
-        text = r.repr(obj)
-    except BaseException as exc:  # a broken __repr__, an int over 4300 digits
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        text = f"<{type(obj).__name__}: repr failed: {_exc_text(exc, 60)}>"
-    text = " ".join(text.split())  # one line
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _text(obj, width: int = 300) -> str:
-    """``str(obj)`` on one line, at most `width` characters, never failing."""
-    try:
-        text = str(obj)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        text = f"<{type(obj).__name__}: str() failed>"
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _exc_text(exc: BaseException, width: int = 300) -> str:
-    """``"TypeError: message"`` on one line (an exception's message may be
-    anything: long, several lines, or a ``__str__`` that raises)."""
-    msg = _text(exc, width)
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------
@@ -283,10 +166,6 @@ def _call(fn, args, where: str):
                              ) from exc
 
 
-class _Stopped(Exception):
-    """Raised in a calling thread when the probe stops (Ctrl-C, a failure)."""
-
-
 def _loop_calls(fn, args, loops: int, keep, keep_max: int, counts, slot: int, stop,
                 where: str) -> None:
     """`loops` calls; the first `keep_max` results appended to `keep` (compared
@@ -317,185 +196,141 @@ def _loop_calls(fn, args, loops: int, keep, keep_max: int, counts, slot: int, st
 # ---------------------------------------------------------------------------
 
 
-class Settings:
-    """How one probe measures (all times in seconds); checked on creation."""
-
-    def __init__(self, workers=None, impure: bool = False, processes: bool = True,
-                 max_call: float = 10.0, min_time: float = 0.05, repeats: int = 5,
-                 warmup: int = 1, heartbeat: float = 0.3, settle: float = 0.02,
-                 start_method=None):
-        self.workers: int = usable_cpus() if workers is None else workers
-        self.start_method = start_method
-        self.impure = bool(impure)
-        self.processes = bool(processes)
-        self.max_call = max_call
-        self.min_time = min_time
-        self.repeats = repeats
-        self.warmup = warmup
-        self.heartbeat = heartbeat
-        self.settle = settle
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) \
-                or self.workers < 1:
-            raise ProbeUsageError(f"`workers` must be an integer >= 1, got {self.workers!r}")
-        for k in ("max_call", "min_time"):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ProbeUsageError(f"`{k}` must be a positive number of seconds, got {v!r}")
-        for k in ("heartbeat", "settle"):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-                raise ProbeUsageError(f"`{k}` must be a number of seconds >= 0, got {v!r}")
-        for k, low in (("repeats", 1), ("warmup", 0)):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ProbeUsageError(f"`{k}` must be an integer >= {low}, got {v!r}")
-        if start_method is not None:
-            import multiprocessing
-
-            if start_method not in START_METHODS:
-                raise ProbeUsageError(f"`start_method` must be one of {', '.join(START_METHODS)}"
-                                      f", got {start_method!r}")
-            have = multiprocessing.get_all_start_methods()
-            if start_method not in have:
-                raise ProbeUsageError(f"start method {start_method!r} is not available here "
-                                      f"(this platform has {', '.join(have)})")
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("workers", "impure", "processes", "max_call",
-                                              "min_time", "repeats", "warmup", "heartbeat",
-                                              "settle", "start_method")}
-
-
-def start_method() -> str:
-    """``fork`` where it is available and the platform's usual choice, else ``spawn``.
-
-    macOS has ``fork`` but its system libraries are not fork-safe (CPython
-    defaults to ``spawn`` there since 3.8).
-    """
-    import multiprocessing
-
-    if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
-        return "fork"
-    return "spawn"
-
-
-def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None) -> dict:
-    """Measure `fn(*args)`: one call, N threads, the GIL, N processes.
-
-    Every call runs in a thread (or worker process) of its own, waited for
-    at most ``--max-call`` plus a margin per call (N threads that share the
-    GIL or the CPUs: N times that): a call that runs longer ends its row
-    with the reason in ``skipped`` and ``incomplete``, and the rest is
-    still measured where it can be (a thread cannot be stopped: a hung one
-    is left running as a daemon thread, and nothing more is timed on
-    threads).
-
-    Returns a JSON-ready dict (see ``gilfree._probe.ProbeResult`` for the
-    derived figures).  Raises :class:`FunctionFailed` if the function raises
-    or returns a different value (unless ``settings.impure``); Ctrl-C
-    (``KeyboardInterrupt``) stops every thread and worker process first.
-    """
-    s = settings
-    tick = progress or (lambda what: None)
-    n = s.workers
-    call = describe_call(fn, args)
-    out: dict = {"call": call, "workers": n, "usable_cpus": cpus or usable_cpus(),
-                 "interpreter": _worker.interpreter_info(), "settings": s.to_dict(),
-                 "skipped": {}, "notes": [], "incomplete": []}
-    stop = threading.Event()
-    bound1 = _watch.call_bound(s.max_call)
-    try:
-        return _measure(fn, args, s, tick, n, call, out, stop, bound1)
-    finally:
-        stop.set()  # threads still calling stop after their call
-
-
-def _hung(out: dict, exc, what: str, phases) -> None:
-    """Record that a call on a thread did not finish: `phases` are not measured."""
-    reason = (f"{what} did not finish within {exc.seconds:.3g} s (--max-call plus a "
-              f"margin); its thread is left running (Python cannot stop a thread)")
-    out["incomplete"].append(reason)
-    out["notes"].append("a call of the function is still running in a daemon thread of "
-                        "this process: it ends when the function returns or the process "
-                        "exits")
-    for phase in phases:
-        out["skipped"][phase] = reason
-
-
 ALL_PHASES = ("single", "threads", "processes", "heartbeat")
 
+#: The steps of :class:`Calls` the host may ask for (the script's requests).
+STEPS = ("first", "second", "start_processes", "time", "timing_hung", "figures", "heartbeat",
+         "finish")
 
-def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
-    # 1. the checked calls: the first (cold) and, unless too long, a second
-    def timed_call(where):
+
+class Calls:
+    """The probed function's side of a probe, where the function lives (this
+    process, or the script under another Python): its checked calls, one
+    thread, N threads, N worker processes, the heartbeat.  Each step
+    (:data:`STEPS`) records what it saw in ``out``; ``time(row, loops)``
+    runs row 0 (one thread), 1 (N threads) or 2 (N processes) `loops` calls
+    and returns seconds.  How many calls, and when, is the host's
+    (:func:`gilfree._probe._host.run_steps`).
+    """
+
+    def __init__(self, fn, args, s: Settings, cpus: int | None = None):
+        self.fn, self.args, self.s, self.n = fn, args, s, s.workers
+        self.out: dict = {"call": describe_call(fn, args), "workers": s.workers,
+                          "usable_cpus": cpus or usable_cpus(),
+                          "interpreter": _worker.interpreter_info(), "settings": s.to_dict(),
+                          "skipped": {}, "notes": [], "incomplete": []}
+        self.stop = threading.Event()
+        self.bound1 = _watch.call_bound(s.max_call)
+        self.busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
+        self.tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
+        self.procs = self.checker = self.ref = None
+
+    def _hung(self, seconds: float, what: str, phases) -> None:
+        """Record that a call on a thread did not finish: `phases` are not measured."""
+        out = self.out
+        reason = (f"{what} did not finish within {seconds:.3g} s (--max-call plus a "
+                  f"margin); its thread is left running (Python cannot stop a thread)")
+        out["incomplete"].append(reason)
+        out["notes"].append("a call of the function is still running in a daemon thread of "
+                            "this process: it ends when the function returns or the process "
+                            "exits")
+        for phase in phases:
+            out["skipped"][phase] = reason
+
+    def _timed_call(self, where):
         def job():
             t0, c0 = perf_counter(), time.process_time()
-            r = _call(fn, args, where)
+            r = _call(self.fn, self.args, where)
             return r, perf_counter() - t0, time.process_time() - c0
         return job
 
-    tick("first call")
-    try:
-        ref, t1, cpu1 = _watch.run_bounded(timed_call("on its first call"), bound1)
-    except _watch.Hung as exc:
-        out["first_call_s"] = out["result"] = None
-        _hung(out, exc, "its first call", ALL_PHASES)
-        for phase in ALL_PHASES:
-            out["skipped"][phase] = out["incomplete"][0] + ": nothing was timed"
-        return derive(out)
-    out["first_call_s"] = t1
-    out["first_call_cpu_s"] = cpu1
-    out["result"] = _short(ref, 200)
-    checker = Checker(ref, s.impure)
-    budget = _loop.Budget(s.max_call)
-    budget.record("call", 1, t1)
-    reason = budget.skip_reason("call", 1)
-    if reason:
-        reason = f"{reason}: nothing else was timed"
-        for phase in ALL_PHASES:
-            out["skipped"][phase] = reason
-        return derive(out)
-    tick("second call")
-    try:
-        second, t2, _ = _watch.run_bounded(timed_call("on its second call"), bound1)
-    except _watch.Hung as exc:
-        _hung(out, exc, "its second call", ALL_PHASES)
-        return derive(out)
-    out["second_call_s"] = t2
-    checker.check([[second]], "on its second call")
-    checker.raise_if_bad()
-    del second
+    def first(self) -> bool:
+        """The first (cold) call; False if nothing more is to be timed."""
+        out = self.out
+        try:
+            ref, t1, cpu1 = _watch.run_bounded(self._timed_call("on its first call"),
+                                               self.bound1)
+        except _watch.Hung as exc:
+            out["first_call_s"] = out["result"] = None
+            self._hung(exc.seconds, "its first call", ALL_PHASES)
+            for phase in ALL_PHASES:
+                out["skipped"][phase] = out["incomplete"][0] + ": nothing was timed"
+            return False
+        out["first_call_s"], out["first_call_cpu_s"] = t1, cpu1
+        out["result"] = _short(ref, 200)
+        self.ref, self.checker = ref, Checker(ref, self.s.impure)
+        budget = _loop.Budget(self.s.max_call)
+        budget.record("call", 1, t1)
+        reason = budget.skip_reason("call", 1)
+        if reason:
+            for phase in ALL_PHASES:
+                out["skipped"][phase] = f"{reason}: nothing else was timed"
+            return False
+        return True
 
-    # 2. one thread and N threads, interleaved
-    busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
-    tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
-    bound_n = _watch.call_bound(s.max_call, n)
+    def second(self) -> bool:
+        """The second call, its result checked; False if it did not finish."""
+        try:
+            second, t2, _ = _watch.run_bounded(self._timed_call("on its second call"),
+                                               self.bound1)
+        except _watch.Hung as exc:
+            self._hung(exc.seconds, "its second call", ALL_PHASES)
+            return False
+        self.out["second_call_s"] = t2
+        self.checker.check([[second]], "on its second call")
+        self.checker.raise_if_bad()
+        return True
 
-    def single_timer(loops):
-        keep: list = []
-        counts = [0]
-        kmax = checker.share(1, loops)
+    def start_processes(self) -> int:
+        """Start the N worker processes (their start-up timed apart), unless
+        not asked for or impossible; returns the number of rows to time."""
+        s, out = self.s, self.out
+        if not s.processes:
+            out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
+            return 2
+        fn, args, ref = self.fn, self.args, self.ref
+        procs = ProcessTimer(fn, args, ref, s, self.checker, s.start_method or start_method(),
+                             out["notes"], out["usable_cpus"])
+        if procs.skipped:
+            out["skipped"]["processes"] = procs.skipped
+            out["processes"] = {"skipped": procs.skipped, "method": procs.method}
+            if procs.incomplete:
+                out["incomplete"].append(procs.skipped)
+            return 2
+        self.procs = procs
+        return 3
 
-        def job():
-            d0, c0 = run_delays(), time.process_time()
-            t = perf_counter()
-            _loop_calls(fn, args, loops, keep, kmax, counts, 0, stop, "on a later call")
-            dt = perf_counter() - t
-            busy[1] += time.process_time() - c0
-            busy[0] += delay_between(d0, run_delays())
-            busy[2] += dt
+    def time(self, row: int, loops: int) -> float:
+        """Seconds of `loops` calls on one thread (row 0), of `loops` calls on
+        each of N threads at once (1), or in each of N processes (2)."""
+        if row == 2:
+            return self.procs(loops)
+        fn, args, stop, checker, n = self.fn, self.args, self.stop, self.checker, self.n
+        if row == 0:
+            keep: list = []
+            counts = [0]
+            kmax = checker.share(1, loops)
+            busy = self.busy
+
+            def job():
+                d0, c0 = run_delays(), time.process_time()
+                t = perf_counter()
+                _loop_calls(fn, args, loops, keep, kmax, counts, 0, stop, "on a later call")
+                dt = perf_counter() - t
+                busy[1] += time.process_time() - c0
+                busy[0] += delay_between(d0, run_delays())
+                busy[2] += dt
+                return dt
+
+            dt = _watch.run_bounded(job, self.bound1, counts, "on one thread")
+            checker.check([keep], "on a later call")
             return dt
-
-        dt = _watch.run_bounded(job, bound1, counts, "on one thread")
-        checker.check([keep], "on a later call")
-        return dt
-
-    def threads_timer(loops):
         keeps: list = [[] for _ in range(n)]
         counts = [0] * n
         errors: list = []
         kmax = checker.share(n, loops)
         where = f"called from {n} threads at once"
+        tbusy = self.tbusy
 
         def work(k):
             d0, c0 = _machine.own_delay(), time.thread_time()
@@ -516,102 +351,90 @@ def _measure(fn, args, s, tick, n, call, out, stop, bound1) -> dict:
         t = perf_counter()
         for th in threads:
             th.start()
-        _watch.wait_threads(threads, counts, bound_n, f"on one of {n} threads")
+        _watch.wait_threads(threads, counts, _watch.call_bound(self.s.max_call, n),
+                            f"on one of {n} threads")
         dt = perf_counter() - t
         if errors:
             raise errors[0]
         checker.check(keeps, f"when called from {n} threads at once")
         return dt
 
-    # 3. N worker processes, started (and their start-up timed) before the
-    # timing, so their values interleave with the threads' and one thread's
-    procs = None
-    if not s.processes:
-        out["skipped"]["processes"] = "not asked for (--no-processes, processes=False)"
-    else:
-        tick(f"starting {n} worker processes")
-        procs = ProcessTimer(fn, args, ref, s, checker, out["notes"], out["usable_cpus"])
-        if procs.skipped:
-            out["skipped"]["processes"] = procs.skipped
-            out["processes"] = {"skipped": procs.skipped, "method": procs.method}
-            if procs.incomplete:
-                out["incomplete"].append(procs.skipped)
-            procs = None
-    timers = [single_timer, threads_timer] + ([procs] if procs else [])
-    tick(f"one thread, {n} threads" + (f" and {n} processes" if procs else ""))
-    try:
-        loops, values = _loop.measure_interleaved(
-            timers, repeats=s.repeats, warmup=s.warmup,
-            min_time=s.min_time, settle_timeout=s.settle)
-    except _watch.Hung as exc:
-        if procs:
-            procs.stop()
-        out["kept"] = checker.report()
-        what = "a call on one thread" if "one thread" in exc.where else \
-            f"a call on one of {n} threads"
-        _hung(out, exc, what, ("single", "threads", "processes", "heartbeat"))
-        return derive(out)
-    except BaseException:
-        if procs:
-            procs.stop()
-        raise
-    finally:
+    def abort(self) -> None:
+        """Stop and end the worker processes now (Ctrl-C, a failure)."""
+        if self.procs:
+            self.procs.stop()
+            self.procs.close()
+
+    def timing_hung(self, seconds: float, where: str) -> None:
+        """A call of the timing on a thread did not finish: record it."""
+        self.abort()
+        self.out["kept"] = self.checker.report()
+        what = "a call on one thread" if "one thread" in where else \
+            f"a call on one of {self.n} threads"
+        self._hung(seconds, what, ALL_PHASES)
+
+    def figures(self, loops, values) -> None:
+        """The timing's figures from the host's `loops` and `values` per row."""
+        procs, out, n = self.procs, self.out, self.n
         if procs:
             procs.close()
-    checker.raise_if_bad()
-    single = _loop.summarize(values[0])
-    single.update(loops=loops[0], values=values[0])
-    threads = _loop.summarize(values[1])
-    threads.update(loops=loops[1], values=values[1],
-                   speedup=n * single["median"] / threads["median"])
-    out["single"], out["threads"] = single, threads
-    if procs and procs.ended:
-        out["skipped"]["processes"] = procs.ended
-        out["processes"] = {"skipped": procs.ended, "method": procs.method}
-        out["incomplete"].append(procs.ended)
-    elif procs:
-        p = _loop.summarize(values[2])
-        p.update(loops=loops[2], values=values[2], method=procs.method,
-                 startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
-        out["processes"] = p
-        b = procs.busy
-        out["processes_run_delay_fraction"] = b[0] / (b[0] + b[1]) if b[0] + b[1] > 1e-3 \
-            else None
+        self.checker.raise_if_bad()
+        single = _loop.summarize(values[0])
+        single.update(loops=loops[0], values=values[0])
+        threads = _loop.summarize(values[1])
+        threads.update(loops=loops[1], values=values[1],
+                       speedup=n * single["median"] / threads["median"])
+        out["single"], out["threads"] = single, threads
+        if procs and procs.ended:
+            out["skipped"]["processes"] = procs.ended
+            out["processes"] = {"skipped": procs.ended, "method": procs.method}
+            out["incomplete"].append(procs.ended)
+        elif procs:
+            p = _loop.summarize(values[2])
+            p.update(loops=loops[2], values=values[2], method=procs.method,
+                     startup_s=procs.startup_s, overhead_s=statistics.median(procs.overheads))
+            out["processes"] = p
+            out["processes_run_delay_fraction"] = _share(*procs.busy)
+        busy = self.busy
+        # The CPU the calls asked for over their wall time, on one thread: the
+        # CPU time they got (all the process's threads) plus the time their
+        # threads sat runnable while other programs had the CPUs, so a busy
+        # machine does not look like "waiting"; about 0 for sleep or I/O, 1 for
+        # one busy thread, k for k.
+        out["cpu_fraction"] = (busy[0] + busy[1]) / busy[2] if busy[2] > 0 else None
+        # The share of the time the calls' threads were ready to run (during
+        # the one-thread timing) that they waited for a CPU other programs
+        # held: on a busy machine each thread gets its own share of the CPUs,
+        # so threads "speed up" even code that holds the GIL.
+        out["run_delay_fraction"] = _share(busy[0], busy[1])
+        out["threads_run_delay_fraction"] = _share(*self.tbusy)
 
-    # The CPU the calls asked for over their wall time, on one thread: the CPU
-    # time they got (all the process's threads) plus the time their threads
-    # sat runnable while other programs had the CPUs, so a busy machine does
-    # not look like "waiting"; about 0 for sleep or I/O, 1 for one busy
-    # thread, k for k.
-    out["cpu_fraction"] = (busy[0] + busy[1]) / busy[2] if busy[2] > 0 else None
-    # The share of the time the calls' threads were ready to run (during the
-    # one-thread timing) that they waited for a CPU other programs held: on a
-    # busy machine each thread gets its own share of the CPUs, so threads
-    # "speed up" even code that holds the GIL.
-    out["run_delay_fraction"] = busy[0] / (busy[0] + busy[1]) if busy[0] + busy[1] > 1e-3 \
-        else None
-    out["threads_run_delay_fraction"] = (tbusy[0] / (tbusy[0] + tbusy[1])
-                                         if tbusy[0] + tbusy[1] > 1e-3 else None)
-
-    # 4. the GIL: a 1 ms sleeper's lateness while the function runs
-    if s.heartbeat > 0:
-        tick("heartbeat")
+    def heartbeat(self) -> None:
+        """The GIL: a 1 ms sleeper's lateness while the function runs."""
+        s, out = self.s, self.out
+        if s.heartbeat <= 0:
+            out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
+            return
         counts = [0]
         try:
             out["heartbeat"] = _watch.run_bounded(
-                lambda: gil_heartbeat(fn, args, s.heartbeat, checker, counts, stop),
-                bound1, counts, "on one thread")
+                lambda: gil_heartbeat(self.fn, self.args, s.heartbeat, self.checker, counts,
+                                      self.stop),
+                self.bound1, counts, "on one thread")
         except _watch.Hung as exc:
-            _hung(out, exc, "a call while the heartbeat ran", ("heartbeat",))
-        checker.raise_if_bad()
-    else:
-        out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
+            self._hung(exc.seconds, "a call while the heartbeat ran", ("heartbeat",))
+        self.checker.raise_if_bad()
 
-    out["kept"] = checker.report()
-    if checker.limited:
-        out["notes"].append(_kept_note(checker))
-    derive(out)
-    return out
+    def finish(self) -> None:
+        """What was kept of the results, and a note if not all were."""
+        self.out["kept"] = self.checker.report()
+        if self.checker.limited:
+            self.out["notes"].append(_kept_note(self.checker))
+
+
+def _share(delay: float, cpu: float):
+    """The run delay's share of the time ready to run, or None if too short to tell."""
+    return delay / (delay + cpu) if delay + cpu > 1e-3 else None
 
 
 def _size(nbytes) -> str:
@@ -631,439 +454,35 @@ def _kept_note(checker: Checker) -> str:
             f"the other calls were timed uncompared")
 
 
-def gil_heartbeat(fn, args, duration: float, checker: Checker, counts=None,
-                  stop=None) -> dict:
-    """The fraction of time `fn` holds the GIL, from a sleeper thread's lateness.
-
-    A thread sleeps 1 ms in a loop while `fn` runs on this one.  When it
-    wakes it needs the GIL: if the GIL is free it runs at once; if `fn`
-    holds it, the sleeper waits a whole switch interval before asking for it
-    (or until `fn` releases it).  Each of the sleeper's cycles (its sleep
-    plus its lateness) is counted as GIL-held time when the beat was later
-    than 0.9 switch intervals: the held fraction is the counted time over
-    all the sleeper's time.  Holding periods shorter than the switch interval
-    between releases are not seen (the thread speedup catches those).
-
-    On Linux two scheduler run delays (time spent runnable while other
-    programs held the CPUs, from ``schedstat``) are taken out, so that a busy
-    machine does not distort the figure: the sleeper's own, from each
-    lateness (waiting for the GIL is sleeping on a condition variable, not
-    being runnable), and the function's thread's, from each cycle's length
-    (while that thread waits for a CPU it neither runs nor holds the GIL):
-    the fraction is about the time the function was running.
-    """
-    period = 1e-3
-    late: list = []
-    keep: list = []
-
-    counts = [0] if counts is None else counts
-    kmax = checker.share(1, 64)  # a sample: the heartbeat makes hundreds of calls
-    call = describe_call(fn, args)
-
-    def once():
-        if stop is not None and stop.is_set():
-            raise _Stopped
-        try:
-            r = fn(*args)
-        except BaseException as exc:
-            raise FunctionFailed(f"{call} raised {_exc_text(exc)} (while the heartbeat "
-                                 f"ran)") from exc
-        counts[0] += 1
-        if len(keep) < kmax:
-            keep.append(r)
-
-    clock = DelayClock()
-    use_clock = clock.works()
-    try:
-        hb = _loop.heartbeat(once, duration, period=period, samples=late,
-                             clock=clock if use_clock else None)
-    finally:
-        clock.close()
-    checker.check([keep], "while the heartbeat ran")
-    interval = sys.getswitchinterval()
-    threshold = max(HELD_FRACTION_OF_INTERVAL * interval, 0.5e-3)
-    # the function's thread's run delay during each beat (0 where unknown)
-    marks = clock.marks
-    main_delay = [max(0.0, marks[2 * k + 1] - marks[2 * k]) if 2 * k + 1 < len(marks) else 0.0
-                  for k in range(len(late))]
-    # Each beat's cycle minus the function's thread's run delay booked in it
-    # (the scheduler books a delay when the thread gets a CPU, so a stall
-    # that spans beats lands in the last one: on a very busy machine some of
-    # it stays in the free time and the fraction reads low).
-    held = free = 0.0
-    for v, dm in zip(late, main_delay):
-        cycle = max(0.0, period + v - dm)
-        if v >= threshold:
-            held += cycle
-        else:
-            free += cycle
-    total = held + free
-    hb.update(held_fraction=(held / total) if total > 0 else None,
-              threshold_ms=threshold * 1e3, switch_interval_ms=interval * 1e3,
-              late_beats=sum(1 for v in late if v >= threshold),
-              function_run_delay_s=sum(main_delay))
-    return hb
-
-
-class CallLoop:
-    """The payload of each worker process: `loops` calls, results compared there.
-
-    Returns ``(calls, mismatch, run_delay, cpu)``: ``mismatch`` is None, or
-    a text naming the first result that differs from `expected`, or the
-    exception the function raised; ``run_delay`` (None off Linux) and
-    ``cpu`` are the worker's seconds waiting for a CPU and on one.
-    ``done`` (shared by the workers) counts the finished calls, so that the
-    probing process sees a call that does not finish.
-    """
-
-    def __init__(self, fn, args, expected, impure: bool, stop, done=None):
-        self.fn, self.args, self.expected, self.impure, self.stop = fn, args, expected, impure, stop
-        self.done = done
-
-    def __call__(self, loops: int):
-        fn, args, done = self.fn, self.args, self.done
-        d0, c0 = _machine.own_delay(), time.thread_time()
-
-        def finish(calls, mismatch=None):
-            d1 = _machine.own_delay()
-            delay = None if d0 is None or d1 is None else d1 - d0
-            return calls, mismatch, delay, time.thread_time() - c0
-
-        try:
-            for i in range(loops):
-                r = fn(*args)
-                if done is not None:
-                    done.value += 1  # unlocked: any change tells the parent a call ended
-                if not self.impure and not same(r, self.expected):
-                    return finish(i + 1, f"returned {_short(r)} in a worker process, but "
-                                         f"{_short(self.expected)} on its first call")
-                if self.stop.value:
-                    return finish(i + 1)
-        except BaseException as exc:
-            return finish(0, f"raised {_exc_text(exc)} (in a worker process)")
-        return finish(loops)
-
-
-def _processes_module():
-    if __package__:
-        from ..bench import _processes
-    else:
-        from gilfree.bench import _processes  # type: ignore[no-redef]
-    return _processes
-
-
-class _ChildTerm:
-    """A SIGTERM handler that a forked worker inherits and that ends it quietly.
-
-    The command line turns SIGTERM into Ctrl-C; a forked worker inherits that
-    handler, and the pool terminates its workers with SIGTERM when one of
-    them dies: they would print a ``KeyboardInterrupt`` traceback each.
-    """
-
-    def __init__(self, previous):
-        self.previous, self.pid = previous, os.getpid()
-
-    def __call__(self, signum, frame):
-        if os.getpid() != self.pid:
-            os._exit(128 + signum)
-        if callable(self.previous):
-            self.previous(signum, frame)
-
-
-def _signal_describe(code) -> str:
-    import signal
-
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
-
-
-class ProcessTimer:
-    """N worker processes, released together by a barrier; ``timer(loops)``
-    has each run `loops` calls and returns the slowest one's own time.
-
-    Start-up (starting the processes until all passed the barrier once) is
-    timed apart from the calls (``startup_s``); ``overheads`` collects what
-    each batch cost on top of its calls (submitting, the barrier, sending
-    the results back).  ``skipped`` says why no processes could start
-    (``incomplete`` when that was the function's doing).
-
-    Every wait is bounded: a batch in which no call finished for
-    ``--max-call`` plus a margin, or a worker that died, ends the row:
-    ``ended`` says why, the workers are killed, and later batches return
-    at once (their values are dropped).
-    """
-
-    def __init__(self, fn, args, ref, s: Settings, checker: Checker, notes=None,
-                 cpus: int = 1):
-        import multiprocessing
-
-        self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
-        self.method = s.start_method or start_method()
-        self.skipped = self.ended = None
-        self.incomplete = False
-        self.min_time = s.min_time
-        self.overheads: list = []
-        self.busy = [0.0, 0.0]  # the workers' run delay and CPU time
-        self.pools = None
-        self._workers: list = []
-        notes = [] if notes is None else notes
-        # n calls share the usable CPUs: each may take n/cpus times longer
-        self.bound = _watch.call_bound(s.max_call, -(-self.n // cpus))
-        if self.method != "fork":
-            try:
-                pickle.loads(pickle.dumps((fn, args, ref)))
-            except Exception as exc:
-                self.skipped = (f"the function, its arguments or its result cannot be sent to "
-                                f"a {self.method}ed process ({_exc_text(exc, 120)}); "
-                                f"define it at the top level of an importable module")
-                return
-        ctx = multiprocessing.get_context(self.method)
-        self._stop = ctx.Value("b", 0, lock=False)
-        self._done = ctx.Value("q", 0, lock=False)
-        try:
-            self._procs = _processes_module()
-            self.pools = self._procs.ProcessPools(
-                method=self.method,
-                payload=CallLoop(fn, args, ref, s.impure, self._stop, self._done))
-        except Exception as exc:
-            self.skipped = (f"worker processes need this gilfree importable in this Python "
-                            f"({_exc_text(exc, 120)}); threads and the GIL were measured")
-            return
-        # The workers start in a thread of their own, so that the wait for
-        # them is bounded too (a spawned worker imports the function's module).
-        # Threads besides this one (the starting thread, which forks, does
-        # not exist yet): each is missing in a forked worker.
-        others = _machine.os_threads() - 1
-        guard = self._guard_term() if self.method == "fork" else None
-        caught: list = []
-        try:
-            with warnings.catch_warnings(record=True) as record:
-                caught = record
-                # 3.12+ warns when forking a process with threads: reported
-                # below (in the probe's notes), not raised or printed
-                warnings.simplefilter("always", DeprecationWarning)
-                self.pool = _watch.run_bounded(
-                    lambda: self.pools.get(self.n), STARTUP_S + self.bound,
-                    where="starting the worker processes", name="gilfree-probe-start")
-            self.startup_s = self.pools.startup[self.n]
-            self._workers = list((getattr(self.pool, "_processes", None) or {}).values())
-        except _watch.Hung as exc:
-            self.stop()
-            self.close()
-            self.incomplete = True
-            self.skipped = (f"the {self.method}ed worker processes did not start within "
-                            f"{exc.seconds:.3g} s (does importing the function's module hang "
-                            f"there?); they were killed")
-        except Exception as exc:  # a broken pool: the function cannot run in a child
-            self.stop()
-            self.close()
-            self.skipped = (f"the function could not run in a {self.method}ed worker process "
-                            f"({_exc_text(exc, 160)})")
-        except BaseException:
-            self.stop()
-            self.close()
-            raise
-        finally:
-            if guard is not None:
-                guard()
-        fork_warnings = [w for w in caught if "fork" in str(w.message)]
-        if self.method == "fork" and (fork_warnings or others > 0):
-            text = (f"the worker processes were forked while {max(others, 1)} other thread(s) "
-                    f"ran in this process; a forked worker has none of them, so a function "
-                    f"that relies on them (a thread pool, BLAS or OpenMP threads) can hang "
-                    f"or misbehave there (--start-method spawn avoids this)")
-            if fork_warnings:
-                text += f"; Python warned: {_text(fork_warnings[0].message, 160)}"
-            notes.append(text)
-
-    @staticmethod
-    def _guard_term():
-        """Install :class:`_ChildTerm` for the fork (main thread only); returns
-        the function that puts the previous handler back, or None."""
-        import signal
-
-        if threading.current_thread() is not threading.main_thread():
-            return None
-        try:
-            previous = signal.getsignal(signal.SIGTERM)
-            if not callable(previous):
-                return None  # default or ignored: a forked worker ends quietly anyway
-            handler = _ChildTerm(previous)
-            signal.signal(signal.SIGTERM, handler)
-        except (ValueError, OSError):
-            return None
-        # The workers keep _ChildTerm for their life; the probing process gets its
-        # own handler back once they are started.
-        return lambda: signal.signal(signal.SIGTERM, previous)
-
-    def __call__(self, loops: int) -> float:
-        from concurrent.futures import FIRST_EXCEPTION, wait
-
-        if self.ended:
-            return self.min_time  # the row has ended: a placeholder, dropped
-        t0 = perf_counter()
-        last, since = self._done.value, time.monotonic()
-        try:
-            futures = [self.pool.submit(self._procs._timed_payload, loops)
-                       for _ in range(self.n)]
-        except Exception as exc:  # the pool broke between batches
-            return self._end(self._died(exc))
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=_watch.POLL, return_when=FIRST_EXCEPTION)
-            for f in done:
-                if f.exception() is not None:
-                    return self._end(self._died(f.exception()))
-            if pending:
-                _watch._poll()
-                now, seen = time.monotonic(), self._done.value
-                if seen != last:
-                    last, since = seen, now
-                elif now - since > self.bound:
-                    return self._end(self._hung_reason())
-        wall = perf_counter() - t0
-        done = [f.result() for f in futures]
-        for _, _, (calls, mismatch, delay, cpu) in done:
-            if delay is not None:
-                self.busy[0] += delay
-                self.busy[1] += cpu
-            if mismatch:
-                if mismatch.startswith("raised"):
-                    raise FunctionFailed(f"{self.call} {mismatch}")
-                self.checker.bad = self.checker.bad or mismatch
-        elapsed = max(b - a for a, b, _ in done)
-        self.overheads.append(max(0.0, wall - elapsed))
-        return elapsed
-
-    def _hung_reason(self) -> str:
-        text = f"a call in a worker process did not finish within {self.bound:.3g} s"
-        if self.method == "fork":
-            return text + ": is the function fork-safe? try --start-method spawn; the workers " \
-                          "were killed"
-        return text + "; the workers were killed"
-
-    def _died(self, exc) -> str:
-        from concurrent.futures import BrokenExecutor
-
-        if not isinstance(exc, BrokenExecutor):
-            return (f"a worker process failed outside the function ({_exc_text(exc, 160)}); "
-                    f"the workers were stopped")
-        how = ""
-        deadline = time.monotonic() + 1.0
-        while not how and time.monotonic() < deadline:
-            codes = [p.exitcode for p in self._workers]
-            # the first to die by itself (the pool terminates the others)
-            bad = [c for c in codes if c not in (None, 0, -15, -9, 128 + 15)]
-            if bad:
-                how = f" ({_signal_describe(bad[0])})"
-            elif all(c is not None for c in codes):
-                break
-            else:
-                time.sleep(0.02)
-        return (f"a worker process died during a call{how}: the function crashed its process "
-                f"(a segfault, os._exit or abort in it or in a library it calls)")
-
-    def _end(self, reason: str) -> float:
-        self.ended = reason
-        self.stop()
-        self.close()
-        return self.min_time
-
-    def stop(self) -> None:
-        """Stop every worker now (Ctrl-C, a failure): calls in flight are not waited for."""
-        if getattr(self, "_stop", None) is not None:
-            self._stop.value = 1
-        _terminate(self.pools)
-
-    def close(self) -> None:
-        if self.pools is not None:
-            self.pools.close()
-            self.pools = None
-
-
-def _terminate(pools) -> None:
-    """Stop every worker of `pools` now: a call in flight is not waited for.
-
-    The pool's manager thread then sees them gone; ``pools.close()`` joins it
-    (a ``shutdown(wait=False)`` here would leave it running into interpreter
-    exit, where 3.11's exit hook can race it on a closed pipe).
-    """
-    for pool in list((getattr(pools, "_pools", None) or {}).values()):
-        for p in list((getattr(pool, "_processes", None) or {}).values()):
-            try:
-                # SIGKILL: a forked worker inherits the command line's SIGTERM
-                # handler (stop like Ctrl-C), which would print its traceback
-                p.kill()
-            except Exception:
-                pass
-
-
-# ---------------------------------------------------------------------------
-# derived figures
-# ---------------------------------------------------------------------------
-
-
-def derive(out: dict) -> dict:
-    """Speedups, the Amdahl cross-check and the processes' pay-off call length."""
-    n = out["workers"]
-    single = out.get("single")
-    t1 = single["median"] if single else None
-    out["threads_speedup"] = out["threads"]["speedup"] if "threads" in out else None
-    p = out.get("processes") or {}
-    out["processes_speedup"] = None
-    if t1 and "median" in p:
-        sp = p["speedup"] = n * t1 / p["median"]
-        out["processes_speedup"] = sp
-        if sp > 1.0 and n > 1:
-            saved = n * (1 - 1 / sp)  # seconds saved per second of one call's length
-            p["payoff_call_s"] = (p["startup_s"] + p["overhead_s"]) / saved
-            p["payoff_call_running_s"] = p["overhead_s"] / saved
-    hb = out.get("heartbeat") or {}
-    out["gil_held_fraction"] = hb.get("held_fraction")
-    # Amdahl: N calls at once, each holding the GIL a fraction f of its time,
-    # give a throughput speedup S = 1 / (f + (1 - f) / C) over one thread, C
-    # being what N fully parallel calls would reach (the processes' speedup
-    # where measured, else N capped at the usable CPUs); so f = (C/S - 1)/(C - 1).
-    st = out["threads_speedup"]
-    ceiling = min(n, out["usable_cpus"])
-    sp = out["processes_speedup"]
-    if sp is not None and 1.2 < sp < ceiling:
-        ceiling = sp
-    out["amdahl_ceiling"] = ceiling
-    if sp is not None and sp <= 1.2:
-        # processes did not scale either: no parallel headroom to compare with
-        out["gil_held_fraction_amdahl"] = None
-    elif st and ceiling > 1.05:
-        f = (ceiling / st - 1) / (ceiling - 1)
-        out["gil_held_fraction_amdahl"] = min(1.0, max(0.0, f))
-    else:
-        out["gil_held_fraction_amdahl"] = None
-    return out
-
-
 # ---------------------------------------------------------------------------
 # script entry (--python PATH)
 # ---------------------------------------------------------------------------
 
 
-def run_request(req: dict, progress=None) -> dict:
-    """Measure the target of a JSON request; errors come back as events."""
-    for p in reversed(req.get("paths", [])):
-        sys.path.insert(0, p)
+def answer(calls, req: dict):
+    """``(calls, answer)`` to one request of the host (:func:`main`):
+    ``start`` makes the :class:`Calls` of the function it names, any of
+    :data:`STEPS` runs on them; the answer has the step's ``value`` (and
+    ``out``, but for ``time``), or ``hung``, ``failed`` or ``usage``."""
     try:
-        fn = resolve(req["target"])
-        args = parse_args(req.get("args"))
-        settings = Settings(**req.get("settings", {}))
-        return {"event": "result",
-                "result": measure(fn, args, settings, progress, req.get("usable_cpus"))}
+        if req["op"] == "start":
+            for p in reversed(req["paths"]):
+                sys.path.insert(0, p)
+            calls = Calls(resolve(req["target"]), parse_args(req["args"]),
+                          Settings(**req["settings"]), req["usable_cpus"])
+            value = None
+        elif req["op"] in STEPS:
+            value = getattr(calls, req["op"])(*req.get("args", ()))
+        else:
+            raise ValueError(f"unknown request {req['op']!r}")
+        return calls, ({"value": value} if req["op"] == "time" else
+                       {"value": value, "out": calls.out})
+    except _watch.Hung as exc:
+        return calls, {"hung": [exc.seconds, exc.where]}
     except ProbeUsageError as exc:
-        return {"event": "error", "kind": "usage", "message": str(exc)}
+        return calls, {"usage": str(exc)}
     except FunctionFailed as exc:
-        return {"event": "error", "kind": "function", "message": str(exc)}
+        return calls, {"failed": str(exc)}
 
 
 #: Seconds between two "alive" lines of the script (``--python``): the probing
@@ -1072,8 +491,10 @@ ALIVE_EVERY = 0.5
 
 
 def main() -> int:
-    """Script entry: a JSON request on stdin, JSON lines on stdout: ``alive``
-    events while it measures, then one ``result`` or ``error`` event."""
+    """Script entry, a worker of :class:`gilfree._timing._client.Worker`: its
+    first line describes the interpreter; then each request (a JSON line on
+    stdin, :func:`answer`) is answered with ``alive`` events while a call
+    runs, then one line, until ``end``."""
     import signal
 
     # The probing process handles Ctrl-C and ends this one (SIGTERM).
@@ -1086,21 +507,29 @@ def main() -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     last = [0.0]
 
+    def emit(obj):
+        events.write(json.dumps(obj) + "\n")
+        events.flush()
+
     def alive(*_):
         now = time.monotonic()
         if now - last[0] >= ALIVE_EVERY:
             last[0] = now
-            events.write('{"event": "alive"}\n')
-            events.flush()
+            emit({"event": "alive"})
 
     _watch.on_poll = alive
-    alive()
-    req = json.loads(sys.stdin.read())
+    info = _worker.interpreter_info()
+    emit({"interpreter": info, "full": _worker.full_profile(info)})
     # the script's own folder must not shadow the user's modules
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    events.write(json.dumps(run_request(req, alive)) + "\n")
-    events.flush()
+    calls = None
+    for line in iter(sys.stdin.readline, ""):
+        req = json.loads(line)
+        if req["op"] == "end":
+            break
+        calls, got = answer(calls, req)
+        emit(got)
     return 0
 
 

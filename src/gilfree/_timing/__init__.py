@@ -9,10 +9,14 @@ checked paths and atomic writes (:mod:`._files`), result equality and deep
 size (:mod:`._results`), bounded waits (:mod:`._watch`), the shared option
 types (:mod:`._cli`).  All but ``_client``, ``_files`` and ``_cli`` use the
 standard library only: the probe loads them by path under other interpreters.
+
+This package's ``__all__`` is the measuring core's interface to the scripts
+outside the package (``bench/perf_goals.py``, ``bench/probes/``): they
+import ``gilfree._timing`` and these names only, never its modules.
 """
 
 from ._loop import HELPS, calibrate, measure_interleaved, median, settle, time_calls
-from ._machine import usable_cpus
+from ._machine import cpu_model, cpu_ticks, usable_cpus
 
-__all__ = ["HELPS", "calibrate", "measure_interleaved", "median", "settle", "time_calls",
-           "usable_cpus"]
+__all__ = ["HELPS", "calibrate", "cpu_model", "cpu_ticks", "measure_interleaved", "median",
+           "settle", "time_calls", "usable_cpus"]

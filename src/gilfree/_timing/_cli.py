@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import signal
 from decimal import Decimal, InvalidOperation

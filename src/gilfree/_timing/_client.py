@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from typing import Callable, Sequence
 
 from . import _loop, _worker
 
-__all__ = ["ForeignError", "Worker", "missing_reason", "probe_python", "run_rows",
-           "worker_path"]
+__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "plan", "probe_python",
+           "run_rows", "worker_path"]
 
 
 class ForeignError(RuntimeError):
@@ -69,40 +73,77 @@ def probe_python(python: str) -> dict:
                            f"is it a Python?") from None
 
 
+class Silent(ForeignError):
+    """A worker sent nothing for longer than its bound; it was killed."""
+
+
 class Worker:
     """A running worker (``argv``: the interpreter and the script), asked one
-    JSON line at a time; ``info`` and ``full`` come from its first line."""
+    JSON line at a time; ``info`` and ``full`` come from its first line.
 
-    def __init__(self, argv: Sequence[str]):
-        self.name = argv[0]
+    It runs in a session of its own, so that ending it ends the worker
+    processes it started too.  With a `bound`, an answer may keep the host
+    waiting that many seconds without a line (``{"event": "alive"}`` lines
+    count, and are skipped): a worker silent for longer is killed and
+    :class:`Silent` raised.  Leaving the ``with`` block on an exception
+    (Ctrl-C) ends it at once.
+    """
+
+    def __init__(self, argv: Sequence[str], bound: float | None = None):
+        self.name, self.bound = argv[0], bound
         # stderr goes to a file: a pipe left unread could fill up and block
         # the worker while this process waits on its stdout
         self._err = tempfile.TemporaryFile("w+")
         try:
             self.proc = subprocess.Popen(list(argv), stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self._err, text=True)
+                                         stdout=subprocess.PIPE, stderr=self._err, text=True,
+                                         start_new_session=True)
         except OSError as exc:
             self._err.close()
             raise ForeignError(f"cannot run {self.name!r}: {exc}") from None
+        self._lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True, name="gilfree-worker-reader").start()
         try:
             hello = self._read()
         except BaseException:
-            self.close()
+            self.close(now=True)
             raise
         self.info: dict = hello["interpreter"]
         self.full: bool = hello["full"]
+        self.hello = hello
+
+    def _pump(self) -> None:
+        try:
+            for line in self.proc.stdout:  # type: ignore[union-attr]
+                self._lines.put(line)
+        except (OSError, ValueError):  # closed by close()
+            pass
+        self._lines.put(None)
 
     def _read(self) -> dict:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        last = time.monotonic()
+        while True:
             try:
-                return json.loads(line)
+                line = self._lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.bound is not None and time.monotonic() - last > self.bound:
+                    self._kill()
+                    raise Silent(f"{self.name!r} sent nothing for {self.bound:.3g} s") from None
+                continue
+            if line is None:
+                break
+            last = time.monotonic()
+            try:
+                answer = json.loads(line)
             except ValueError:
                 continue  # a stray print from a sitecustomize, say
+            if not (isinstance(answer, dict) and answer.get("event") == "alive"):
+                return answer
         self.proc.wait()
         self._err.seek(0)
-        tail = "\n".join(self._err.read().strip().splitlines()[-3:])
-        raise ForeignError(f"{self.name!r} exited with {self.proc.returncode}: {tail}")
+        tail = " | ".join(self._err.read().strip().splitlines()[-3:])
+        raise ForeignError(f"{self.name} exited with {self.proc.returncode}: "
+                           f"{tail or 'no output'}")
 
     def ask(self, op: str, **fields) -> dict:
         assert self.proc.stdin is not None
@@ -117,25 +158,66 @@ class Worker:
         """``timer(loops) -> seconds`` of row `row` of the current case."""
         return lambda loops: self.ask("time", row=row, loops=loops)["seconds"]
 
-    def close(self) -> None:
+    def _kill(self) -> None:
+        """SIGKILL to its session: the worker and the processes it started."""
         try:
-            if self.proc.poll() is None and self.proc.stdin is not None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def close(self, now: bool = False) -> None:
+        """Ask it to end (`now`: terminate it), then end what is left of its session."""
+        try:
+            if now:
+                self.proc.terminate()
+                self.proc.wait(2)
+            elif self.proc.poll() is None and self.proc.stdin is not None:
                 self.proc.stdin.write('{"op": "end"}\n')
                 self.proc.stdin.close()
-            self.proc.wait(timeout=60)
+                self.proc.wait(timeout=60)
         except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-            self.proc.wait()
+            pass
         finally:
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-            self._err.close()
+            self._kill()
+            self.proc.wait()
+            for f in (self.proc.stdin, self.proc.stdout, self._err):
+                try:
+                    if f is not None:
+                        f.close()
+                except OSError:
+                    pass
 
     def __enter__(self) -> Worker:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, typ, *exc) -> None:
+        self.close(now=typ is not None)
+
+
+#: Why the range profile skips the array workloads.
+RANGE_ONLY = "this interpreter runs the range workload only (the Python 2.7-compatible worker)"
+
+
+def plan(case: dict, workers: Sequence[int], hello: dict) -> list:
+    """The ``[strategy, workers, skip reason or None]`` rows of one case for
+    the worker that said `hello` (its first line)."""
+    range_case = case["workload"] == "range"
+    if hello["full"]:
+        threads = "python-threads" if hello["interpreter"]["gil_enabled"] else "free-threaded"
+        rows = [("python", 1)] + [(threads, w) for w in workers]
+        if range_case:
+            rows += [("python-processes", w) for w in workers]
+            if hello.get("subinterpreters") is None:
+                rows += [("subinterpreters", w) for w in workers]
+        return [[name, w, None] for name, w in rows]
+    rows = [("python", 1)] + [("python-threads", w) for w in workers]
+    rows += [("python-processes", w) for w in workers]
+    if hello.get("java"):
+        rows += [(_worker.JAVA_LABEL, w) for w in sorted({1, *workers})]
+    if not range_case:
+        return [[name, w, RANGE_ONLY] for name, w in rows]
+    return [[name, w, hello.get("processes") if name == "python-processes" else None]
+            for name, w in rows]
 
 
 def run_rows(argv: Sequence[str], cases: Sequence[dict], req: dict,
@@ -160,9 +242,11 @@ def run_rows(argv: Sequence[str], cases: Sequence[dict], req: dict,
         for c in cases:
             if progress is not None:
                 progress(f"{c['workload']} {c['dtype'] or ''} n={c['n']}")
-            plan = w.ask("case", case=c, workers=list(req["workers"]))["rows"]
+            rows_c = plan(c, list(req["workers"]), w.hello)
+            runs = any(skip is None for _, _, skip in rows_c)  # else: no data to make
+            w.ask("case", case=c, rows=[[name, n] for name, n, _ in rows_c] if runs else [])
             items = []
-            for k, (name, workers, skip) in enumerate(plan):
+            for k, (name, workers, skip) in enumerate(rows_c):
                 row = {"strategy": name, "workload": c["workload"], "n": c["n"],
                        "dtype": c["dtype"], "workers": workers}
                 rows.append(row)

@@ -6,11 +6,13 @@ seconds``; how long, how often and in what order rows run, and what the
 values mean, is decided here: :func:`settle` before each value,
 :func:`calibrate`, :func:`warm_up`, the row runner
 :func:`measure_interleaved`, :func:`summarize`, the :class:`Budget` per
-call, the :func:`heartbeat` and :data:`HELPS`.  Standard library only.
+call, the :func:`heartbeat` and :data:`HELPS`; and :class:`Timing`, the
+settings every tool shares.  Standard library only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
@@ -22,7 +24,7 @@ else:  # loaded by file path (the probe's script under another Python)
     import _gilfree_machine as _machine  # type: ignore[no-redef]
     import _gilfree_worker as _worker  # type: ignore[no-redef]
 
-__all__ = ["HELPS", "Budget", "calibrate", "heartbeat", "is_last_size", "lateness_summary",
+__all__ = ["HELPS", "Budget", "Timing", "calibrate", "heartbeat", "is_last_size", "lateness_summary",
            "measure_interleaved", "median", "percentile", "series_sizes", "settle",
            "settle_counts", "summarize", "time_calls", "warm_up"]
 
@@ -37,6 +39,33 @@ __all__ = ["HELPS", "Budget", "calibrate", "heartbeat", "is_last_size", "latenes
 HELPS = 1.3
 
 Timer = Callable[[int], float]
+
+
+@dataclasses.dataclass
+class Timing:
+    """How carefully a row is timed: the settings fields of the bench and the
+    probe alike (each tool's ``Settings`` extends this, with its defaults).
+
+    ``repeats`` timed values per figure after ``warmup`` discarded ones,
+    ``min_time`` seconds per timed value, ``max_call``: the longest one call
+    the budget lets run (seconds).
+    """
+
+    repeats: int = 5
+    warmup: int = 1
+    min_time: float = 0.02
+    max_call: float = 0.5
+
+    def check_timing(self, error: type = ValueError) -> None:
+        """Raise `error` naming the first shared field out of range."""
+        for k in ("max_call", "min_time"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise error(f"`{k}` must be a positive number of seconds, got {v!r}")
+        for k, low in (("repeats", 1), ("warmup", 0)):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise error(f"`{k}` must be an integer >= {low}, got {v!r}")
 
 perf_counter = time.perf_counter
 time_calls = _worker.time_calls

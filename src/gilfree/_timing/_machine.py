@@ -1,12 +1,13 @@
 """The one reading of the machine every timing tool uses: usable CPUs (by
 ``gilfree.cpu_count()``'s rule: affinity and cgroup quota), the CPU's model
-and cache, the load, who wants a CPU now (for the settle), and scheduler run
-delays (``schedstat``, taken out of the heartbeat).  Linux ``/proc`` where
-there is one, "unknown" elsewhere.  Standard library only: the probe loads
-this file by path under other interpreters (only :func:`usable_cpus`, which
-the host calls, imports gilfree).  The interpreter description is the
-worker's (:func:`gilfree._timing._worker.interpreter_info`): Jython 2.7
-must give it too.
+and cache, the load, who wants a CPU now (for the settle), the hypervisor's
+steal, and scheduler run delays (``schedstat``, taken out of the heartbeat).
+Linux ``/proc`` where there is one, "unknown" elsewhere.  Standard library
+only: the probe loads this file by path under other interpreters (only
+:func:`usable_cpus`, which the host calls, imports gilfree).  The
+interpreter description is the worker's
+(:func:`gilfree._timing._worker.interpreter_info`): Jython 2.7 must give it
+too.
 """
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ def procs_running() -> int | None:
     except (OSError, ValueError):
         pass
     return None
+
+
+def cpu_ticks() -> tuple[int, int] | None:
+    """``(steal, total)`` jiffies over all CPUs since boot (Linux ``/proc/stat``),
+    or None: the share of CPU time a hypervisor took from this VM between two
+    readings."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(t) for t in f.readline().split()[1:]]
+        return v[7], sum(v[:8])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _runnable_in(proc: str) -> tuple[int | None, list]:

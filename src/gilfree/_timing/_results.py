@@ -31,7 +31,6 @@ not known containers count at least their pickled size.
 from __future__ import annotations
 
 import dataclasses
-import math
 import pickle
 import sys
 import types

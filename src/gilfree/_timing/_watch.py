@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 
-__all__ = ["POLL", "Hung", "call_bound", "run_bounded", "wait_threads"]
+__all__ = ["POLL", "Hung", "call_bound", "poll", "run_bounded", "wait_threads"]
 
 #: Seconds between two looks at the call counts.  Each look takes the GIL
 #: for a few microseconds: ten per second do not show in any figure.
@@ -57,7 +57,8 @@ def call_bound(max_call: float, sharing: float = 1.0) -> float:
     return max_call * max(1.0, sharing) + MARGIN
 
 
-def _poll() -> None:
+def poll() -> None:
+    """Call :data:`on_poll`, if set: every wait does at each look."""
     hook = on_poll
     if hook is not None:
         hook()
@@ -90,7 +91,7 @@ def wait_threads(threads, counts, bound: float, where: str = "") -> None:
             th.join(POLL)
             if not th.is_alive():
                 break
-            _poll()
+            poll()
             now, seen = time.monotonic(), sum(counts)
             if seen != last:
                 last, since = seen, now

@@ -71,23 +71,11 @@ TYPECODES = {"float64": "d", "int64": "q"}
 
 
 def make_values(n, dtype):
-    """The input array of the ``map`` and ``reduce`` workloads, without NumPy.
+    """The input of the ``map`` and ``reduce`` workloads without NumPy: an
+    ``array.array`` of `n` elements of `dtype` (``"float64"`` or ``"int64"``),
+    ``x[i] = (i * 7919) % 2001 - 1000``, the values of the NumPy generator in
+    ``gilfree.bench._cases``.
 
-    Parameters
-    ----------
-    n : int
-        Number of elements.
-    dtype : {"float64", "int64"}
-        Element type.
-
-    Returns
-    -------
-    array.array
-        ``x[i] = (i * 7919) % 2001 - 1000``, the same values as the NumPy
-        generator in ``gilfree.bench._cases``.
-
-    Examples
-    --------
     >>> list(make_values(4, "int64"))
     [-1000, 916, 831, 746]
     """
@@ -129,26 +117,14 @@ class ArrayData(object):
 
 
 def shares(n, parts):
-    """Split ``range(n)`` into `parts` contiguous ``(start, stop)`` pairs.
+    """Split ``range(n)`` into `parts` (>= 1) contiguous ``(start, stop)`` pairs,
+    in order, covering ``0 .. n``.
 
     The lengths differ by at most one, the first ``n % parts`` shares being
-    the longer ones.  Every parallel strategy splits its work with this one
-    function, so all of them do exactly the same work per worker.
+    the longer ones (empty shares when ``parts > n``).  Every parallel
+    strategy splits its work with this one function, so all of them do
+    exactly the same work per worker.
 
-    Parameters
-    ----------
-    n : int
-        Number of items, >= 0.
-    parts : int
-        Number of shares, >= 1.  Shares are empty when ``parts > n``.
-
-    Returns
-    -------
-    list of tuple of int
-        ``parts`` pairs covering ``0 .. n`` in order.
-
-    Examples
-    --------
     >>> shares(10, 3)
     [(0, 4), (4, 7), (7, 10)]
     >>> shares(1, 2)
@@ -167,29 +143,12 @@ def shares(n, parts):
 
 
 def run_in_threads(fn, data, bounds):
-    """Call ``fn(data, a, b)`` for each share on its own ``threading.Thread``.
+    """Call ``fn(data, a, b)`` for each ``(a, b)`` of `bounds` on its own
+    ``threading.Thread`` and return the results in share order; the first
+    exception any share raised is raised here, after all threads joined.
 
     This is the code a user writes: start one plain thread per share, join
     them all.  Thread start-up is part of the call on purpose.
-
-    Parameters
-    ----------
-    fn : callable
-        A share kernel ``fn(data, start, stop) -> partial result``.
-    data : object
-        Passed through to `fn`.
-    bounds : list of (int, int)
-        The shares, e.g. from :func:`shares`.
-
-    Returns
-    -------
-    list
-        The partial results, in share order.
-
-    Raises
-    ------
-    BaseException
-        The first exception raised by any share, after all threads joined.
     """
     results = [None] * len(bounds)
     errors = []
@@ -560,34 +519,10 @@ def full_profile(info):
 # the worker protocol (--python PATH): the host asks, the worker runs
 # ---------------------------------------------------------------------------
 
-#: Why the range profile skips the array workloads.
-RANGE_ONLY = "this interpreter runs the range workload only (the Python 2.7-compatible worker)"
-
-
 def _emit(obj, out=None):
     out = out or sys.stdout
     out.write(json.dumps(obj) + "\n")
     out.flush()
-
-
-def plan(case, workers, full, proc_reason):
-    """The ``[strategy, workers, skip reason or None]`` rows of one case."""
-    range_case = case["workload"] == "range"
-    if full:
-        threads_name = "python-threads" if interpreter_info()["gil_enabled"] else "free-threaded"
-        rows = [("python", 1)] + [(threads_name, w) for w in workers]
-        if range_case:
-            rows += [("python-processes", w) for w in workers]
-            if subinterpreters_skip_reason() is None:
-                rows += [("subinterpreters", w) for w in workers]
-        return [[name, w, None] for name, w in rows]
-    rows = [("python", 1)] + [("python-threads", w) for w in workers]
-    rows += [("python-processes", w) for w in workers]
-    if JYTHON:
-        rows += [(JAVA_LABEL, w) for w in sorted(set([1] + list(workers)))]
-    if not range_case:
-        return [[name, w, RANGE_ONLY] for name, w in rows]
-    return [[name, w, proc_reason if name == "python-processes" else None] for name, w in rows]
 
 
 def _row_call(name, workers, data, teams, full=True):
@@ -611,20 +546,23 @@ def _row_call(name, workers, data, teams, full=True):
 def serve(lines, out=None):
     """Answer the host's requests, one JSON line each, until ``end``.
 
-    First line out: ``{"interpreter": ..., "full": bool}`` (:func:`full_profile`).
-    Requests: ``{"op": "case", "case": {"workload", "n", "dtype"}, "workers":
-    [...]}`` -> ``{"rows": [[strategy, workers, skip or null], ...]}``;
-    ``{"op": "check", "row": k}`` (k indexes the last case's rows) -> one
-    call: ``{"seconds", "result"}`` (map: a CRC-32 of ``out``) or
-    ``{"error"}``; ``{"op": "time", "row": k, "loops": L}`` -> ``{"seconds"}``
-    for L calls; ``{"op": "beat", "row": k, "duration": d}`` -> :func:`beat`.
+    First line out: ``{"interpreter": ..., "full": bool, "java": bool,
+    "processes": ..., "subinterpreters": ...}`` (:func:`full_profile`; why
+    worker processes or subinterpreters cannot run, or null); the host
+    plans the rows from it.  Requests: ``{"op": "case", "case": {"workload",
+    "n", "dtype"}, "rows": [[strategy, workers], ...]}`` makes the data;
+    ``{"op": "check", "row": k}`` -> one call: ``{"seconds", "result"}``
+    (map: a CRC-32 of ``out``) or ``{"error"}``; ``{"op": "time", "row": k,
+    "loops": L}`` -> ``{"seconds"}`` for L calls; ``{"op": "beat", "row":
+    k, "duration": d}`` -> :func:`beat`.
     """
     info = interpreter_info()
     full = full_profile(info)
-    proc_reason = None if full else processes_skip_reason()
     teams = {}
     rows, calls, data = [], {}, None
-    _emit({"interpreter": info, "full": full}, out)
+    _emit({"interpreter": info, "full": full, "java": JYTHON,
+           "processes": None if full else processes_skip_reason(),
+           "subinterpreters": subinterpreters_skip_reason()}, out)
     try:
         for line in lines:
             req = json.loads(line)
@@ -632,16 +570,13 @@ def serve(lines, out=None):
             if op == "end":
                 break
             if op == "case":
-                c = req["case"]
-                rows = plan(c, list(req["workers"]), full, proc_reason)
-                calls = {}
-                data = (ArrayData(c["workload"], c["n"], c["dtype"])
-                        if any(skip is None for _, _, skip in rows) else None)
-                _emit({"rows": rows}, out)
+                c, rows, calls = req["case"], req["rows"], {}
+                data = ArrayData(c["workload"], c["n"], c["dtype"]) if rows else None
+                _emit({"rows": len(rows)}, out)
             elif op == "check":
                 k = req["row"]
                 try:
-                    name, w, _ = rows[k]
+                    name, w = rows[k]
                     call = calls[k] = _row_call(name, w, data, teams, full)
                     t0 = perf_counter()
                     result = call()

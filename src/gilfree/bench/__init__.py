@@ -32,7 +32,8 @@ _cli
     ``gilfree bench``: its options, checked before anything is measured.
 
 The names below are what the command line, the recording scripts and the
-probe's reports (the same blocks, renderers and number formats) use.
+probe use: its reports (the same blocks, renderers and number formats) and
+its worker processes (``ProcessPools``, ``timed_payload``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from ._report import (PlotUnavailable, ReportError, load_json, make_progress, re
                       render_compare, write_compare_html, write_html, write_json, write_plots)
 from ._html import fragment as html_fragment
 from ._html import page as html_page
+from ._processes import ProcessPools, timed_payload
 from ._text import print_blocks
 from ._views import Bars, Lines, Table, Timelines, fmt_pct, fmt_time, fmt_x, header_lines
 
@@ -58,6 +60,7 @@ __all__ = [
     "STRATEGIES",
     "WORKLOADS",
     "PlotUnavailable",
+    "ProcessPools",
     "Progress",
     "ReportError",
     "Settings",
@@ -75,6 +78,7 @@ __all__ = [
     "make_progress",
     "pick",
     "print_blocks",
+    "timed_payload",
     "render",
     "render_compare",
     "run",

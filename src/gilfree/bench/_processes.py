@@ -55,6 +55,12 @@ def _init_worker(barrier, payload=None) -> None:
     # Ctrl-C goes to the whole process group; the parent handles it and shuts
     # the pool down, so workers must not die mid-task with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent reports a worker that dies (its signal or exit status); a
+    # fault handler inherited from PYTHONFAULTHANDLER or -X faulthandler
+    # would print the worker's stack over that report.
+    import faulthandler
+
+    faulthandler.disable()
 
 
 def _warm() -> int:
@@ -80,7 +86,7 @@ def _timed_share(spec, kernel, a: int, b: int, loops: int):
     return t0, time.perf_counter(), result
 
 
-def _timed_payload(loops: int):
+def timed_payload(loops: int):
     """``payload(loops)`` in a worker, timed from the moment all siblings
     passed the barrier (``gilfree probe``: one call loop per process)."""
     _barrier.wait(BARRIER_TIMEOUT)
@@ -98,7 +104,7 @@ class ProcessPools:
 
     `method` is the start method; `payload`, a callable handed to every
     worker when it starts (inherited under ``fork``, pickled under
-    ``spawn``), is what :func:`_timed_payload` runs.
+    ``spawn``), is what :func:`timed_payload` runs.
     """
 
     def __init__(self, method: str = "spawn", payload=None):
@@ -124,6 +130,26 @@ class ProcessPools:
                 f.result()
             self.startup[workers] = time.perf_counter() - t0
         return self._pools[workers]
+
+    def workers(self, n: int) -> list:
+        """The processes of the pool of `n` workers (none before :meth:`get`)."""
+        return list((getattr(self._pools.get(n), "_processes", None) or {}).values())
+
+    def kill(self) -> None:
+        """Stop every worker now: a call in flight is not waited for.
+
+        SIGKILL: a forked worker inherits the command line's SIGTERM handler
+        (stop like Ctrl-C), which would print its traceback.  Each pool's
+        manager thread then sees them gone; :meth:`close` joins it (a
+        ``shutdown(wait=False)`` here would leave it running into interpreter
+        exit, where 3.11's exit hook can race it on a closed pipe).
+        """
+        for n in list(self._pools):
+            for p in self.workers(n):
+                try:
+                    p.kill()
+                except Exception:  # already gone
+                    pass
 
     def close(self) -> None:
         pools, self._pools = self._pools, {}
