@@ -18,6 +18,7 @@ import io
 import json
 import os
 import sys
+from typing import cast
 
 from .._timing import _files
 from .._timing._loop import HELPS
@@ -382,7 +383,8 @@ def verdict(d: dict) -> str:
                  f"{_processes_phrase(d)}")
     elif c["threads_help"]:
         head += f"threads gave {_x(st)}"
-        if sp is not None and sp >= 1.15 * st and sp >= HELPS:
+        # threads_help is true only where threads_speedup was measured
+        if sp is not None and sp >= 1.15 * cast(float, st) and sp >= HELPS:
             head += f"; {_processes_phrase(d)}"
         else:
             head += ", no need for processes"

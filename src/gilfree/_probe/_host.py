@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 from .._timing import _client, _loop, _watch, _worker
 from .._timing._machine import usable_cpus
@@ -184,7 +185,8 @@ class _Remote:
     is a request to the script; ``out`` is the script's copy."""
 
     def __init__(self, worker: _client.Worker):
-        self.worker, self.out = worker, {}
+        self.worker = worker
+        self.out: dict[str, Any] = {}
 
     def ask(self, op: str, **fields):
         got = self.worker.ask(op, **fields)

@@ -52,10 +52,14 @@ else:  # a script under another Python: load the stdlib-only modules by path
         for m in ("worker", "machine", "loop", "results", "watch"))
     _target = _load("_gilfree_target", "_target.py")
     gil_heartbeat = _load("_gilfree_heartbeat", "_heartbeat.py").gil_heartbeat
-    ProcessTimer = _load("_gilfree_process_timer", "_process_timer.py").ProcessTimer
+    # the same classes, loaded by path: mypy knows the names from the branch above
+    ProcessTimer = _load(  # type: ignore[misc]
+        "_gilfree_process_timer", "_process_timer.py").ProcessTimer
     _settings = _load("_gilfree_settings", "_settings.py")
-    Settings, start_method = _settings.Settings, _settings.start_method
-    FunctionFailed, ProbeUsageError = _target.FunctionFailed, _target.ProbeUsageError
+    Settings, start_method = (  # type: ignore[misc]
+        _settings.Settings, _settings.start_method)
+    FunctionFailed, ProbeUsageError = (  # type: ignore[misc]
+        _target.FunctionFailed, _target.ProbeUsageError)
     _exc_text, _short, describe_call = _target._exc_text, _target._short, _target.describe_call
     parse_args, resolve = _target.parse_args, _target.resolve
 
@@ -223,7 +227,16 @@ class Calls:
         self.bound1 = _watch.call_bound(s.max_call)
         self.busy = [0.0, 0.0, 0.0]  # the one-thread timing's run delay, CPU and wall time
         self.tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
-        self.procs = self.checker = self.ref = None
+        # set by the steps, which the host takes in order: first(), then start_processes()
+        self.procs: ProcessTimer | None = None
+        self.checker: Checker | None = None
+        self.ref: object = None
+
+    def _checker(self) -> Checker:
+        """The results' checker, which :meth:`first` made (every later step
+        comes after it)."""
+        assert self.checker is not None, "Calls.first() comes first"
+        return self.checker
 
     def _hung(self, seconds: float, what: str, phases) -> None:
         """Record that a call on a thread did not finish: `phases` are not measured."""
@@ -277,8 +290,9 @@ class Calls:
             self._hung(exc.seconds, "its second call", ALL_PHASES)
             return False
         self.out["second_call_s"] = t2
-        self.checker.check([[second]], "on its second call")
-        self.checker.raise_if_bad()
+        checker = self._checker()
+        checker.check([[second]], "on its second call")
+        checker.raise_if_bad()
         return True
 
     def start_processes(self) -> int:
@@ -304,8 +318,9 @@ class Calls:
         """Seconds of `loops` calls on one thread (row 0), of `loops` calls on
         each of N threads at once (1), or in each of N processes (2)."""
         if row == 2:
+            assert self.procs is not None, "row 2 is timed once start_processes() started them"
             return self.procs(loops)
-        fn, args, stop, checker, n = self.fn, self.args, self.stop, self.checker, self.n
+        fn, args, stop, checker, n = self.fn, self.args, self.stop, self._checker(), self.n
         if row == 0:
             keep: list = []
             counts = [0]
@@ -368,7 +383,7 @@ class Calls:
     def timing_hung(self, seconds: float, where: str) -> None:
         """A call of the timing on a thread did not finish: record it."""
         self.abort()
-        self.out["kept"] = self.checker.report()
+        self.out["kept"] = self._checker().report()
         what = "a call on one thread" if "one thread" in where else \
             f"a call on one of {self.n} threads"
         self._hung(seconds, what, ALL_PHASES)
@@ -378,7 +393,7 @@ class Calls:
         procs, out, n = self.procs, self.out, self.n
         if procs:
             procs.close()
-        self.checker.raise_if_bad()
+        self._checker().raise_if_bad()
         single = _loop.summarize(values[0])
         single.update(loops=loops[0], values=values[0])
         threads = _loop.summarize(values[1])
@@ -416,20 +431,22 @@ class Calls:
             out["skipped"]["heartbeat"] = "heartbeat=0: the GIL fraction was not measured"
             return
         counts = [0]
+        checker = self._checker()
         try:
             out["heartbeat"] = _watch.run_bounded(
-                lambda: gil_heartbeat(self.fn, self.args, s.heartbeat, self.checker, counts,
+                lambda: gil_heartbeat(self.fn, self.args, s.heartbeat, checker, counts,
                                       self.stop),
                 self.bound1, counts, "on one thread")
         except _watch.Hung as exc:
             self._hung(exc.seconds, "a call while the heartbeat ran", ("heartbeat",))
-        self.checker.raise_if_bad()
+        checker.raise_if_bad()
 
     def finish(self) -> None:
         """What was kept of the results, and a note if not all were."""
-        self.out["kept"] = self.checker.report()
-        if self.checker.limited:
-            self.out["notes"].append(_kept_note(self.checker))
+        checker = self._checker()
+        self.out["kept"] = checker.report()
+        if checker.limited:
+            self.out["notes"].append(_kept_note(checker))
 
 
 def _share(delay: float, cpu: float):

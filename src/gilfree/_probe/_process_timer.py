@@ -91,7 +91,8 @@ class ProcessTimer:
 
         self.n, self.checker, self.call = s.workers, checker, describe_call(fn, args)
         self.method = method
-        self.skipped = self.ended = None
+        self.skipped: str | None = None
+        self.ended: str | None = None
         self.incomplete = False
         self.min_time = s.min_time
         self.overheads: list = []
@@ -214,8 +215,10 @@ class ProcessTimer:
                 elif now - since > self.bound:
                     return self._end(self._hung_reason())
         wall = perf_counter() - t0
-        done = [f.result() for f in futures]
-        for _, _, (calls, mismatch, delay, cpu) in done:
+        # timed_payload's (start, end, CallLoop's (calls, mismatch, run_delay, cpu))
+        results: list[tuple[float, float, tuple[int, str | None, float | None, float]]] = [
+            f.result() for f in futures]
+        for _, _, (calls, mismatch, delay, cpu) in results:
             if delay is not None:
                 self.busy[0] += delay
                 self.busy[1] += cpu
@@ -223,7 +226,7 @@ class ProcessTimer:
                 if mismatch.startswith("raised"):
                     raise FunctionFailed(f"{self.call} {mismatch}")
                 self.checker.bad = self.checker.bad or mismatch
-        elapsed = max(b - a for a, b, _ in done)
+        elapsed = max(b - a for a, b, _ in results)
         self.overheads.append(max(0.0, wall - elapsed))
         return elapsed
 

@@ -21,8 +21,8 @@ from typing import Callable, Sequence
 if __package__:
     from . import _machine, _worker
 else:  # loaded by file path (the probe's script under another Python)
-    import _gilfree_machine as _machine  # type: ignore[no-redef]
-    import _gilfree_worker as _worker  # type: ignore[no-redef]
+    import _gilfree_machine as _machine  # type: ignore[no-redef,import-not-found]
+    import _gilfree_worker as _worker  # type: ignore[no-redef,import-not-found]
 
 __all__ = ["HELPS", "Budget", "Timing", "calibrate", "heartbeat", "is_last_size", "lateness_summary",
            "measure_interleaved", "median", "percentile", "series_sizes", "settle",
@@ -251,7 +251,7 @@ def measure_interleaved(timers: Sequence[Timer], repeats: int, warmup: int, min_
         for t, n in zip(timers, loops):
             t(n)
     tick("warmed up")
-    values = [[] for _ in timers]
+    values: list[list[float]] = [[] for _ in timers]
     k = len(timers)
     for r in range(repeats):
         for j in range(k):

@@ -176,8 +176,9 @@ def _same_eq(a, b) -> bool:
 
 #: Not followed: what a result refers to through these is shared with the
 #: rest of the program, not kept by the result (counted with its own size).
-_OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
-           types.MethodType, types.CodeType, types.FrameType)
+_OPAQUE: tuple[type, ...] = (type, types.ModuleType, types.FunctionType,
+                             types.BuiltinFunctionType, types.MethodType, types.CodeType,
+                             types.FrameType)
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 

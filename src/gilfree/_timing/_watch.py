@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 __all__ = ["POLL", "Hung", "call_bound", "poll", "run_bounded", "wait_threads"]
 
@@ -30,7 +31,7 @@ MARGIN = 2.0
 
 #: Called (with no argument) on every look; the probe's script under another
 #: Python sets it to tell the probing process that it is alive.
-on_poll = None
+on_poll: Callable[[], object] | None = None
 
 
 class Hung(Exception):

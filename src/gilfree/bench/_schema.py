@@ -17,6 +17,7 @@ not checked: :func:`._analysis.derive` computes them again on load.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 from ._analysis import SCHEMA
 from ._cases import WORKLOADS
@@ -73,7 +74,7 @@ def _seq(parent: dict, key: str, where: str, required: bool = True) -> list:
         return []
     v = parent.get(key)
     _need(isinstance(v, list), f"{where}{key}", "a list", v)
-    return v
+    return cast(list, v)  # _need raised if it is not one
 
 
 def _text(parent: dict, key: str, where: str, required: bool = True,
