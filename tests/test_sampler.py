@@ -333,3 +333,22 @@ def test_overlap_and_idle_from_cpu_time_readings():
     gone = [0.0, None, None, None]
     assert _timeline.readings_overlap(times, [both, gone]) == 0.0
     assert _timeline.readings_overlap([0.0], [[0.0]]) == 0.0
+
+
+def test_spread_updates_fills_the_readings_between_two_updates():
+    # A thread on a CPU all along whose time is updated every 4 readings (a
+    # scheduler tick) reads as busy throughout once spread; a thread that ran
+    # 1 ms after sleeping 7 reads as mostly idle.
+    times = [k * 1e-3 for k in range(9)]
+    busy = [0.0, 0.0, 0.0, 0.0, 4e-3, 4e-3, 4e-3, 4e-3, 8e-3]
+    spread = _timeline.spread_updates(times, busy)
+    assert spread == pytest.approx([k * 1e-3 for k in range(9)])
+    assert _timeline.intervals(times, spread) == [[0.0, pytest.approx(8e-3)]]
+    assert _timeline.intervals(times, busy) != [[0.0, pytest.approx(8e-3)]]
+    late = [0.0] * 8 + [1e-3]
+    assert _timeline.intervals(times, _timeline.spread_updates(times, late)) == []
+    # no reading ends a stretch; a value after the last increase stays as read
+    gap = [0.0, None, 1e-3, 1e-3, 3e-3]
+    assert _timeline.spread_updates(times[:5], gap) == [0.0, None, 1e-3, 2e-3, 3e-3]
+    with pytest.raises(ValueError):
+        _timeline.spread_updates(times, busy[:3])

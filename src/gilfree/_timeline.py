@@ -23,7 +23,8 @@ import platform
 import sys
 
 __all__ = ["EMPTY", "FULL", "cpu_times", "gil_words", "idle_share", "intervals", "overlap",
-           "readings_idle", "readings_overlap", "record", "running_share", "strip",
+           "readings_idle", "readings_overlap", "record", "running_share", "spread_updates",
+           "strip",
            "threads_timeline", "unsupported_reason"]
 
 #: A reading counts as "running" when the thread was on a CPU for at least
@@ -105,6 +106,39 @@ def intervals(times, values, stat_only=False, threshold: float = THRESHOLD) -> l
             out[-1][1] = b - t0
         else:
             out.append([a - t0, b - t0])
+    return out
+
+
+def spread_updates(times, values) -> list:
+    """CPU-time readings with each increase spread evenly back over the
+    readings since the previous increase.
+
+    Linux adds a running thread's time to its ``schedstat`` only at a
+    scheduler tick or a context switch (every 4 ms or more), so a thread
+    that is on a CPU all along reads as idle for a few milliseconds and then
+    as having run all of them at once.  What a jump says is how much the
+    thread ran since the previous jump; spread evenly over that stretch, a
+    busy thread reads as busy throughout, and one that ran a little after a
+    long sleep as mostly idle.  None (no reading) ends a stretch.
+    """
+    if len(times) != len(values):
+        raise ValueError(f"{len(times)} times but {len(values)} values")
+    out = list(values)
+    j = None  # the reading of the previous increase (or the first one)
+    for k, v in enumerate(values):
+        if v is None:
+            j = None
+            continue
+        if j is None:
+            j = k
+            continue
+        if v == values[j]:
+            continue
+        width = times[k] - times[j]
+        if width > 0:
+            for i in range(j + 1, k):
+                out[i] = values[j] + (v - values[j]) * (times[i] - times[j]) / width
+        j = k
     return out
 
 
@@ -261,6 +295,7 @@ def record(run, threads=(), processes=(), names=None, period: float = 0.001,
     finally:
         s.stop()
     times, values, stat_only = s.readings()
+    values = [v if so else spread_updates(times, v) for v, so in zip(values, stat_only)]
     cpu, wall = s.cost
     span = [0.0, (times[-1] - times[0]) if len(times) > 1 else 0.0]
     rows = [{"name": name, "running": intervals(times, v, so)}
