@@ -346,24 +346,20 @@ def heartbeat(run_once: Callable[[], object], duration: float, period: float = 1
     interpreter runs.  Waking needs the GIL back: while another thread holds
     it (a C call that does not release it) the sleeper waits for the whole
     call; pure-Python threads hand it over every switch interval (5 ms);
-    code that releases it lets the sleeper wake at once (~0.1 ms).  The
-    sleeper's own run delay (runnable while other programs held the CPUs) is
-    not GIL time: where the OS tells it (`clock`, by default a
-    :class:`~gilfree._timing._machine.DelayClock`) it is taken out of each
-    beat, and ``run_delay_removed`` says so.  `samples`, if given, receives
-    each beat's lateness in seconds.
+    code that releases it lets the sleeper wake at once (~0.1 ms).  Given a
+    `clock` of the sleeper's run delay (runnable while other programs held
+    the CPUs; :class:`~gilfree._timing._machine.DelayClock`), that delay is
+    taken out of each beat, and ``run_delay_removed`` says so: the probe does
+    this and reads the GIL-held share from the corrected beats.  The bench's
+    beats are raw: a thread waiting for the GIL also wakes every switch
+    interval and then waits for a CPU, so on a loaded machine, and under
+    AddressSanitizer, the run delay took most of a held GIL's wait out of the
+    beats (a 100 ms GIL-holding call read as 0.1 ms late).  `samples`, if
+    given, receives each beat's lateness in seconds.
 
     Returns :func:`lateness_summary` of the beats and ``run_delay_removed``.
     """
-    own = None
-    if clock is None:
-        own = _machine.DelayClock()
-        clock = own if own.works() else None
-    try:
-        raw = _worker.beat(run_once, duration, period, clock)
-    finally:
-        if own is not None:
-            own.close()
+    raw = _worker.beat(run_once, duration, period, clock)
     if samples is not None:
         samples.extend(raw["late"])
     return dict(lateness_summary(raw["late"], raw["seconds"], raw["calls"], period),
