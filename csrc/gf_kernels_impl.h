@@ -239,8 +239,8 @@ static void GF_FN(fblock_ref)(const double *x, int64_t len, double *S, double *C
  *
  * float32 takes the 4-wide form at the AVX-512 level too: on a 2-vCPU AMD
  * EPYC (Zen 4) KVM guest, 10^4-10^6 float32 in cache on one thread
- * (bench/probes/sumsq_float_variants.c, recorded in
- * bench/results/2026-12-07-epyc-2vcpu/), 8 ymm accumulators fed by
+ * (perf/experiments/sumsq_float_variants.c, recorded in
+ * perf/results/2026-12-07-epyc-2vcpu/), 8 ymm accumulators fed by
  * vcvtps2pd ymm ran at 19.1-20.0 G elements/s, 4 zmm accumulators fed by
  * vcvtps2pd zmm at 13.9-14.1, one 16-float load split in two at 11.6-11.8,
  * and an integer conversion (shift the bits, add the exponent bias) at
@@ -423,7 +423,7 @@ static void GF_FN(fblocks_f64_ymm)(const double *x, int64_t nb, double *S, doubl
 /* AVX-512 float64 reads with aligned loads.  A NumPy array's data usually
  * starts 16 bytes past a 64-byte boundary (malloc's header), and then every
  * unaligned 64-byte load spans two cache lines: measured with
- * bench/probes/sumsq_float_micro.c (GF_OFFSET=16) on a 2-vCPU Xeon (AVX-512)
+ * perf/experiments/sumsq_float_micro.c (GF_OFFSET=16) on a 2-vCPU Xeon (AVX-512)
  * KVM guest, 10^4-10^5 float64 in cache took 1.34-1.47x as long as from an
  * aligned start (now: 572 ns at 10^4 from any start, 564 aligned before).  Here element p of the run (k elements past a 64-byte
  * boundary) is lane (p + k) % 8 of aligned vector (p + k) / 8, added into
@@ -540,7 +540,7 @@ static void GF_FN(sumsq_run_##NAME)(const char *xp, int64_t xs, int64_t n,    \
     for (b = 0; i + b < n; b++) st->buf[b] = (double)*(const T *)(xp + (i + b) * xs); \
     st->m = n - i;                                                            \
 }                                                                             \
-/* The same for one whole run on its own (the probes in bench/probes). */     \
+/* The same for one whole run on its own (the probes in perf/experiments). */     \
 static void GF_FN(sumsq_##NAME)(const char *xp, int64_t xs, int64_t n,        \
                                 gf_ksum *ks)                                  \
 {                                                                             \
@@ -569,7 +569,7 @@ GF_DEF_SUMSQ_FLT(f64, double, GF_FN(fblocks_f64))
  * last-level cache) at the AVX-512 level takes the AVX2 level's block loop,
  * with the same bits as every loop: from DRAM the ymm loop reads faster.
  * On a 2-vCPU AMD EPYC (Zen 4) KVM guest, one thread, medians
- * (bench/probes/sumsq_float_micro.c, bench/results/2026-12-07-epyc-2vcpu/
+ * (perf/experiments/sumsq_float_micro.c, perf/results/2026-12-07-epyc-2vcpu/
  * sumsq_float_micro.txt): 10^8 float64 took 28.3 ms with the ymm loop
  * against 30.3 ms with the zmm loop from a 64-byte-aligned start, 30.2
  * against 31.3 ms from 16 bytes past one (OpenBLAS ddot: 27.3, 29.0 ms);

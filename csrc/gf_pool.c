@@ -253,8 +253,8 @@ static int gf_job_has_chunks(gf_job *job)
  * multiple of OpenBLAS np.dot's time, was at 10^7 1.02-1.28x with the
  * shared counter and 0.99-1.06x with slices, at 10^8 1.03-1.19x against
  * 0.98-1.11x, slices ahead in every one of three interleaved runs
- * (bench/probes/claiming_ab.py; one run recorded in
- * bench/results/2026-12-07-epyc-2vcpu/claiming_ab.txt).  Which thread runs
+ * (perf/experiments/claiming_ab.py; one run recorded in
+ * perf/results/2026-12-07-epyc-2vcpu/claiming_ab.txt).  Which thread runs
  * a chunk never changes a result: partials combine in chunk order. */
 static int gf_job_run_chunks(gf_job *job, int me, int64_t deadline)
 {

@@ -80,7 +80,7 @@ typedef void (*gf_chunk_fn)(gf_task *task, int64_t chunk_index);
  *
  * Chunking.
  * GF_CHUNK_BYTES of input per chunk for array work: 512 KiB (65,536 float64,
- * the size of a Zen 3 L2).  bench/perf_goals.py goal 7 sweeps 16 KiB-2 MiB:
+ * the size of a Zen 3 L2).  perf/goals.py goal 7 sweeps 16 KiB-2 MiB:
  * 512 KiB was the fastest for square at 10^6 on 2 threads in four runs of
  * five (1.07-1.33x faster than 128 KiB, the earlier default), and an
  * interleaved A/B at 10^6-10^8 gave it 0.98-1.15x (square) and 1.03-1.07x
@@ -178,7 +178,7 @@ void gf_combine_u192(const gf_u192 *p, int64_t n, gf_u192 *total);
 /* At most this many threads get a home slice of a job's chunks; any more
  * only steal.  Bounds the job's size (it lives on the caller's stack).  A
  * build with -DGF_JOB_SLICES=1 claims every chunk from one shared counter
- * (the A/B of bench/probes/claiming_ab.py). */
+ * (the A/B of perf/experiments/claiming_ab.py). */
 #ifndef GF_JOB_SLICES
 #define GF_JOB_SLICES 64
 #endif

@@ -921,9 +921,9 @@ def test_shared_option_types_are_defined_once():
 
 
 def test_recording_script_reads_only_public_bench_names():
-    path = os.path.join(os.path.dirname(SRC), "..", "bench", "run_recorded.py")
+    path = os.path.join(os.path.dirname(SRC), "..", "perf", "run_recorded.py")
     if not os.path.exists(path):
-        pytest.skip("bench/run_recorded.py is not beside the tests")
+        pytest.skip("perf/run_recorded.py is not beside the tests")
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     used = set()

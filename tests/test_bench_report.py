@@ -519,7 +519,7 @@ def test_default_run_writes_the_report_here(tmp_path, monkeypatch, capsys):
 
 
 def test_bandwidth_reference_is_the_best_read():
-    bw = bench.bandwidth_probe(2**20, 2, repeats=2)
+    bw = bench.measure_bandwidth(2**20, 2, repeats=2)
     assert {"np.sum, 1 thread", "np.dot, 1 thread", "np.sum, 2 threads",
             "np.dot, 2 threads"} == set(bw["reads"])
     assert bw["GBps_read"] == max(bw["reads"].values()) == bw["reads"][bw["read_best"]]
@@ -714,12 +714,12 @@ def test_a_saved_run_that_loads_renders_in_every_view():
 
 
 def test_recorded_runs_of_this_schema_load():
-    """The recorded runs under bench/results written with this schema pass
+    """The recorded runs under perf/results written with this schema pass
     the check on load (older ones are refused by their schema tag)."""
-    found = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(ROOT, "bench", "results"))
+    found = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(ROOT, "perf", "results"))
              for f in files if f == "bench.json"]
     if not found:
-        pytest.skip("bench/results is not beside the tests (an installed wheel's tests)")
+        pytest.skip("perf/results is not beside the tests (an installed wheel's tests)")
     current = []
     for path in found:
         with open(path, encoding="utf-8") as f:

@@ -396,7 +396,7 @@ def test_bench_pieces_are_balanced():
     from gilfree.bench import _dask
 
     for n, w, target in [(10, 2, 100), (10**8, 2, 2**24), (10**9, 3, 2**24), (0, 2, 5)]:
-        bounds = _dask.pieces(n, w, target)
+        bounds = _dask.dask_pieces(n, w, target)
         assert len(bounds) % w == 0 and bounds[-1][1] == n
         assert max(b - a for a, b in bounds) <= max(target, -(-n // w))
 

@@ -154,7 +154,7 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
     path = shutil.which(exe)
     if path is None:
         pytest.skip(f"{exe} is not installed (apt-get install -y jython pypy3)")
-    info = _foreign.probe_python(path)
+    info = _foreign.describe_python(path)
     assert info["implementation"] == impl and info["gil_enabled"] is gil
     assert not _worker.full_profile(info)
     got, rows = _foreign.run_foreign(path, [Case("range", 2000, None)], REQ)
@@ -169,7 +169,7 @@ def test_foreign_interpreter_rows_are_verified(exe, impl, gil):
 
 
 def test_host_cpython_runs_the_full_profile():
-    info = _foreign.probe_python(sys.executable)
+    info = _foreign.describe_python(sys.executable)
     assert _worker.full_profile(info)
     assert info == dict(_worker.interpreter_info(), executable=info["executable"])
 

@@ -153,7 +153,7 @@ def test_sleeping_function_threads_help_for_another_reason(targets):
 
 
 # The speedups these three kinds of call reach on a real machine are
-# performance goals (bench/perf_goals.py, goal 4c: above 1.15x for calls that
+# performance goals (perf/goals.py, goal 4c: above 1.15x for calls that
 # release the GIL, above 1.5x for a sleeper, under 1.3x for a loop that holds
 # the GIL); here the probe's reading of such results is checked on figures.
 

@@ -1,9 +1,9 @@
-"""The layout of bench/results/: every recording in a dated folder with a README.
+"""The layout of perf/results/: every recording in a dated folder with a README.
 
-Each file under ``bench/results/`` lives in a folder ``DATE-MACHINE`` (UTC
+Each file under ``perf/results/`` lives in a folder ``DATE-MACHINE`` (UTC
 date, then a machine slug), whose ``README.md`` names the date, the machine
 (CPU model, cores, SIMD level), the versions and, for every file, the command
-that wrote it; no ``_2``/``_3`` copies.  ``bench/run_recorded.py`` writes new
+that wrote it; no ``_2``/``_3`` copies.  ``perf/run_recorded.py`` writes new
 recordings that way; these tests check both the recorded tree and the writer.
 Skipped where the repository's bench/ is not beside the tests (an installed
 wheel, an sdist).
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = Path(__file__).resolve().parent.parent / "perf"
 RESULTS = BENCH / "results"
 pytestmark = pytest.mark.skipif(not (BENCH / "run_recorded.py").exists(),
                                 reason="bench/ not in this tree")
@@ -76,7 +76,7 @@ def layout_problems(root: Path) -> list:
     return problems
 
 
-@pytest.mark.skipif(not RESULTS.exists(), reason="no bench/results/ here")
+@pytest.mark.skipif(not RESULTS.exists(), reason="no perf/results/ here")
 def test_every_recording_is_in_a_dated_folder_with_its_readme():
     assert layout_problems(RESULTS) == []
 
@@ -121,7 +121,7 @@ def test_new_recordings_get_a_readme_that_follows_the_rule(tmp_path):
         (folder / name).write_text("x")
     rr.note(str(folder), ["bench.json", "table.txt"], "python3 -m gilfree bench --quick "
             "| tee table.txt", header)
-    rr.note(str(folder), ["perf_goals.json", "perf_goals.txt"], "python3 bench/perf_goals.py",
+    rr.note(str(folder), ["perf_goals.json", "perf_goals.txt"], "python3 perf/goals.py",
             header)
     assert layout_problems(tmp_path) == []
     text = (folder / "README.md").read_text()
@@ -132,11 +132,11 @@ def test_new_recordings_get_a_readme_that_follows_the_rule(tmp_path):
                                        ["perf_goals.json", "perf_goals.txt"]]
     assert entries[0][2] == "python3 -m gilfree bench --quick | tee table.txt"
     # a new command for the same files replaces their entry, the others stay
-    rr.note(str(folder), ["perf_goals.json", "perf_goals.txt"], "python3 bench/perf_goals.py -v",
+    rr.note(str(folder), ["perf_goals.json", "perf_goals.txt"], "python3 perf/goals.py -v",
             header)
     entries = rr.parse_readme((folder / "README.md").read_text())
     assert [e[2] for e in entries] == ["python3 -m gilfree bench --quick | tee table.txt",
-                                       "python3 bench/perf_goals.py -v"]
+                                       "python3 perf/goals.py -v"]
 
 
 def test_the_recorded_readme_parses():

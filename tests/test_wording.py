@@ -25,7 +25,7 @@ FORBIDDEN = [
     (r"\b(previous|earlier|last|next)\s+sessions?\b", "name the recorded run by date"),
     (r"\bissue\s+#?\d+", "describe the feature, not the ticket"),
     (r"\bissue\s+N\b", "describe the feature, not the ticket"),
-    (r"\brecord[_]session", "the recording script is bench/record.sh"),
+    (r"\brecord[_]session", "the recording script is perf/record.sh"),
     (r"\bnot[_]drawn\b", "say what was not measured and why, in terms of hardware"),
     (r"\bdevice\s+tool\b", "name the machine, not the tool that lent it"),
     (r"\bhelpers?\s+(agents?|engineers?|sessions?)\b", "speak of the software"),

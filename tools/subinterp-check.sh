@@ -11,7 +11,7 @@
 # tests/test_buffer.py and the bench's script worker (whose subinterpreters
 # row runs there), failing unless the subinterpreter tests really ran.
 # `gilfree bench --python .../venv-3.13/bin/python` then measures the
-# `subinterpreters` row on that interpreter (bench/record.sh does).
+# `subinterpreters` row on that interpreter (perf/record.sh does).
 #
 # About 2 minutes on 2 cores the first time (venv and build), ~1.5 later.
 # Exit status 0 when it passed, or when no CPython 3.13 exists here (it says

@@ -125,7 +125,7 @@ def check_python(python: str):
     if why:
         return why
     try:
-        info = _client.probe_python(python)
+        info = _client.describe_python(python)
     except _client.ForeignError as exc:
         raise ProbeUsageError(f"--python: {exc}") from None
     if not _worker.full_profile(info):  # CPython 3.8+

@@ -11,7 +11,7 @@ types (:mod:`._cli`).  All but ``_client``, ``_files`` and ``_cli`` use the
 standard library only: the probe loads them by path under other interpreters.
 
 This package's ``__all__`` is the measuring core's interface to the scripts
-outside the package (``bench/perf_goals.py``, ``bench/probes/``): they
+outside the package (``perf/goals.py``, ``perf/experiments/``): they
 import ``gilfree._timing`` and these names only, never its modules.
 """
 

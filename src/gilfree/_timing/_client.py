@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 from . import _loop, _worker
 
-__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "plan", "probe_python",
+__all__ = ["ForeignError", "Silent", "Worker", "missing_reason", "plan", "describe_python",
            "run_rows", "worker_path"]
 
 
@@ -50,7 +50,7 @@ def missing_reason(python: str) -> str | None:
     return f"not installed here (no {python!r} on PATH){hint}"
 
 
-def probe_python(python: str) -> dict:
+def describe_python(python: str) -> dict:
     """Check that `python` runs and describe it (raises :class:`ForeignError`).
 
     Runs the worker with ``--info``, which works on Python 2.7 and 3 alike;
@@ -62,7 +62,7 @@ def probe_python(python: str) -> dict:
     except (OSError, subprocess.SubprocessError) as exc:
         raise ForeignError(f"cannot run {python!r}: {exc}") from None
     if r.returncode != 0:
-        raise ForeignError(f"{python!r} exited with {r.returncode} when probed (is it a "
+        raise ForeignError(f"{python!r} exited with {r.returncode} when asked to describe itself (is it a "
                            f"Python?): {r.stderr.strip().splitlines()[-1:]}")
     try:
         info = json.loads(r.stdout.strip().splitlines()[-1])

@@ -17,7 +17,7 @@ _strategy
 _python, _numpy, _gilfree, _processes, _foreign, _peers
     One module per family of strategies.
 _engine
-    Settings, machine header, bandwidth probe, the measurement loop.
+    Settings, machine header, bandwidth measurement, the measurement loop.
 _analysis
     Derived figures, per-kind ceilings and the three claims, from the data.
 _views, _text, _html, _plots, _compare
@@ -41,7 +41,9 @@ from __future__ import annotations
 from ._analysis import pick
 from ._cases import WORKLOADS, format_n
 from ._compare import compare
-from ._engine import SCHEMA, Progress, Settings, bandwidth_probe, machine_header, run
+from ._dask import ARRAY_PIECE as DASK_ARRAY_PIECE
+from ._dask import dask_pieces, dask_views, warm_dask
+from ._engine import SCHEMA, Progress, Settings, measure_bandwidth, machine_header, run
 from ._registry import NAMES as STRATEGIES
 from ._report import (PlotUnavailable, ReportError, load_json, make_progress, render,
                       render_compare, write_compare_html, write_html, write_json, write_plots)
@@ -53,6 +55,10 @@ from ._views import Bars, Lines, Table, Timelines, fmt_pct, fmt_time, fmt_x, hea
 
 __all__ = [
     "SCHEMA",
+    "DASK_ARRAY_PIECE",
+    "dask_pieces",
+    "dask_views",
+    "warm_dask",
     "Bars",
     "Lines",
     "Timelines",
@@ -64,7 +70,7 @@ __all__ = [
     "Progress",
     "ReportError",
     "Settings",
-    "bandwidth_probe",
+    "measure_bandwidth",
     "compare",
     "fmt_pct",
     "fmt_time",

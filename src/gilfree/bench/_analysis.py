@@ -67,9 +67,9 @@ def ceiling_label(kind: str) -> str:
 
 
 def bandwidth_for(bandwidth: dict | None, reads_only: bool) -> tuple:
-    """``(GB/s, "reads" or "copy")``: the probe to compare a workload with,
-    the best read rate for a workload that only reads (when the probe has
-    one), else the copy; ``(None, None)`` without a probe."""
+    """``(GB/s, "reads" or "copy")``: the bandwidth to compare a workload with,
+    the best read rate for a workload that only reads (when one was
+    measured), else the copy; ``(None, None)`` without a bandwidth measurement."""
     if not bandwidth:
         return None, None
     if reads_only and bandwidth.get("GBps_read"):
@@ -86,7 +86,7 @@ def derive(result: dict) -> None:
     ``ceiling_label`` (the ceiling of that kind), ``ceiling_speedup`` and
     ``fraction_of_ceiling`` (speedup_self / that ceiling's speedup at the same
     case and workers), ``elements_per_s``, ``GBps`` and
-    ``fraction_of_bandwidth`` (of the copy probe, or of the best read rate for
+    ``fraction_of_bandwidth`` (of the copy, or of the best read rate for
     a workload that only reads).  Missing references give None.  Then
     ``claims`` (:func:`claims`) and ``verdicts`` (:func:`verdicts`).
     """

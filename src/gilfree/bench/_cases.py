@@ -74,7 +74,7 @@ class Case:
 
     @property
     def reads_only(self) -> bool:
-        """True when a call only reads memory (compare with the read probe)."""
+        """True when a call only reads memory (compare with the read bandwidth)."""
         return self.workload == "reduce"
 
     @property

@@ -99,7 +99,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     b.add_argument("--max-call", type=positive_float, metavar="SECONDS",
                    help="skip points whose single call would take longer")
     b.add_argument("--heartbeat", type=nonneg_float, metavar="SECONDS",
-                   help="duration of the GIL-starvation probe per strategy (0: off)")
+                   help="seconds of the GIL-starvation heartbeat per strategy (0: off)")
     b.add_argument("--python", action="append", type=python_path, default=[],
                    metavar="PATH", help="also run the pure-Python rows under this "
                                         "interpreter (repeatable; e.g. jython, pypy3; "
@@ -249,12 +249,12 @@ def main(argv=None) -> int:
     if no_default:
         print(f"{PROG}: {no_default}", file=sys.stderr)
     for path in args.python:
-        from ._foreign import ForeignError, missing_reason, probe_python
+        from ._foreign import ForeignError, missing_reason, describe_python
 
         try:
             if missing_reason(path):
                 continue  # not installed: the bench prints a skip line for it
-            probe_python(path)
+            describe_python(path)
         except ForeignError as exc:
             parser.error(f"--python: {exc}")
     settings = settings_from(args)

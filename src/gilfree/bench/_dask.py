@@ -35,7 +35,7 @@ from .._timing import _worker
 from ._gilfree import NOGIL_KERNELS
 from ._strategy import Bound, Strategy
 
-__all__ = ["ARRAY_PIECE", "RANGE_PIECE", "make_strategies"]
+__all__ = ["ARRAY_PIECE", "RANGE_PIECE", "dask_pieces", "dask_views", "make_strategies", "warm_dask"]
 
 #: Target terms per task of the range workload: 2**24 terms are a few ms of
 #: gilfree on one core, far above Dask's per-task cost (~0.1 ms).
@@ -61,13 +61,13 @@ def dask_modules():
     return (dask, darray), None
 
 
-def pieces(n: int, workers: int, target: int) -> list:
+def dask_pieces(n: int, workers: int, target: int) -> list:
     """``(start, stop)`` pieces: a multiple of `workers`, each about `target` long."""
     per_worker = max(1, -(-n // (target * workers)))
     return _worker.shares(n, workers * per_worker)
 
 
-def _views(darray, x, bounds):
+def dask_views(darray, x, bounds):
     """A Dask array whose blocks are the views ``x[a:b]``.
 
     ``dask.array.from_array`` would first copy `x` (Dask copies NumPy input,
@@ -88,7 +88,7 @@ def _tasks(dask, kernel, data, bounds, name: str) -> list:
             for k, (a, b) in enumerate(bounds)]
 
 
-def _warm(pool: ThreadPoolExecutor, workers: int) -> None:
+def warm_dask(pool: ThreadPoolExecutor, workers: int) -> None:
     """Start all `workers` threads and run one tiny graph, outside any timing.
 
     The first ``dask.compute`` of a process imports the graph optimizers
@@ -115,7 +115,7 @@ class _DaskStrategy(Strategy):
         if pool is None:
             pool = self._pools[workers] = ThreadPoolExecutor(
                 workers, thread_name_prefix=f"{self.name}-{workers}")
-            _warm(pool, workers)
+            warm_dask(pool, workers)
         return pool
 
     def _compute(self, graph, workers: int):
@@ -139,7 +139,7 @@ class _DaskPython(_DaskStrategy):
     def bind(self, data, workers: int) -> Bound:
         (dask, _), _ = dask_modules()
         target = PYTHON_PIECE if data.workload != "range" else RANGE_PIECE
-        bounds = pieces(data.n, workers, target)
+        bounds = dask_pieces(data.n, workers, target)
         kernel = _worker.PY_KERNELS[data.workload]
         compute = self._compute(_tasks(dask, kernel, data, bounds, self.name), workers)
         workload = data.workload
@@ -154,12 +154,12 @@ class _DaskGilfree(_DaskStrategy):
         (dask, darray), _ = dask_modules()
         gdask = importlib.import_module("gilfree.dask")
         if data.workload == "range":
-            bounds = pieces(data.n, workers, RANGE_PIECE)
+            bounds = dask_pieces(data.n, workers, RANGE_PIECE)
             graph = gdask.sum_squares_range(0, data.n, chunks=tuple(b - a for a, b in bounds))
             return Bound(self._compute(graph, workers))
-        bounds = pieces(data.n, workers, ARRAY_PIECE)
+        bounds = dask_pieces(data.n, workers, ARRAY_PIECE)
         if data.workload == "reduce":
-            dx = _views(darray, data.x, bounds)
+            dx = dask_views(darray, data.x, bounds)
             return Bound(self._compute(gdask.sum_of_squares(dx), workers))
         compute = self._compute(
             _tasks(dask, NOGIL_KERNELS["map"], data, bounds, self.name), workers)

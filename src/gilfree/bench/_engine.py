@@ -3,7 +3,7 @@
 One run goes like this:
 
 1. describe the machine and build (:func:`machine_header`) and measure the
-   memory bandwidth with a large array copy (:func:`bandwidth_probe`), both
+   memory bandwidth with a large array copy (:func:`measure_bandwidth`), both
    in :mod:`._header`;
 2. for each case (workload x dtype x size), allocate its data once and bind
    every selected strategy at every worker count; check each one's result
@@ -31,13 +31,13 @@ from .. import _timeline
 from .._timing import _loop, _machine, _worker
 from .._timing._machine import usable_cpus
 from . import _foreign, _timelines
-from ._header import bandwidth_probe, machine_header
+from ._header import measure_bandwidth, machine_header
 from ._analysis import PYTHON_KIND, SCHEMA, bandwidth_for, derive, pick, verdicts
 from ._cases import WORKLOADS, Case, CaseData, format_n
 from ._registry import NAMES, make_strategies
 from ._strategy import Strategy
 
-__all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_for", "bandwidth_probe", "derive",
+__all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_for", "measure_bandwidth", "derive",
            "machine_header", "pick", "run", "verdicts"]
 
 DTYPES = ("float64", "int64")
@@ -99,15 +99,15 @@ class Settings(_loop.Timing):
     max_call : float
         Points whose one call would take longer are skipped (with reason).
     heartbeat_time : float
-        Seconds of the heartbeat probe per strategy and workload; 0: none.
+        Seconds of the heartbeat per strategy and workload; 0: none.
     timeline_time : float
         Seconds of each strategy's timeline after the measurements
         (:mod:`._timelines`); 0: none.
     heartbeat_workloads : tuple of str
-        The workloads probed (at the largest size each strategy ran); empty:
+        The workloads the heartbeat runs beside (at the largest size each strategy ran); empty:
         every workload.
     bandwidth_bytes : int
-        Size of the array copied to measure memory bandwidth; 0: no probe.
+        Size of the array copied to measure memory bandwidth; 0: not measured.
     pythons : tuple of str
         Other interpreters for the pure-Python rows.
     mode : str
@@ -178,7 +178,7 @@ class Settings(_loop.Timing):
                 # discarded value: each row ran its checked call and its
                 # calibration first.  min_time 10 ms per value halves the
                 # time of the microsecond rows; max_call 0.25 s guards
-                # explicit --sizes.  The heartbeat probes the range workload,
+                # explicit --sizes.  The heartbeat runs beside the range workload,
                 # the one of the three claims.
                 repeats=7, warmup=0, min_time=0.01, max_call=0.25, heartbeat_time=0.1,
                 heartbeat_workloads=("range",), bandwidth_bytes=256 * 2**20, mode="quick")
@@ -273,13 +273,13 @@ class _Run:
         self.host = _worker.interpreter_info()["label"]
         self.cases = settings.cases()
         self.sizes = _loop.series_sizes([c.to_dict() for c in self.cases])
-        # The heartbeat probes one dtype per workload (the others show the
+        # The heartbeat runs beside one dtype per workload (the others show the
         # same), of the workloads asked for.
-        self.probe_series: set = set()
+        self.heartbeat_series: set = set()
         for c in self.cases:
             if (not settings.heartbeat_workloads or c.workload in settings.heartbeat_workloads) \
-                    and not any(w == c.workload for w, _ in self.probe_series):
-                self.probe_series.add(c.series)
+                    and not any(w == c.workload for w, _ in self.heartbeat_series):
+                self.heartbeat_series.add(c.series)
 
     def workers_for(self, strategy) -> tuple:
         return self.s.worker_counts() if strategy.parallel else (1,)
@@ -370,7 +370,7 @@ class _Run:
         return True
 
     def _heartbeats(self, case: Case, items) -> None:
-        if self.s.heartbeat_time <= 0 or case.series not in self.probe_series:
+        if self.s.heartbeat_time <= 0 or case.series not in self.heartbeat_series:
             return
         for it in items:
             if it.workers == self.heartbeat_workers(it.strategy) and _loop.is_last_size(
@@ -383,7 +383,7 @@ class _Run:
                "warmup": self.s.warmup, "min_time": self.s.min_time,
                "max_call": self.s.max_call, "heartbeat": self.s.heartbeat_time,
                "heartbeat_workers": self.s.headline_workers(),
-               "heartbeat_series": [list(s) for s in self.probe_series]}
+               "heartbeat_series": [list(s) for s in self.heartbeat_series]}
 
         def step(what):
             self.progress.update(f"{python}: {what}", advance=1)
@@ -451,7 +451,7 @@ def run(settings: Settings, progress: Progress | None = None) -> dict:
     try:
         if settings.bandwidth_bytes > 0:
             progress.update("measuring memory bandwidth")
-            bandwidth = bandwidth_probe(settings.bandwidth_bytes, settings.headline_workers())
+            bandwidth = measure_bandwidth(settings.bandwidth_bytes, settings.headline_workers())
         progress.update("heartbeat baseline", advance=1)
         if settings.heartbeat_time > 0:
             idle = _loop.heartbeat(lambda: time.sleep(0.01), settings.heartbeat_time)

@@ -13,11 +13,11 @@ interpreter's version and GIL state.
 from __future__ import annotations
 
 from .._timing import _client, _worker
-from .._timing._client import ForeignError, missing_reason, probe_python
+from .._timing._client import ForeignError, missing_reason, describe_python
 from ._cases import Case, expected_fingerprint
 from ._strategy import Bound, Strategy
 
-__all__ = ["ForeignError", "make_strategies", "missing_reason", "probe_python", "run_foreign"]
+__all__ = ["ForeignError", "make_strategies", "missing_reason", "describe_python", "run_foreign"]
 
 
 class _Subinterpreters(Strategy):
@@ -66,7 +66,7 @@ def run_foreign(python: str, cases, request: dict, progress=None) -> tuple:
     set by comparing its result with the exact value.  Raises
     :class:`ForeignError` if the interpreter cannot run the worker.
     """
-    probe_python(python)  # a clear error for a program that is not a Python
+    describe_python(python)  # a clear error for a program that is not a Python
     result = _client.run_rows([python, _client.worker_path()], [c.to_dict() for c in cases],
                               request, progress)
     expected = {}

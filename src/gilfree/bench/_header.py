@@ -1,6 +1,6 @@
 """The report's header: the machine, the interpreter and the build
 (:func:`machine_header`), and the memory bandwidth the array rows are judged
-against (:func:`bandwidth_probe`).
+against (:func:`measure_bandwidth`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .. import _timeline
 from .._timing import _machine, _worker
 from .._timing._machine import usable_cpus
 
-__all__ = ["bandwidth_probe", "machine_header", "openmp_state"]
+__all__ = ["measure_bandwidth", "machine_header", "openmp_state"]
 
 
 def _version(dist: str) -> str | None:
@@ -110,12 +110,12 @@ def machine_header() -> dict:
     }
 
 
-def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
+def measure_bandwidth(nbytes: int, threads: int, repeats: int = 5) -> dict:
     """Memory bandwidth of a large float64 array, on 1 and N threads: copied,
     and only read.
 
     The copy reads and writes every byte, as ``map`` does, so its GB/s are
-    counted the same way (2 x the array size per copy).  The read probes
+    counted the same way (2 x the array size per copy).  The read tests
     read every byte once, as ``reduce`` does: ``np.sum(x)`` and
     ``np.dot(x, x)`` (BLAS), each on 1 thread and on N threads (one chunk
     each), and the best of the four is the read reference.  On many machines
@@ -124,7 +124,7 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
     the machine and the BLAS, so ``reduce`` is compared with the best read
     rate measured: no reduce row can then beat "the bandwidth" while losing
     to ``np.dot``.  Every variant releases the GIL, so the parts on N threads
-    overlap.  The best of `repeats` is kept: the probe looks for the
+    overlap.  The best of `repeats` is kept: the measurement looks for the
     machine's capability.
 
     Parameters
@@ -142,7 +142,7 @@ def bandwidth_probe(nbytes: int, threads: int, repeats: int = 5) -> dict:
         ``GBps`` (the copy, the best of 1 and N threads), ``GBps_1``,
         ``GBps_threads``, ``GBps_read`` (the best read rate),
         ``GBps_read_1`` and ``GBps_read_threads`` (the best read on 1 and on
-        N threads), ``reads`` (GB/s of each read probe by name),
+        N threads), ``reads`` (GB/s of each read test by name),
         ``read_best`` (the name of the fastest), ``threads``, ``bytes``,
         ``method``.
     """

@@ -166,10 +166,10 @@ def _plot_throughput(result, machine):
                           for p in mine if p["workers"] == w)
             if line:
                 ax.plot(*zip(*line), label=f"{label} x{w}", **_style(label))
-        bw, probe = bandwidth_for(result.get("bandwidth"), Case(workload, 1, dtype).reads_only)
+        bw, kind = bandwidth_for(result.get("bandwidth"), Case(workload, 1, dtype).reads_only)
         if arrays and bw:
             ax.axhline(bw, color="black", linestyle="--", linewidth=1,
-                       label=f"memory bandwidth ({probe}) {fmt_gbps(bw)}")
+                       label=f"memory bandwidth ({kind}) {fmt_gbps(bw)}")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(f"{workload}{' ' + dtype if dtype else ''}")

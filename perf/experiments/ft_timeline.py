@@ -20,9 +20,9 @@ For ``two`` it also records, relative to the first ``Thread.start()``, when
 each thread began running Python, when its call started and ended, and when
 ``join()`` returned, so start-up, overlap and tail show separately.
 
-    python bench/probes/ft_timeline.py                       # 1e8 and 1e9, 9 rounds
-    python3.13t -X gil=0 bench/probes/ft_timeline.py --sizes 1e8
-    ... --json out.json     # also the medians and timelines, for perf_goals.py goal 10
+    python perf/experiments/ft_timeline.py                       # 1e8 and 1e9, 9 rounds
+    python3.13t -X gil=0 perf/experiments/ft_timeline.py --sizes 1e8
+    ... --json out.json     # also the medians and timelines, for perf/goals.py goal 10
 """
 from __future__ import annotations
 

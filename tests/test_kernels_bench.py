@@ -1,14 +1,16 @@
-"""Regression benchmarks of the kernels (pytest-benchmark); not run in CI.
+"""Regression benchmarks of the kernels (pytest-benchmark).
 
-CI runs ``tests/`` only (pytest ``testpaths``).  Run these by hand on a quiet
-machine, save a baseline, and compare after a change::
+Skipped unless pytest-benchmark is installed (the test extra does not
+install it).  With it, the test run times them; run them on a quiet machine,
+save a baseline, and compare after a change::
 
     pip install pytest-benchmark
-    python -m pytest bench/test_kernels_bench.py --benchmark-autosave
+    python -m pytest tests/test_kernels_bench.py --benchmark-autosave
     # ... change the C or the Cython, rebuild ...
-    python -m pytest bench/test_kernels_bench.py --benchmark-compare \
+    python -m pytest tests/test_kernels_bench.py --benchmark-compare \
         --benchmark-compare-fail=median:10%
 
+``--benchmark-disable`` runs every call once, as a correctness check only.
 Each group holds gilfree on 1 thread, on all usable CPUs, and NumPy doing the
 same work, so the report reads as ratios ("speed = NumPy time / gilfree
 time"), and the group names stay stable across runs for ``--benchmark-compare``.

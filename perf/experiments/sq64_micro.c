@@ -3,7 +3,7 @@
  * sq64_head (two vpmuludq per vector, two vectors loaded and then stored).
  * The figures behind the AVX2 int64 square in docs/performance.md.
  *
- *   gcc -O3 -o /tmp/sq64 bench/probes/sq64_micro.c && for n in 1000 10000 100000; do /tmp/sq64 $n; done
+ *   gcc -O3 -o /tmp/sq64 perf/experiments/sq64_micro.c && for n in 1000 10000 100000; do /tmp/sq64 $n; done
  */
 #include <immintrin.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-"""The timing loop the probes share (they run as scripts from the repository
+"""The timing loop the experiments share (they run as scripts from the repository
 root, so this directory is on sys.path): the measuring core's."""
 from gilfree._timing import time_calls
 

@@ -14,7 +14,7 @@
  * Every variant prints its result bits: the kernel's variants must agree.
  *
  *     gcc -O3 -ffp-contract=off -fno-strict-aliasing -Icsrc \
- *         bench/probes/sumsq_float_variants.c -o /tmp/ssqv
+ *         perf/experiments/sumsq_float_variants.c -o /tmp/ssqv
  *     /tmp/ssqv [size...]        # default: 1e4 1e5 1e6 1e7
  *
  * Times are the best of 9 rounds, the variants interleaved round by round.

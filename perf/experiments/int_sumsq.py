@@ -6,7 +6,7 @@ wrap modulo 2**64 once the sum passes 2**63 (the values here are small, so
 theirs are right too).  Interleaved medians of per-call time, 1 and 2
 threads, int64 and int32 at 10^5 and 10^6.
 
-    python bench/probes/int_sumsq.py
+    python perf/experiments/int_sumsq.py
 """
 import statistics
 

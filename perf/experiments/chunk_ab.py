@@ -2,9 +2,9 @@
 """Chunk size A/B: 128 KiB against 512 KiB chunks, interleaved medians.
 
 The measurement behind GF_CHUNK_BYTES = 512 KiB (csrc/gilfree.h), beside the
-sweep of bench/perf_goals.py goal 7.
+sweep of perf/goals.py goal 7.
 
-    python bench/probes/chunk_ab.py
+    python perf/experiments/chunk_ab.py
 """
 import os
 import sys

@@ -7,7 +7,7 @@ CPU and moved off it.  For the "without" figures, build with the
 ``gf_step_aside(pool, job);`` line in csrc/gf_pool.c commented out.  Run with
 ``GILFREE_SPIN_US=200000`` to keep the worker spinning through the gaps.
 
-    python bench/probes/cold_calls.py
+    python perf/experiments/cold_calls.py
 """
 import statistics
 import time

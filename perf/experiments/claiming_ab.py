@@ -4,10 +4,10 @@
 gilfree's pool gives each thread a contiguous slice of a call's chunks
 (others steal from its back when they run out).  A build with
 ``-DGF_JOB_SLICES=1`` has one slice: every chunk goes to whichever thread
-asks first, the shared counter it replaced.  This probe times float64
+asks first, the shared counter it replaced.  This experiment times float64
 ``sum_of_squares`` on 2 threads in both builds, each against ``np.dot``
 (OpenBLAS on 2 threads) on the same array in the same process (as goal 9a
-of ``bench/perf_goals.py`` does): one persistent child process per build,
+of ``perf/goals.py`` does): one persistent child process per build,
 value by value in alternating order, each value after the machine settles,
 and prints medians.
 
@@ -15,7 +15,7 @@ and prints medians.
     (cd /tmp/shared-src && CFLAGS=-DGF_JOB_SLICES=1 python setup.py -q build_ext --inplace)
     printf '#!/bin/sh\nPYTHONPATH=/tmp/shared-src/src exec python "$@"\n' > /tmp/shared-py
     chmod +x /tmp/shared-py
-    python bench/probes/claiming_ab.py /tmp/shared-py [rounds]
+    python perf/experiments/claiming_ab.py /tmp/shared-py [rounds]
 
 (A clone, because a build in this tree would reuse its objects compiled
 without the define.)  The first argument is any command that runs a Python

@@ -9,7 +9,7 @@
  * slows all of them alike, and the time relative to OpenBLAS.
  *
  *     gcc -O3 -ffp-contract=off -fno-strict-aliasing -Icsrc \
- *         bench/probes/sumsq_float_micro.c -o /tmp/ssqf -ldl
+ *         perf/experiments/sumsq_float_micro.c -o /tmp/ssqf -ldl
  *     /tmp/ssqf [path/to/libopenblas.so] [rounds] [size...]
  *
  * Instruction counts (valgrind has no AVX-512: only baseline and AVX2 run;

@@ -7,7 +7,7 @@ through a pipe, timed inside), and the whole range on one thread.  Prints
 the medians of the wall time and of the longest half.  Plain threads
 against processes on the same halves of one range.
 
-    python bench/probes/threads_vs_processes.py [ROUNDS] [N]
+    python perf/experiments/threads_vs_processes.py [ROUNDS] [N]
 """
 import multiprocessing as mp
 import statistics

@@ -3,7 +3,7 @@
 
 Two ``threading.Thread``s, A then B, each run one C call that releases the
 GIL (detaches, on a free-threaded build) and computes for `ms` milliseconds.
-The probe prints, per round, when ``a.start()`` returned, when B's target
+The experiment prints, per round, when ``a.start()`` returned, when B's target
 began, when ``b.start()`` returned and when both were joined (ms after
 ``a.start()`` was called), for two callees:
 
@@ -18,8 +18,8 @@ If the two rows look alike, whatever delays B is the interpreter's or the
 OS scheduler's, not gilfree's (``ft_placement.py`` shows where the
 threads wait).  Run it with each Python:
 
-    python bench/probes/ft_start_delay.py [ms] [rounds]
-    ~/.cache/gilfree-pythons/venv-3.13t/bin/python bench/probes/ft_start_delay.py
+    python perf/experiments/ft_start_delay.py [ms] [rounds]
+    ~/.cache/gilfree-pythons/venv-3.13t/bin/python perf/experiments/ft_start_delay.py
 """
 import importlib.util
 import os

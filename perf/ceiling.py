@@ -18,8 +18,8 @@ figures are measured exactly as ``gilfree bench`` measures them.
 
 Usage::
 
-    python bench/ceiling.py                  # n = 10**9, 2 workers, 7 rounds
-    python bench/ceiling.py --n 1e8 --rounds 11 --workers 4 --min-fraction 0.9
+    python perf/ceiling.py                  # n = 10**9, 2 workers, 7 rounds
+    python perf/ceiling.py --n 1e8 --rounds 11 --workers 4 --min-fraction 0.9
 
 Exit status 1 if ``--min-fraction`` is given and a GIL-free row falls below it.
 """

@@ -10,7 +10,7 @@ after the first ``start()``) and the samples until then as
 ``ms:A,B,m=main`` (``?``: that thread does not exist yet).  Two threads
 runnable on one CPU while the other idles is the scheduler's placement.
 
-    ~/.cache/gilfree-pythons/venv-3.13t/bin/python -X gil=0 bench/probes/ft_placement.py
+    ~/.cache/gilfree-pythons/venv-3.13t/bin/python -X gil=0 perf/experiments/ft_placement.py
 """
 import sys
 import threading

@@ -6,7 +6,7 @@ scheduler on 2 threads); each task's start and end are printed in ms from
 the start of the compute.  The source of the "gap before each task" figure
 in the Dask part of the documentation.  Needs ``gilfree[dask]``.
 
-    python bench/probes/dask_task_gaps.py
+    python perf/experiments/dask_task_gaps.py
 """
 import threading
 import time
@@ -17,14 +17,14 @@ import dask.array as da
 import numpy as np
 
 import gilfree.dask as gd
-from gilfree.bench._dask import ARRAY_PIECE, _views, _warm, pieces
+from gilfree.bench import DASK_ARRAY_PIECE, dask_pieces, dask_views, warm_dask
 from gilfree._timing import settle
 
 n = 10**8
 x = np.random.default_rng(1).random(n)
 pool = ThreadPoolExecutor(2)
-_warm(pool, 2)
-dx = _views(da, x, pieces(n, 2, ARRAY_PIECE))
+warm_dask(pool, 2)
+dx = dask_views(da, x, dask_pieces(n, 2, DASK_ARRAY_PIECE))
 log = []
 block = gd._sos_block
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """sum_of_squares against np.dot(x, x), timed as the best of 5 x `reps` calls.
 
-The best-of figures quoted beside perf_goals.py goal 3a (which compares
+The best-of figures quoted beside perf/goals.py goal 3a (which compares
 interleaved medians).
 
-    python bench/probes/sumsq_vs_dot.py
+    python perf/experiments/sumsq_vs_dot.py
 """
 import timeit
 

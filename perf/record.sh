@@ -1,35 +1,35 @@
 #!/usr/bin/env bash
 # Re-record every figure the documentation quotes, on a quiet machine (nothing else
 # busy: the figures are only as good as the machine's idleness).  Writes a new
-# folder bench/results/DATE-MACHINE/ (UTC date, CPU model and count, e.g.
-# bench/results/2026-11-27-epyc-2vcpu/) with a README.md that gives the
+# folder perf/results/DATE-MACHINE/ (UTC date, CPU model and count, e.g.
+# perf/results/2026-11-27-epyc-2vcpu/) with a README.md that gives the
 # machine, the versions and the command behind each file.  About 15-20
 # minutes on 2 cores.
 #
-#   bash bench/record.sh [FREE_THREADED_PYTHON]
+#   bash perf/record.sh [FREE_THREADED_PYTHON]
 #
 # FREE_THREADED_PYTHON defaults to the 3.13t that tools/get-pythons.sh builds;
 # rows for it, Jython and PyPy are added when they are installed.  OUT=DIR
 # records into DIR instead (it must be named DATE-MACHINE too).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-$(python3 bench/run_recorded.py --print-folder)} || exit 2
+OUT=${OUT:-$(python3 perf/run_recorded.py --print-folder)} || exit 2
 mkdir -p "$OUT"
 echo "recording into $OUT"
 FT=${1:-${GILFREE_PYTHONS:-/root/.cache/gilfree-pythons}/venv-3.13t/bin/python}
 step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
 # note FILES COMMAND: add COMMAND (as run, from the repository root) for the
 # comma-separated FILES to $OUT/README.md
-note() { python3 bench/run_recorded.py --note "$OUT" "$1" -- "$2" || ok=1; }
+note() { python3 perf/run_recorded.py --note "$OUT" "$1" -- "$2" || ok=1; }
 ok=0
 
 step "1. the bench, quick preset (with Dask rows when Dask is installed) + ceiling.py"
-python3 bench/run_recorded.py --mode quick --out "$OUT" || ok=1  # notes its own files
+python3 perf/run_recorded.py --mode quick --out "$OUT" || ok=1  # notes its own files
 
-step "2. the performance goals (bench/perf_goals.py)"
-python3 bench/perf_goals.py --json "$OUT/perf_goals.json" | tee "$OUT/perf_goals.txt" || true
+step "2. the performance goals (perf/goals.py)"
+python3 perf/goals.py --json "$OUT/perf_goals.json" | tee "$OUT/perf_goals.txt" || true
 note perf_goals.json,perf_goals.txt \
-    "python3 bench/perf_goals.py --json $OUT/perf_goals.json | tee $OUT/perf_goals.txt"
+    "python3 perf/goals.py --json $OUT/perf_goals.json | tee $OUT/perf_goals.txt"
 
 step "3. the seed's escape routes: other interpreters on the range loop"
 PY313=${GILFREE_PYTHONS:-/root/.cache/gilfree-pythons}/venv-3.13/bin/python  # tools/subinterp-check.sh

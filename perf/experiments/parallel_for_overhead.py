@@ -17,7 +17,7 @@ against nothing), then times per call, at 1 and 2 threads, small and large n:
 
 Best of several rounds of back-to-back calls.  Run it on a quiet machine:
 
-    python bench/probes/parallel_for_overhead.py [rounds]
+    python perf/experiments/parallel_for_overhead.py [rounds]
 """
 import os
 import sys

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Slow phases of the 2-vCPU VM, seen through goal 1c (perf_goals.py).
+"""Slow phases of the 2-vCPU VM, seen through goal 1c (perf/goals.py).
 
 Alternates np.square and gilfree.square(threads=2) on 10^5 float64, each
 value timed over 20 ms after the machine settles, for `rounds` rounds, and
@@ -8,7 +8,7 @@ CPU time over wall time during the gilfree value (about 2 when both threads
 ran), and the steal and idle jiffies of each CPU meanwhile.  Run it in fresh
 processes to see goal 1c's slow phases, rounds where two threads gain nothing.
 
-    python bench/probes/slow_phases.py [rounds]
+    python perf/experiments/slow_phases.py [rounds]
 """
 import os
 import sys

@@ -5,7 +5,7 @@
  * prefetches issued `dist` bytes ahead (0: none).  GB/s of reads, best of 3,
  * five repeats.  On the 2-vCPU EPYC VM no distance beat none (docs/performance.md): the loop is at the memory bandwidth already.
  *
- *     gcc -O3 -mavx2 -fopenmp bench/probes/prefetch_micro.c -o /tmp/pf && /tmp/pf
+ *     gcc -O3 -mavx2 -fopenmp perf/experiments/prefetch_micro.c -o /tmp/pf && /tmp/pf
  */
 #include <immintrin.h>
 #include <stdio.h>

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Is sum_of_squares on 2 threads at the machine's ceiling for in-cache reads?
 
-Goal 3a (perf_goals.py) compares gilfree with np.dot at 10^6 float64 (8 MB,
-in L3), where the two trade places from run to run.  This probe times, in
+Goal 3a (perf/goals.py) compares gilfree with np.dot at 10^6 float64 (8 MB,
+in L3), where the two trade places from run to run.  This experiment times, in
 interleaved rounds, one thread alone, gilfree on 2 threads, np.dot on BLAS's
 default threads, and the ceiling: two processes each running the one-thread
 call on their own copy at the same time (the time for both to do the whole
-array's work is half of what each took for theirs, as in bench/ceiling.py).
+array's work is half of what each took for theirs, as in perf/ceiling.py).
 
-    python bench/probes/sumsq_ceiling.py [n] [rounds]
+    python perf/experiments/sumsq_ceiling.py [n] [rounds]
 """
 import multiprocessing as mp
 import statistics as st

@@ -5,7 +5,7 @@
 a Python loop and the process ceiling, and what `gilfree probe` measures for
 calls that release the GIL, sleep or hold it (4c); 5 the pool's dispatch overhead;
 6 the SIMD level in use; 7 the chunk-size sweep; 8 the range at 16 threads
-(needs 16 cores: bench/run_goal8.sh); 9 float64 and float32 sum_of_squares
+(needs 16 cores: perf/run_goal8.sh); 9 float64 and float32 sum_of_squares
 vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, the
 AVX-512 level against the AVX2 level, and the exact integer sum_of_squares
 against NumPy's wrapping np.dot; 10 plain threads on a free-threaded
@@ -17,8 +17,8 @@ alternating), and the medians are compared, so host drift hits both sides.
 Short calls run in a calibrated inner loop.  Nothing here is asserted in the
 test suite: this script is the record.
 
-    python bench/perf_goals.py                  # ~3-4 minutes on 2 cores
-    python bench/perf_goals.py --json out.json  # also write the figures
+    python perf/goals.py                  # ~3-4 minutes on 2 cores
+    python perf/goals.py --json out.json  # also write the figures
 
 Peers (numexpr, numba) are used when installed (`pip install gilfree[peers]`);
 Cython prange comes from gilfree._openmp when the build has OpenMP.
@@ -42,7 +42,7 @@ import numpy as np
 
 import gilfree
 from gilfree import _runtime
-from gilfree.bench import bandwidth_probe
+from gilfree.bench import measure_bandwidth
 from gilfree._timing import (calibrate, cpu_model, measure_interleaved, median, settle,
                              time_calls)
 from gilfree._timing import cpu_ticks as _cpu_ticks
@@ -97,10 +97,10 @@ def record(goal, what, value, target, ok, unit="x", note=""):
 
 
 def memory_bandwidth(nbytes=8 * 10**8 // 4):
-    """The bench's probe: ``(copy, read)`` GB/s, each the best of 1 and N
-    threads; the copy counts read + write bytes, the read probe (np.sum)
+    """The bench's measurement: ``(copy, read)`` GB/s, each the best of 1 and N
+    threads; the copy counts read + write bytes, the read test (np.sum)
     read bytes."""
-    bw = bandwidth_probe(nbytes, gilfree.cpu_count())
+    bw = measure_bandwidth(nbytes, gilfree.cpu_count())
     return bw["GBps"], bw["GBps_read"]
 
 
@@ -203,12 +203,12 @@ def goal3(bw, sizes, threads):
         record("3a", f"n={e}: np.dot time / gilfree time", a / c, ">= 1.0", a / c >= 1.0)
         record("3b", f"n={e}: np.sum(x*x) time / gilfree time", b / c, ">= 5", b / c >= 5)
         if n >= 10**7:
-            # The best read rate measured: the bench's probe (np.sum and
+            # The best read rate measured: the bench's (np.sum and
             # np.dot on 1 and N threads) or np.dot timed here, whichever is
             # faster, so gilfree cannot meet this goal while losing to np.dot.
             gbps = x.nbytes / c / 1e9
             ref = max(bw, x.nbytes / a / 1e9)
-            record("3c", f"n={e}: gilfree read GB/s / best read rate (probe, np.dot)",
+            record("3c", f"n={e}: gilfree read GB/s / best read rate (bench, np.dot)",
                    gbps / ref, ">= 0.90", gbps / ref >= 0.90,
                    note=f"{gbps:.1f} vs {ref:.1f} GB/s")
 
@@ -363,7 +363,7 @@ def range_vs_ceiling(n, threads, rounds):
 
 def goal8(threads=16, rounds=5):
     """Goal 4b's comparison at 16 threads: needs 16 usable CPUs (run it with
-    bench/run_goal8.sh on such a machine); a SKIP elsewhere."""
+    perf/run_goal8.sh on such a machine); a SKIP elsewhere."""
     print(f"Goal 8: sum_squares_range at {threads} threads vs the {threads}-process ceiling",
           flush=True)
     if gilfree.cpu_count() < threads:
@@ -563,7 +563,7 @@ FT_PYTHON_DEFAULT = os.path.join(os.environ.get("GILFREE_PYTHONS") or
 def goal10(ft_python, rounds=9):
     """Two plain threads, each sum_squares_range(..., threads=1) on one half,
     inside a free-threaded CPython, against two processes doing the same
-    (bench/probes/ft_timeline.py, run there)."""
+    (perf/experiments/ft_timeline.py, run there)."""
     print("Goal 10: plain threads on a free-threaded CPython vs its 2-process ceiling",
           flush=True)
     what = "two plain threads / 2-process ceiling, n={}"
@@ -572,17 +572,17 @@ def goal10(ft_python, rounds=9):
             record("10", what.format(e), None, ">= 0.90", None,
                    note=f"no free-threaded Python at {ft_python} (tools/get-pythons.sh builds one)")
         return
-    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probes", "ft_timeline.py")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments", "ft_timeline.py")
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "ft.json")
-        r = subprocess.run([ft_python, "-X", "gil=0", probe, "--sizes", "1e8,1e9",
+        r = subprocess.run([ft_python, "-X", "gil=0", script, "--sizes", "1e8,1e9",
                             "--rounds", str(rounds), "--json", out],
                            capture_output=True, text=True, cwd=d)
         if r.returncode != 0 or not os.path.exists(out):
             for e in ("1e8", "1e9"):
                 record("10", what.format(e), None, ">= 0.90", None,
-                       note=f"{ft_python} could not run the probe: "
+                       note=f"{ft_python} could not run the experiment: "
                             f"{(r.stderr.strip().splitlines() or ['?'])[-1]}")
             return
         with open(out) as f:

@@ -5,7 +5,7 @@ Seven rounds, in that order, 50 ms apart; prints the medians.  Run it with a
 free-threaded Python (``python3.13t -X gil=0``) and with a GIL build;
 ``ft_timeline.py`` shows where the 3.13t time goes (docs/beyond-the-gil.md).
 
-    python bench/probes/ft_plain_threads.py
+    python perf/experiments/ft_plain_threads.py
 """
 import statistics
 import sys
