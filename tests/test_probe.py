@@ -25,7 +25,7 @@ import pytest
 pytestmark = pytest.mark.thread_unsafe(reason="the probe times its own threads and processes")
 
 import gilfree
-from gilfree import _probe
+from gilfree import _probe, _timeline
 from gilfree._probe import _cli, _measure
 
 FAST = dict(min_time=0.01, repeats=3, warmup=0, heartbeat=0.15)
@@ -388,6 +388,119 @@ def test_api_ctrl_c_leaves_no_threads(targets):
 
 
 # ---------------------------------------------------------------------------
+# the timelines: N threads, then N worker processes
+# ---------------------------------------------------------------------------
+
+
+def _check_timeline(tl, prefix: str, n: int) -> None:
+    """The layout of ``timeline`` / ``processes_timeline``, without timings."""
+    assert set(tl) >= {"threads", "span"}
+    lo, hi = tl["span"]
+    assert lo == 0.0 and hi > 0.0
+    assert [t["name"] for t in tl["threads"]] == [f"{prefix}{k + 1}" for k in range(n)]
+    for t in tl["threads"]:
+        last = lo
+        for a, b in t["running"]:
+            assert last <= a < b <= hi + 1e-9, (t["name"], t["running"])
+            last = b
+
+
+def _no_new_children(before: set) -> None:
+    deadline = time.monotonic() + 2.0
+    while set(_children(os.getpid())) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(_children(os.getpid())) - before
+
+
+@pytest.mark.skipif(_timeline.unsupported_reason() is not None,
+                    reason="no per-thread run times here")
+def test_timelines_of_threads_and_processes(targets):
+    before = set(_children(os.getpid()))
+    r = gilfree.probe(targets.loop, workers=2, **FAST)
+    d = r.to_dict()
+    _no_new_children(before)
+    assert r.processes_speedup is not None
+    _check_timeline(d["timeline"], "T", 2)
+    _check_timeline(d["processes_timeline"], "P", 2)
+    for key in ("overlap", "processes_overlap"):
+        assert 0.0 <= d[key] <= 1.0, key
+    assert "timeline_reason" not in d and "processes_timeline_reason" not in d
+    text = repr(r)
+    assert "2 processes ran at the same time" in text
+    strips = [line for line in text.splitlines() if " P1 " in line or " P2 " in line]
+    assert len(strips) == 2 and strips[0].lstrip().startswith("2 processes")
+    assert all(set(line.split()[-1]) <= {_timeline.FULL, _timeline.EMPTY} for line in
+               strips[1:])
+    assert "2 processes: " in r.verdict
+    page = r._repr_html_()
+    assert "Who ran when" in page and "<h3>2 threads</h3>" in page
+    assert "<h3>2 processes</h3>" in page
+
+
+def test_processes_timeline_reason_without_processes(targets):
+    before = set(_children(os.getpid()))
+    r = gilfree.probe(targets.loop, workers=2, processes=False, **FAST)
+    d = r.to_dict()
+    _no_new_children(before)
+    assert "processes_timeline" not in d and "processes_overlap" not in d
+    assert "not asked for" in d["processes_timeline_reason"]
+    assert " P1 " not in repr(r) and "<h3>2 processes</h3>" not in r._repr_html_()
+    if _timeline.unsupported_reason() is None:
+        _check_timeline(d["timeline"], "T", 2)
+
+
+def test_processes_timeline_reason_when_not_picklable(monkeypatch):
+    monkeypatch.setattr(_measure, "start_method", lambda: "spawn")
+    r = gilfree.probe(lambda: sum(range(1000)), workers=2, **FAST)
+    why = r.to_dict()["processes_timeline_reason"]
+    assert "processes were not measured" in why and "cannot be sent" in why
+
+
+def test_no_timelines_where_the_os_gives_no_run_times(targets, monkeypatch):
+    monkeypatch.setattr(_timeline, "unsupported_reason", lambda: "no run times here")
+    r = gilfree.probe(targets.loop, workers=2, **FAST)
+    d = r.to_dict()
+    assert d["timeline_reason"] == d["processes_timeline_reason"] == "no run times here"
+    assert "timeline" not in d and "processes_timeline" not in d
+    text = repr(r)
+    assert "no timeline: no run times here" in text and " P1 " not in text
+    assert "Who ran when" not in r._repr_html_()
+
+
+class _FailingWorkers:
+    """A stand-in for the probe's worker processes whose timeline loop ends
+    the row (a call that hung or crashed its process) or raises."""
+
+    def __init__(self, raises: bool):
+        self.pids, self.ended, self.raises = [os.getpid(), os.getpid()], None, raises
+
+    def __call__(self, loops: int) -> float:
+        if self.raises:
+            raise _measure.FunctionFailed("f() raised ValueError (in a worker process)")
+        self.ended = "a worker process died during a call"
+        return 0.0
+
+
+@pytest.mark.skipif(_timeline.unsupported_reason() is not None,
+                    reason="no per-thread run times here")
+@pytest.mark.parametrize("raises, why", [
+    (False, "a worker process died during a call"),
+    (True, "f() raised ValueError (in a worker process)")])
+def test_processes_timeline_reason_when_its_loop_fails(raises, why):
+    figures = _figures(processes={"median": 0.01, "loops": 1})
+    got = _probe._processes_timeline(_FailingWorkers(raises), figures, seconds=0.01)
+    assert got == {"processes_timeline_reason": why}
+
+
+def test_timeline_sentence_names_both_overlaps():
+    v = _probe.verdict(_figures(overlap=0.04, processes_overlap=0.95))
+    assert "Your 2 threads ran at the same time 4% of the time (2 processes: 95%): the GIL " \
+           "serialised them" in v
+    v = _probe.verdict(_figures(overlap=0.04))
+    assert "Your 2 threads ran at the same time 4% of the time: the GIL" in v
+
+
+# ---------------------------------------------------------------------------
 # the command line
 # ---------------------------------------------------------------------------
 
@@ -407,6 +520,11 @@ def test_cli_json_and_html(targets_dir, tmp_path):
     assert {"cpu_model", "usable_cpus", "python"} <= set(d["header"])
     page = h.read_text()
     assert page.startswith("<!DOCTYPE html>") and "nap(0.002)" in page
+    if _timeline.unsupported_reason() is None:
+        for key, prefix in (("timeline", "T"), ("processes_timeline", "P")):
+            _check_timeline(d[key], prefix, 2)
+        assert isinstance(d["overlap"], float) and isinstance(d["processes_overlap"], float)
+        assert "<h3>2 processes</h3>" in page and " P1 " in r.stdout
     assert "<script" not in page and "src=" not in page
 
 

@@ -16,6 +16,7 @@ import html
 import importlib
 import io
 import json
+import math
 import os
 import sys
 from typing import cast
@@ -133,9 +134,9 @@ def probe(fn, *args, workers=None, processes=True, impure=False, max_call=10.0, 
 
 
 def _run(fn, args, settings, pythons, target, args_text, paths, foreign_why, progress):
-    data = measure(fn, args, settings, progress)
+    data = measure(fn, args, settings, progress,
+                   then=lambda out, procs: _timeline_of(fn, args, out, settings, procs, progress))
     data = {"schema": SCHEMA, "target": target, "args": args_text, **data}
-    data.update(_timeline_of(fn, args, data, settings, progress))
     data["header"] = _header()
     data["interpreters"] = []
     for py in pythons:
@@ -155,25 +156,60 @@ def _run(fn, args, settings, pythons, target, args_text, paths, foreign_why, pro
 TIMELINE_MAX_CALL = 1.0
 
 
-def _timeline_of(fn, args, data: dict, settings, progress) -> dict:
+def _timeline_of(fn, args, data: dict, settings, procs, progress) -> dict:
     """``timeline`` and ``overlap`` of N threads calling the function, or
-    ``timeline_reason`` (:func:`gilfree._timeline.threads_timeline`)."""
+    ``timeline_reason`` (:func:`gilfree._timeline.threads_timeline`); then
+    ``processes_timeline`` and ``processes_overlap`` of the N worker
+    processes `procs`, or ``processes_timeline_reason``
+    (:func:`_processes_timeline`)."""
     from .. import _timeline
 
     single = data.get("single") or {}
+    why = _timeline.unsupported_reason()
     if data.get("incomplete") or not single.get("median"):
-        return {"timeline_reason": "the calls were not all measured"}
-    if single["median"] > TIMELINE_MAX_CALL:
-        return {"timeline_reason": f"one call takes {_s(single['median'])}: too long to loop "
-                                   f"for a timeline"}
+        why = "the calls were not all measured"
+    elif single["median"] > TIMELINE_MAX_CALL:
+        why = f"one call takes {_s(single['median'])}: too long to loop for a timeline"
+    if why:
+        return {"timeline_reason": why, "processes_timeline_reason": why}
     if progress:
         progress("timeline")
-    return _timeline.threads_timeline(fn, args, data["workers"], seconds=0.2,
-                                      join_timeout=max(1.0, 2 * settings.max_call))
+    out = _timeline.threads_timeline(fn, args, data["workers"], seconds=0.2,
+                                     join_timeout=max(1.0, 2 * settings.max_call))
+    out.update(_processes_timeline(procs, data, seconds=0.2))
+    return out
+
+
+def _processes_timeline(procs, data: dict, seconds: float) -> dict:
+    """Who ran when while the N worker processes each call the function for
+    about `seconds`: the timing's own call loop (released together by its
+    barrier, every wait bounded), sampled through ``/proc/<pid>``."""
+    from .. import _timeline
+
+    p = data.get("processes") or {}
+    if data.get("processes_speedup") is None or procs is None:
+        why = data["skipped"].get("processes") or p.get("skipped") or "not measured"
+        return {"processes_timeline_reason": f"the processes were not measured: {why}"}
+    pids = procs.pids
+    if procs.ended or len(pids) != data["workers"]:
+        return {"processes_timeline_reason": procs.ended or "the worker processes had stopped"}
+    # p["median"]: one call's time while the N processes called it at once
+    loops = max(1, math.ceil(seconds / p["median"]))
+    try:
+        tl = _timeline.record(lambda: procs(loops), processes=pids,
+                              names=[f"P{k + 1}" for k in range(len(pids))])
+    except FunctionFailed as exc:
+        return {"processes_timeline_reason": str(exc)}
+    if procs.ended:
+        return {"processes_timeline_reason": procs.ended}
+    return {"processes_timeline": {"threads": tl["threads"], "span": tl["span"],
+                                   "idle": tl["idle"]},
+            "processes_overlap": tl["overlap"]}
 
 
 def _timeline_sentence(d: dict):
-    """What the threads' timeline shows, in one sentence, or None."""
+    """What the timelines show (the threads', and the processes' beside
+    them), in one sentence, or None."""
     from ._measure import WAITING_CPU_FRACTION
 
     ov = d.get("overlap")
@@ -181,6 +217,8 @@ def _timeline_sentence(d: dict):
         return None
     cpu = d.get("cpu_fraction")
     text = f"Your {d['workers']} threads ran at the same time {_pct(ov)} of the time"
+    if d.get("processes_overlap") is not None:
+        text += f" ({d['workers']} processes: {_pct(d['processes_overlap'])})"
     if cpu is not None and cpu < WAITING_CPU_FRACTION:
         return text + ", and were mostly off the CPU: waiting"
     if ov < 0.2:
@@ -582,6 +620,12 @@ def _rows(d: dict) -> list:
                                      f"of the time{cost}"))
     elif d.get("timeline_reason"):
         rows.append(("who ran when", f"no timeline: {d['timeline_reason']}"))
+    if d.get("processes_overlap") is not None:
+        ov = _pct(d["processes_overlap"])
+        rows.append(("", f"{n} processes ran at the same time {ov} of the time"))
+    elif d.get("processes_speedup") is not None and d.get("processes_timeline_reason") \
+            and d.get("processes_timeline_reason") != d.get("timeline_reason"):
+        rows.append(("", f"no timeline of the processes: {d['processes_timeline_reason']}"))
     by_reason: dict = {}  # one row per reason: a hang ends several phases at once
     for phase, why in d.get("skipped", {}).items():
         by_reason.setdefault(why, []).append(phase)
@@ -617,12 +661,38 @@ def _text_blocks(d: dict) -> list:
     rows = _rows(d)
     width = max(len(k) for k, _ in rows)
     lines = [head] + [f"  {k:<{width}} : {v}" for k, v in rows]
-    tl = d.get("timeline")
-    if tl:
-        from .._timeline import strip
-        lines += [f"  {' ' * width}   {t['name']:<3} {strip(t['running'], tl['span'], 40)}"
-                  for t in tl["threads"][:4]]
+    lines += _strips(d, width)
     return [Lines(lines + ["verdict: " + d["verdict"]])]
+
+
+def _story(overlap: float) -> str:
+    """What an overlap means, in a few words."""
+    if overlap < 0.2:
+        return f"took turns (at once {_pct(overlap)} of the time)"
+    if overlap >= 0.5:
+        return f"ran at once ({_pct(overlap)} of the time)"
+    return f"ran at once part of the time ({_pct(overlap)})"
+
+
+def _strips(d: dict, width: int) -> list:
+    """The timelines as block characters under the figures: the threads',
+    then the processes' (four rows each at most)."""
+    from .._timeline import strip
+
+    out = []
+    n = d["workers"]
+    label = max(width, len(f"{n} processes"))
+    for kind, tl, ov in (("threads", d.get("timeline"), d.get("overlap")),
+                         ("processes", d.get("processes_timeline"),
+                          d.get("processes_overlap"))):
+        if not tl:
+            continue
+        for k, t in enumerate(tl["threads"][:4]):
+            head = f"{n} {kind}" if k == 0 else ""
+            story = f"  {_story(ov)}" if k == 0 and ov is not None else ""
+            out.append(f"  {head:<{label}}   {t['name']:<3} "
+                       f"{strip(t['running'], tl['span'], 40)}{story}")
+    return out
 
 
 def _blocks(d: dict) -> list:
@@ -641,10 +711,11 @@ def _blocks(d: dict) -> list:
         blocks.append(Bars("Throughput over one thread", [
             (label, v, _x(v), "good" if v >= HELPS else None) for label, v in bars],
             marks=[(1.0, "one thread"), (float(d["workers"]), "ideal")]))
-    tl = d.get("timeline")
-    if tl:
-        blocks.append(Timelines("Who ran when", [(f"{d['workers']} threads", d.get("overlap"),
-                                                  tl["threads"], tl["span"])]))
+    panels = [(f"{d['workers']} {kind}", d.get(f"{key}overlap"), tl["threads"], tl["span"])
+              for kind, key in (("threads", ""), ("processes", "processes_"))
+              for tl in [d.get(f"{key}timeline")] if tl]
+    if panels:
+        blocks.append(Timelines("Who ran when", panels))
     blocks.append(Table("Figures", ["", ""], [list(r) for r in _rows(d)], text_cols=2))
     return blocks
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 from .._timing import _client, _loop, _watch, _worker
@@ -22,7 +23,8 @@ from ._target import FunctionFailed, ProbeUsageError
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_measure.py")
 
 
-def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None) -> dict:
+def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None,
+            then: Callable[[dict, Any], dict] | None = None) -> dict:
     """Measure `fn(*args)`: one call, N threads, the GIL, N processes.
 
     Every call runs in a thread (or worker process) of its own, waited for
@@ -33,19 +35,30 @@ def measure(fn, args, settings: Settings, progress=None, cpus: int | None = None
     is left running as a daemon thread, and nothing more is timed on
     threads).
 
+    `then`, if given, is called with the figures and the worker processes
+    (the :class:`._process_timer.ProcessTimer`, still running, or None)
+    once everything is measured; what it returns is added to the figures,
+    and the processes are closed after it in any case.
+
     Returns a JSON-ready dict (see ``gilfree._probe.ProbeResult`` for the
     derived figures).  Raises :class:`FunctionFailed` if the function raises
     or returns a different value (unless ``settings.impure``); Ctrl-C
     (``KeyboardInterrupt``) stops every thread and worker process first.
     """
     calls = Calls(fn, args, settings, cpus)
+    calls.keep_processes = then is not None
     try:
-        return run_steps(calls, settings, progress)
+        out = run_steps(calls, settings, progress)
+        if then is not None:
+            out.update(then(out, calls.procs))
+        return out
     except BaseException:
         calls.abort()
         raise
     finally:
         calls.stop.set()  # threads still calling stop after their call
+        if calls.procs is not None:
+            calls.procs.close()
 
 
 def run_steps(calls, s: Settings, progress=None) -> dict:

@@ -229,6 +229,9 @@ class Calls:
         self.tbusy = [0.0, 0.0]  # the same, summed over the N threads' own
         # set by the steps, which the host takes in order: first(), then start_processes()
         self.procs: ProcessTimer | None = None
+        # True: figures() leaves the worker processes running (the host
+        # records their timeline, then closes them)
+        self.keep_processes = False
         self.checker: Checker | None = None
         self.ref: object = None
 
@@ -391,7 +394,7 @@ class Calls:
     def figures(self, loops, values) -> None:
         """The timing's figures from the host's `loops` and `values` per row."""
         procs, out, n = self.procs, self.out, self.n
-        if procs:
+        if procs and not self.keep_processes:
             procs.close()
         self._checker().raise_if_bad()
         single = _loop.summarize(values[0])

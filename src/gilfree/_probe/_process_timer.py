@@ -230,6 +230,11 @@ class ProcessTimer:
         self.overheads.append(max(0.0, wall - elapsed))
         return elapsed
 
+    @property
+    def pids(self) -> list:
+        """The worker processes' ids (none once they are closed)."""
+        return [p.pid for p in self._workers] if self.pools is not None else []
+
     def _hung_reason(self) -> str:
         text = f"a call in a worker process did not finish within {self.bound:.3g} s"
         if self.method == "fork":
