@@ -10,7 +10,10 @@ vs np.dot on 1 and 2 threads with OpenBLAS held to the same count, the
 AVX-512 level against the AVX2 level, and the exact integer sum_of_squares
 against NumPy's wrapping np.dot; 10 plain threads on a free-threaded
 CPython against its 2-process ceiling (needs one: --ft-python, or the 3.13t
-that tools/get-pythons.sh builds, with this tree's gilfree installed).
+that tools/get-pythons.sh builds, with this tree's gilfree installed); 11 an
+extension's own loop body on gilfree's pool through the parallel-for C-API,
+against Cython prange and a ThreadPoolExecutor (needs Cython and a C compiler:
+perf/experiments/parallel_for.py builds it).
 
 Every comparison is timed interleaved (A, B, A, B, ... with the order
 alternating), and the medians are compared, so host drift hits both sides.
@@ -597,6 +600,93 @@ def goal10(ft_python, rounds=9):
                     f"sha256 control {m['hash1'] / m['hash2']:.2f}x on two threads")
 
 
+def goal11(threads, rounds=9):
+    """The parallel-for C-API running an extension's own compute-bound body
+    (perf/experiments/parallel_for.py builds it): its dispatch overhead
+    against goal 5's mark, its small-n call against prange's, and its
+    2-thread speedup against the 2-process ceiling of the 1-thread call."""
+    import importlib.util
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    print("Goal 11: an extension's loop on gilfree's pool (parallel_for) vs prange and "
+          "a ThreadPoolExecutor", flush=True)
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments",
+                        "parallel_for.py")
+    spec = importlib.util.spec_from_file_location("gf_parallel_for_experiment", here)
+    exp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exp)
+    whats = [f"dispatch, 2 empty chunks: {threads} threads minus 1 thread",
+             f"n=2^14 in 2 chunks, {threads} threads: parallel_for / prange",
+             f"n=2^26 in 64 chunks: {threads}-thread speedup / {threads}-process ceiling"]
+    targets = ["<= 5 us", "<= 1.10", ">= 0.90"]
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            mod, path = exp.build(d)
+        except RuntimeError as exc:
+            for g, what, target in zip("abc", whats, targets):
+                record(f"11{g}", what, None, target, None, note=str(exc))
+            return
+        if mod.run_parallel_for(10**4, 300, threads) != exp.reference(10**4, 300):
+            for g, what, target in zip("abc", whats, targets):
+                record(f"11{g}", what, None, target, False, note="WRONG SUM: parallel_for's "
+                       "total differs from Python's")
+            return
+        omp = "" if mod.OPENMP else "; no OpenMP in this compiler: prange ran on one thread"
+        if threads < 2:
+            for g, what, target in zip("abc", whats, targets):
+                record(f"11{g}", what, None, target, None, note="needs 2 usable CPUs")
+            return
+        pf1, pf2, om1, om2 = interleaved([lambda: mod.empty_parallel_for(1),
+                                          lambda: mod.empty_parallel_for(threads),
+                                          lambda: mod.empty_prange(1),
+                                          lambda: mod.empty_prange(threads)], rounds=rounds)
+        over = (pf2 - pf1) * 1e6
+        record("11a", whats[0], over, targets[0], over <= 5, unit="us",
+               note=f"prange {(om2 - om1) * 1e6:.2f} us{omp}")
+        with ThreadPoolExecutor(threads) as ex:
+            fns = exp.ways(mod, 1 << 14, 1 << 13, threads, ex)
+            sums = {name: fn() for name, fn in fns.items()}
+            small = dict(zip(fns, interleaved(list(fns.values()), rounds=rounds)))
+        if len(set(sums.values())) != 1:
+            record("11b", whats[1], None, targets[1], False,
+                   note=f"WRONG SUM: the three ways disagree: {sums}")
+            return
+        ratio = small["parallel_for"] / small["prange"]
+        record("11b", whats[1], ratio, targets[1], ratio <= 1.10,
+               note=f"parallel_for {small['parallel_for'] * 1e6:.1f} us, prange "
+                    f"{small['prange'] * 1e6:.1f} us, executor {small['executor'] * 1e6:.1f} us"
+                    f"{omp}")
+        # Large n: each way on 1 and N threads and the 1-thread call in 1 and
+        # N processes at once, all in the same interleaved rounds, so a
+        # neighbour's load hits the speedups and the ceiling alike.
+        n, grain = 1 << 26, 1 << 20
+        times: dict = {}
+        with ThreadPoolExecutor(1) as ex1, ThreadPoolExecutor(threads) as exn:
+            ways = {t: exp.ways(mod, n, grain, t, ex) for t, ex in ((1, ex1), (threads, exn))}
+            if len({fn() for w in ways.values() for fn in w.values()}) != 1:
+                record("11c", whats[2], None, targets[2], False,
+                       note="WRONG SUM: the three ways disagree at n=2^26")
+                return
+
+            def rate(k):
+                return sum(run_together(exp.CHILD, [(exp.MODULE, path, n, grain, 0.3)] * k))
+            steps = [((name, t), lambda f=f: clock(f, 0.2)) for t, w in ways.items()
+                     for name, f in w.items()]
+            steps += [(("procs", 1), lambda: 1 / rate(1)), (("procs", threads),
+                                                           lambda: 1 / rate(threads))]
+            for r in range(5):
+                for key, fn in (steps if r % 2 == 0 else steps[::-1]):
+                    settle()
+                    times.setdefault(key, []).append(fn())
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ceil = med["procs", 1] / med["procs", threads]
+    frac = {name: med[name, 1] / med[name, threads] / ceil for name in ("parallel_for", "prange",
+                                                                          "executor")}
+    record("11c", whats[2], frac["parallel_for"], targets[2], frac["parallel_for"] >= 0.90,
+           note=f"ceiling {ceil:.2f}x; 1 thread {med['parallel_for', 1] * 1e3:.1f} ms; prange "
+                f"{frac['prange']:.2f}, executor {frac['executor']:.2f} of the ceiling{omp}")
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the figures here")
@@ -604,15 +694,15 @@ def main(argv=None):
     ap.add_argument("--ft-python", default=FT_PYTHON_DEFAULT,
                     help="a free-threaded CPython with gilfree installed, for goal 10 "
                          "(default: the one tools/get-pythons.sh builds)")
-    ap.add_argument("--goals", default="1,2,3,4,5,6,7,8,9,10",
+    ap.add_argument("--goals", default="1,2,3,4,5,6,7,8,9,10,11",
                     help="comma-separated goal numbers to run (default: all)")
     args = ap.parse_args(argv)
     try:
         want = {int(g) for g in args.goals.split(",")}
     except ValueError:
         want = set()
-    if not want or not want <= set(range(1, 11)):
-        ap.error(f"--goals must be comma-separated goal numbers 1-10, got {args.goals!r}")
+    if not want or not want <= set(range(1, 12)):
+        ap.error(f"--goals must be comma-separated goal numbers 1-11, got {args.goals!r}")
     threads = min(gilfree.cpu_count(), 2) if gilfree.cpu_count() >= 2 else 1
     cpu = cpu_model()
     print(f"gilfree {gilfree.__version__}, NumPy {np.__version__}, Python "
@@ -645,6 +735,8 @@ def main(argv=None):
         goal9(big, threads)
     if 10 in want:
         goal10(args.ft_python)
+    if 11 in want:
+        goal11(threads)
     n_pass = sum(r["status"] == "PASS" for r in RESULTS)
     n_fail = sum(r["status"] == "FAIL" for r in RESULTS)
     print(f"\n{n_pass} passed, {n_fail} failed, "

@@ -56,7 +56,7 @@ def test_goal10_skips_without_a_free_threaded_python(tmp_path):
 def test_bad_goal_list_is_a_usage_error(bad):
     r = run("--goals", bad)
     assert r.returncode == 2
-    assert "--goals must be comma-separated goal numbers 1-10" in r.stderr
+    assert "--goals must be comma-separated goal numbers 1-11" in r.stderr
 
 
 def test_a_fail_names_the_hosts_steal_time(capsys, monkeypatch):
