@@ -3,7 +3,10 @@
 Every fenced ``pycon`` or ``python`` block with ``>>>`` prompts in README.md
 and docs/*.md is a doctest.  The blocks of one page run in order in one
 namespace, as a reader would type them, against the installed gilfree.  The
-README's test command must also be the one ``.ci/run`` runs.
+README's test command must also be the one ``.ci/run`` runs.  The relative
+links of README.md and docs/*.md must lead to files of the repository, which
+a reader on GitHub follows, and the README must not link to a site that may
+not be published.
 
 Outside a source checkout (a wheel's test copy has no docs/) these tests skip.
 """
@@ -118,3 +121,94 @@ def test_readme_test_command_is_what_ci_runs():
     assert command in readme.splitlines()
     bench = 'python3 -m venv .venv && . .venv/bin/activate && pip install ".[bench]" && gilfree bench'
     assert bench in readme.splitlines()
+
+
+# ---------------------------------------------------------------- links
+# A reader of the repository follows the README's links on GitHub, where a
+# relative link opens the Markdown file it names; the same links work in the
+# Sphinx site, where MyST turns links to .md pages into links between pages.
+
+# [text](target), ![alt](target), [text](<target> "title"), <scheme:...>
+# autolinks and [label]: target definitions.
+INLINE_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*(?:<(?P<angled>[^>]*)>|(?P<bare>[^\s)]+))")
+AUTOLINK = re.compile(r"<(?P<url>[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>]*)>")
+DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(?P<url>[^\s>]+)", re.M)
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+
+
+def prose(text: str) -> str:
+    """The text without its fenced code blocks and code spans (which link nothing)."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m:
+            kept.append(lines[i])
+            i += 1
+            continue
+        fence, indent = m["fence"], len(m["indent"])
+        j = i + 1
+        while j < len(lines) and not re.match(rf"^ {{0,{indent + 3}}}{fence[0]}{{{len(fence)},}}\s*$", lines[j]):
+            j += 1
+        kept.extend([""] * (j + 1 - i))  # keep the line numbers
+        i = j + 1
+    return CODE_SPAN.sub(lambda m: "\n" * m.group(0).count("\n"), "\n".join(kept))
+
+
+def link_targets(text: str):
+    """Yield (line number, target) of each link in Markdown text."""
+    body = prose(text)
+    for rx in (INLINE_LINK, AUTOLINK, DEFINITION):
+        for m in rx.finditer(body):
+            target = next(g for g in m.groups() if g is not None)
+            yield body.count("\n", 0, m.start()) + 1, target
+
+
+LINKED_PAGES = [README, *sorted(DOCS.glob("*.md"))] if DOCS.is_dir() and README.is_file() else []
+
+
+def test_link_targets_parser():
+    text = (
+        "See [a](docs/a.md#x), ![b](img.png 'title') and [c](<d e.md>).\n"
+        "<https://example.org/> and `[not](a-link.md)` and [d][ref].\n"
+        "```md\n[in a block](nope.md)\n```\n"
+        "[ref]: ../f.md\n"
+    )
+    assert list(link_targets(text)) == [
+        (1, "docs/a.md#x"),
+        (1, "img.png"),
+        (1, "d e.md"),
+        (2, "https://example.org/"),
+        (6, "../f.md"),
+    ]
+    assert "readthedocs" not in prose("the site, once published: `x.readthedocs.io`")
+
+
+@pytest.mark.skipif(not LINKED_PAGES, reason="no docs/ here (not a source checkout)")
+@pytest.mark.parametrize("path", LINKED_PAGES, ids=[p.name for p in LINKED_PAGES])
+def test_relative_links_lead_to_files(path):
+    broken = []
+    relative = 0
+    for lineno, target in link_targets(path.read_text(encoding="utf-8")):
+        if SCHEME.match(target) or target.startswith("#"):
+            continue  # a web address, or a heading of this page
+        relative += 1
+        file = target.split("#", 1)[0].split("?", 1)[0]
+        resolved = (path.parent / file).resolve()
+        if not resolved.exists() or not resolved.is_relative_to(ROOT):
+            broken.append(f"{path.relative_to(ROOT)}:{lineno}: {target}")
+    assert not broken, "links to files that are not in the repository:\n" + "\n".join(broken)
+    if path == README:
+        assert relative >= 10, "the README should link its documentation pages in docs/"
+
+
+@pytest.mark.skipif(not README.is_file(), reason="no README.md here (not a source checkout)")
+def test_readme_does_not_link_to_an_unpublished_site():
+    # The README is read on GitHub (and on PyPI) before any site is published:
+    # its documentation links are the pages in docs/.  The site's address may
+    # be named in a code span, which GitHub does not turn into a link.
+    text = prose(README.read_text(encoding="utf-8"))
+    hits = [f"README.md:{n}: {line.strip()}" for n, line in enumerate(text.splitlines(), 1) if "readthedocs.io" in line]
+    assert not hits, "links to readthedocs.io (link to docs/*.md instead):\n" + "\n".join(hits)
