@@ -480,7 +480,7 @@ def square(x, /, out=None, *, threads=None, overflow="wrap"):
     return _square(x, out, threads, overflow, True)
 
 
-def _square_holding_gil(x, out=None):
+def square_holding_gil(x, out=None):
     """`square` with the GIL held throughout (the bench's control)."""
     return _square(x, out, 1, "wrap", False)
 
@@ -608,7 +608,7 @@ def sum_of_squares(x, /, *, threads=None):
     return _sum_of_squares(x, threads, True)
 
 
-def _sum_of_squares_holding_gil(x):
+def sum_of_squares_holding_gil(x):
     """`sum_of_squares` with the GIL held throughout (the bench's control)."""
     return _sum_of_squares(x, 1, False)
 
@@ -669,7 +669,7 @@ def sum_squares_range(start, stop=None, step=1, *, threads=None):
     return _sum_squares_range(start, stop, step, threads, True)
 
 
-def _sum_squares_range_holding_gil(start, stop=None, step=1):
+def sum_squares_range_holding_gil(start, stop=None, step=1):
     """`sum_squares_range` with the GIL held throughout (the bench's control)."""
     return _sum_squares_range(start, stop, step, 1, False)
 

@@ -44,15 +44,15 @@ NOGIL_KERNELS = {"range": range_nogil, "map": map_nogil, "reduce": reduce_nogil}
 # -- share kernels: the control, GIL held for the whole call ----------------
 
 def range_gil(data, a: int, b: int) -> int:
-    return _core._sum_squares_range_holding_gil(a, b)
+    return _core.sum_squares_range_holding_gil(a, b)
 
 
 def map_gil(data, a: int, b: int) -> None:
-    _core._square_holding_gil(data.x[a:b], data.out[a:b])
+    _core.square_holding_gil(data.x[a:b], data.out[a:b])
 
 
 def reduce_gil(data, a: int, b: int):
-    return _core._sum_of_squares_holding_gil(data.x[a:b])
+    return _core.sum_of_squares_holding_gil(data.x[a:b])
 
 
 GIL_KERNELS = {"range": range_gil, "map": map_gil, "reduce": reduce_gil}
