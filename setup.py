@@ -223,6 +223,22 @@ for _ext in extensions:
         _ext.depends = list(_ext.depends) + ["csrc/gf_parallel.h",
                                              "src/gilfree/include/gilfree/parallel.h"]
 
+# The bench's gilfree-parallel-for row: the kernels of gilfree._openmp written
+# on gilfree's pool through the public parallel-for C-API (parallel.pxd and
+# the header in src/gilfree/include), as another extension would.  No OpenMP.
+extensions.append(
+    Extension(
+        "gilfree._pfor",
+        sources=["src/gilfree/_pfor.pyx"],
+        extra_compile_args=cflags,
+        extra_link_args=ldflags,
+        **dict(common, include_dirs=common["include_dirs"] + ["src/gilfree/include"],
+               depends=common["depends"] + ["src/gilfree/parallel.pxd",
+                                            "src/gilfree/include/gilfree/parallel.h",
+                                            "src/gilfree/_runtime.pxd"]),
+    )
+)
+
 omp = openmp_flags()
 if omp is not None:
     extensions.append(

@@ -384,7 +384,7 @@ def test_numpy_range_limit_is_exact():
 def test_every_available_strategy_runs_and_is_verified(result):
     available = [s["name"] for s in result["strategies"] if s["skip_reason"] is None]
     expected = {"python", "python-processes", "numpy", "numpy-threads", "gilfree-threads",
-                "gilfree", "ceiling"}
+                "gilfree", "gilfree-parallel-for", "ceiling"}
     # without a GIL, pure-Python threads are the `free-threaded` row and there
     # is no GIL for `gilfree-gil` to hold
     expected |= {"python-threads", "gilfree-gil"} if GIL_ON else {"free-threaded"}
@@ -641,6 +641,47 @@ def test_openmp_absent_gives_the_reason(monkeypatch):
 
     assert openmp_module() == (None, "this build has no OpenMP (gilfree._openmp was not "
                                      "compiled)")
+
+
+def test_parallel_for_strategy_runs_and_is_verified():
+    # gilfree._pfor is built everywhere: the row runs every workload and dtype
+    # of the tiny preset on 1 and 2 workers, each result checked first.
+    r = bench.run(_tiny(strategies=("gilfree-openmp", "gilfree-parallel-for"),
+                        heartbeat_time=0, bandwidth_bytes=0))
+    assert r["errors"] == []
+    table = {s["name"]: s for s in r["strategies"]}
+    assert list(table) == ["gilfree-openmp", "gilfree-parallel-for"]  # report order
+    assert table["gilfree-parallel-for"]["skip_reason"] is None
+    assert "parallel-for C-API" in table["gilfree-parallel-for"]["summary"]
+    pts = [p for p in r["points"] if p["strategy"] == "gilfree-parallel-for"]
+    assert {p["workload"] for p in pts} == {"range", "map", "reduce"}
+    assert {p.get("dtype") for p in pts if p["workload"] != "range"} == {"float64", "int64"}
+    assert {p["workers"] for p in pts} == {1, 2}
+    assert all(p["status"] == "ok" and p["verified"] and p["median"] > 0 for p in pts)
+
+
+def test_parallel_for_is_after_openmp_and_left_out_of_the_quick_run():
+    from gilfree.bench._registry import FULL_ONLY, NAMES, QUICK_NAMES
+
+    assert NAMES.index("gilfree-parallel-for") == NAMES.index("gilfree-openmp") + 1
+    assert FULL_ONLY == ("gilfree-parallel-for",)
+    assert Settings.preset("quick").strategies == QUICK_NAMES
+    assert "gilfree-parallel-for" not in QUICK_NAMES
+    assert "gilfree-parallel-for" in Settings.preset("full").strategies
+    assert "gilfree-parallel-for" in Settings.preset("tiny").strategies
+    assert "gilfree-parallel-for" in bench.STRATEGIES
+
+
+def test_parallel_for_absent_gives_the_reason(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gilfree._pfor", None)  # import fails
+    monkeypatch.delattr(gilfree, "_pfor", raising=False)
+    from gilfree.bench._gilfree import pfor_module
+
+    mod, reason = pfor_module()
+    assert mod is None and reason.startswith("gilfree._pfor does not import")
+    r = bench.run(_tiny(strategies=("gilfree-parallel-for",), heartbeat_time=0,
+                        bandwidth_bytes=0))
+    assert r["strategies"][0]["skip_reason"] == reason and not r["points"]
 
 
 def test_other_interpreter_rows_are_merged_and_verified():

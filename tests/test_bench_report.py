@@ -37,7 +37,8 @@ GIL_RANGE = {
     "python-processes": (0.062, 0.034), "numpy": (1.2e-3, None),
     "numpy-threads": (1.3e-3, 0.8e-3), "gilfree-gil": (0.40e-3, 0.41e-3),
     "gilfree-threads": (0.40e-3, 0.21e-3), "gilfree": (0.30e-3, 0.16e-3),
-    "gilfree-openmp": (0.30e-3, 0.17e-3), "dask-python": (0.07, 0.072),
+    "gilfree-openmp": (0.30e-3, 0.17e-3), "gilfree-parallel-for": (0.30e-3, 0.165e-3),
+    "dask-python": (0.07, 0.072),
     "dask-gilfree": (1.0e-3, 0.6e-3), "ceiling-python": (0.060, 0.031),
     "ceiling": (0.30e-3, 0.155e-3),
 }

@@ -28,10 +28,11 @@ import textwrap
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import gilfree
-from gilfree import _runtime
+from gilfree import _reference, _runtime
 
 CODES = _runtime.PARALLEL_CODES
 INTERRUPTED = CODES["INTERRUPTED"]
@@ -816,3 +817,201 @@ def test_parallel_pxd_and_header_ship_with_the_package():
     assert (Path(gilfree.__file__).parent / "parallel.pxd").is_file()
     assert isinstance(_runtime._C_API, object)
     assert type(_runtime._C_API).__name__ == "PyCapsule"
+
+
+# ------------------------------------------------------- gilfree._pfor
+# The bench's gilfree-parallel-for row: gilfree._openmp's loops written on
+# this C-API inside the package (src/gilfree/_pfor.pyx), built everywhere.
+
+# gilfree's array chunk in float64/int64 elements: _pfor's grain.
+PF_GRAIN = _runtime.config()["chunk_bytes"] // 8
+PF_SIZES = [0, 1, 2, 7, PF_GRAIN - 1, PF_GRAIN, PF_GRAIN + 1, 2 * PF_GRAIN, 3 * PF_GRAIN + 17]
+
+
+def _pfor():
+    from gilfree import _pfor
+
+    return _pfor
+
+
+def _omp_or_none():
+    try:
+        from gilfree import _openmp
+    except ImportError:
+        return None
+    return _openmp if getattr(_openmp, "available", False) else None
+
+
+def _chunked_reference(x: np.ndarray) -> float:
+    """Each chunk summed in order, the chunk sums added in order."""
+    total = 0.0
+    for b in range(0, x.size, PF_GRAIN):
+        c = x[b:b + PF_GRAIN]
+        total += float(np.add.accumulate(c * c)[-1])  # accumulate: strictly in order
+    return total
+
+
+def test_pfor_module_is_the_parallel_for_row():
+    pf = _pfor()
+    assert pf.available is True
+    assert "parallel-for" in pf.__doc__ and "gilfree-parallel-for" in pf.__doc__
+    src = Path(gilfree.__file__).with_name("_pfor.pyx")
+    if src.is_file():  # a source checkout or editable install
+        text = src.read_text()
+        assert "cimport parallel as gp" in text and "gp.import_gilfree()" in text
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+@pytest.mark.parametrize("n", PF_SIZES)
+def test_pfor_square(dtype, n):
+    pf = _pfor()
+    rng = np.random.default_rng(n)
+    if dtype == "float64":
+        x = rng.standard_normal(n)
+    else:  # large values: the products wrap, as NumPy's do
+        x = rng.integers(-(2**62), 2**62, n, dtype=np.int64)
+    want = x * x
+    for threads in (1, 2, 3):
+        out = np.full(n, 7, dtype=dtype)
+        got = np.asarray(pf.square(x, out, threads))  # `out`, as a memoryview (like _openmp)
+        assert got.shape == (n,) and (n == 0 or np.shares_memory(got, out))
+        np.testing.assert_array_equal(out, want)
+    omp = _omp_or_none()
+    if omp is not None:
+        np.testing.assert_array_equal(omp.square(x, np.empty_like(x), 2), want)
+
+
+@pytest.mark.parametrize("n", PF_SIZES)
+def test_pfor_sum_of_squares_float_is_chunk_ordered_and_deterministic(n):
+    pf = _pfor()
+    x = np.random.default_rng(1000 + n).standard_normal(n) * 1e3
+    got = [pf.sum_of_squares(x, t) for t in (1, 2, 3)]
+    assert all(type(g) is float for g in got)
+    # the same bits on every thread count
+    assert len({g.hex() for g in got}) == 1, got
+    assert got[0] == _chunked_reference(x)
+    if n:
+        assert got[0] == pytest.approx(float(np.dot(x, x)), rel=1e-12)
+    else:
+        assert got[0] == 0.0
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, PF_GRAIN + 3, 2 * PF_GRAIN + 1])
+def test_pfor_sum_of_squares_int64_wraps_like_numpy(n):
+    pf = _pfor()
+    x = np.random.default_rng(n).integers(-(2**40), 2**40, n, dtype=np.int64)
+    want = int(np.dot(x, x))  # wraps modulo 2**64
+    exact = sum(int(v) * int(v) for v in x.tolist())
+    assert want == ((exact + 2**63) % 2**64) - 2**63
+    for t in (1, 2, 3):
+        got = pf.sum_of_squares(x, t)
+        assert type(got) is int and got == want
+    omp = _omp_or_none()
+    if omp is not None:
+        assert omp.sum_of_squares(x, 2) == want
+
+
+def test_pfor_accepts_read_only_input():
+    pf = _pfor()
+    x = np.arange(10.0)
+    x.flags.writeable = False
+    np.testing.assert_array_equal(pf.square(x, np.empty(10), 2), x * x)
+    assert pf.sum_of_squares(x, 2) == 285.0
+
+
+RANGES = [(0, 0, 1), (0, 1, 1), (5, 5, 1), (10, 0, 1), (0, 10, 3), (-7, 8, 1), (8, -7, -1),
+          (-300_001, 300_000, 1), (-1, -500_000, -3), (1000, -1000, -7), (0, 400_001, 5),
+          (-(2**31), -(2**31) + 270_000, 1)]
+
+
+@pytest.mark.parametrize("r", RANGES)
+def test_pfor_sum_squares_range_exact(r):
+    pf = _pfor()
+    want = sum(i * i for i in range(*r))
+    for t in (1, 2, 3):
+        assert pf.sum_squares_range(*r, t) == want
+    assert gilfree.sum_squares_range(*r) == want
+
+
+def test_pfor_sum_squares_range_extremes():
+    pf = _pfor()
+    assert pf.sum_squares_range(0, 2**63 - 1, 2**62, 2) == 2**124
+    for r in [(-(2**63), -(2**63) + 1000, 1), (2**63 - 1000, 2**63 - 1, 1),
+              (2**63 - 1, -(2**63), -(2**62)), (-(2**63), 2**63 - 1, 2**60)]:
+        assert pf.sum_squares_range(*r, 2) == _reference.sum_squares_range(*r)
+    with pytest.raises(ValueError, match="`step` must not be zero"):
+        pf.sum_squares_range(0, 10, 0, 2)
+    with pytest.raises(ValueError, match="`stop` must fit in int64"):
+        pf.sum_squares_range(0, 2**63, 1, 2)
+
+
+@pytest.mark.parametrize("nthreads", [0, -1])
+def test_pfor_nthreads_must_be_positive(nthreads):
+    pf = _pfor()
+    x = np.arange(4.0)
+    msg = "`nthreads` must be a positive int"
+    with pytest.raises(ValueError, match=msg):
+        pf.square(x, np.empty(4), nthreads)
+    with pytest.raises(ValueError, match=msg):
+        pf.square(x[:0], np.empty(0), nthreads)
+    with pytest.raises(ValueError, match=msg):
+        pf.sum_of_squares(x, nthreads)
+    with pytest.raises(ValueError, match=msg):
+        pf.sum_of_squares(x[:0], nthreads)
+    with pytest.raises(ValueError, match=msg):
+        pf.sum_squares_range(0, 10, 1, nthreads)
+
+
+def test_pfor_wrong_arguments_raise_cleanly():
+    pf = _pfor()
+    x = np.arange(6.0)
+    bad = [
+        lambda: pf.square(x.astype(np.float32), np.empty(6, np.float32), 2),  # dtype
+        lambda: pf.square(x, np.empty(6, np.int64), 2),  # mixed dtypes
+        lambda: pf.square(x.reshape(2, 3), np.empty((2, 3)), 2),  # 2-D
+        lambda: pf.square(x[::2], np.empty(3), 2),  # not contiguous
+        lambda: pf.square(x, np.empty(5), 2),  # out too short
+        lambda: pf.sum_of_squares(x.astype(np.int32), 2),
+        lambda: pf.sum_of_squares(x.reshape(2, 3), 2),
+        lambda: pf.sum_of_squares(x[::2], 2),
+        lambda: pf.sum_of_squares([1.0, 2.0], 2),
+        lambda: pf.sum_squares_range(0, 1.5, 1, 2),
+    ]
+    for call in bad:
+        with pytest.raises((TypeError, ValueError)):
+            call()
+    ro = np.empty(6)
+    ro.flags.writeable = False
+    with pytest.raises((TypeError, ValueError)):
+        pf.square(x, ro, 2)
+    with pytest.raises(ValueError, match="`out` must have 6 elements, got 5"):
+        pf.square(x, np.empty(5), 2)
+    # nothing was left behind: the module still works
+    assert pf.sum_of_squares(x, 2) == 55.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGINT delivery tested on Linux")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pfor_ctrl_c_raises_keyboard_interrupt(threads):
+    # gp.check(rc) in _pfor turns GILFREE_INTERRUPTED into the pending
+    # KeyboardInterrupt; the module still works afterwards.
+    script = f"""
+    import os, signal, threading, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from gilfree import _pfor
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    t0 = time.perf_counter()
+    try:
+        _pfor.sum_squares_range(0, 2**62, 1, {threads})   # hours of work
+    except KeyboardInterrupt:
+        print("INTERRUPTED", time.perf_counter() - t0)
+    else:
+        raise SystemExit("finished without an interrupt")
+    timer.join()
+    assert _pfor.sum_squares_range(0, 1000, 1, 2) == sum(i * i for i in range(1000))
+    """
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert float(r.stdout.split("INTERRUPTED", 1)[1]) < 5.0, r.stdout

@@ -151,6 +151,7 @@ need = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in", "PK
         "src/gilfree/_runtime.pyi", "src/gilfree/_rules.py", "src/gilfree/py.typed",
         "src/gilfree/_version.py",
         "csrc/gf_parallel.h", "src/gilfree/parallel.pxd", "src/gilfree/include/gilfree/parallel.h",
+        "src/gilfree/_pfor.pyx", "src/gilfree/_pfor.pyi",
         "tests/conftest.py"]
 banned = ["src/gilfree/*.c", "*.so", "*.pyd", "*.dylib", "*.o", "*.pyc", "*__pycache__*",
           ".github/*", ".ci/*", "tools/*", "build/*", "dist/*", "*.egg-info/SOURCES.txt~"]
@@ -269,7 +270,7 @@ if [[ -n "$REPAIRED" ]]; then
         cp -R "$WORK"/sdist-x/*/tests "$WORK"/sdist-x/*/pyproject.toml "$RUN/"
         cp "$ROOT/tools/smoke_wheel.py" "$RUN/"
         if (cd "$RUN" && "${ENVV[@]}" "$VENV/bin/python" smoke_wheel.py); then
-            record smoke PASS "extensions import, pool and OpenMP sums agree"
+            record smoke PASS "extensions import, pool, parallel-for and OpenMP sums agree"
         else
             record smoke FAIL
         fi

@@ -56,7 +56,7 @@ cd "$WORK"
 "$VPY" -X gil=0 -W error -c '
 import sys, sysconfig
 assert sysconfig.get_config_var("Py_GIL_DISABLED"), "not a free-threaded build"
-import gilfree, gilfree._core
+import gilfree, gilfree._core, gilfree._pfor
 try:
     import gilfree._openmp
 except ImportError:

@@ -69,7 +69,8 @@ mkdir -p "$WORK/src"
     while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done |
     tar --null -T - -cf -) | tar -xf - -C "$WORK/src" || die "cannot stage the source tree"
 # generated files must not come from the working tree
-rm -f "$WORK"/src/src/gilfree/*.so "$WORK"/src/src/gilfree/_core.c "$WORK"/src/src/gilfree/_openmp.c
+rm -f "$WORK"/src/src/gilfree/*.so "$WORK"/src/src/gilfree/_core.c "$WORK"/src/src/gilfree/_openmp.c \
+    "$WORK"/src/src/gilfree/_pfor.c
 rm -rf "$WORK/src/build"
 
 echo "== build with GILFREE_SANITIZE=address,undefined"

@@ -38,9 +38,10 @@ def main() -> int:
     for name in exts:
         importlib.import_module(f"gilfree.{name}")
     print(f"extension modules: {', '.join(exts)}")
-    if "_core" not in exts:
-        print("error: gilfree._core is missing")
-        return 1
+    for need in ("_core", "_pfor"):
+        if need not in exts:
+            print(f"error: gilfree.{need} is missing")
+            return 1
 
     if os.environ.get("GILFREE_EXPECT_OPENMP", "") == "1" and "_openmp" not in exts:
         print("error: GILFREE_EXPECT_OPENMP=1 but the wheel has no gilfree._openmp")
@@ -53,12 +54,19 @@ def main() -> int:
             print("error: importing gilfree enabled the GIL")
             return 1
 
-    # One call through the pool and, where built, one through OpenMP.
+    # One call through the pool, one through the parallel-for C-API
+    # (gilfree._pfor) and, where built, one through OpenMP.
     n = 3 * gilfree._runtime.config()["range_chunk"] + 5
     expect = (n - 1) * n * (2 * n - 1) // 6
     got = gilfree.sum_squares_range(n, threads=2)
     if got != expect:
         print(f"error: sum_squares_range({n}, threads=2) = {got}, expected {expect}")
+        return 1
+    from gilfree import _pfor
+
+    got = _pfor.sum_squares_range(0, n, 1, 2)
+    if got != expect:
+        print(f"error: _pfor.sum_squares_range(0, {n}, 1, 2) = {got}, expected {expect}")
         return 1
     if "_openmp" in exts:
         from gilfree import _openmp

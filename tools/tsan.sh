@@ -81,6 +81,7 @@ mkdir -p "$WORK/src"
     while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done |
     tar --null -T - -cf -) | tar -xf - -C "$WORK/src" || die "cannot stage the source tree"
 rm -f "$WORK"/src/src/gilfree/*.so "$WORK"/src/src/gilfree/_core.c "$WORK"/src/src/gilfree/_openmp.c \
+    "$WORK"/src/src/gilfree/_pfor.c \
     "$WORK"/src/src/gilfree/_buffer.c
 rm -rf "$WORK/src/build"
 

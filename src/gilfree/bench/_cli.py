@@ -22,6 +22,7 @@ from gilfree._timing._cli import (ints, nonneg_float, one_int, output_problem, p
                                   term_as_interrupt)
 
 from . import _report
+from ._registry import FULL_ONLY
 
 __all__ = ["PROG", "build_parser", "main"]
 
@@ -80,7 +81,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                       help="all sizes 10^3..10^9, more repeats (about 10-20 minutes)")
     b.set_defaults(mode="quick")
     b.add_argument("--strategies", type=names(bench.STRATEGIES, "strategy"), metavar="S,...",
-                   help=f"strategies to run (default all): {', '.join(bench.STRATEGIES)}")
+                   help=f"strategies to run (default all; the quick run leaves out "
+                        f"{', '.join(FULL_ONLY)}): {', '.join(bench.STRATEGIES)}")
     b.add_argument("--workloads", type=names(tuple(bench.WORKLOADS), "workload"), metavar="W,...",
                    help="workloads to run: range, map, reduce (default all)")
     b.add_argument("--sizes", type=lambda t: ints(t, "--sizes"), metavar="N,...",

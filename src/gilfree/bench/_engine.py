@@ -34,7 +34,7 @@ from . import _foreign, _timelines
 from ._header import measure_bandwidth, machine_header
 from ._analysis import PYTHON_KIND, SCHEMA, bandwidth_for, derive, pick, verdicts
 from ._cases import WORKLOADS, Case, CaseData, format_n
-from ._registry import NAMES, make_strategies
+from ._registry import NAMES, QUICK_NAMES, make_strategies
 from ._strategy import Strategy
 
 __all__ = ["SCHEMA", "Progress", "Settings", "bandwidth_for", "measure_bandwidth", "derive",
@@ -72,7 +72,8 @@ class Settings(_loop.Timing):
     Attributes
     ----------
     strategies : tuple of str
-        Strategy names, see ``gilfree.bench.STRATEGIES``.
+        Strategy names, see ``gilfree.bench.STRATEGIES`` (the quick preset
+        leaves out ``gilfree-parallel-for``).
     workloads : tuple of str
         Among ``range``, ``map``, ``reduce``.
     sizes : dict
@@ -181,7 +182,9 @@ class Settings(_loop.Timing):
                 # explicit --sizes.  The heartbeat runs beside the range workload,
                 # the one of the three claims.
                 repeats=7, warmup=0, min_time=0.01, max_call=0.25, heartbeat_time=0.1,
-                heartbeat_workloads=("range",), bandwidth_bytes=256 * 2**20, mode="quick")
+                heartbeat_workloads=("range",), bandwidth_bytes=256 * 2**20, mode="quick",
+                # every row but gilfree-parallel-for (_registry.FULL_ONLY)
+                strategies=QUICK_NAMES)
         if mode == "full":
             return cls(
                 sizes={"range": tuple(10**k for k in range(4, 10)),

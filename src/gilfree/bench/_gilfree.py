@@ -8,6 +8,9 @@
 - ``gilfree``: one library call with ``threads=N`` (gilfree's own pool).
 - ``gilfree-openmp``: the same kernels under Cython ``prange``, where the
   build has OpenMP (the optional ``gilfree._openmp`` extension).
+- ``gilfree-parallel-for``: the same loops as ``gilfree-openmp`` on
+  gilfree's pool, written through the public parallel-for C-API
+  (``gilfree._pfor``, built everywhere).
 
 The one-thread share kernels here are also what each process of the
 ``ceiling`` strategy runs.
@@ -21,7 +24,7 @@ from gilfree import _core
 from ._python import gil_enabled
 from ._strategy import CallStrategy, ThreadsStrategy
 
-__all__ = ["NOGIL_KERNELS", "make_strategies", "openmp_module"]
+__all__ = ["NOGIL_KERNELS", "make_strategies", "openmp_module", "pfor_module"]
 
 
 # -- share kernels: one thread each, GIL released --------------------------
@@ -97,6 +100,34 @@ class _OpenMP(CallStrategy):
         return openmp_module()[1]
 
 
+# -- the parallel-for C-API ----------------------------------------------------
+
+def pfor_module():
+    """``(module, None)`` if ``gilfree._pfor`` imports, else ``(None, reason)``."""
+    try:
+        from gilfree import _pfor
+    except ImportError as e:
+        return None, f"gilfree._pfor does not import: {e}"
+    return _pfor, None
+
+
+def _pfor_call(name: str):
+    # Looked up at call time, like _omp.
+    def call(data, w):
+        mod, _ = pfor_module()
+        if name == "range":
+            return mod.sum_squares_range(0, data.n, 1, w)
+        if name == "map":
+            return mod.square(data.x, data.out, w)
+        return mod.sum_of_squares(data.x, w)
+    return call
+
+
+class _ParallelFor(CallStrategy):
+    def skip_reason(self) -> str | None:
+        return pfor_module()[1]
+
+
 class _HoldingGIL(ThreadsStrategy):
     def skip_reason(self) -> str | None:
         if not gil_enabled():
@@ -118,4 +149,7 @@ def make_strategies() -> list:
         _OpenMP("gilfree-openmp", "gilfree",
                 "the same kernels under Cython prange (OpenMP), N threads",
                 {k: _omp(k) for k in ("range", "map", "reduce")}),
+        _ParallelFor("gilfree-parallel-for", "gilfree",
+                     "the same loops as gilfree-openmp on gilfree's pool, through the public "
+                     "parallel-for C-API", {k: _pfor_call(k) for k in ("range", "map", "reduce")}),
     ]

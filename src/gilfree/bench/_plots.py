@@ -98,7 +98,8 @@ def _style(label: str) -> dict:
     colors = {"python": "#7f7f7f", "python-threads": "#bcbd22", "python-processes": "#8c564b",
               "subinterpreters": "#e377c2", "free-threaded": "#17becf", "numpy": "#1f77b4",
               "numpy-threads": "#aec7e8", "gilfree-gil": "#d62728", "gilfree-threads": "#ff7f0e",
-              "gilfree": "#2ca02c", "gilfree-openmp": "#98df8a", "numexpr": "#9467bd",
+              "gilfree": "#2ca02c", "gilfree-openmp": "#98df8a",
+              "gilfree-parallel-for": "#17a768", "numexpr": "#9467bd",
               "numba": "#c5b0d5", "ceiling": "#000000"}
     colors["ceiling-python"] = "#7f7f7f"
     base = label.split(" [")[0]

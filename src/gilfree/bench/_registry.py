@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import _dask, _foreign, _gilfree, _numpy, _peers, _processes, _python
 
-__all__ = ["NAMES", "make_strategies"]
+__all__ = ["FULL_ONLY", "NAMES", "QUICK_NAMES", "make_strategies"]
 
 #: Report order: the baseline first, then the classic answers to the GIL,
 #: NumPy, gilfree, peers, Dask, and the machine's limits last (pure Python, C).
@@ -12,10 +12,19 @@ NAMES = (
     "python", "python-threads", "python-processes", "subinterpreters", "free-threaded",
     "numpy", "numpy-threads",
     "gilfree-gil", "gilfree-threads", "gilfree", "gilfree-openmp",
+    "gilfree-parallel-for",
     "numexpr", "numba",
     "dask-python", "dask-gilfree",
     "ceiling-python", "ceiling",
 )
+
+#: Rows the quick run leaves out (``--full`` and ``--strategies`` run them):
+#: gilfree-parallel-for measures the public C-API's overhead against
+#: gilfree-openmp, a question for an extension author, not the tutorial's.
+FULL_ONLY = ("gilfree-parallel-for",)
+
+#: The quick run's rows: every row but :data:`FULL_ONLY`.
+QUICK_NAMES = tuple(n for n in NAMES if n not in FULL_ONLY)
 
 _FAMILIES = (_python, _processes, _foreign, _numpy, _gilfree, _peers, _dask)
 
