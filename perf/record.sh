@@ -70,5 +70,14 @@ step "6. Ctrl-C latency"
 python3 tools/interrupt_latency.py --markdown | tee "$OUT/interrupt.md" || ok=1
 note interrupt.md "python3 tools/interrupt_latency.py --markdown | tee $OUT/interrupt.md"
 
+step "7. gilfree probe on 2 threads: a GIL-holding loop, zlib.compress, hashlib.sha256"
+for fn in python_loop compress sha256; do
+    (cd perf/experiments && python3 -m gilfree probe "probe_targets:$fn" --workers 2 \
+        --json "../../$OUT/probe_$fn.json" --html "../../$OUT/probe_$fn.html") \
+        | tee "$OUT/probe_$fn.txt" || ok=1
+    note "probe_$fn.json,probe_$fn.html,probe_$fn.txt" \
+        "(cd perf/experiments && python3 -m gilfree probe probe_targets:$fn --workers 2 --json ../../$OUT/probe_$fn.json --html ../../$OUT/probe_$fn.html) | tee $OUT/probe_$fn.txt"
+done
+
 step "done: $OUT"
 exit $ok
