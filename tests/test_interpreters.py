@@ -201,7 +201,7 @@ def test_cli_missing_interpreter_prints_skip_and_exits_0(capsys):
 @pytest.mark.parametrize("value, message", [
     ("/nonexistent/bin/python9", "no executable Python at"),
     ("/bin/true", "printed no interpreter description"),
-    ("/bin/false", "exited with 1 when probed (is it a Python?)"),
+    ("/bin/false", "exited with 1 when asked to describe itself (is it a Python?)"),
 ])
 def test_bad_python_value_exits_2(value, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -51,7 +51,8 @@ from ._html import fragment as html_fragment
 from ._html import page as html_page
 from ._processes import ProcessPools, timed_payload
 from ._text import print_blocks
-from ._views import Bars, Lines, Table, Timelines, fmt_pct, fmt_time, fmt_x, header_lines
+from ._blocks import Bars, Lines, Table, Timelines, fmt_pct, fmt_time, fmt_x
+from ._views import header_lines
 
 __all__ = [
     "SCHEMA",

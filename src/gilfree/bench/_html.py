@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import html
 
-from ._views import TIMELINE_STORY, Bars, Claims, Figure, Lines, Table, Timelines, fmt_time
+from ._blocks import Bars, Claims, Figure, Lines, Table, Timelines, fmt_time
+from ._views import TIMELINE_STORY
 
 __all__ = ["fragment", "page", "timeline_svg"]
 

@@ -12,7 +12,8 @@ import math
 
 from ._analysis import bandwidth_for
 from ._cases import WORKLOADS, Case, format_n
-from ._views import fmt_gbps, fmt_ms, label_order
+from ._blocks import fmt_gbps, fmt_ms
+from ._tables import label_order
 
 __all__ = ["FIGURES", "PLOT_HINT", "PlotUnavailable", "figure_png", "have_matplotlib"]
 

@@ -23,9 +23,10 @@ from . import _html, _plots, _schema, _text, _views
 from ._analysis import derive
 from ._engine import Progress
 from ._plots import PLOT_HINT, PlotUnavailable
-from ._views import (detail_columns as table_columns, detail_legend as table_legend,  # noqa: F401
-                     fmt_ms, fmt_rate, fmt_spread, fmt_time, fmt_x, header_lines,
-                     skipped_strategies)
+from ._blocks import fmt_ms, fmt_rate, fmt_spread, fmt_time, fmt_x  # noqa: F401
+from ._tables import (detail_columns as table_columns, detail_legend as table_legend,  # noqa: F401
+                      skipped_strategies)
+from ._views import header_lines  # noqa: F401
 
 __all__ = ["PlotUnavailable", "ReportError", "html_report", "load_json", "make_progress",
            "render", "render_compare", "write_compare_html", "write_html", "write_json",

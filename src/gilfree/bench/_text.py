@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .._timeline import EMPTY, FULL
-from ._views import TIMELINE_STORY, Bars, Claims, Figure, Lines, Table, Timelines, timeline_rows
+from ._blocks import Bars, Claims, Figure, Lines, Table, Timelines
+from ._views import TIMELINE_STORY, timeline_rows
 
 __all__ = ["print_blocks"]
 
