@@ -79,5 +79,13 @@ for fn in python_loop compress sha256; do
         "(cd perf/experiments && python3 -m gilfree probe probe_targets:$fn --workers 2 --json ../../$OUT/probe_$fn.json --html ../../$OUT/probe_$fn.html) | tee $OUT/probe_$fn.txt"
 done
 
+step "8. an extension's loops on gilfree's pool: the parallel-for row beside OpenMP's"
+args=(--strategies gilfree,gilfree-openmp,gilfree-parallel-for,ceiling
+      --workloads range,map,reduce --workers 1,2 --repeats 7 --heartbeat 0
+      --json "$OUT/parallel_for.json" --plain --no-progress --no-html)
+OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench "${args[@]}" | tee "$OUT/parallel_for.txt" || ok=1
+note parallel_for.json,parallel_for.txt \
+    "OPENBLAS_NUM_THREADS=1 python3 -m gilfree bench ${args[*]} | tee $OUT/parallel_for.txt"
+
 step "done: $OUT"
 exit $ok

@@ -52,7 +52,7 @@ def test_goal10_skips_without_a_free_threaded_python(tmp_path):
     assert "no free-threaded Python at" in r.stdout and "get-pythons.sh" in r.stdout
 
 
-@pytest.mark.parametrize("bad", ["11", "0", "x", "", "1,,2"])
+@pytest.mark.parametrize("bad", ["12", "0", "x", "", "1,,2"])
 def test_bad_goal_list_is_a_usage_error(bad):
     r = run("--goals", bad)
     assert r.returncode == 2
@@ -102,3 +102,26 @@ def test_goal9c_checks_the_exact_sum(capsys, monkeypatch):
     assert [r["status"] for r in perf_goals.RESULTS] == ["FAIL", "FAIL"]
     assert "NOT EXACT" in perf_goals.RESULTS[0]["note"]
     capsys.readouterr()
+
+
+def test_goal11_ways_agree_with_python(tmp_path):
+    """Goal 11's three ways (parallel_for, prange, a ThreadPoolExecutor) of
+    running the experiment's body give Python's sum, for every cut."""
+    import importlib.util
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = SCRIPT.parent / "experiments" / "parallel_for.py"
+    spec = importlib.util.spec_from_file_location("gf_parallel_for_experiment", path)
+    exp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exp)
+    try:
+        mod, _ = exp.build(str(tmp_path))
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    for n, grain in [(0, 1), (1, 1), (5, 8), (1000, 7), (4096, 1024), (10**4, 300)]:
+        want = exp.reference(n, grain)
+        for threads in (1, 2, 3):
+            with ThreadPoolExecutor(threads) as ex:
+                got = {name: fn() for name, fn in exp.ways(mod, n, grain, threads, ex).items()}
+            assert got == {"parallel_for": want, "prange": want, "executor": want}, (n, grain)
+    assert mod.empty_parallel_for(2) == 0 and mod.empty_prange(2) == 1
