@@ -344,7 +344,7 @@ static void GF_FN(fblocks_##NAME)(const F *x, int64_t nb, double *S, double *C) 
  * fault. */
 GF_DEF_FBLOCKS(f64_u, double)
 #endif
-#if defined(GF_FSSQ_AVX2) || defined(GF_FSSQ_YMM)
+#if defined(GF_FSSQ_AVX2)
 /* AVX2 float64, the same idea at 32 bytes: element p of a run k elements
  * past a 32-byte boundary is lane (p + k) % 4 of register ((p + k) / 4) % 8;
  * the first and last vector of each block are masked loads (vmaskmovpd: the
@@ -564,19 +564,6 @@ static void GF_FN(fsum_finish)(gf_fsum *st, gf_ksum *ks)
 }
 GF_DEF_SUMSQ_FLT(f32, float, GF_FN(fblocks_f32))
 GF_DEF_SUMSQ_FLT(f64, double, GF_FN(fblocks_f64))
-#if defined(GF_FSSQ_AVX512)
-/* float64 read from memory (task.stream: the input is larger than the
- * last-level cache) at the AVX-512 level takes the AVX2 level's block loop,
- * with the same bits as every loop: from DRAM the ymm loop reads faster.
- * On a 2-vCPU AMD EPYC (Zen 4) KVM guest, one thread, medians
- * (perf/experiments/sumsq_float_micro.c, perf/results/2026-12-07-epyc-2vcpu/
- * sumsq_float_micro.txt): 10^8 float64 took 28.3 ms with the ymm loop
- * against 30.3 ms with the zmm loop from a 64-byte-aligned start, 30.2
- * against 31.3 ms from 16 bytes past one (OpenBLAS ddot: 27.3, 29.0 ms);
- * 10^7 2.66 against 2.75 ms aligned, 3.04 against 2.97 ms at +16.  In cache
- * the zmm loop is ahead (10^5 at +16: 7.4 against 8.8 us). */
-GF_DEF_SUMSQ_FLT(f64_mem, double, GF_FN(fblocks_f64_ymm))
-#endif
 
 /* -------------------------------------------------------- int sum of squares */
 /* Squares below 2**32 (8- and 16-bit inputs) in 64-bit lanes, which go into
@@ -929,10 +916,6 @@ static void GF_FN(gf_run_chunk)(gf_task *t, int64_t c)
             int64_t r = f / t->n1, col = f % t->n1;
             int64_t len = t->n1 - col < f1 - f ? t->n1 - col : f1 - f;
             const char *xp = t->x + r * t->xs0 + col * t->xs1;
-#if defined(GF_FSSQ_AVX512)
-            if (t->dtype == GF_FLOAT64 && t->stream) GF_FN(sumsq_run_f64_mem)(xp, t->xs1, len, &st);
-            else
-#endif
             if (t->dtype == GF_FLOAT64) GF_FN(sumsq_run_f64)(xp, t->xs1, len, &st);
             else if (t->dtype == GF_FLOAT32) GF_FN(sumsq_run_f32)(xp, t->xs1, len, &st);
             else GF_FN(sumsq_int)(t->dtype, xp, t->xs1, len, &acc);

@@ -15,10 +15,9 @@
 /* The integer sum-of-squares blocks use the AVX2 code here too (AVX-512F
  * implies AVX2); the int64 square loop does not: vpmullq does it whole. */
 #define GF_SSQ_AVX2 1
-/* The float sum of squares in zmm registers (see fblocks), and the ymm
- * block loop for float64 read from memory (sumsq_run_f64_mem). */
+/* The float sum of squares in zmm registers (see fblocks), from cache and
+ * from memory alike. */
 #define GF_FSSQ_AVX512 1
-#define GF_FSSQ_YMM 1
 #include "gf_kernels_impl.h"
 gf_chunk_fn gf_level_runner_avx512(void) { return gf_run_chunk_avx512; }
 #else

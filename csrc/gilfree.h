@@ -54,8 +54,7 @@ typedef struct {
     int check_overflow;     /* SQUARE / RANGE_FILL: flag results that don't fit */
     int stream;             /* the data outgrows the last-level cache (the caller's
                              * call, by its stream threshold): SQUARE writes a
-                             * contiguous out with non-temporal stores, float64
-                             * SUMSQ at the AVX-512 level reads with the AVX2 loop */
+                             * contiguous out with non-temporal stores */
     const char *x;
     char *out;
     int64_t n0, n1;         /* logical shape; n = n0 * n1 */

@@ -37,9 +37,7 @@
 #define GF_SUFFIX avx512
 #define GF_SSQ_AVX2 1
 #define GF_FSSQ_AVX512 1
-#define GF_FSSQ_YMM 1
 #include "gf_kernels_impl.h"
-#undef GF_FSSQ_YMM
 #undef GF_FSSQ_AVX512
 #undef GF_SSQ_AVX2
 #undef GF_SUFFIX

@@ -517,7 +517,6 @@ cdef object _sum_of_squares(object x, object threads, bint release):
     t.op = GF_OP_SUMSQ
     t.dtype = code
     t.n = cnp.PyArray_SIZE(a)
-    t.stream = _outgrows_cache(t.n * cnp.PyArray_ITEMSIZE(a))
     isfloat = code == GF_FLOAT32 or code == GF_FLOAT64
     if t.n == 0:
         return 0.0 if isfloat else 0
