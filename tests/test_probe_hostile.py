@@ -209,6 +209,19 @@ def test_fork_unsafe_function(corpus):
 
 
 @linux_only
+def test_openblas_workers_are_not_a_fork_hazard(corpus):
+    """NumPy's OpenBLAS starts idle workers at import and restarts them in a
+    forked child (pthread_atfork): a plain function probed in a process with
+    nothing else running gets no forked-with-threads note."""
+    pytest.importorskip("threadpoolctl")
+    rc, out, err = _probe_cli(corpus, "zlib:crc32", "--args", "b'abc'", "--workers", "2",
+                              "--json", "crc.json")
+    assert rc == 0, err
+    with open(os.path.join(corpus, "crc.json")) as f:
+        notes = json.load(f)["notes"]
+    assert not [n for n in notes if "forked while" in n], notes
+
+@linux_only
 def test_fork_unsafe_function_spawned(corpus):
     rc, out, err = _probe_cli(corpus, "hostile:fork_unsafe", "--start-method", "spawn",
                               "--json", "spawn.json")

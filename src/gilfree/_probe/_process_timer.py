@@ -41,6 +41,20 @@ def _processes():
     return bench.ProcessPools, bench.timed_payload
 
 
+def _openblas_workers() -> int:
+    """Worker threads of the OpenBLAS libraries loaded here (threadpoolctl,
+    when installed; 0 otherwise, which keeps the note)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 0
+    try:
+        return sum(max(0, int(i.get("num_threads", 1)) - 1) for i in threadpool_info()
+                   if i.get("internal_api") == "openblas")
+    except Exception:  # a library threadpoolctl cannot read: count nothing out
+        return 0
+
+
 class _ChildTerm:
     """A SIGTERM handler that a forked worker inherits and that ends it quietly.
 
@@ -125,8 +139,11 @@ class ProcessTimer:
         # The workers start in a thread of their own, so that the wait for
         # them is bounded too (a spawned worker imports the function's module).
         # Threads besides this one (the starting thread, which forks, does
-        # not exist yet): each is missing in a forked worker.
-        others = _machine.os_threads() - 1
+        # not exist yet): each is missing in a forked worker.  OpenBLAS's
+        # idle workers (NumPy starts them at import) are not counted: OpenBLAS
+        # stops its pool around fork() (pthread_atfork) and restarts it in
+        # the child, so every probe would otherwise carry the note.
+        others = _machine.os_threads() - 1 - _openblas_workers()
         guard = self._guard_term() if self.method == "fork" else None
         caught: list = []
         try:
@@ -160,7 +177,7 @@ class ProcessTimer:
             if guard is not None:
                 guard()
         fork_warnings = [w for w in caught if "fork" in str(w.message)]
-        if self.method == "fork" and (fork_warnings or others > 0):
+        if self.method == "fork" and others > 0:
             text = (f"the worker processes were forked while {max(others, 1)} other thread(s) "
                     f"ran in this process; a forked worker has none of them, so a function "
                     f"that relies on them (a thread pool, BLAS or OpenMP threads) can hang "
