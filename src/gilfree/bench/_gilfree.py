@@ -70,7 +70,7 @@ LIBRARY_CALLS = {
 }
 
 
-# -- OpenMP -------------------------------------------------------------------
+# -- OpenMP and the parallel-for C-API: the same loops, two runtimes ------------
 
 def openmp_module():
     """``(module, None)`` if this build has usable OpenMP, else ``(None, reason)``."""
@@ -83,27 +83,9 @@ def openmp_module():
     return _openmp, None
 
 
-def _omp(name: str):
-    # Looked up at call time, so a test can swap in another gilfree._openmp.
-    def call(data, w):
-        mod, _ = openmp_module()
-        if name == "range":
-            return mod.sum_squares_range(0, data.n, 1, w)
-        if name == "map":
-            return mod.square(data.x, data.out, w)
-        return mod.sum_of_squares(data.x, w)
-    return call
-
-
-class _OpenMP(CallStrategy):
-    def skip_reason(self) -> str | None:
-        return openmp_module()[1]
-
-
-# -- the parallel-for C-API ----------------------------------------------------
-
 def pfor_module():
-    """``(module, None)`` if ``gilfree._pfor`` imports, else ``(None, reason)``."""
+    """``(module, None)`` if ``gilfree._pfor`` (the parallel-for C-API's
+    loops) imports, else ``(None, reason)``."""
     try:
         from gilfree import _pfor
     except ImportError as e:
@@ -111,21 +93,31 @@ def pfor_module():
     return _pfor, None
 
 
-def _pfor_call(name: str):
-    # Looked up at call time, like _omp.
-    def call(data, w):
-        mod, _ = pfor_module()
-        if name == "range":
-            return mod.sum_squares_range(0, data.n, 1, w)
-        if name == "map":
-            return mod.square(data.x, data.out, w)
-        return mod.sum_of_squares(data.x, w)
-    return call
+def _loops(find):
+    """The three workloads' calls on the module `find()` returns (looked up at
+    call time, so a test can swap in another module): the OpenMP and the
+    parallel-for rows share their signatures."""
+    def make(name: str):
+        def call(data, w):
+            mod, _ = find()
+            if name == "range":
+                return mod.sum_squares_range(0, data.n, 1, w)
+            if name == "map":
+                return mod.square(data.x, data.out, w)
+            return mod.sum_of_squares(data.x, w)
+        return call
+    return {k: make(k) for k in ("range", "map", "reduce")}
 
 
-class _ParallelFor(CallStrategy):
+class _Optional(CallStrategy):
+    """A row over a module that a build may lack: skipped with its reason."""
+
+    def __init__(self, name, family, summary, find):
+        super().__init__(name, family, summary, _loops(find))
+        self.find = find
+
     def skip_reason(self) -> str | None:
-        return pfor_module()[1]
+        return self.find()[1]
 
 
 class _HoldingGIL(ThreadsStrategy):
@@ -146,10 +138,9 @@ def make_strategies() -> list:
                         NOGIL_KERNELS),
         CallStrategy("gilfree", "gilfree",
                      "the library call with threads=N (gilfree's own pool)", LIBRARY_CALLS),
-        _OpenMP("gilfree-openmp", "gilfree",
-                "the same kernels under Cython prange (OpenMP), N threads",
-                {k: _omp(k) for k in ("range", "map", "reduce")}),
-        _ParallelFor("gilfree-parallel-for", "gilfree",
-                     "the same loops as gilfree-openmp on gilfree's pool, through the public "
-                     "parallel-for C-API", {k: _pfor_call(k) for k in ("range", "map", "reduce")}),
+        _Optional("gilfree-openmp", "gilfree",
+                  "the same kernels under Cython prange (OpenMP), N threads", openmp_module),
+        _Optional("gilfree-parallel-for", "gilfree",
+                  "the same loops as gilfree-openmp on gilfree's pool, through the public "
+                  "parallel-for C-API", pfor_module),
     ]
