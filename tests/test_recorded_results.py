@@ -22,7 +22,7 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "perf"
 RESULTS = BENCH / "results"
 pytestmark = pytest.mark.skipif(not (BENCH / "run_recorded.py").exists(),
-                                reason="bench/ not in this tree")
+                                reason="perf/ not in this tree")
 
 FOLDER = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-[a-z0-9]+(-[a-z0-9]+)*$")
 COPY_SUFFIX = re.compile(r"_\d+$")
