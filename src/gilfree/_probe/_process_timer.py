@@ -41,6 +41,21 @@ def _processes():
     return bench.ProcessPools, bench.timed_payload
 
 
+def _other_threads(settle: float = 0.05) -> int:
+    """Threads of this process besides the calling one and OpenBLAS's idle
+    workers.  A thread the probe has just joined can stay in the OS's list
+    for a moment after Python saw it end: the count is read again for up to
+    `settle` seconds and the smallest kept, so only threads that stay are
+    counted."""
+    blas = _openblas_workers()
+    n = _machine.os_threads() - 1 - blas
+    end = time.monotonic() + settle
+    while n > 0 and time.monotonic() < end:
+        time.sleep(0.005)
+        n = min(n, _machine.os_threads() - 1 - blas)
+    return n
+
+
 def _openblas_workers() -> int:
     """Worker threads of the OpenBLAS libraries loaded here (threadpoolctl,
     when installed; 0 otherwise, which keeps the note)."""
@@ -143,7 +158,7 @@ class ProcessTimer:
         # idle workers (NumPy starts them at import) are not counted: OpenBLAS
         # stops its pool around fork() (pthread_atfork) and restarts it in
         # the child, so every probe would otherwise carry the note.
-        others = _machine.os_threads() - 1 - _openblas_workers()
+        others = _other_threads()
         guard = self._guard_term() if self.method == "fork" else None
         caught: list = []
         try:
