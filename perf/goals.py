@@ -620,23 +620,22 @@ def goal11(threads, rounds=9):
              f"n=2^14 in 2 chunks, {threads} threads: parallel_for / prange",
              f"n=2^26 in 64 chunks: {threads}-thread speedup / {threads}-process ceiling"]
     targets = ["<= 5 us", "<= 1.10", ">= 0.90"]
+
+    def record_all(ok, note):
+        """The same status and note for 11a-11c (nothing was timed)."""
+        for g, what, target in zip("abc", whats, targets):
+            record(f"11{g}", what, None, target, ok, note=note)
+
     with tempfile.TemporaryDirectory() as d:
         try:
             mod, path = exp.build(d)
         except RuntimeError as exc:
-            for g, what, target in zip("abc", whats, targets):
-                record(f"11{g}", what, None, target, None, note=str(exc))
-            return
+            return record_all(None, str(exc))
         if mod.run_parallel_for(10**4, 300, threads) != exp.reference(10**4, 300):
-            for g, what, target in zip("abc", whats, targets):
-                record(f"11{g}", what, None, target, False, note="WRONG SUM: parallel_for's "
-                       "total differs from Python's")
-            return
+            return record_all(False, "WRONG SUM: parallel_for's total differs from Python's")
         omp = "" if mod.OPENMP else "; no OpenMP in this compiler: prange ran on one thread"
         if threads < 2:
-            for g, what, target in zip("abc", whats, targets):
-                record(f"11{g}", what, None, target, None, note="needs 2 usable CPUs")
-            return
+            return record_all(None, "needs 2 usable CPUs")
         pf1, pf2, om1, om2 = interleaved([lambda: mod.empty_parallel_for(1),
                                           lambda: mod.empty_parallel_for(threads),
                                           lambda: mod.empty_prange(1),

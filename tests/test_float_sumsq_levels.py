@@ -5,8 +5,8 @@ chunk edge and special value; and at least as accurate as NumPy's pairwise
 
 Each compiled level is forced in a child process (``GILFREE_SIMD``), which
 rebuilds the same seeded cases, sums each with 1, 2 and 3 threads, (1-D
-cases) through ``gilfree.buffer``, and with the loop for inputs larger than
-the cache (the streaming threshold set to 0), and prints every result as
+cases) through ``gilfree.buffer``, and with the streaming threshold set to 0
+(it must not change a sum), and prints every result as
 ``float.hex``
 (so NaN compares as text, and a difference in the last bit is caught)."""
 
@@ -99,7 +99,7 @@ with np.errstate(over="ignore"):  # overflowing cases warn like np.dot
         bits = [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2, 3)]
         if x.ndim == 1:  # gilfree.buffer: the buffer's own memory, one thread
             bits.append(gilfree.buffer.sum_of_squares(x).hex())
-        with gilfree._runtime.tuning(stream_min=0):  # every input "from memory"
+        with gilfree._runtime.tuning(stream_min=0):  # every input past the streaming threshold
             bits += [gilfree.sum_of_squares(x, threads=t).hex() for t in (1, 2)]
         out.append((label, bits))
 print(repr((gilfree._runtime.config()["simd"], out)))

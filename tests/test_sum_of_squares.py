@@ -479,7 +479,7 @@ def test_float_view_gives_the_bits_of_its_contiguous_copy(dtype):
         copy = np.ascontiguousarray(v)
         want = gilfree.sum_of_squares(copy, threads=1)
         for threads in (1, 2, 3):
-            for stream_min in (None, 0):  # the from-cache and the from-memory loop
+            for stream_min in (None, 0):  # the streaming threshold must not change the sum
                 with _runtime.tuning(stream_min=stream_min):
                     got = gilfree.sum_of_squares(v, threads=threads)
                 if got.hex() != want.hex():

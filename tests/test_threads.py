@@ -482,8 +482,9 @@ def test_show_config(capsys):
     # the chunk size (in KiB of input or in elements) and the thread default
     assert str(_runtime.CHUNK * 8 // 1024) in out or str(_runtime.CHUNK) in out, out
     assert str(gilfree.get_num_threads()) in out
-    # the float64 sum's from-memory loop is named exactly where it applies
-    assert ("float64 sum" in out) == (_runtime.config()["simd"] == "avx512"), out
+    # every level reads float64 with its own loop, from cache and DRAM alike:
+    # no hand-over to name
+    assert "float64 sum" not in out, out
     with gilfree.num_threads(7):
         gilfree.show_config()
     assert "7" in capsys.readouterr().out

@@ -138,9 +138,6 @@ def show_config() -> None:
               f"{c['stream_min_bytes'] / 2**20:g} MiB ({c['stream_reason']})")
     else:
         print("  square out   : normal stores (no non-temporal stores on this architecture)")
-    if c["simd"] == "avx512":
-        print(f"  float64 sum  : inputs >= {c['stream_min_bytes'] / 2**20:g} MiB read with the "
-              "avx2 loop (it reads DRAM faster; same bits)")
     print(f"  threads      : {nthreads} ({why})")
     print(f"  pool         : {c['pool_threads']} worker threads started; idle workers spin "
           f"{c['spin_us']:g} us before sleeping (GILFREE_SPIN_US)")

@@ -159,8 +159,7 @@ def _default_stream_min():
 #: (non-temporal stores) when input and output together reach it: they cannot
 #: stay cached anyway, and skipping the read-for-ownership of each output line
 #: saves a third of the memory traffic; smaller results stay in cache for the
-#: caller.  A float64 sum_of_squares of an input this large reads with the
-#: AVX2 loop at the AVX-512 level (csrc/gf_kernels_impl.h says why).
+#: caller.
 _stream_min_default, _stream_reason = _default_stream_min()
 cdef int64_t _stream_min = _stream_min_default
 
